@@ -1,0 +1,67 @@
+using AzureFunctionsInvoker;
+using AzureFunctionsInvoker.Validation;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>
+/// Puts an Azure Function behind a path of the app.
+/// </summary>
+public static class AzureFunctionProxyIApplicationBuilderExtensions
+{
+    /// <summary>
+    /// Forwards every request under <paramref name="path"/> to the Azure Function the options describe and
+    /// answers with the function's response; nothing later in the pipeline runs for those requests. Other
+    /// requests continue down the pipeline.
+    /// </summary>
+    /// <param name="app">The application builder.</param>
+    /// <param name="path">The mount point, e.g. <c>/mytest</c>: <c>/mytest/a?b=c</c> is forwarded to <c>{function}/a?b=c</c>.</param>
+    /// <param name="options">The function to forward to. Read once: later changes to the instance are not observed.</param>
+    /// <returns>The application builder.</returns>
+    /// <exception cref="OptionsValidationException">The options are invalid; the message names each invalid option.</exception>
+    /// <exception cref="InvalidOperationException"><c>services.AddAzureFunctionProxy()</c> was not called.</exception>
+    public static IApplicationBuilder UseAzureFunctionProxy(this IApplicationBuilder app, PathString path, AzureFunctionProxyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(options);
+
+        if (app.ApplicationServices.GetService<AzureFunctionProxyMarkerService>() is null)
+        {
+            throw new InvalidOperationException(
+                "Unable to find the required services. Call 'services.AddAzureFunctionProxy()' (builder.Services.AddAzureFunctionProxy()) " +
+                "when configuring services before calling 'UseAzureFunctionProxy'.");
+        }
+
+        var snapshot = options.Clone();
+        var result = new AzureFunctionProxyOptionsValidator().Validate(Options.DefaultName, snapshot);
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(AzureFunctionProxyOptions), result.Failures);
+        }
+
+        var middleware = new AzureFunctionProxyMiddleware(
+            snapshot,
+            app.ApplicationServices.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
+        return app.Map(path, branch => branch.Run(middleware.InvokeAsync));
+    }
+
+    /// <summary>
+    /// Forwards every request under <paramref name="path"/> to the Azure Function that
+    /// <paramref name="configureOptions"/> describes. See <see cref="UseAzureFunctionProxy(IApplicationBuilder, PathString, AzureFunctionProxyOptions)"/>.
+    /// </summary>
+    /// <param name="app">The application builder.</param>
+    /// <param name="path">The mount point, e.g. <c>/mytest</c>.</param>
+    /// <param name="configureOptions">Sets the options, starting from their defaults.</param>
+    /// <returns>The application builder.</returns>
+    public static IApplicationBuilder UseAzureFunctionProxy(this IApplicationBuilder app, PathString path, Action<AzureFunctionProxyOptions> configureOptions)
+    {
+        ArgumentNullException.ThrowIfNull(configureOptions);
+
+        var options = new AzureFunctionProxyOptions();
+        configureOptions(options);
+        return app.UseAzureFunctionProxy(path, options);
+    }
+}

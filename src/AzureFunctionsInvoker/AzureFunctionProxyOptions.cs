@@ -1,0 +1,99 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AzureFunctionsInvoker;
+
+/// <summary>
+/// Options for forwarding requests to one Azure Function. The names and units mirror the
+/// configuration of Kong's <c>azure-functions</c> plugin (<c>functionname</c>, <c>appname</c>,
+/// <c>hostdomain</c>, ...), so an existing plugin configuration carries over value for value.
+/// </summary>
+public sealed class AzureFunctionProxyOptions
+{
+    /// <summary>
+    /// Name of the Azure Function to invoke (the plugin's <c>functionname</c>). Required.
+    /// Leading and trailing slashes are ignored.
+    /// </summary>
+    [Required]
+    public string FunctionName { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The Function App's name (the plugin's <c>appname</c>): the first label of the host name. Required.
+    /// When <see cref="HostDomain"/> is empty this is the whole host name, e.g. <c>localhost</c>.
+    /// </summary>
+    [Required]
+    public string AppName { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The domain the Function App lives in (the plugin's <c>hostdomain</c>).
+    /// Defaults to <c>azurewebsites.net</c>. Empty means <see cref="AppName"/> is the whole host name.
+    /// </summary>
+    public string HostDomain { get; set; } = "azurewebsites.net";
+
+    /// <summary>
+    /// The route prefix of the Function App (the plugin's <c>routeprefix</c>). Defaults to <c>/api</c>.
+    /// Leading and trailing slashes are ignored; empty drops the segment.
+    /// </summary>
+    public string RoutePrefix { get; set; } = "/api";
+
+    /// <summary>
+    /// The function key (the plugin's <c>apikey</c>). When set it is sent as the <c>x-functions-key</c>
+    /// header, replacing any value the caller sent. It never appears in logs or error responses.
+    /// </summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// The client id (the plugin's <c>clientid</c>). When set it is sent as the <c>x-functions-clientid</c>
+    /// header, replacing any value the caller sent.
+    /// </summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>
+    /// Whether the Function App's TLS certificate is validated (the plugin's <c>https_verify</c>).
+    /// Defaults to <see langword="true"/>, unlike the plugin: a key sent to an unauthenticated server is a
+    /// key given away. Turning it off logs a warning at startup.
+    /// </summary>
+    public bool HttpsVerify { get; set; } = true;
+
+    /// <summary>
+    /// Whether the function is called over HTTPS (the plugin's <c>https</c>). Defaults to <see langword="true"/>.
+    /// </summary>
+    public bool Https { get; set; } = true;
+
+    /// <summary>
+    /// The port of the Function App. Defaults to <see langword="null"/>: 443 when <see cref="Https"/> is on, else 80.
+    /// </summary>
+    [Range(1, 65535)]
+    public int? Port { get; set; }
+
+    /// <summary>
+    /// The longest time in milliseconds the proxy waits on the function for any one step: connecting,
+    /// sending a piece of the request body, receiving the response headers, or receiving a piece of the
+    /// response body (the plugin's <c>timeout</c>). Defaults to 600000 (10 minutes).
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int Timeout { get; set; } = 600_000;
+
+    /// <summary>
+    /// Time in milliseconds an idle pooled connection to the Function App lives before it is closed
+    /// (the plugin's <c>keepalive</c>). Defaults to 60000 (1 minute).
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int Keepalive { get; set; } = 60_000;
+
+    /// <summary>
+    /// The largest request body in bytes the proxy accepts for the function; larger bodies are answered
+    /// with 413. Defaults to 104857600 (100 MiB, Azure Functions' own limit), replacing Kestrel's 30 MB
+    /// default for proxied requests. <see langword="null"/> means no limit.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long? MaxRequestBodySize { get; set; } = 104_857_600;
+
+    /// <summary>
+    /// Whether <c>X-Forwarded-For</c>, <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> are set on the
+    /// forwarded request from the caller's connection, replacing any values the caller sent.
+    /// Defaults to <see langword="true"/>.
+    /// </summary>
+    public bool AddXForwardedHeaders { get; set; } = true;
+
+    internal AzureFunctionProxyOptions Clone() => (AzureFunctionProxyOptions)MemberwiseClone();
+}

@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace AzureFunctionsInvoker.Connections;
+
+/// <summary>
+/// The primary handler of the proxy's <see cref="HttpClient"/>: a pooled <see cref="SocketsHttpHandler"/> per
+/// distinct <see cref="ConnectionSettings"/>, so each mount gets its own idle timeout and certificate policy
+/// while handlers the user adds through <c>AddAzureFunctionProxy()</c> wrap them all.
+/// </summary>
+internal sealed class FunctionHttpHandler : HttpMessageHandler
+{
+    private static readonly ConnectionSettings s_defaults = ConnectionSettings.From(new AzureFunctionProxyOptions());
+
+    private readonly ConcurrentDictionary<ConnectionSettings, HttpMessageInvoker> _pools = new();
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (!request.Options.TryGetValue(ConnectionSettings.Key, out var settings))
+        {
+            settings = s_defaults;
+        }
+
+        var pool = _pools.GetOrAdd(settings, static s => new HttpMessageInvoker(CreateHandler(s), disposeHandler: true));
+        return pool.SendAsync(request, cancellationToken);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var pool in _pools.Values)
+            {
+                pool.Dispose();
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+
+    // A forwarder passes requests and responses through untouched: no proxy, cookies, redirects or decompression.
+    internal static SocketsHttpHandler CreateHandler(ConnectionSettings settings)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionIdleTimeout = settings.IdleTimeout,
+            ConnectTimeout = settings.ConnectTimeout,
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+
+        if (!settings.VerifyCertificate)
+        {
+            // The user turned HttpsVerify off on purpose (a dev host with a self-signed certificate); a startup warning says so.
+#pragma warning disable CA5359
+            handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
+
+        return handler;
+    }
+}

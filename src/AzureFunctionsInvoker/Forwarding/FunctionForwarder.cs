@@ -1,0 +1,154 @@
+using System.Buffers;
+using AzureFunctionsInvoker.Connections;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace AzureFunctionsInvoker.Forwarding;
+
+/// <summary>
+/// The typed <see cref="HttpClient"/> that forwards one request to a function and streams its answer back:
+/// method, headers and body out; status, headers and body in.
+/// </summary>
+internal sealed class FunctionForwarder
+{
+    /// <summary>The name of the client in <see cref="IHttpClientFactory"/>, and so of its log categories.</summary>
+    public const string ClientName = "AzureFunctionsInvoker";
+
+    private const int BufferSize = 64 * 1024;
+
+    private readonly HttpClient _client;
+    private readonly ILogger _logger;
+
+    public FunctionForwarder(HttpClient client, ILogger<FunctionForwarder> logger)
+    {
+        _client = client;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Sends the request to <paramref name="target"/> and copies the response to the caller.
+    /// Failures are logged here and returned for the caller's answer; none is thrown.
+    /// </summary>
+    public async Task<ForwarderError> ForwardAsync(HttpContext context, Uri target, AzureFunctionProxyOptions options, ConnectionSettings connection)
+    {
+        using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), context.RequestAborted);
+        var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) : null;
+        using var request = new HttpRequestMessage(HttpMethod.Parse(context.Request.Method), target) { Content = content };
+        request.Options.Set(ConnectionSettings.Key, connection);
+        HeaderRules.CopyRequestHeaders(context, request, options);
+
+        Log.Forwarding(_logger, request.Method, options.FunctionName);
+
+        HttpResponseMessage response;
+        try
+        {
+            timeout.Restart();
+            response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException || content?.CallerFailure is not null)
+        {
+            return Report(ClassifySendFailure(context, content, timeout), e, options);
+        }
+
+        using (response)
+        {
+            context.Response.StatusCode = (int)response.StatusCode;
+            HeaderRules.CopyResponseHeaders(response, context.Response);
+            return await CopyResponseBodyAsync(context, response, timeout, options).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ForwarderError> CopyResponseBodyAsync(HttpContext context, HttpResponseMessage response, StepTimeout timeout, AzureFunctionProxyOptions options)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            var source = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            var destination = context.Response.Body;
+            while (true)
+            {
+                int read;
+                try
+                {
+                    timeout.Restart();
+                    read = await source.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
+                    timeout.Pause();
+                }
+                catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+                {
+                    var error = context.RequestAborted.IsCancellationRequested ? ForwarderError.CallerAborted
+                        : timeout.HasExpired ? ForwarderError.FunctionTimeout
+                        : ForwarderError.ResponseBody;
+                    return Report(error, e, options);
+                }
+
+                if (read == 0)
+                {
+                    return ForwarderError.None;
+                }
+
+                try
+                {
+                    await destination.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException)
+                {
+                    return Report(ForwarderError.CallerAborted, e, options);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static ForwarderError ClassifySendFailure(HttpContext context, StreamingRequestContent? content, StepTimeout timeout)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return ForwarderError.CallerAborted;
+        }
+
+        if (content?.CallerFailure is { } callerFailure)
+        {
+            return callerFailure is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                ? ForwarderError.RequestBodyTooLarge
+                : ForwarderError.RequestBody;
+        }
+
+        return timeout.HasExpired ? ForwarderError.FunctionTimeout : ForwarderError.FunctionUnreachable;
+    }
+
+    private ForwarderError Report(ForwarderError error, Exception exception, AzureFunctionProxyOptions options)
+    {
+        switch (error)
+        {
+            case ForwarderError.CallerAborted:
+                Log.CallerAborted(_logger, exception);
+                break;
+            case ForwarderError.RequestBodyTooLarge:
+                Log.RequestBodyTooLarge(_logger, options.MaxRequestBodySize);
+                break;
+            case ForwarderError.RequestBody:
+                Log.RequestBodyFailed(_logger, exception);
+                break;
+            case ForwarderError.FunctionTimeout:
+                Log.FunctionTimedOut(_logger, options.FunctionName, options.Timeout);
+                break;
+            case ForwarderError.ResponseBody:
+                Log.ResponseBodyFailed(_logger, options.FunctionName, exception);
+                break;
+            default:
+                Log.FunctionUnreachable(_logger, options.FunctionName, exception);
+                break;
+        }
+
+        return error;
+    }
+
+    private static bool HasBody(HttpContext context) =>
+        context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
+        ?? (context.Request.ContentLength > 0 || context.Request.Headers.ContainsKey("Transfer-Encoding"));
+}

@@ -1,0 +1,62 @@
+using System.Globalization;
+
+namespace AzureFunctionsInvoker.Forwarding;
+
+/// <summary>
+/// Where one function lives: <c>{scheme}://{host}[:{port}]/{RoutePrefix}/{FunctionName}</c>, computed once
+/// from the options. Per request only the caller's path below the mount point and query are appended.
+/// </summary>
+internal sealed class FunctionRoute
+{
+    private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
+
+    private readonly string _prefix;
+
+    public FunctionRoute(AzureFunctionProxyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+
+        var scheme = options.Https ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
+        var host = HostName(options);
+        if (Uri.CheckHostName(host) == UriHostNameType.IPv6)
+        {
+            host = $"[{host}]";
+        }
+
+        var port = options.Port is int p ? ":" + p.ToString(CultureInfo.InvariantCulture) : string.Empty;
+        var routePrefix = options.RoutePrefix.Trim('/');
+        var path = routePrefix.Length == 0 ? string.Empty : "/" + routePrefix;
+        path += "/" + options.FunctionName.Trim('/');
+
+        _prefix = $"{scheme}://{host}{port}{path}";
+        FunctionUri = new Uri(_prefix, UriKind.Absolute);
+    }
+
+    /// <summary>The function's own address, with nothing appended.</summary>
+    public Uri FunctionUri { get; }
+
+    /// <summary>The host name the options name: <c>AppName.HostDomain</c>, or <c>AppName</c> alone when the domain is empty.</summary>
+    public static string HostName(AzureFunctionProxyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return string.IsNullOrEmpty(options.HostDomain) ? options.AppName : $"{options.AppName}.{options.HostDomain}";
+    }
+
+    /// <summary>
+    /// The address for one request. <paramref name="rest"/> and <paramref name="query"/> are appended exactly as
+    /// the caller sent them, percent-encoding included: <see cref="Uri"/> must neither decode nor re-encode them.
+    /// <paramref name="rest"/> must already have passed <see cref="RequestTarget.IsSafePath"/>.
+    /// </summary>
+    public Uri Resolve(string rest, string query)
+    {
+        if (rest.Length == 0 && query.Length == 0)
+        {
+            return FunctionUri;
+        }
+
+        return new Uri(string.Concat(_prefix, rest, query), in s_verbatim);
+    }
+
+    /// <summary>The authority as a caller would see it in a log: scheme, host and port, never a key.</summary>
+    public override string ToString() => FunctionUri.GetLeftPart(UriPartial.Authority);
+}

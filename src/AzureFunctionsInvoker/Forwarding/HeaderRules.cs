@@ -1,0 +1,137 @@
+using System.Collections.Frozen;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+
+namespace AzureFunctionsInvoker.Forwarding;
+
+/// <summary>
+/// Which headers cross the proxy, in both directions. End-to-end headers are copied with all their values;
+/// hop-by-hop headers (RFC 9110 7.6.1), and every header the sender's <c>Connection</c> header names, stay behind.
+/// </summary>
+internal static class HeaderRules
+{
+    public const string FunctionsKey = "x-functions-key";
+    public const string FunctionsClientId = "x-functions-clientid";
+    public const string XForwardedFor = "X-Forwarded-For";
+    public const string XForwardedProto = "X-Forwarded-Proto";
+    public const string XForwardedHost = "X-Forwarded-Host";
+
+    private static readonly FrozenSet<string> s_requestExcluded = FrozenSet.Create(
+        StringComparer.OrdinalIgnoreCase,
+        HeaderNames.Connection,
+        HeaderNames.KeepAlive,
+        HeaderNames.ProxyAuthorization,
+        "Proxy-Connection",
+        HeaderNames.TE,
+        HeaderNames.Trailer,
+        HeaderNames.TransferEncoding,
+        HeaderNames.Upgrade,
+        // The function's host comes from the options, never from the caller.
+        HeaderNames.Host);
+
+    private static readonly FrozenSet<string> s_responseExcluded = FrozenSet.Create(
+        StringComparer.OrdinalIgnoreCase,
+        HeaderNames.Connection,
+        HeaderNames.KeepAlive,
+        HeaderNames.ProxyAuthenticate,
+        "Proxy-Connection",
+        HeaderNames.TE,
+        HeaderNames.Trailer,
+        HeaderNames.TransferEncoding,
+        HeaderNames.Upgrade,
+        // Alternative services of the function's host are not alternatives for this app's host.
+        HeaderNames.AltSvc);
+
+    /// <summary>
+    /// Copies the caller's end-to-end headers onto <paramref name="request"/> (content headers onto its content,
+    /// dropped when there is no body), then sets the ones the proxy owns: the function key, the client id and
+    /// the <c>X-Forwarded-*</c> headers, each replacing what the caller sent.
+    /// </summary>
+    public static void CopyRequestHeaders(HttpContext context, HttpRequestMessage request, AzureFunctionProxyOptions options)
+    {
+        var headers = context.Request.Headers;
+        var connection = headers.Connection;
+        foreach (var (name, values) in headers)
+        {
+            if (s_requestExcluded.Contains(name) || name.StartsWith(':') || IsNamedIn(connection, name))
+            {
+                continue;
+            }
+
+            if (!request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
+            {
+                request.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
+
+        // Unconfigured, a caller's own key or client id passes through, as with the plugin.
+        if (!string.IsNullOrEmpty(options.ApiKey))
+        {
+            Replace(request, FunctionsKey, options.ApiKey);
+        }
+
+        if (!string.IsNullOrEmpty(options.ClientId))
+        {
+            Replace(request, FunctionsClientId, options.ClientId);
+        }
+
+        if (options.AddXForwardedHeaders)
+        {
+            Replace(request, XForwardedFor, context.Connection.RemoteIpAddress?.ToString());
+            Replace(request, XForwardedProto, context.Request.Scheme);
+            Replace(request, XForwardedHost, context.Request.Host.Value);
+        }
+    }
+
+    /// <summary>Copies the function's end-to-end response and content headers onto the caller's response.</summary>
+    public static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse destination)
+    {
+        var connection = response.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var named)
+            ? new StringValues(named.ToArray())
+            : StringValues.Empty;
+
+        CopyResponseHeaders(response.Headers.NonValidated, connection, destination.Headers);
+        CopyResponseHeaders(response.Content.Headers.NonValidated, connection, destination.Headers);
+    }
+
+    private static void CopyResponseHeaders(HttpHeadersNonValidated source, StringValues connection, IHeaderDictionary destination)
+    {
+        foreach (var (name, values) in source)
+        {
+            if (s_responseExcluded.Contains(name) || IsNamedIn(connection, name))
+            {
+                continue;
+            }
+
+            destination[name] = values.Count == 1 ? new StringValues(values.ToString()) : new StringValues(values.ToArray());
+        }
+    }
+
+    private static void Replace(HttpRequestMessage request, string name, string? value)
+    {
+        request.Headers.Remove(name);
+        if (!string.IsNullOrEmpty(value))
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+    }
+
+    // Connection: close, x-internal-token  names x-internal-token as hop-by-hop (RFC 9110 7.6.1).
+    private static bool IsNamedIn(StringValues connection, string name)
+    {
+        foreach (var value in connection)
+        {
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                if (value.AsSpan()[range].Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+}

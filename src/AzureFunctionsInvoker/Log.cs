@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Logging;
+
+namespace AzureFunctionsInvoker;
+
+/// <summary>
+/// Every log line of the library, with stable event ids. No message takes a header value or a body, and the
+/// exceptions logged come from the transport, whose messages name hosts and ports, never headers: the
+/// function key cannot reach a log at any level.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "Certificate validation is off for the Azure Function '{FunctionName}' at {Authority} (HttpsVerify = false): its function key goes to whoever answers.", EventName = "HttpsVerifyDisabled")]
+    public static partial void HttpsVerifyDisabled(ILogger logger, string functionName, string authority);
+
+    [LoggerMessage(2, LogLevel.Debug, "Forwarding a {Method} request to the Azure Function '{FunctionName}'.", EventName = "Forwarding")]
+    public static partial void Forwarding(ILogger logger, HttpMethod method, string functionName);
+
+    [LoggerMessage(3, LogLevel.Information, "Refused a request whose path could leave the function's route (a dot segment, a backslash or an undecodable escape).", EventName = "UnsafePath")]
+    public static partial void UnsafePath(ILogger logger);
+
+    [LoggerMessage(4, LogLevel.Information, "Refused a request body larger than MaxRequestBodySize ({MaxRequestBodySize} bytes).", EventName = "RequestBodyTooLarge")]
+    public static partial void RequestBodyTooLarge(ILogger logger, long? maxRequestBodySize);
+
+    [LoggerMessage(5, LogLevel.Information, "Reading the caller's request body failed.", EventName = "RequestBodyFailed")]
+    public static partial void RequestBodyFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Debug, "The caller went away; the call to the function was cancelled.", EventName = "CallerAborted")]
+    public static partial void CallerAborted(ILogger logger, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Warning, "The Azure Function '{FunctionName}' could not be reached.", EventName = "FunctionUnreachable")]
+    public static partial void FunctionUnreachable(ILogger logger, string functionName, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Warning, "The Azure Function '{FunctionName}' did not complete a step within Timeout ({Timeout} ms).", EventName = "FunctionTimedOut")]
+    public static partial void FunctionTimedOut(ILogger logger, string functionName, int timeout);
+
+    [LoggerMessage(9, LogLevel.Warning, "The Azure Function '{FunctionName}' failed while sending its response body.", EventName = "ResponseBodyFailed")]
+    public static partial void ResponseBodyFailed(ILogger logger, string functionName, Exception exception);
+}
