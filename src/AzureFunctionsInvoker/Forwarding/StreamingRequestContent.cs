@@ -62,6 +62,9 @@ internal sealed class StreamingRequestContent : HttpContent
                 }
 
                 await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+
+                // What the caller sent is sent on at once, not held back until a transport buffer fills.
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally

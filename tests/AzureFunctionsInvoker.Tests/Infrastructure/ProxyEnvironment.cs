@@ -1,0 +1,91 @@
+using System.Net;
+using AzureFunctionsInvoker;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AzureFunctionsInvoker.Tests.Infrastructure;
+
+/// <summary>
+/// A stand-in function and a proxy app in front of it, each on its own Kestrel on 127.0.0.1 with a port the
+/// OS picked, and a caller <see cref="HttpClient"/>. The proxy runs the test's own middleware, if any, then mounts
+/// the function at <c>/mytest</c>, answers
+/// <c>/other</c> itself, and logs everything at Trace into <see cref="Logs"/>.
+/// </summary>
+public sealed class ProxyEnvironment : IAsyncDisposable
+{
+    private readonly WebApplication _proxy;
+
+    private ProxyEnvironment(StandInFunction function, WebApplication proxy, CapturingLoggerProvider logs, AzureFunctionProxyOptions options)
+    {
+        Function = function;
+        _proxy = proxy;
+        Logs = logs;
+        Options = options;
+        ProxyPort = new Uri(proxy.Urls.First()).Port;
+        Caller = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false, UseProxy = false })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{ProxyPort}"),
+        };
+    }
+
+    public StandInFunction Function { get; }
+
+    public CapturingLoggerProvider Logs { get; }
+
+    public AzureFunctionProxyOptions Options { get; }
+
+    public HttpClient Caller { get; }
+
+    public int ProxyPort { get; }
+
+    public static async Task<ProxyEnvironment> StartAsync(
+        string functionName,
+        Action<AzureFunctionProxyOptions>? configure = null,
+        Action<WebApplicationBuilder>? configureProxy = null,
+        Action<WebApplication>? configurePipeline = null)
+    {
+        var function = await StandInFunction.StartAsync();
+        var options = new AzureFunctionProxyOptions
+        {
+            AppName = "127.0.0.1",
+            HostDomain = string.Empty,
+            Port = function.Port,
+            Https = false,
+            FunctionName = functionName,
+            ApiKey = function.Key,
+        };
+        configure?.Invoke(options);
+
+        var logs = new CapturingLoggerProvider();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
+        builder.Services.AddAzureFunctionProxy();
+        configureProxy?.Invoke(builder);
+
+        var proxy = builder.Build();
+        configurePipeline?.Invoke(proxy);
+        proxy.UseAzureFunctionProxy("/mytest", options);
+        proxy.Run(context => context.Response.WriteAsync("pipeline"));
+        await proxy.StartAsync();
+        return new ProxyEnvironment(function, proxy, logs, options);
+    }
+
+    /// <summary>Sends <paramref name="pathAndQuery"/> exactly as written, with no client-side normalisation.</summary>
+    public Task<HttpResponseMessage> SendRawPathAsync(HttpMethod method, string pathAndQuery, HttpContent? content = null) =>
+        Caller.SendAsync(new HttpRequestMessage(method, new Uri($"http://127.0.0.1:{ProxyPort}{pathAndQuery}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }))
+        {
+            Content = content,
+        });
+
+    public async ValueTask DisposeAsync()
+    {
+        Caller.Dispose();
+        await _proxy.StopAsync();
+        await _proxy.DisposeAsync();
+        await Function.DisposeAsync();
+    }
+}

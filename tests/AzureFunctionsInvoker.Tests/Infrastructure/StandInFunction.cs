@@ -1,0 +1,194 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace AzureFunctionsInvoker.Tests.Infrastructure;
+
+/// <summary>
+/// A Function App on a loopback port: like Azure it answers 401 without the right <c>x-functions-key</c>,
+/// and its functions (the segment after <c>/api/</c>) echo, hash, stream, hang or fail on demand, recording
+/// what reached them so tests can assert on the function's side of the exchange.
+/// </summary>
+public sealed class StandInFunction : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private StandInFunction(WebApplication app, string key)
+    {
+        _app = app;
+        Key = key;
+    }
+
+    /// <summary>The function key the stand-in requires.</summary>
+    public string Key { get; }
+
+    public int Port { get; private set; }
+
+    /// <summary>Raw request targets in arrival order.</summary>
+    public ConcurrentQueue<string> ReceivedTargets { get; } = new();
+
+    /// <summary>Completed when a request reaches <c>hang</c> or the first upload chunk reaches <c>lockstep-upload</c>.</summary>
+    public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completed when the function's own request is aborted by the proxy.</summary>
+    public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Set by a test to let <c>lockstep-download</c> send the rest of its body.</summary>
+    public TaskCompletionSource Proceed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public static async Task<StandInFunction> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Limits.MaxRequestBodySize = null;
+        });
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var function = new StandInFunction(app, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+        app.Run(function.HandleAsync);
+        await app.StartAsync();
+        function.Port = new Uri(app.Urls.First()).Port;
+        return function;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var target = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
+        ReceivedTargets.Enqueue(target);
+
+        if (context.Request.Headers["x-functions-key"] != Key)
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
+        }
+
+        var segments = context.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var function = segments.Length > 1 ? segments[1] : string.Empty;
+        var argument = segments.Length > 2 ? segments[2] : string.Empty;
+
+        switch (function)
+        {
+            case "echo":
+                await EchoAsync(context, target);
+                break;
+            case "download":
+                await DownloadAsync(context, long.Parse(argument, System.Globalization.CultureInfo.InvariantCulture));
+                break;
+            case "hang":
+                await HangAsync(context);
+                break;
+            case "truncate":
+                context.Response.ContentLength = 1000;
+                await context.Response.Body.WriteAsync(new byte[100]);
+                await context.Response.Body.FlushAsync();
+                context.Abort();
+                break;
+            case "status":
+                context.Response.StatusCode = int.Parse(argument, System.Globalization.CultureInfo.InvariantCulture);
+                context.Response.Headers.Location = "https://elsewhere.example/";
+                break;
+            case "cookies":
+                context.Response.Headers.Append("Set-Cookie", "a=1; Path=/");
+                context.Response.Headers.Append("Set-Cookie", "b=2; Path=/");
+                context.Response.Headers["X-Custom"] = "custom";
+                await context.Response.WriteAsync("cookies");
+                break;
+            case "lockstep-upload":
+                await LockstepUploadAsync(context);
+                break;
+            case "lockstep-download":
+                await context.Response.Body.WriteAsync(new byte[1024]);
+                await context.Response.Body.FlushAsync();
+                await Proceed.Task.WaitAsync(context.RequestAborted);
+                await context.Response.Body.WriteAsync(new byte[1024]);
+                break;
+            default:
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                break;
+        }
+    }
+
+    private static async Task EchoAsync(HttpContext context, string target)
+    {
+        var (length, sha256) = await HashAsync(context.Request.Body);
+        var echo = new Echo(
+            context.Request.Method,
+            target,
+            context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.Select(v => v ?? string.Empty).ToArray(), StringComparer.OrdinalIgnoreCase),
+            length,
+            sha256);
+        context.Response.Headers["X-Echo"] = "yes";
+        await context.Response.WriteAsJsonAsync(echo);
+    }
+
+    private async Task HangAsync(HttpContext context)
+    {
+        using var registration = context.RequestAborted.Register(() => Cancelled.TrySetResult());
+        Arrived.TrySetResult();
+        await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private async Task LockstepUploadAsync(HttpContext context)
+    {
+        var buffer = new byte[1];
+        var first = await context.Request.Body.ReadAsync(buffer);
+        Arrived.TrySetResult();
+        var (length, _) = await HashAsync(context.Request.Body);
+        await context.Response.WriteAsync((first + length).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static async Task DownloadAsync(HttpContext context, long size)
+    {
+        // Without a Content-Length, Kestrel frames the body as chunked.
+        if (!context.Request.Query.ContainsKey("chunked"))
+        {
+            context.Response.ContentLength = size;
+        }
+
+        var buffer = new byte[81920];
+        for (long sent = 0; sent < size;)
+        {
+            var count = (int)Math.Min(buffer.Length, size - sent);
+            Pattern.Fill(buffer.AsSpan(0, count), sent);
+            await context.Response.Body.WriteAsync(buffer.AsMemory(0, count), context.RequestAborted);
+            sent += count;
+        }
+    }
+
+    public static async Task<(long Length, string Sha256)> HashAsync(Stream stream)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[81920];
+        long length = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+            length += read;
+        }
+
+        return (length, Convert.ToHexString(hash.GetHashAndReset()));
+    }
+
+    /// <summary>What <c>echo</c> received.</summary>
+    public sealed record Echo(string Method, string Target, Dictionary<string, string[]> Headers, long BodyLength, string BodySha256)
+    {
+        public static async Task<Echo> ReadAsync(HttpResponseMessage response) =>
+            (await response.Content.ReadFromJsonAsync<Echo>(new JsonSerializerOptions(JsonSerializerDefaults.Web)))!;
+    }
+}

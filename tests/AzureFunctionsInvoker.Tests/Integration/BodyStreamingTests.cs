@@ -1,0 +1,134 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using static AzureFunctionsInvoker.Tests.Infrastructure.StandInFunction;
+
+namespace AzureFunctionsInvoker.Tests.Integration;
+
+/// <summary>Bodies stream through in both directions, whole and unbuffered, and the size limit holds.</summary>
+public sealed class BodyStreamingTests
+{
+    private const long FiftyMiB = 50L * 1024 * 1024;
+    private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Uploads_50_MiB_intact()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+        using var content = new StreamContent(Pattern.Stream(FiftyMiB));
+        content.Headers.ContentLength = FiftyMiB;
+
+        using var response = await env.Caller.PostAsync("/mytest", content);
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.Equal(FiftyMiB, echo.BodyLength);
+        Assert.Equal(Pattern.Sha256(FiftyMiB), echo.BodySha256);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("?chunked")]
+    public async Task Downloads_50_MiB_intact(string query)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("download");
+
+        using var response = await env.Caller.GetAsync($"/mytest/{FiftyMiB}{query}", HttpCompletionOption.ResponseHeadersRead);
+        var (length, sha256) = await HashAsync(await response.Content.ReadAsStreamAsync());
+
+        Assert.Equal(FiftyMiB, length);
+        Assert.Equal(Pattern.Sha256(FiftyMiB), sha256);
+    }
+
+    [Fact]
+    public async Task The_function_reads_the_upload_before_the_caller_has_finished_sending_it()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("lockstep-upload");
+        using var content = new PushContent(async stream =>
+        {
+            await stream.WriteAsync(new byte[1024]);
+            await stream.FlushAsync();
+            // Only a proxy that streams can deliver the first chunk while the body is still open.
+            await env.Function.Arrived.Task.WaitAsync(s_bound);
+            await stream.WriteAsync(new byte[1024]);
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mytest") { Content = content };
+
+        using var response = await env.Caller.SendAsync(request).WaitAsync(s_bound);
+
+        Assert.Equal("2048", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_caller_reads_the_download_before_the_function_has_finished_sending_it()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("lockstep-download");
+
+        using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead).WaitAsync(s_bound);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var first = new byte[1024];
+        // Only a proxy that streams delivers these bytes while the function still holds back the rest.
+        await body.ReadExactlyAsync(first).AsTask().WaitAsync(s_bound);
+        env.Function.Proceed.SetResult();
+        var (rest, _) = await HashAsync(body).WaitAsync(s_bound);
+
+        Assert.Equal(1024, rest);
+    }
+
+    [Fact]
+    public async Task A_declared_body_over_the_limit_gets_413_and_never_reaches_the_function()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.MaxRequestBodySize = 1000);
+
+        using var response = await env.Caller.PostAsync("/mytest", new ByteArrayContent(new byte[1001]));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Empty(env.Function.ReceivedTargets);
+    }
+
+    [Fact]
+    public async Task A_chunked_body_over_the_limit_gets_413()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.MaxRequestBodySize = 100_000);
+        using var content = new StreamContent(Pattern.Stream(1_000_000));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mytest") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await env.Caller.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_default_limit_lifts_kestrels_30_MB_default_to_100_MiB()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+        const long size = 40L * 1024 * 1024;
+        using var content = new StreamContent(Pattern.Stream(size));
+        content.Headers.ContentLength = size;
+
+        using var response = await env.Caller.PostAsync("/mytest", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(size, (await Echo.ReadAsync(response)).BodyLength);
+    }
+
+    [Fact]
+    public async Task A_body_buffered_and_read_earlier_in_the_pipeline_is_still_forwarded_whole()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo", configurePipeline: app => app.Use(async (context, next) =>
+        {
+            context.Request.EnableBuffering();
+            await HashAsync(context.Request.Body);
+            await next(context);
+        }));
+        var body = new byte[5000];
+        Pattern.Fill(body, 0);
+
+        using var response = await env.Caller.PostAsync("/mytest", new ByteArrayContent(body));
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.Equal(5000, echo.BodyLength);
+        Assert.Equal(Pattern.Sha256(5000), echo.BodySha256);
+    }
+}

@@ -1,0 +1,285 @@
+using System.Net;
+using System.Net.Http.Headers;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using static AzureFunctionsInvoker.Tests.Infrastructure.StandInFunction;
+
+namespace AzureFunctionsInvoker.Tests.Integration;
+
+/// <summary>The forwarding contract over real sockets: target, method, headers and response as the function and caller see them.</summary>
+public sealed class ForwardingContractTests
+{
+    [Fact]
+    public async Task Forwards_query_string_byte_for_byte()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+        const string query = "?b=2&a=1&a=3&flag&x=%20%2B+y&e=%zz&u=%C3%A9&&=";
+
+        using var response = await env.SendRawPathAsync(HttpMethod.Get, "/mytest" + query);
+
+        Assert.Equal("/api/echo" + query, (await Echo.ReadAsync(response)).Target);
+    }
+
+    [Theory]
+    [InlineData("/mytest/a%20b", "/api/echo/a%20b")]
+    [InlineData("/mytest/a%2Fb", "/api/echo/a%2Fb")]
+    [InlineData("/mytest/a%2fb/c", "/api/echo/a%2fb/c")]
+    [InlineData("/mytest/", "/api/echo/")]
+    [InlineData("/mytest", "/api/echo")]
+    [InlineData("/MyTest/x", "/api/echo/x")]
+    [InlineData("/mytest/%C3%A9t%C3%A9", "/api/echo/%C3%A9t%C3%A9")]
+    [InlineData("/mytest/..;/x", "/api/echo/..;/x")]
+    [InlineData("/mytest/a//b", "/api/echo/a//b")]
+    public async Task Forwards_the_path_with_its_percent_encoding_intact(string path, string expected)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+
+        using var response = await env.SendRawPathAsync(HttpMethod.Get, path);
+
+        Assert.Equal(expected, (await Echo.ReadAsync(response)).Target);
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("POST")]
+    [InlineData("PUT")]
+    [InlineData("PATCH")]
+    [InlineData("DELETE")]
+    [InlineData("OPTIONS")]
+    [InlineData("PURGE")]
+    [InlineData("REPORT")]
+    public async Task Forwards_every_method_as_is(string method)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+
+        using var response = await env.Caller.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/mytest"));
+
+        Assert.Equal(method, (await Echo.ReadAsync(response)).Method);
+    }
+
+    [Fact]
+    public async Task Forwards_multi_valued_headers()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
+        request.Headers.TryAddWithoutValidation("X-Multi", ["one", "two"]);
+        request.Headers.Accept.ParseAdd("text/plain");
+        request.Headers.Accept.ParseAdd("application/json");
+
+        using var response = await env.Caller.SendAsync(request);
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.Equal("one, two", string.Join(", ", echo.Headers["X-Multi"]));
+        Assert.Equal("text/plain, application/json", string.Join(", ", echo.Headers["Accept"]));
+    }
+
+    [Fact]
+    public async Task Never_forwards_hop_by_hop_headers_nor_those_connection_names()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, """
+            GET /mytest HTTP/1.1
+            Host: proxy.example
+            Connection: keep-alive, X-Hop
+            X-Hop: secret
+            Keep-Alive: timeout=5
+            Proxy-Connection: keep-alive
+            Proxy-Authorization: Basic dXNlcjpwYXNz
+            TE: trailers
+            Trailer: X-Trailer
+            X-End-To-End: kept
+            """);
+
+        Assert.Contains("\"x-end-to-end\":[\"kept\"]", raw, StringComparison.OrdinalIgnoreCase);
+        foreach (var name in new[] { "X-Hop", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "TE", "Trailer" })
+        {
+            Assert.DoesNotContain($"\"{name}\":", raw, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Fact]
+    public async Task Sends_the_functions_host_whatever_host_the_caller_names()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, """
+            GET http://attacker.example:9999/mytest/x?y=1 HTTP/1.1
+            Host: attacker.example:9999
+            """);
+
+        Assert.StartsWith("HTTP/1.1 200", raw, StringComparison.Ordinal);
+        Assert.Contains($"\"host\":[\"127.0.0.1:{env.Function.Port}\"]", raw, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("/api/echo/x?y=1", Assert.Single(env.Function.ReceivedTargets));
+    }
+
+    [Fact]
+    public async Task Configured_key_replaces_the_callers_key()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.ClientId = "configured");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
+        request.Headers.Add("x-functions-key", "callers-key");
+        request.Headers.Add("x-functions-clientid", "callers-client");
+
+        using var response = await env.Caller.SendAsync(request);
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.Equal([env.Function.Key], echo.Headers["x-functions-key"]);
+        Assert.Equal(["configured"], echo.Headers["x-functions-clientid"]);
+    }
+
+    [Fact]
+    public async Task Without_a_configured_key_the_callers_key_passes_through()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.ApiKey = null);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
+        request.Headers.Add("x-functions-key", env.Function.Key);
+
+        using var response = await env.Caller.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Sets_x_forwarded_headers_replacing_the_callers()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
+        request.Headers.Add("X-Forwarded-For", "6.6.6.6");
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        request.Headers.Add("X-Forwarded-Host", "forged.example");
+
+        using var response = await env.Caller.SendAsync(request);
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.Equal(["127.0.0.1"], echo.Headers["X-Forwarded-For"]);
+        Assert.Equal(["http"], echo.Headers["X-Forwarded-Proto"]);
+        Assert.Equal([$"127.0.0.1:{env.ProxyPort}"], echo.Headers["X-Forwarded-Host"]);
+    }
+
+    [Fact]
+    public async Task X_forwarded_headers_can_be_turned_off()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.AddXForwardedHeaders = false);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
+        request.Headers.Add("X-Forwarded-For", "10.1.2.3");
+
+        using var response = await env.Caller.SendAsync(request);
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.Equal(["10.1.2.3"], echo.Headers["X-Forwarded-For"]);
+        Assert.False(echo.Headers.ContainsKey("X-Forwarded-Proto"));
+    }
+
+    [Fact]
+    public async Task A_request_without_a_body_sends_none()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.False(echo.Headers.ContainsKey("Content-Length"));
+        Assert.False(echo.Headers.ContainsKey("Transfer-Encoding"));
+        Assert.Equal(0, echo.BodyLength);
+    }
+
+    [Fact]
+    public async Task A_known_content_length_is_kept()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+        using var content = new ByteArrayContent(new byte[777]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+
+        using var response = await env.Caller.PutAsync("/mytest", content);
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.Equal(["777"], echo.Headers["Content-Length"]);
+        Assert.Equal(["application/octet-stream"], echo.Headers["Content-Type"]);
+        Assert.False(echo.Headers.ContainsKey("Transfer-Encoding"));
+        Assert.Equal(777, echo.BodyLength);
+    }
+
+    [Fact]
+    public async Task A_chunked_body_stays_chunked()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+        using var content = new StreamContent(Pattern.Stream(100_000));
+        content.Headers.ContentLength = null;
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mytest") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+        using var response = await env.Caller.SendAsync(request);
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.Equal(["chunked"], echo.Headers["Transfer-Encoding"]);
+        Assert.False(echo.Headers.ContainsKey("Content-Length"));
+        Assert.Equal(Pattern.Sha256(100_000), echo.BodySha256);
+    }
+
+    [Theory]
+    [InlineData(302)]
+    [InlineData(404)]
+    [InlineData(418)]
+    [InlineData(500)]
+    [InlineData(503)]
+    public async Task Returns_the_status_as_is_and_never_follows_redirects(int status)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("status");
+
+        using var response = await env.Caller.GetAsync($"/mytest/{status}");
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("https://elsewhere.example/", response.Headers.Location?.ToString());
+        Assert.Single(env.Function.ReceivedTargets);
+    }
+
+    [Fact]
+    public async Task A_204_has_no_body()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("status");
+
+        using var response = await env.Caller.GetAsync("/mytest/204");
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Head_returns_the_headers_without_a_body()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("download");
+
+        using var response = await env.Caller.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/mytest/4096"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(4096, response.Content.Headers.ContentLength);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Keeps_each_set_cookie_separate_and_other_end_to_end_headers()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("cookies");
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy.example");
+
+        Assert.Contains("\r\nSet-Cookie: a=1; Path=/\r\n", raw, StringComparison.Ordinal);
+        Assert.Contains("\r\nSet-Cookie: b=2; Path=/\r\n", raw, StringComparison.Ordinal);
+        Assert.Contains("\r\nX-Custom: custom\r\n", raw, StringComparison.Ordinal);
+        Assert.Contains("\r\ncookies\r\n", raw, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/other")]
+    [InlineData("/mytestx")]
+    [InlineData("/my/test")]
+    public async Task Requests_outside_the_mount_point_continue_down_the_pipeline(string path)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+
+        var body = await env.Caller.GetStringAsync(path);
+
+        Assert.Equal("pipeline", body);
+        Assert.Empty(env.Function.ReceivedTargets);
+    }
+}
