@@ -8,7 +8,25 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
 {
     public ConcurrentQueue<(string Category, LogLevel Level, EventId EventId, string Text)> Entries { get; } = new();
 
+    private TaskCompletionSource _logged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public string AllText => string.Join('\n', Entries.Select(e => e.Text));
+
+    /// <summary>Completes when an entry with the event name <paramref name="eventName"/> has been logged.</summary>
+    public async Task WaitForAsync(string eventName, TimeSpan bound)
+    {
+        using var timeout = new CancellationTokenSource(bound);
+        while (true)
+        {
+            var next = Volatile.Read(ref _logged).Task;
+            if (Entries.Any(e => e.EventId.Name == eventName))
+            {
+                return;
+            }
+
+            await next.WaitAsync(timeout.Token);
+        }
+    }
 
     public ILogger CreateLogger(string categoryName) => new CapturingLogger(this, categoryName);
 
@@ -26,6 +44,7 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
                 ? string.Join(' ', pairs.Select(p => $"{p.Key}={p.Value}"))
                 : string.Empty;
             provider.Entries.Enqueue((category, logLevel, eventId, $"{category} {formatter(state, exception)} {stateText} {exception}"));
+            Interlocked.Exchange(ref provider._logged, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
     }
 }

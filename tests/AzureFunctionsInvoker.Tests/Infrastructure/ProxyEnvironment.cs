@@ -62,7 +62,8 @@ public sealed class ProxyEnvironment : IAsyncDisposable
         var logs = new CapturingLoggerProvider();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
+        // A provider rule outranks any "Logging" configuration that reaches the test's content root.
+        builder.Logging.ClearProviders().AddProvider(logs).AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace);
         builder.Services.AddAzureFunctionProxy();
         configureProxy?.Invoke(builder);
 

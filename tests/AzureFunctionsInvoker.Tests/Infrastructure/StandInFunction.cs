@@ -40,7 +40,7 @@ public sealed class StandInFunction : IAsyncDisposable
     /// <summary>Completed when the function's own request is aborted by the proxy.</summary>
     public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Set by a test to let <c>lockstep-download</c> send the rest of its body.</summary>
+    /// <summary>Set by a test to let <c>lockstep-download</c> send the rest of its body, or <c>truncate</c> die.</summary>
     public TaskCompletionSource Proceed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public static async Task<StandInFunction> StartAsync()
@@ -95,6 +95,13 @@ public sealed class StandInFunction : IAsyncDisposable
             case "truncate":
                 context.Response.ContentLength = 1000;
                 await context.Response.Body.WriteAsync(new byte[100]);
+                await context.Response.Body.FlushAsync();
+                await Proceed.Task.WaitAsync(context.RequestAborted);
+                context.Abort();
+                break;
+            case "die":
+                context.Response.ContentLength = 1000;
+                await context.Response.StartAsync();
                 await context.Response.Body.FlushAsync();
                 context.Abort();
                 break;

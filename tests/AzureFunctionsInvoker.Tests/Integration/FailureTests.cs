@@ -1,0 +1,154 @@
+using System.Net;
+using System.Net.Sockets;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AzureFunctionsInvoker.Tests.Integration;
+
+/// <summary>A function that is down, slow or dying mid-answer, and a caller that goes away: each ends in the right status or a clean abort.</summary>
+public sealed class FailureTests
+{
+    private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_closed_port_gets_502_with_a_problem_body()
+    {
+        var closedPort = ClosedPort();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = closedPort);
+
+        using var response = await env.Caller.GetAsync("/mytest");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("""{"title":"Bad Gateway","status":502,"detail":"The function could not be reached."}""", body);
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "FunctionUnreachable" && e.Level == LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task A_function_that_does_not_answer_within_timeout_gets_504_and_its_call_is_cancelled()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("hang", o => o.Timeout = 300);
+
+        using var response = await env.Caller.GetAsync("/mytest").WaitAsync(s_bound);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Contains("\"status\":504", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await env.Function.Cancelled.Task.WaitAsync(s_bound);
+    }
+
+    [Fact]
+    public async Task A_caller_that_goes_away_cancels_the_function_call_and_is_logged_at_debug()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("hang");
+        using var abandon = new CancellationTokenSource();
+        var call = env.Caller.GetAsync("/mytest", abandon.Token);
+
+        await env.Function.Arrived.Task.WaitAsync(s_bound);
+        await abandon.CancelAsync();
+
+        await env.Function.Cancelled.Task.WaitAsync(s_bound);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        await env.Logs.WaitForAsync("CallerAborted", s_bound);
+        Assert.DoesNotContain(env.Logs.Entries, e => e.Level >= LogLevel.Warning && e.Category.StartsWith("AzureFunctionsInvoker", StringComparison.Ordinal));
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "CallerAborted" && e.Level == LogLevel.Debug);
+    }
+
+    [Fact]
+    public async Task A_response_cut_off_mid_body_aborts_the_callers_connection()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("truncate");
+
+        using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        await body.ReadExactlyAsync(new byte[100]).AsTask().WaitAsync(s_bound);
+        env.Function.Proceed.SetResult();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1000, response.Content.Headers.ContentLength);
+        await Assert.ThrowsAnyAsync<IOException>(() => body.CopyToAsync(Stream.Null).WaitAsync(s_bound));
+        await env.Logs.WaitForAsync("ResponseBodyFailed", s_bound);
+    }
+
+    [Fact]
+    public async Task A_function_that_dies_after_its_headers_but_before_any_body_gets_502()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("die");
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("\"status\":502", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Something_that_is_not_http_gets_502()
+    {
+        using var garbage = new TcpListener(IPAddress.Loopback, 0);
+        garbage.Start();
+        var serving = Task.Run(async () =>
+        {
+            using var client = await garbage.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            _ = await stream.ReadAsync(new byte[4096]);
+            await stream.WriteAsync("SSH-2.0-OpenSSH_9.6\r\n\r\n"u8.ToArray());
+        });
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = ((IPEndPoint)garbage.LocalEndpoint).Port);
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        await serving.WaitAsync(s_bound);
+    }
+
+    [Fact]
+    public async Task The_apps_problem_details_service_writes_the_error_when_registered()
+    {
+        await using var env = await ProxyEnvironment.StartAsync(
+            "echo",
+            o => o.Port = ClosedPort(),
+            builder => builder.Services.AddProblemDetails(p => p.CustomizeProblemDetails = c => c.ProblemDetails.Extensions["app"] = "mine"));
+
+        using var response = await env.Caller.GetAsync("/mytest");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("\"app\":\"mine\"", body, StringComparison.Ordinal);
+        Assert.Contains("\"status\":502", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_key_never_appears_in_logs_or_error_bodies_at_any_level()
+    {
+        var bodies = new List<string>();
+        foreach (var (function, configure) in new (string, Action<AzureFunctionsInvoker.AzureFunctionProxyOptions>)[]
+        {
+            ("cookies", _ => { }),
+            ("echo", o => o.Port = ClosedPort()),
+            ("hang", o => o.Timeout = 200),
+            ("die", _ => { }),
+            ("echo", o => o.MaxRequestBodySize = 10),
+        })
+        {
+            await using var env = await ProxyEnvironment.StartAsync(function, configure);
+            using var response = await env.Caller.PostAsync("/mytest?code=visible", new StringContent("a body longer than ten bytes"));
+            bodies.Add(await response.Content.ReadAsStringAsync());
+
+            Assert.NotEmpty(env.Logs.Entries);
+            Assert.DoesNotContain(env.Function.Key, env.Logs.AllText, StringComparison.Ordinal);
+            Assert.All(bodies, body => Assert.DoesNotContain(env.Function.Key, body, StringComparison.Ordinal));
+        }
+
+        Assert.Contains(bodies, b => b.Contains("\"status\":502", StringComparison.Ordinal));
+        Assert.Contains(bodies, b => b.Contains("\"status\":504", StringComparison.Ordinal));
+        Assert.Contains(bodies, b => b.Contains("\"status\":413", StringComparison.Ordinal));
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
