@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using static AzureFunctionsInvoker.Tests.Infrastructure.StandInFunction;
 
 namespace AzureFunctionsInvoker.Tests.Integration;
@@ -281,5 +282,39 @@ public sealed class ForwardingContractTests
 
         Assert.Equal("pipeline", body);
         Assert.Empty(env.Function.ReceivedTargets);
+    }
+
+    [Fact]
+    public async Task Options_are_read_once_at_startup()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+        env.Options.ApiKey = "changed-after-startup";
+        env.Options.FunctionName = "elsewhere";
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/api/echo", (await Echo.ReadAsync(response)).Target);
+    }
+
+    [Fact]
+    public async Task Handlers_added_to_the_client_builder_see_every_forwarded_request()
+    {
+        await using var env = await ProxyEnvironment.StartAsync(
+            "echo",
+            configureProxy: builder => builder.Services.AddAzureFunctionProxy().AddHttpMessageHandler(() => new StampingHandler()));
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(["stamped"], (await Echo.ReadAsync(response)).Headers["X-Stamp"]);
+    }
+
+    private sealed class StampingHandler : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Add("X-Stamp", "stamped");
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }

@@ -1,0 +1,67 @@
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AzureFunctionsInvoker.Tests;
+
+public sealed class AzureFunctionProxyIApplicationBuilderExtensionsTests
+{
+    [Fact]
+    public void Without_AddAzureFunctionProxy_startup_fails_saying_to_call_it()
+    {
+        var app = WebApplication.CreateSlimBuilder().Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => app.UseAzureFunctionProxy("/mytest", Valid()));
+
+        Assert.Contains("AddAzureFunctionProxy()", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Invalid_options_fail_at_startup_naming_each_option_and_never_the_key()
+    {
+        var app = AppWithProxyServices(out _);
+
+        var error = Assert.Throws<OptionsValidationException>(() => app.UseAzureFunctionProxy("/mytest", o =>
+        {
+            o.ApiKey = "top-secret\r\n";
+            o.Timeout = 0;
+        }));
+
+        foreach (var name in new[] { "FunctionName", "AppName", "ApiKey", "Timeout" })
+        {
+            Assert.Contains(name, error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("top-secret", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Turning_https_verify_off_logs_a_warning_at_startup()
+    {
+        var app = AppWithProxyServices(out var logs);
+
+        app.UseAzureFunctionProxy("/mytest", o =>
+        {
+            o.AppName = "myapp";
+            o.FunctionName = "hello";
+            o.HttpsVerify = false;
+        });
+
+        var warning = Assert.Single(logs.Entries, e => e.EventId.Name == "HttpsVerifyDisabled");
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("https://myapp.azurewebsites.net", warning.Text, StringComparison.Ordinal);
+    }
+
+    private static WebApplication AppWithProxyServices(out CapturingLoggerProvider logs)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        logs = new CapturingLoggerProvider();
+        builder.Logging.ClearProviders().AddProvider(logs);
+        builder.Services.AddAzureFunctionProxy();
+        return builder.Build();
+    }
+
+    private static AzureFunctionProxyOptions Valid() => new() { AppName = "myapp", FunctionName = "hello" };
+}

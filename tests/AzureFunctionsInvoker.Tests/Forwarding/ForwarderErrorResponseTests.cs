@@ -1,0 +1,108 @@
+using System.Text;
+using AzureFunctionsInvoker.Forwarding;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Moq;
+
+namespace AzureFunctionsInvoker.Tests.Forwarding;
+
+public sealed class ForwarderErrorResponseTests
+{
+    [Theory]
+    [InlineData(nameof(ForwarderError.UnsafePath), 400)]
+    [InlineData(nameof(ForwarderError.RequestBody), 400)]
+    [InlineData(nameof(ForwarderError.RequestBodyTooLarge), 413)]
+    [InlineData(nameof(ForwarderError.FunctionUnreachable), 502)]
+    [InlineData(nameof(ForwarderError.ResponseBody), 502)]
+    [InlineData(nameof(ForwarderError.FunctionTimeout), 504)]
+    public async Task Maps_each_error_to_its_status_with_a_problem_body(string error, int status)
+    {
+        var context = Context(services: null);
+        context.Response.Headers["X-From-Function"] = "partial";
+
+        await ForwarderErrorResponse.WriteAsync(context, Enum.Parse<ForwarderError>(error));
+
+        Assert.Equal(status, context.Response.StatusCode);
+        Assert.Equal("application/problem+json", context.Response.ContentType);
+        Assert.False(context.Response.Headers.ContainsKey("X-From-Function"));
+        Assert.Contains($"\"status\":{status}", Body(context), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Hands_the_problem_to_the_apps_problem_details_service()
+    {
+        var service = new Mock<IProblemDetailsService>();
+        service.Setup(s => s.TryWriteAsync(It.IsAny<ProblemDetailsContext>())).ReturnsAsync(true);
+        var context = Context(service.Object);
+
+        await ForwarderErrorResponse.WriteAsync(context, ForwarderError.FunctionTimeout);
+
+        service.Verify(s => s.TryWriteAsync(It.Is<ProblemDetailsContext>(p => p.ProblemDetails.Status == 504 && p.HttpContext == context)), Times.Once);
+        Assert.Equal(504, context.Response.StatusCode);
+        Assert.Empty(Body(context));
+    }
+
+    [Fact]
+    public async Task Writes_its_own_body_when_the_apps_service_declines()
+    {
+        var service = new Mock<IProblemDetailsService>();
+        service.Setup(s => s.TryWriteAsync(It.IsAny<ProblemDetailsContext>())).ReturnsAsync(false);
+        var context = Context(service.Object);
+
+        await ForwarderErrorResponse.WriteAsync(context, ForwarderError.FunctionUnreachable);
+
+        Assert.Equal("""{"title":"Bad Gateway","status":502,"detail":"The function could not be reached."}""", Body(context));
+    }
+
+    [Fact]
+    public async Task Aborts_instead_of_writing_once_the_response_has_started()
+    {
+        var context = Context(services: null);
+        var lifetime = new AbortRecorder();
+        context.Features.Set<IHttpResponseFeature>(new StartedResponse());
+        context.Features.Set<IHttpRequestLifetimeFeature>(lifetime);
+
+        await ForwarderErrorResponse.WriteAsync(context, ForwarderError.ResponseBody);
+
+        Assert.True(lifetime.Aborted);
+    }
+
+    [Fact]
+    public async Task Writes_nothing_for_a_caller_that_went_away()
+    {
+        var context = Context(services: null);
+
+        await ForwarderErrorResponse.WriteAsync(context, ForwarderError.CallerAborted);
+
+        Assert.Equal(200, context.Response.StatusCode);
+        Assert.Empty(Body(context));
+    }
+
+    private static DefaultHttpContext Context(IProblemDetailsService? services)
+    {
+        var collection = new ServiceCollection();
+        if (services is not null)
+        {
+            collection.AddSingleton(services);
+        }
+
+        return new DefaultHttpContext { RequestServices = collection.BuildServiceProvider(), Response = { Body = new MemoryStream() } };
+    }
+
+    private static string Body(HttpContext context) => Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
+
+    private sealed class StartedResponse : HttpResponseFeature
+    {
+        public override bool HasStarted => true;
+    }
+
+    private sealed class AbortRecorder : IHttpRequestLifetimeFeature
+    {
+        public bool Aborted { get; private set; }
+
+        public CancellationToken RequestAborted { get; set; }
+
+        public void Abort() => Aborted = true;
+    }
+}

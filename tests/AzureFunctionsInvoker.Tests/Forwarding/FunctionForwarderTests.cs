@@ -1,0 +1,183 @@
+using System.Net;
+using System.Text;
+using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Forwarding;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+using RichardSzalay.MockHttp;
+
+namespace AzureFunctionsInvoker.Tests.Forwarding;
+
+public sealed class FunctionForwarderTests
+{
+    private static readonly Uri s_target = new("https://myapp.azurewebsites.net/api/hello/x?y=1");
+    private readonly MockHttpMessageHandler _function = new();
+
+    [Fact]
+    public async Task Sends_the_callers_method_body_and_headers_with_the_key_and_connection_settings()
+    {
+        HttpRequestMessage? sent = null;
+        string? sentBody = null;
+        _function.When("*").Respond(async request =>
+        {
+            sent = request;
+            sentBody = await request.Content!.ReadAsStringAsync();
+            return new HttpResponseMessage(HttpStatusCode.Created);
+        });
+        var context = Context("PUT", "the body");
+        context.Request.Headers["X-Custom"] = "custom";
+        var options = Options(o => o.ApiKey = "the-key");
+
+        var error = await Forwarder().ForwardAsync(context, s_target, options, ConnectionSettings.From(options));
+
+        Assert.Equal(ForwarderError.None, error);
+        Assert.Equal(HttpMethod.Put, sent!.Method);
+        Assert.Equal(s_target, sent.RequestUri);
+        Assert.Equal("the body", sentBody);
+        Assert.Equal(["custom"], sent.Headers.GetValues("X-Custom"));
+        Assert.Equal(["the-key"], sent.Headers.GetValues("x-functions-key"));
+        Assert.True(sent.Options.TryGetValue(ConnectionSettings.Key, out var settings));
+        Assert.Equal(TimeSpan.FromMilliseconds(options.Keepalive), settings.IdleTimeout);
+    }
+
+    [Fact]
+    public async Task Copies_the_functions_status_headers_and_body_to_the_caller()
+    {
+        _function.When("*").Respond(_ =>
+        {
+            var response = new HttpResponseMessage(HttpStatusCode.Accepted) { Content = new StringContent("from the function", Encoding.UTF8, "text/plain") };
+            response.Headers.TryAddWithoutValidation("X-From-Function", "yes");
+            return response;
+        });
+        var context = Context("GET");
+
+        var error = await Forwarder().ForwardAsync(context, s_target, Options(), default);
+
+        Assert.Equal(ForwarderError.None, error);
+        Assert.Equal(StatusCodes.Status202Accepted, context.Response.StatusCode);
+        Assert.Equal("yes", context.Response.Headers["X-From-Function"]);
+        Assert.Equal("text/plain; charset=utf-8", context.Response.ContentType);
+        Assert.Equal("from the function", ResponseBody(context));
+    }
+
+    [Fact]
+    public async Task A_transport_failure_is_function_unreachable()
+    {
+        _function.When("*").Throw(new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (myapp.azurewebsites.net:443)"));
+
+        var error = await Forwarder().ForwardAsync(Context("GET"), s_target, Options(), default);
+
+        Assert.Equal(ForwarderError.FunctionUnreachable, error);
+    }
+
+    [Fact]
+    public async Task No_response_within_timeout_is_function_timeout()
+    {
+        _function.When("*").Respond(new HangingHandler());
+
+        var error = await Forwarder().ForwardAsync(Context("GET"), s_target, Options(o => o.Timeout = 50), default);
+
+        Assert.Equal(ForwarderError.FunctionTimeout, error);
+    }
+
+    [Fact]
+    public async Task A_caller_that_goes_away_is_caller_aborted()
+    {
+        using var callerGone = new CancellationTokenSource();
+        _function.When("*").Respond(new HangingHandler(callerGone.Cancel));
+        var context = Context("GET");
+        context.RequestAborted = callerGone.Token;
+
+        var error = await Forwarder().ForwardAsync(context, s_target, Options(), default);
+
+        Assert.Equal(ForwarderError.CallerAborted, error);
+    }
+
+    [Theory]
+    [InlineData(StatusCodes.Status413PayloadTooLarge, nameof(ForwarderError.RequestBodyTooLarge))]
+    [InlineData(StatusCodes.Status400BadRequest, nameof(ForwarderError.RequestBody))]
+    public async Task A_failure_reading_the_callers_body_is_the_callers_fault(int kestrelStatus, string expected)
+    {
+        var context = Context("POST");
+        context.Request.Body = new FailingStream(new BadHttpRequestException("body", kestrelStatus));
+        context.Request.ContentLength = 10;
+
+        var error = await Forwarder(new BodyReadingHandler()).ForwardAsync(context, s_target, Options(), default);
+
+        Assert.Equal(expected, error.ToString());
+    }
+
+    [Fact]
+    public async Task A_response_body_that_fails_is_a_response_body_error()
+    {
+        _function.When("*").Respond(_ => new HttpResponseMessage { Content = new StreamContent(new FailingStream(new IOException("reset"))) });
+        var context = Context("GET");
+
+        var error = await Forwarder().ForwardAsync(context, s_target, Options(), default);
+
+        Assert.Equal(ForwarderError.ResponseBody, error);
+    }
+
+    private FunctionForwarder Forwarder(HttpMessageHandler? function = null) =>
+        new(new HttpClient(function ?? _function) { Timeout = Timeout.InfiniteTimeSpan }, NullLogger<FunctionForwarder>.Instance);
+
+    private static DefaultHttpContext Context(string method, string? body = null)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = method;
+        context.Response.Body = new MemoryStream();
+        if (body is not null)
+        {
+            var bytes = Encoding.UTF8.GetBytes(body);
+            context.Request.Body = new MemoryStream(bytes);
+            context.Request.ContentLength = bytes.Length;
+        }
+
+        return context;
+    }
+
+    private static string ResponseBody(HttpContext context) => Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
+
+    private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    /// <summary>A function that never answers; it runs <paramref name="onRequest"/> once the request reached it.</summary>
+    private sealed class HangingHandler(Action? onRequest = null) : HttpMessageHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            onRequest?.Invoke();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return new HttpResponseMessage();
+        }
+    }
+
+    /// <summary>A function that reads the whole request body before it answers, as a transport sending it would.</summary>
+    private sealed class BodyReadingHandler : HttpMessageHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            await request.Content!.CopyToAsync(Stream.Null, cancellationToken);
+            return new HttpResponseMessage();
+        }
+    }
+
+    private sealed class FailingStream(Exception failure) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw failure;
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromException<int>(failure);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,142 @@
+using System.Net;
+using AzureFunctionsInvoker.Forwarding;
+using Microsoft.AspNetCore.Http;
+
+namespace AzureFunctionsInvoker.Tests.Forwarding;
+
+public sealed class HeaderRulesTests
+{
+    [Fact]
+    public void Copies_end_to_end_request_headers_with_every_value()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Headers["X-Multi"] = new[] { "one", "two" };
+        context.Request.Headers.Accept = "text/plain";
+        using var request = new HttpRequestMessage();
+
+        HeaderRules.CopyRequestHeaders(context, request, Options());
+
+        Assert.Equal(["one", "two"], request.Headers.GetValues("X-Multi"));
+        Assert.Equal(["text/plain"], request.Headers.GetValues("Accept"));
+    }
+
+    [Theory]
+    [InlineData("Connection")]
+    [InlineData("Keep-Alive")]
+    [InlineData("Proxy-Connection")]
+    [InlineData("Proxy-Authorization")]
+    [InlineData("TE")]
+    [InlineData("Trailer")]
+    [InlineData("Transfer-Encoding")]
+    [InlineData("Upgrade")]
+    [InlineData("Host")]
+    [InlineData("X-Named-By-Connection")]
+    [InlineData(":authority")]
+    public void Never_copies_hop_by_hop_request_headers(string name)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Headers.Connection = "keep-alive, X-Named-By-Connection";
+        context.Request.Headers[name] = "value";
+        context.Request.Headers["X-Kept"] = "kept";
+        using var request = new HttpRequestMessage { Content = new ByteArrayContent([]) };
+
+        HeaderRules.CopyRequestHeaders(context, request, Options());
+
+        Assert.False(request.Headers.NonValidated.Contains(name));
+        Assert.False(request.Content.Headers.NonValidated.Contains(name));
+        Assert.True(request.Headers.NonValidated.Contains("X-Kept"));
+    }
+
+    [Fact]
+    public void Puts_content_headers_on_the_content_and_drops_them_without_a_body()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Headers.ContentType = "application/json";
+        context.Request.Headers.ContentLength = 12;
+        using var withBody = new HttpRequestMessage { Content = new ByteArrayContent([]) };
+        using var withoutBody = new HttpRequestMessage();
+
+        HeaderRules.CopyRequestHeaders(context, withBody, Options());
+        HeaderRules.CopyRequestHeaders(context, withoutBody, Options());
+
+        Assert.Equal("application/json", withBody.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(12, withBody.Content.Headers.ContentLength);
+        Assert.False(withoutBody.Headers.NonValidated.Contains("Content-Type"));
+    }
+
+    [Fact]
+    public void Configured_key_and_client_id_replace_the_callers()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Headers["x-functions-key"] = "callers";
+        context.Request.Headers["X-Functions-ClientId"] = "callers";
+        using var request = new HttpRequestMessage();
+
+        HeaderRules.CopyRequestHeaders(context, request, Options(o => { o.ApiKey = "configured-key"; o.ClientId = "configured-id"; }));
+
+        Assert.Equal(["configured-key"], request.Headers.GetValues("x-functions-key"));
+        Assert.Equal(["configured-id"], request.Headers.GetValues("x-functions-clientid"));
+    }
+
+    [Fact]
+    public void Sets_x_forwarded_headers_from_the_connection()
+    {
+        var context = new DefaultHttpContext();
+        context.Connection.RemoteIpAddress = IPAddress.Parse("2001:db8::7");
+        context.Request.Scheme = "https";
+        context.Request.Host = new HostString("gateway.example", 8443);
+        context.Request.Headers["X-Forwarded-For"] = "6.6.6.6";
+        using var request = new HttpRequestMessage();
+
+        HeaderRules.CopyRequestHeaders(context, request, Options());
+
+        Assert.Equal(["2001:db8::7"], request.Headers.GetValues("X-Forwarded-For"));
+        Assert.Equal(["https"], request.Headers.GetValues("X-Forwarded-Proto"));
+        Assert.Equal(["gateway.example:8443"], request.Headers.GetValues("X-Forwarded-Host"));
+    }
+
+    [Fact]
+    public void Copies_end_to_end_response_headers_keeping_each_set_cookie()
+    {
+        using var response = new HttpResponseMessage { Content = new ByteArrayContent([]) };
+        response.Headers.TryAddWithoutValidation("Set-Cookie", ["a=1", "b=2"]);
+        response.Headers.TryAddWithoutValidation("X-Custom", "custom");
+        response.Content.Headers.TryAddWithoutValidation("Content-Type", "text/plain");
+        response.Content.Headers.TryAddWithoutValidation("Content-Length", "42");
+        var context = new DefaultHttpContext();
+
+        HeaderRules.CopyResponseHeaders(response, context.Response);
+
+        Assert.Equal(new[] { "a=1", "b=2" }, context.Response.Headers.SetCookie.ToArray());
+        Assert.Equal("custom", context.Response.Headers["X-Custom"]);
+        Assert.Equal("text/plain", context.Response.ContentType);
+        Assert.Equal(42, context.Response.ContentLength);
+    }
+
+    [Theory]
+    [InlineData("Connection")]
+    [InlineData("Keep-Alive")]
+    [InlineData("Transfer-Encoding")]
+    [InlineData("Upgrade")]
+    [InlineData("Proxy-Authenticate")]
+    [InlineData("Alt-Svc")]
+    [InlineData("X-Named-By-Connection")]
+    public void Never_copies_hop_by_hop_response_headers(string name)
+    {
+        using var response = new HttpResponseMessage { Content = new ByteArrayContent([]) };
+        response.Headers.TryAddWithoutValidation("Connection", "close, X-Named-By-Connection");
+        response.Headers.TryAddWithoutValidation(name, "value");
+        var context = new DefaultHttpContext();
+
+        HeaderRules.CopyResponseHeaders(response, context.Response);
+
+        Assert.False(context.Response.Headers.ContainsKey(name));
+    }
+
+    private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };
+        configure?.Invoke(options);
+        return options;
+    }
+}
