@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using AzureFunctionsInvoker;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -45,15 +46,16 @@ public sealed class ProxyEnvironment : IAsyncDisposable
         string functionName,
         Action<AzureFunctionProxyOptions>? configure = null,
         Action<WebApplicationBuilder>? configureProxy = null,
-        Action<WebApplication>? configurePipeline = null)
+        Action<WebApplication>? configurePipeline = null,
+        X509Certificate2? functionCertificate = null)
     {
-        var function = await StandInFunction.StartAsync();
+        var function = await StandInFunction.StartAsync(functionCertificate);
         var options = new AzureFunctionProxyOptions
         {
             AppName = "127.0.0.1",
             HostDomain = string.Empty,
             Port = function.Port,
-            Https = false,
+            Https = functionCertificate is not null,
             FunctionName = functionName,
             ApiKey = function.Key,
         };

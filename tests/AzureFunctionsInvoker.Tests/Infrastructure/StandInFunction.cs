@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -43,12 +44,20 @@ public sealed class StandInFunction : IAsyncDisposable
     /// <summary>Set by a test to let <c>lockstep-download</c> send the rest of its body, or <c>truncate</c> die.</summary>
     public TaskCompletionSource Proceed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public static async Task<StandInFunction> StartAsync()
+    /// <summary>Starts the stand-in, over TLS with <paramref name="certificate"/> when one is given.</summary>
+    public static async Task<StandInFunction> StartAsync(X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
             kestrel.Limits.MaxRequestBodySize = null;
         });
         builder.Logging.ClearProviders();

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -143,6 +145,60 @@ public sealed class FailureTests
         Assert.Contains(bodies, b => b.Contains("\"status\":502", StringComparison.Ordinal));
         Assert.Contains(bodies, b => b.Contains("\"status\":504", StringComparison.Ordinal));
         Assert.Contains(bodies, b => b.Contains("\"status\":413", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_untrusted_certificate_gets_502_while_https_verify_is_on()
+    {
+        using var certificate = SelfSignedCertificate();
+        await using var env = await ProxyEnvironment.StartAsync("echo", functionCertificate: certificate);
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Empty(env.Function.ReceivedTargets);
+    }
+
+    [Fact]
+    public async Task An_untrusted_certificate_is_accepted_with_https_verify_off()
+    {
+        using var certificate = SelfSignedCertificate();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.HttpsVerify = false, functionCertificate: certificate);
+
+        using var response = await env.Caller.GetAsync("/mytest/x");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/api/echo/x", Assert.Single(env.Function.ReceivedTargets));
+    }
+
+    [Fact]
+    public async Task A_function_that_refuses_before_reading_an_expect_100_continue_body_is_answered_without_it()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.ApiKey = "wrong-key");
+        var bodyRequested = false;
+        using var content = new PushContent(async stream =>
+        {
+            bodyRequested = true;
+            await stream.WriteAsync(new byte[1024]);
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mytest") { Content = content };
+        request.Headers.ExpectContinue = true;
+
+        using var response = await env.Caller.SendAsync(request).WaitAsync(s_bound);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.False(bodyRequested);
+    }
+
+    private static X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null);
     }
 
     private static int ClosedPort()
