@@ -41,7 +41,10 @@ public sealed class StandInFunction : IAsyncDisposable
     /// <summary>Completed when the function's own request is aborted by the proxy.</summary>
     public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Set by a test to let <c>lockstep-download</c> send the rest of its body, or <c>truncate</c> die.</summary>
+    /// <summary>
+    /// Set by a test to let <c>lockstep-download</c> send the rest of its body, or <c>truncate</c> die.
+    /// <c>lockstep-download?warm</c> answers at once, to warm up a path before a test that times it.
+    /// </summary>
     public TaskCompletionSource Proceed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Starts the stand-in, over TLS with <paramref name="certificate"/> when one is given.</summary>
@@ -127,10 +130,13 @@ public sealed class StandInFunction : IAsyncDisposable
             case "lockstep-upload":
                 await LockstepUploadAsync(context);
                 break;
+            case "lockstep-download" when context.Request.Query.ContainsKey("warm"):
+                await context.Response.WriteAsync("warm");
+                break;
             case "lockstep-download":
                 await context.Response.Body.WriteAsync(new byte[1024]);
                 await context.Response.Body.FlushAsync();
-                await Proceed.Task.WaitAsync(context.RequestAborted);
+                await WaitUnlessAbortedAsync(Proceed.Task, context);
                 await context.Response.Body.WriteAsync(new byte[1024]);
                 break;
             default:
@@ -154,9 +160,23 @@ public sealed class StandInFunction : IAsyncDisposable
 
     private async Task HangAsync(HttpContext context)
     {
-        using var registration = context.RequestAborted.Register(() => Cancelled.TrySetResult());
         Arrived.TrySetResult();
-        await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        await WaitUnlessAbortedAsync(Task.Delay(Timeout.Infinite), context);
+    }
+
+    // Records an abort where it is observed: a registration on RequestAborted can be disposed, by the
+    // unwinding of this very await, before its callback runs.
+    private async Task WaitUnlessAbortedAsync(Task task, HttpContext context)
+    {
+        try
+        {
+            await task.WaitAsync(context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            Cancelled.TrySetResult();
+            throw;
+        }
     }
 
     private async Task LockstepUploadAsync(HttpContext context)

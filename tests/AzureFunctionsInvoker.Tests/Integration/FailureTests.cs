@@ -74,6 +74,22 @@ public sealed class FailureTests
     }
 
     [Fact]
+    public async Task A_function_that_stalls_mid_body_beyond_timeout_aborts_the_callers_connection()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("lockstep-download", o => o.Timeout = 300);
+        await WarmUpAsync(env, "/mytest?warm");
+
+        using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        await body.ReadExactlyAsync(new byte[1024]).AsTask().WaitAsync(s_bound);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await Assert.ThrowsAnyAsync<IOException>(() => body.CopyToAsync(Stream.Null).WaitAsync(s_bound));
+        await env.Function.Cancelled.Task.WaitAsync(s_bound);
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "FunctionTimedOut");
+    }
+
+    [Fact]
     public async Task A_function_that_dies_after_its_headers_but_before_any_body_gets_502()
     {
         await using var env = await ProxyEnvironment.StartAsync("die");
@@ -199,6 +215,21 @@ public sealed class FailureTests
         request.CertificateExtensions.Add(names.Build());
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null);
+    }
+
+    // A cold first exchange (JIT, first connection) may outlast a short timeout; the tests time what follows.
+    private static async Task WarmUpAsync(ProxyEnvironment env, string path)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            using var response = await env.Caller.GetAsync(path);
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail("The proxy never answered the warm-up request.");
     }
 
     private static int ClosedPort()
