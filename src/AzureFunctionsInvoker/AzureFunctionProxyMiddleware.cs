@@ -29,6 +29,11 @@ internal sealed class AzureFunctionProxyMiddleware
         {
             Log.HttpsVerifyDisabled(logger, options.FunctionName, _route.ToString());
         }
+
+        if (!options.Https && !string.IsNullOrEmpty(options.ApiKey) && !_route.FunctionUri.IsLoopback)
+        {
+            Log.KeyOverHttp(logger, options.FunctionName, _route.ToString());
+        }
     }
 
     public Task InvokeAsync(HttpContext context)

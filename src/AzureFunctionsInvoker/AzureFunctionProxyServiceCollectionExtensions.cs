@@ -17,7 +17,8 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     /// <returns>
     /// The client's builder, to add handlers (resilience, authentication, logging) as for any typed client.
     /// Its primary handler pools connections per mount's <c>Keepalive</c> and <c>HttpsVerify</c>; replacing it
-    /// gives those options up. The client's own timeout is off: <c>Timeout</c> applies per step instead.
+    /// gives those options up. The client's own timeout is off: <c>Timeout</c> applies per step instead. The handler
+    /// lifetime is infinite, since idle connections already close after <c>Keepalive</c>.
     /// </returns>
     public static IHttpClientBuilder AddAzureFunctionProxy(this IServiceCollection services)
     {
@@ -26,6 +27,8 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         services.TryAddSingleton<AzureFunctionProxyMarkerService>();
         return services.AddHttpClient<FunctionForwarder>(FunctionForwarder.ClientName)
             .ConfigureHttpClient(static client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(static () => new FunctionHttpHandler());
+            .ConfigurePrimaryHttpMessageHandler(static () => new FunctionHttpHandler())
+            // The handler owns the connection pools; rebuilding it every two minutes would cap Keepalive.
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
     }
 }

@@ -15,7 +15,7 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Debug, "Forwarding a {Method} request to the Azure Function '{FunctionName}'.", EventName = "Forwarding")]
     public static partial void Forwarding(ILogger logger, HttpMethod method, string functionName);
 
-    [LoggerMessage(3, LogLevel.Information, "Refused a request whose path could leave the function's route (a dot segment, a backslash or an undecodable escape).", EventName = "UnsafePath")]
+    [LoggerMessage(3, LogLevel.Debug, "Refused a request whose path could leave the function's route (a dot segment, a backslash or an undecodable escape).", EventName = "UnsafePath")]
     public static partial void UnsafePath(ILogger logger);
 
     [LoggerMessage(4, LogLevel.Information, "Refused a request body larger than MaxRequestBodySize ({MaxRequestBodySize} bytes).", EventName = "RequestBodyTooLarge")]
@@ -35,4 +35,10 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Warning, "The Azure Function '{FunctionName}' failed while sending its response body.", EventName = "ResponseBodyFailed")]
     public static partial void ResponseBodyFailed(ILogger logger, string functionName, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Warning, "Dropped the response header '{HeaderName}' of the Azure Function: its value cannot be sent (a non-ASCII or control character).", EventName = "ResponseHeaderDropped")]
+    public static partial void ResponseHeaderDropped(ILogger logger, string headerName);
+
+    [LoggerMessage(11, LogLevel.Warning, "The function key for the Azure Function '{FunctionName}' is sent unencrypted to {Authority} (Https = false).", EventName = "KeyOverHttp")]
+    public static partial void KeyOverHttp(ILogger logger, string functionName, string authority);
 }

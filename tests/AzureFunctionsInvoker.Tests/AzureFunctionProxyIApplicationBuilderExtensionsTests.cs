@@ -54,6 +54,27 @@ public sealed class AzureFunctionProxyIApplicationBuilderExtensionsTests
         Assert.Contains("https://myapp.azurewebsites.net", warning.Text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("myapp", "azurewebsites.net", true)]
+    [InlineData("127.0.0.1", "", false)]
+    [InlineData("localhost", "", false)]
+    public void Sending_the_key_over_plain_http_to_another_machine_logs_a_warning(string appName, string hostDomain, bool warns)
+    {
+        var app = AppWithProxyServices(out var logs);
+
+        app.UseAzureFunctionProxy("/mytest", o =>
+        {
+            o.AppName = appName;
+            o.HostDomain = hostDomain;
+            o.FunctionName = "hello";
+            o.Https = false;
+            o.ApiKey = "secret-key";
+        });
+
+        Assert.Equal(warns, logs.Entries.Any(e => e.EventId.Name == "KeyOverHttp" && e.Level == LogLevel.Warning));
+        Assert.DoesNotContain("secret-key", logs.AllText, StringComparison.Ordinal);
+    }
+
     private static WebApplication AppWithProxyServices(out CapturingLoggerProvider logs)
     {
         var builder = WebApplication.CreateSlimBuilder();

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
+using AzureFunctionsInvoker.Forwarding;
 
 namespace AzureFunctionsInvoker.Connections;
 
@@ -38,6 +40,29 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
         base.Dispose(disposing);
     }
 
+    // The default connect, plus: a connection made is a step done, so the TLS handshake and the response
+    // headers get a Timeout of their own.
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        if (context.InitialRequestMessage.Options.TryGetValue(StepTimeout.Key, out var timeout))
+        {
+            timeout.Restart();
+        }
+
+        return new NetworkStream(socket, ownsSocket: true);
+    }
+
     // A forwarder passes requests and responses through untouched: no proxy, cookies, redirects or decompression.
     internal static SocketsHttpHandler CreateHandler(ConnectionSettings settings)
     {
@@ -49,6 +74,7 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
             UseCookies = false,
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
+            ConnectCallback = ConnectAsync,
         };
 
         if (!settings.VerifyCertificate)

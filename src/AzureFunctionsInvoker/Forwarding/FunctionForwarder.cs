@@ -36,6 +36,7 @@ internal sealed class FunctionForwarder
         var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) : null;
         using var request = new HttpRequestMessage(HttpMethod.Parse(context.Request.Method), target) { Content = content };
         request.Options.Set(ConnectionSettings.Key, connection);
+        request.Options.Set(StepTimeout.Key, timeout);
         HeaderRules.CopyRequestHeaders(context, request, options);
 
         Log.Forwarding(_logger, request.Method, options.FunctionName);
@@ -54,7 +55,7 @@ internal sealed class FunctionForwarder
         using (response)
         {
             context.Response.StatusCode = (int)response.StatusCode;
-            HeaderRules.CopyResponseHeaders(response, context.Response);
+            HeaderRules.CopyResponseHeaders(response, context.Response, _logger);
             return await CopyResponseBodyAsync(context, response, timeout, options).ConfigureAwait(false);
         }
     }

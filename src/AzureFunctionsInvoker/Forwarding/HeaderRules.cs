@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
@@ -47,7 +48,7 @@ internal static class HeaderRules
     /// <summary>
     /// Copies the caller's end-to-end headers onto <paramref name="request"/> (content headers onto its content,
     /// dropped when there is no body), then sets the ones the proxy owns: the function key, the client id and
-    /// the <c>X-Forwarded-*</c> headers, each replacing what the caller sent.
+    /// the <c>X-Forwarded-*</c> headers, each replacing what the caller sent (and a caller's <c>Forwarded</c>).
     /// </summary>
     public static void CopyRequestHeaders(HttpContext context, HttpRequestMessage request, AzureFunctionProxyOptions options)
     {
@@ -79,24 +80,29 @@ internal static class HeaderRules
 
         if (options.AddXForwardedHeaders)
         {
+            // RFC 7239's Forwarded would otherwise carry a caller's forged client address next to ours.
+            request.Headers.Remove("Forwarded");
             Replace(request, XForwardedFor, context.Connection.RemoteIpAddress?.ToString());
             Replace(request, XForwardedProto, context.Request.Scheme);
             Replace(request, XForwardedHost, context.Request.Host.Value);
         }
     }
 
-    /// <summary>Copies the function's end-to-end response and content headers onto the caller's response.</summary>
-    public static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse destination)
+    /// <summary>
+    /// Copies the function's end-to-end response and content headers onto the caller's response. A header the
+    /// server refuses to send (a non-ASCII or control character in its value) is dropped and logged by name.
+    /// </summary>
+    public static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse destination, ILogger logger)
     {
         var connection = response.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var named)
             ? new StringValues(named.ToArray())
             : StringValues.Empty;
 
-        CopyResponseHeaders(response.Headers.NonValidated, connection, destination.Headers);
-        CopyResponseHeaders(response.Content.Headers.NonValidated, connection, destination.Headers);
+        CopyResponseHeaders(response.Headers.NonValidated, connection, destination.Headers, logger);
+        CopyResponseHeaders(response.Content.Headers.NonValidated, connection, destination.Headers, logger);
     }
 
-    private static void CopyResponseHeaders(HttpHeadersNonValidated source, StringValues connection, IHeaderDictionary destination)
+    private static void CopyResponseHeaders(HttpHeadersNonValidated source, StringValues connection, IHeaderDictionary destination, ILogger logger)
     {
         foreach (var (name, values) in source)
         {
@@ -105,7 +111,14 @@ internal static class HeaderRules
                 continue;
             }
 
-            destination[name] = values.Count == 1 ? new StringValues(values.ToString()) : new StringValues(values.ToArray());
+            try
+            {
+                destination[name] = values.Count == 1 ? new StringValues(values.ToString()) : new StringValues(values.ToArray());
+            }
+            catch (InvalidOperationException)
+            {
+                Log.ResponseHeaderDropped(logger, name);
+            }
         }
     }
 

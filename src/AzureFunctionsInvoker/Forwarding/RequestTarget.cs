@@ -19,36 +19,37 @@ internal static class RequestTarget
     private const int MaxDecodingPasses = 8;
 
     /// <summary>
-    /// Splits the raw target into the path below the mount point (<see cref="HttpRequest.PathBase"/>) and the
-    /// query including its <c>?</c>. Returns <see langword="false"/> when the path is not safe to forward.
+    /// Gives the path below the mount point (<see cref="HttpRequest.PathBase"/>) as the caller encoded it, and the
+    /// query including its <c>?</c>. When middleware rewrote the path or path base, or the server keeps no raw
+    /// target, the path is the current <see cref="HttpRequest.Path"/> instead. Returns <see langword="false"/>
+    /// when the path is not safe to forward.
     /// </summary>
     public static bool TryGetRestAndQuery(HttpContext context, out string rest, out string query)
     {
         var request = context.Request;
-        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (string.IsNullOrEmpty(rawTarget))
-        {
-            rawTarget = request.PathBase.ToUriComponent() + request.Path.ToUriComponent() + request.QueryString.ToUriComponent();
-        }
 
-        var target = rawTarget.AsSpan();
-        var queryStart = target.IndexOf('?');
-        var path = queryStart < 0 ? target : target[..queryStart];
-        query = queryStart < 0 ? string.Empty : rawTarget[queryStart..];
-        path = StripAbsoluteForm(path);
-
+        // Servers keep the query exactly as it arrived, and a rewrite's query is the one to honour.
+        query = request.QueryString.Value ?? string.Empty;
         rest = string.Empty;
-        if (!IsSafePath(path))
+
+        var rawPath = RawPath(context.Features.Get<IHttpRequestFeature>()?.RawTarget);
+        if (!IsSafePath(rawPath))
         {
             return false;
         }
 
-        // With no dot segment left, the server's decoded PathBase covers exactly as many raw segments
-        // as it has slashes (servers do not decode %2F into a separator).
-        var mountSegments = request.PathBase.HasValue ? request.PathBase.Value!.AsSpan().Count('/') : 0;
-        var restStart = SegmentStart(path, mountSegments);
-        rest = restStart == path.Length ? string.Empty : path[restStart..].ToString();
-        return true;
+        var pathBase = request.PathBase.Value ?? string.Empty;
+        if (DecodesTo(rawPath, pathBase, request.Path.Value ?? string.Empty))
+        {
+            // The raw path has as many segments as its decoded form: no dot segments are left, and servers
+            // do not decode %2F into a separator.
+            var restStart = SegmentStart(rawPath, pathBase.AsSpan().Count('/'));
+            rest = rawPath[restStart..].ToString();
+            return true;
+        }
+
+        rest = request.Path.ToUriComponent();
+        return IsSafePath(rest);
     }
 
     /// <summary>Whether a raw path can be appended to the function's route without leaving it.</summary>
@@ -127,8 +128,11 @@ internal static class RequestTarget
 
     private static bool IsDotSegment(ReadOnlySpan<char> segment) => segment is "." or "..";
 
-    private static ReadOnlySpan<char> StripAbsoluteForm(ReadOnlySpan<char> path)
+    private static ReadOnlySpan<char> RawPath(string? rawTarget)
     {
+        var target = rawTarget.AsSpan();
+        var queryStart = target.IndexOf('?');
+        var path = queryStart < 0 ? target : target[..queryStart];
         if (path.Length == 0 || path[0] == '/')
         {
             return path;
@@ -145,6 +149,23 @@ internal static class RequestTarget
         var authority = path[(schemeEnd + 3)..];
         var pathStart = authority.IndexOf('/');
         return pathStart < 0 ? ReadOnlySpan<char>.Empty : authority[pathStart..];
+    }
+
+    // Whether the server decoded rawPath into pathBase + path, as Kestrel does: every escape but %2F decoded.
+    private static bool DecodesTo(ReadOnlySpan<char> rawPath, string pathBase, string path)
+    {
+        if (rawPath.IsEmpty)
+        {
+            return false;
+        }
+
+        if (!rawPath.Contains('%'))
+        {
+            return rawPath.StartsWith(pathBase, StringComparison.Ordinal) && rawPath[pathBase.Length..].SequenceEqual(path);
+        }
+
+        var keptSlashes = rawPath.ToString().Replace("%2F", "%252F", StringComparison.Ordinal).Replace("%2f", "%252f", StringComparison.Ordinal);
+        return string.Equals(Uri.UnescapeDataString(keptSlashes), string.Concat(pathBase, path), StringComparison.Ordinal);
     }
 
     private static int SegmentStart(ReadOnlySpan<char> path, int segmentsToSkip)

@@ -8,6 +8,9 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// </summary>
 internal sealed class StepTimeout : IDisposable
 {
+    /// <summary>Carries the timeout on the forwarded request, so the connection handler can end the connect step.</summary>
+    public static readonly HttpRequestOptionsKey<StepTimeout> Key = new("AzureFunctionsInvoker.StepTimeout");
+
     private readonly CancellationTokenSource _source;
     private readonly CancellationToken _callerAborted;
     private readonly TimeSpan _timeout;

@@ -14,6 +14,7 @@ internal sealed class StreamingRequestContent : HttpContent
 
     private readonly Stream _source;
     private readonly StepTimeout _timeout;
+    private bool _started;
 
     public StreamingRequestContent(Stream source, StepTimeout timeout)
     {
@@ -29,6 +30,14 @@ internal sealed class StreamingRequestContent : HttpContent
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
+        if (_started)
+        {
+            throw new InvalidOperationException(
+                "The caller's request body streams through once and was already sent: a request with a body cannot be retried.");
+        }
+
+        _started = true;
+
         // Middleware earlier in the pipeline may have read a buffered body already.
         if (_source.CanSeek && _source.Position != 0)
         {
@@ -38,6 +47,7 @@ internal sealed class StreamingRequestContent : HttpContent
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
+            long copied = 0;
             while (true)
             {
                 _timeout.Pause();
@@ -58,9 +68,11 @@ internal sealed class StreamingRequestContent : HttpContent
 
                 if (read == 0)
                 {
+                    ThrowIfShort(copied);
                     return;
                 }
 
+                copied += read;
                 await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
 
                 // What the caller sent is sent on at once, not held back until a transport buffer fills.
@@ -70,6 +82,17 @@ internal sealed class StreamingRequestContent : HttpContent
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // Kestrel reports a caller's truncated body itself; a shorter stream means the app consumed the body earlier.
+    private void ThrowIfShort(long copied)
+    {
+        if (Headers.ContentLength is long declared && copied != declared)
+        {
+            CallerFailure = new IOException(
+                $"The request body ended after {copied} of {declared} bytes: middleware earlier in the pipeline read it without EnableBuffering().");
+            throw CallerFailure;
         }
     }
 

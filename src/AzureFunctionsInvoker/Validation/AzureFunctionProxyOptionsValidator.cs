@@ -35,11 +35,11 @@ internal sealed class AzureFunctionProxyOptionsValidator : IValidateOptions<Azur
             return; // Reported by the Required rule.
         }
 
-        if (Uri.CheckHostName(FunctionRoute.HostName(options)) == UriHostNameType.Unknown)
+        if (!HostNames.IsValid(FunctionRoute.HostName(options)))
         {
             builder.AddError(
-                $"'{nameof(options.AppName)}' and '{nameof(options.HostDomain)}' must form a valid DNS host name or IP address " +
-                $"(put a port in '{nameof(options.Port)}', not in the host).",
+                $"'{nameof(options.AppName)}' and '{nameof(options.HostDomain)}' must form a valid DNS host name " +
+                $"(letters, digits and hyphens) or IP address; a port goes in '{nameof(options.Port)}', not in the host.",
                 nameof(options.AppName));
         }
     }

@@ -60,10 +60,15 @@ public sealed class FunctionForwarderTests
         Assert.Equal("from the function", ResponseBody(context));
     }
 
-    [Fact]
-    public async Task A_transport_failure_is_function_unreachable()
+    [Theory]
+    [InlineData(HttpRequestError.ConnectionError)]
+    [InlineData(HttpRequestError.NameResolutionError)]
+    [InlineData(HttpRequestError.SecureConnectionError)]
+    [InlineData(HttpRequestError.InvalidResponse)]
+    [InlineData(HttpRequestError.ResponseEnded)]
+    public async Task A_transport_failure_is_function_unreachable(HttpRequestError kind)
     {
-        _function.When("*").Throw(new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (myapp.azurewebsites.net:443)"));
+        _function.When("*").Throw(new HttpRequestException(kind, "myapp.azurewebsites.net:443"));
 
         var error = await Forwarder().ForwardAsync(Context("GET"), s_target, Options(), default);
 

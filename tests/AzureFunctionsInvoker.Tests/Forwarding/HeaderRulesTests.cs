@@ -1,6 +1,7 @@
 using System.Net;
 using AzureFunctionsInvoker.Forwarding;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AzureFunctionsInvoker.Tests.Forwarding;
 
@@ -105,7 +106,7 @@ public sealed class HeaderRulesTests
         response.Content.Headers.TryAddWithoutValidation("Content-Length", "42");
         var context = new DefaultHttpContext();
 
-        HeaderRules.CopyResponseHeaders(response, context.Response);
+        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance);
 
         Assert.Equal(new[] { "a=1", "b=2" }, context.Response.Headers.SetCookie.ToArray());
         Assert.Equal("custom", context.Response.Headers["X-Custom"]);
@@ -128,7 +129,7 @@ public sealed class HeaderRulesTests
         response.Headers.TryAddWithoutValidation(name, "value");
         var context = new DefaultHttpContext();
 
-        HeaderRules.CopyResponseHeaders(response, context.Response);
+        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance);
 
         Assert.False(context.Response.Headers.ContainsKey(name));
     }

@@ -47,48 +47,68 @@ public sealed class RequestTargetTests
     public void Refuses_paths_that_could_leave_the_route(string path) => Assert.False(RequestTarget.IsSafePath(path));
 
     [Theory]
-    [InlineData("/mytest", "/mytest/a%20b?x=1", "/a%20b", "?x=1")]
-    [InlineData("/mytest", "/MYTEST/a", "/a", "")]
-    [InlineData("/mytest", "/mytest", "", "")]
-    [InlineData("/mytest", "/mytest/", "/", "")]
-    [InlineData("/mytest", "/mytest?", "", "?")]
-    [InlineData("/vdir/mytest", "/vdir/mytest/a/b", "/a/b", "")]
-    [InlineData("/my test", "/my%20test/a", "/a", "")]
-    [InlineData("/mytest", "http://evil.example:81/mytest/a?q", "/a", "?q")]
-    public void Takes_the_raw_path_below_the_mount_point_and_the_raw_query(string pathBase, string rawTarget, string expectedRest, string expectedQuery)
+    [InlineData("/mytest", "/a b", "/mytest/a%20b?x=1", "/a%20b")]
+    [InlineData("/MYTEST", "/a", "/MYTEST/a", "/a")]
+    [InlineData("/mytest", "", "/mytest", "")]
+    [InlineData("/mytest", "/", "/mytest/", "/")]
+    [InlineData("/mytest", "/a%2Fb/\u00e9", "/mytest/a%2Fb/%c3%a9", "/a%2Fb/%c3%a9")]
+    [InlineData("/vdir/mytest", "/a/b", "/vdir/mytest/a/b", "/a/b")]
+    [InlineData("/my test", "/a", "/my%20test/a", "/a")]
+    [InlineData("/mytest", "/a", "http://evil.example:81/mytest/a?q", "/a")]
+    public void Takes_the_path_below_the_mount_point_as_the_caller_encoded_it(string pathBase, string path, string rawTarget, string expectedRest)
     {
-        var context = ContextWith(pathBase, rawTarget);
+        var context = ContextWith(pathBase, path, rawTarget);
 
-        Assert.True(RequestTarget.TryGetRestAndQuery(context, out var rest, out var query));
+        Assert.True(RequestTarget.TryGetRestAndQuery(context, out var rest, out _));
         Assert.Equal(expectedRest, rest);
-        Assert.Equal(expectedQuery, query);
+    }
+
+    [Theory]
+    [InlineData("/mytest", "/x/y", "/old/deeper/x/y", "/x/y")]
+    [InlineData("/gateway/prefix/mytest", "/a/b/c", "/mytest/a/b/c", "/a/b/c")]
+    [InlineData("/mytest", "/a b", "", "/a%20b")]
+    public void Forwards_the_current_path_when_middleware_rewrote_it_or_no_raw_target_is_kept(string pathBase, string path, string rawTarget, string expectedRest)
+    {
+        var context = ContextWith(pathBase, path, rawTarget);
+
+        Assert.True(RequestTarget.TryGetRestAndQuery(context, out var rest, out _));
+        Assert.Equal(expectedRest, rest);
     }
 
     [Fact]
-    public void Refuses_a_raw_target_with_dot_segments_anywhere()
+    public void Refuses_a_rewritten_path_that_would_leave_the_route()
     {
-        var context = ContextWith("/mytest", "/other/../mytest/a");
+        var context = ContextWith("/mytest", "/%2e%2e/admin", "/rewritten");
 
         Assert.False(RequestTarget.TryGetRestAndQuery(context, out _, out _));
     }
 
     [Fact]
-    public void Falls_back_to_the_decoded_path_when_the_server_keeps_no_raw_target()
+    public void Refuses_a_raw_target_with_dot_segments_anywhere()
     {
-        var context = new DefaultHttpContext();
-        context.Request.PathBase = "/mytest";
-        context.Request.Path = "/a b";
-        context.Request.QueryString = new QueryString("?x=1");
+        var context = ContextWith("/mytest", "/a", "/other/../mytest/a");
 
-        Assert.True(RequestTarget.TryGetRestAndQuery(context, out var rest, out var query));
-        Assert.Equal("/a%20b", rest);
-        Assert.Equal("?x=1", query);
+        Assert.False(RequestTarget.TryGetRestAndQuery(context, out _, out _));
     }
 
-    private static DefaultHttpContext ContextWith(string pathBase, string rawTarget)
+    [Theory]
+    [InlineData("?b=2&a=1&a=3&flag&e=%zz")]
+    [InlineData("?")]
+    [InlineData("")]
+    public void Forwards_the_query_as_the_server_kept_it(string queryString)
+    {
+        var context = ContextWith("/mytest", "/a", "/mytest/a" + queryString);
+        context.Request.QueryString = new QueryString(queryString.Length == 0 ? null : queryString);
+
+        Assert.True(RequestTarget.TryGetRestAndQuery(context, out _, out var query));
+        Assert.Equal(queryString, query);
+    }
+
+    private static DefaultHttpContext ContextWith(string pathBase, string path, string rawTarget)
     {
         var context = new DefaultHttpContext();
         context.Request.PathBase = pathBase;
+        context.Request.Path = path;
         context.Features.Get<IHttpRequestFeature>()!.RawTarget = rawTarget;
         return context;
     }

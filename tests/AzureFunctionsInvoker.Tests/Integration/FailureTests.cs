@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using AzureFunctionsInvoker.Tests.Infrastructure;
@@ -53,7 +54,8 @@ public sealed class FailureTests
         await env.Function.Cancelled.Task.WaitAsync(s_bound);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         await env.Logs.WaitForAsync("CallerAborted", s_bound);
-        Assert.DoesNotContain(env.Logs.Entries, e => e.Level >= LogLevel.Warning && e.Category.StartsWith("AzureFunctionsInvoker", StringComparison.Ordinal));
+        Assert.DoesNotContain(env.Logs.Entries, e => e.Level >= LogLevel.Warning
+            && (e.Category.StartsWith("AzureFunctionsInvoker", StringComparison.Ordinal) || e.Category.StartsWith("System.Net.Http", StringComparison.Ordinal)));
         Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "CallerAborted" && e.Level == LogLevel.Debug);
     }
 
@@ -103,21 +105,28 @@ public sealed class FailureTests
     [Fact]
     public async Task Something_that_is_not_http_gets_502()
     {
-        using var garbage = new TcpListener(IPAddress.Loopback, 0);
-        garbage.Start();
-        var serving = Task.Run(async () =>
-        {
-            using var client = await garbage.AcceptTcpClientAsync();
-            var stream = client.GetStream();
-            _ = await stream.ReadAsync(new byte[4096]);
-            await stream.WriteAsync("SSH-2.0-OpenSSH_9.6\r\n\r\n"u8.ToArray());
-        });
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = ((IPEndPoint)garbage.LocalEndpoint).Port);
+        await using var garbage = new RawFunction("SSH-2.0-OpenSSH_9.6\n\n");
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = garbage.Port);
 
         using var response = await env.Caller.GetAsync("/mytest");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        await serving.WaitAsync(s_bound);
+    }
+
+    [Fact]
+    public async Task A_body_read_earlier_without_buffering_is_the_apps_fault_not_the_functions()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo", configurePipeline: app => app.Use(async (context, next) =>
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null);
+            await next(context);
+        }));
+
+        using var response = await env.Caller.PostAsync("/mytest", new ByteArrayContent(new byte[5000]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "RequestBodyFailed");
+        Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "FunctionUnreachable");
     }
 
     [Fact]

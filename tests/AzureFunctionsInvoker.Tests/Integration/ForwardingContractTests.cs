@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using static AzureFunctionsInvoker.Tests.Infrastructure.StandInFunction;
 
@@ -239,10 +241,11 @@ public sealed class ForwardingContractTests
     {
         await using var env = await ProxyEnvironment.StartAsync("status");
 
-        using var response = await env.Caller.GetAsync("/mytest/204");
+        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest/204 HTTP/1.1\nHost: proxy.example");
 
-        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.StartsWith("HTTP/1.1 204", raw, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\n", raw, StringComparison.Ordinal);
+        Assert.DoesNotContain("Transfer-Encoding", raw, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -250,11 +253,83 @@ public sealed class ForwardingContractTests
     {
         await using var env = await ProxyEnvironment.StartAsync("download");
 
-        using var response = await env.Caller.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/mytest/4096"));
+        var raw = await RawHttp.SendAsync(env.ProxyPort, "HEAD /mytest/4096 HTTP/1.1\nHost: proxy.example");
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(4096, response.Content.Headers.ContentLength);
-        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.StartsWith("HTTP/1.1 200", raw, StringComparison.Ordinal);
+        Assert.Contains("\r\nContent-Length: 4096\r\n", raw, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\n", raw, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Drops_the_functions_hop_by_hop_headers_and_values_that_cannot_be_sent()
+    {
+        await using var function = new RawFunction("""
+            HTTP/1.1 200 OK
+            Connection: close, X-Hop
+            X-Hop: secret
+            Keep-Alive: timeout=5
+            Proxy-Authenticate: Basic
+            Alt-Svc: h3=":443"
+            Upgrade: h2c
+            X-Latin1: café
+            X-Kept: kept
+            Content-Length: 2
+
+            ok
+            """);
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => { o.Port = function.Port; o.ApiKey = null; });
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy.example");
+
+        Assert.StartsWith("HTTP/1.1 200", raw, StringComparison.Ordinal);
+        Assert.Contains("\r\nX-Kept: kept\r\n", raw, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nok", raw, StringComparison.Ordinal);
+        foreach (var name in new[] { "X-Hop", "Keep-Alive", "Proxy-Authenticate", "Alt-Svc", "Upgrade", "X-Latin1" })
+        {
+            Assert.DoesNotContain($"\r\n{name}:", raw, StringComparison.OrdinalIgnoreCase);
+        }
+
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "ResponseHeaderDropped" && e.Text.Contains("X-Latin1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_path_rewritten_by_earlier_middleware_is_the_one_forwarded()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo", configurePipeline: app => app.Use((context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/old/deeper", out var rest))
+            {
+                context.Request.Path = "/mytest" + rest;
+            }
+
+            return next(context);
+        }));
+
+        using var response = await env.Caller.GetAsync("/old/deeper/x/y?q=1");
+
+        Assert.Equal("/api/echo/x/y?q=1", (await Echo.ReadAsync(response)).Target);
+    }
+
+    [Fact]
+    public async Task A_path_base_keeps_the_callers_encoding_below_the_mount_point()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo", configurePipeline: app => app.UsePathBase("/gateway"));
+
+        using var response = await env.SendRawPathAsync(HttpMethod.Get, "/gateway/mytest/a%20b/%c3%a9");
+
+        Assert.Equal("/api/echo/a%20b/%c3%a9", (await Echo.ReadAsync(response)).Target);
+    }
+
+    [Fact]
+    public async Task Drops_a_callers_forwarded_header_when_setting_x_forwarded_headers()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
+        request.Headers.Add("Forwarded", "for=6.6.6.6");
+
+        using var response = await env.Caller.SendAsync(request);
+
+        Assert.False((await Echo.ReadAsync(response)).Headers.ContainsKey("Forwarded"));
     }
 
     [Fact]

@@ -20,6 +20,9 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
     [InlineData("::1", "", null)]
     [InlineData("my-app", "azurewebsites.net", null)]
     [InlineData("my-app", "azurewebsites.us", 8443)]
+    [InlineData("fe80::1", "", 7071)]
+    [InlineData("0.0.0.0", "", null)]
+    [InlineData("a", "b.c", null)]
     public void Accepts_host_names_and_addresses(string appName, string hostDomain, int? port)
     {
         var result = Validate(new AzureFunctionProxyOptions { AppName = appName, HostDomain = hostDomain, Port = port, FunctionName = "f" });
@@ -33,7 +36,11 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
     [InlineData(nameof(AzureFunctionProxyOptions.AppName), "AppName", "my app")]
     [InlineData(nameof(AzureFunctionProxyOptions.AppName), "AppName", "localhost:7071")]
     [InlineData(nameof(AzureFunctionProxyOptions.AppName), "AppName", "app/evil")]
-    [InlineData(nameof(AzureFunctionProxyOptions.HostDomain), "AppName", "bad_domain!")]
+    [InlineData(nameof(AzureFunctionProxyOptions.HostDomain), "HostDomain", "bad_domain!")]
+    [InlineData(nameof(AzureFunctionProxyOptions.AppName), "AppName", "my_app")]
+    [InlineData(nameof(AzureFunctionProxyOptions.AppName), "AppName", "-app")]
+    [InlineData(nameof(AzureFunctionProxyOptions.AppName), "AppName", "[::1]")]
+    [InlineData(nameof(AzureFunctionProxyOptions.HostDomain), "HostDomain", "azurewebsites.net.")]
     [InlineData(nameof(AzureFunctionProxyOptions.Timeout), "Timeout", "0")]
     [InlineData(nameof(AzureFunctionProxyOptions.Timeout), "Timeout", "-1")]
     [InlineData(nameof(AzureFunctionProxyOptions.Keepalive), "Keepalive", "0")]
@@ -56,6 +63,18 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
 
         Assert.True(result.Failed);
         Assert.Contains(expectedName, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("999.1.1.1")]
+    [InlineData("1.2.3")]
+    [InlineData("010.0.0.1")]
+    [InlineData("1.2.3.4.5")]
+    public void Refuses_an_app_name_that_is_not_a_canonical_ipv4_address_when_it_is_the_whole_host(string appName)
+    {
+        var result = Validate(new AzureFunctionProxyOptions { AppName = appName, HostDomain = string.Empty, FunctionName = "hello" });
+
+        Assert.Contains("AppName", result.FailureMessage, StringComparison.Ordinal);
     }
 
     [Theory]
