@@ -13,11 +13,11 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// </summary>
 internal static class HeaderRules
 {
-    public const string FunctionsKey = "x-functions-key";
-    public const string FunctionsClientId = "x-functions-clientid";
-    public const string XForwardedFor = "X-Forwarded-For";
-    public const string XForwardedProto = "X-Forwarded-Proto";
-    public const string XForwardedHost = "X-Forwarded-Host";
+    private const string FunctionsKey = "x-functions-key";
+    private const string FunctionsClientId = "x-functions-clientid";
+    private const string XForwardedFor = "X-Forwarded-For";
+    private const string XForwardedProto = "X-Forwarded-Proto";
+    private const string XForwardedHost = "X-Forwarded-Host";
 
     private static readonly FrozenSet<string> s_requestExcluded = FrozenSet.Create(
         StringComparer.OrdinalIgnoreCase,

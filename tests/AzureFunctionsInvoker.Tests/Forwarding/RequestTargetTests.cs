@@ -56,24 +56,14 @@ public sealed class RequestTargetTests
     [InlineData("/my test", "/a", "/my%20test/a", "/a")]
     [InlineData("/mytest", "/a", "http://evil.example:81/mytest/a?q", "/a")]
     public void Takes_the_path_below_the_mount_point_as_the_caller_encoded_it(string pathBase, string path, string rawTarget, string expectedRest)
-    {
-        var context = ContextWith(pathBase, path, rawTarget);
-
-        Assert.True(RequestTarget.TryGetRestAndQuery(context, out var rest, out _));
-        Assert.Equal(expectedRest, rest);
-    }
+        => AssertRest(pathBase, path, rawTarget, expectedRest);
 
     [Theory]
     [InlineData("/mytest", "/x/y", "/old/deeper/x/y", "/x/y")]
     [InlineData("/gateway/prefix/mytest", "/a/b/c", "/mytest/a/b/c", "/a/b/c")]
     [InlineData("/mytest", "/a b", "", "/a%20b")]
     public void Forwards_the_current_path_when_middleware_rewrote_it_or_no_raw_target_is_kept(string pathBase, string path, string rawTarget, string expectedRest)
-    {
-        var context = ContextWith(pathBase, path, rawTarget);
-
-        Assert.True(RequestTarget.TryGetRestAndQuery(context, out var rest, out _));
-        Assert.Equal(expectedRest, rest);
-    }
+        => AssertRest(pathBase, path, rawTarget, expectedRest);
 
     [Fact]
     public void Refuses_a_rewritten_path_that_would_leave_the_route()
@@ -102,6 +92,12 @@ public sealed class RequestTargetTests
 
         Assert.True(RequestTarget.TryGetRestAndQuery(context, out _, out var query));
         Assert.Equal(queryString, query);
+    }
+
+    private static void AssertRest(string pathBase, string path, string rawTarget, string expectedRest)
+    {
+        Assert.True(RequestTarget.TryGetRestAndQuery(ContextWith(pathBase, path, rawTarget), out var rest, out _));
+        Assert.Equal(expectedRest, rest);
     }
 
     private static DefaultHttpContext ContextWith(string pathBase, string path, string rawTarget)
