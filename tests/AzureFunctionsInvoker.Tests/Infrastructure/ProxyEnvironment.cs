@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using AzureFunctionsInvoker;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -47,7 +48,8 @@ public sealed class ProxyEnvironment : IAsyncDisposable
         Action<AzureFunctionProxyOptions>? configure = null,
         Action<WebApplicationBuilder>? configureProxy = null,
         Action<WebApplication>? configurePipeline = null,
-        X509Certificate2? functionCertificate = null)
+        X509Certificate2? functionCertificate = null,
+        bool http2Caller = false) // plain-text HTTP/2 with prior knowledge, as gRPC-style callers speak it
     {
         var function = await StandInFunction.StartAsync(functionCertificate);
         var options = new AzureFunctionProxyOptions
@@ -63,7 +65,10 @@ public sealed class ProxyEnvironment : IAsyncDisposable
 
         var logs = new CapturingLoggerProvider();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(
+            IPAddress.Loopback,
+            0,
+            listen => listen.Protocols = http2Caller ? HttpProtocols.Http2 : HttpProtocols.Http1));
         // A provider rule outranks any "Logging" configuration that reaches the test's content root.
         builder.Logging.ClearProviders().AddProvider(logs).AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace);
         builder.Services.AddAzureFunctionProxy();

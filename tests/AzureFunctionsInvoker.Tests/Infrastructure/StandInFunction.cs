@@ -224,7 +224,12 @@ public sealed class StandInFunction : IAsyncDisposable
     /// <summary>What <c>echo</c> received.</summary>
     public sealed record Echo(string Method, string Target, Dictionary<string, string[]> Headers, long BodyLength, string BodySha256)
     {
-        public static async Task<Echo> ReadAsync(HttpResponseMessage response) =>
-            (await response.Content.ReadFromJsonAsync<Echo>(new JsonSerializerOptions(JsonSerializerDefaults.Web)))!;
+        public static async Task<Echo> ReadAsync(HttpResponseMessage response)
+        {
+            var echo = (await response.Content.ReadFromJsonAsync<Echo>(new JsonSerializerOptions(JsonSerializerDefaults.Web)))!;
+
+            // Header names are case-insensitive, and HTTP/2 sends them in lower case.
+            return echo with { Headers = new(echo.Headers, StringComparer.OrdinalIgnoreCase) };
+        }
     }
 }

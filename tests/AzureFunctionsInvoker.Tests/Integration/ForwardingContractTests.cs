@@ -360,6 +360,28 @@ public sealed class ForwardingContractTests
     }
 
     [Fact]
+    public async Task An_http2_callers_request_is_forwarded_with_its_path_headers_and_body()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo", http2Caller: true);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mytest/a%20b?x=1")
+        {
+            Content = new StringContent("over h2"),
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Headers.Add("X-Custom", "h2");
+
+        using var response = await env.Caller.SendAsync(request);
+
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        var echo = await Echo.ReadAsync(response);
+        Assert.Equal("/api/echo/a%20b?x=1", echo.Target);
+        Assert.Equal(["h2"], echo.Headers["X-Custom"]);
+        Assert.Equal(7, echo.BodyLength);
+        Assert.DoesNotContain(echo.Headers.Keys, name => name.StartsWith(':'));
+    }
+
+    [Fact]
     public async Task Options_are_read_once_at_startup()
     {
         await using var env = await ProxyEnvironment.StartAsync("echo");
