@@ -36,7 +36,7 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Warning, "The Azure Function '{FunctionName}' failed while sending its response body.", EventName = "ResponseBodyFailed")]
     public static partial void ResponseBodyFailed(ILogger logger, string functionName, Exception exception);
 
-    [LoggerMessage(10, LogLevel.Warning, "Dropped the response header '{HeaderName}' of the Azure Function: its value cannot be sent (a non-ASCII or control character).", EventName = "ResponseHeaderDropped")]
+    [LoggerMessage(10, LogLevel.Warning, "Dropped the response header '{HeaderName}' of the Azure Function: the server refused its value.", EventName = "ResponseHeaderDropped")]
     public static partial void ResponseHeaderDropped(ILogger logger, string headerName);
 
     [LoggerMessage(11, LogLevel.Warning, "The function key for the Azure Function '{FunctionName}' is sent unencrypted to {Authority} (Https = false).", EventName = "KeyOverHttp")]

@@ -12,9 +12,13 @@ namespace AzureFunctionsInvoker.Connections;
 /// </summary>
 internal sealed class FunctionHttpHandler : HttpMessageHandler
 {
+    // For a request a user's handler built itself, without the mount's settings.
     private static readonly ConnectionSettings s_defaults = ConnectionSettings.From(new AzureFunctionProxyOptions());
 
-    private readonly ConcurrentDictionary<ConnectionSettings, HttpMessageInvoker> _pools = new();
+    // Connections are recycled after this long even when never idle, so a Function App's new address is found.
+    private static readonly TimeSpan s_connectionLifetime = TimeSpan.FromMinutes(5);
+
+    private readonly ConcurrentDictionary<ConnectionSettings, Lazy<HttpMessageInvoker>> _pools = new();
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -23,17 +27,17 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
             settings = s_defaults;
         }
 
-        var pool = _pools.GetOrAdd(settings, static s => new HttpMessageInvoker(CreateHandler(s), disposeHandler: true));
-        return pool.SendAsync(request, cancellationToken);
+        var pool = _pools.GetOrAdd(settings, static s => new(() => new HttpMessageInvoker(CreateHandler(s), disposeHandler: true)));
+        return pool.Value.SendAsync(request, cancellationToken);
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            foreach (var pool in _pools.Values)
+            foreach (var pool in _pools.Values.Where(p => p.IsValueCreated))
             {
-                pool.Dispose();
+                pool.Value.Dispose();
             }
         }
 
@@ -57,7 +61,7 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
 
         if (context.InitialRequestMessage.Options.TryGetValue(StepTimeout.Key, out var timeout))
         {
-            timeout.Restart();
+            timeout.ConnectionEstablished();
         }
 
         return new NetworkStream(socket, ownsSocket: true);
@@ -69,6 +73,7 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
         var handler = new SocketsHttpHandler
         {
             PooledConnectionIdleTimeout = settings.IdleTimeout,
+            PooledConnectionLifetime = s_connectionLifetime,
             ConnectTimeout = settings.ConnectTimeout,
             UseProxy = false,
             UseCookies = false,

@@ -47,6 +47,14 @@ internal sealed class FunctionForwarder
             timeout.Restart();
             response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
         }
+        catch (Exception e) when (content?.ResendRefused == true)
+        {
+            // Not the function's fault nor the caller's: the app's client configuration retries streamed bodies.
+            throw new InvalidOperationException(
+                $"A handler on the '{ClientName}' HttpClient sent a request with a body twice. Request bodies stream " +
+                "through once, so requests with a body cannot be retried: limit retries to requests without one.",
+                e);
+        }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException || content?.CallerFailure is not null)
         {
             return Report(ClassifySendFailure(context, content, timeout), e, options);

@@ -45,7 +45,7 @@ internal sealed class FunctionRoute
     /// <summary>
     /// The address for one request. <paramref name="rest"/> and <paramref name="query"/> are appended exactly as
     /// the caller sent them, percent-encoding included: <see cref="Uri"/> must neither decode nor re-encode them.
-    /// <paramref name="rest"/> must already have passed <see cref="RequestTarget.IsSafePath"/>.
+    /// <paramref name="rest"/> must already have passed <see cref="PathSafety.IsSafe"/>.
     /// </summary>
     public Uri Resolve(string rest, string query)
     {

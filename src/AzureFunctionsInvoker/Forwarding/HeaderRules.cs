@@ -42,6 +42,8 @@ internal static class HeaderRules
         HeaderNames.Trailer,
         HeaderNames.TransferEncoding,
         HeaderNames.Upgrade,
+        // Set from its parsed value instead, below.
+        HeaderNames.ContentLength,
         // Alternative services of the function's host are not alternatives for this app's host.
         HeaderNames.AltSvc);
 
@@ -90,7 +92,7 @@ internal static class HeaderRules
 
     /// <summary>
     /// Copies the function's end-to-end response and content headers onto the caller's response. A header the
-    /// server refuses to send (a non-ASCII or control character in its value) is dropped and logged by name.
+    /// server refuses to send (say, a non-ASCII character in its value) is dropped and logged by name.
     /// </summary>
     public static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse destination, ILogger logger)
     {
@@ -100,6 +102,9 @@ internal static class HeaderRules
 
         CopyResponseHeaders(response.Headers.NonValidated, connection, destination.Headers, logger);
         CopyResponseHeaders(response.Content.Headers.NonValidated, connection, destination.Headers, logger);
+
+        // Parsed rather than copied: a function may repeat it ("5, 5"), which the server would refuse.
+        destination.ContentLength = response.Content.Headers.ContentLength;
     }
 
     private static void CopyResponseHeaders(HttpHeadersNonValidated source, StringValues connection, IHeaderDictionary destination, ILogger logger)

@@ -5,19 +5,11 @@ namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
 /// Reads the caller's request target as it arrived on the wire, so the path below the mount point and the
-/// query reach the function byte for byte (<c>a%20b</c> stays <c>a%20b</c>, <c>%2F</c> stays <c>%2F</c>),
-/// and decides whether that path is safe to append to the function's route.
+/// query reach the function byte for byte (<c>a%20b</c> stays <c>a%20b</c>, <c>%2F</c> stays <c>%2F</c>).
+/// What it gives has passed <see cref="PathSafety"/>.
 /// </summary>
-/// <remarks>
-/// The Function App's <c>/admin</c> API sits beside <c>/api</c>, and the App Service front end decodes
-/// <c>%2F</c> and resolves dot segments. So a path is refused when any segment, percent-decoded repeatedly
-/// until nothing changes, is <c>.</c> or <c>..</c>, holds a backslash or a control character, or cannot be
-/// decoded at all (invalid or overlong UTF-8).
-/// </remarks>
 internal static class RequestTarget
 {
-    private const int MaxDecodingPasses = 8;
-
     /// <summary>
     /// Gives the path below the mount point (<see cref="HttpRequest.PathBase"/>) as the caller encoded it, and the
     /// query including its <c>?</c>. When middleware rewrote the path or path base, or the server keeps no raw
@@ -33,7 +25,7 @@ internal static class RequestTarget
         rest = string.Empty;
 
         var rawPath = RawPath(context.Features.Get<IHttpRequestFeature>()?.RawTarget);
-        if (!IsSafePath(rawPath))
+        if (!PathSafety.IsSafe(rawPath))
         {
             return false;
         }
@@ -49,84 +41,8 @@ internal static class RequestTarget
         }
 
         rest = request.Path.ToUriComponent();
-        return IsSafePath(rest);
+        return PathSafety.IsSafe(rest);
     }
-
-    /// <summary>Whether a raw path can be appended to the function's route without leaving it.</summary>
-    public static bool IsSafePath(ReadOnlySpan<char> path)
-    {
-        foreach (var range in path.Split('/'))
-        {
-            if (!IsSafeSegment(path[range]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool IsSafeSegment(ReadOnlySpan<char> segment)
-    {
-        if (segment.Contains('\\'))
-        {
-            return false;
-        }
-
-        return segment.Contains('%') ? IsSafeDecoded(segment.ToString()) : !IsDotSegment(segment);
-    }
-
-    private static bool IsSafeDecoded(string segment)
-    {
-        var decoded = segment;
-        for (var pass = 0; pass < MaxDecodingPasses; pass++)
-        {
-            var next = Uri.UnescapeDataString(decoded);
-            if (next == decoded)
-            {
-                return !HasPercentEscape(decoded) && AreSafeDecodedSegments(decoded);
-            }
-
-            decoded = next;
-        }
-
-        return false;
-    }
-
-    // A decoded %2F makes more segments; any of them may be a dot segment once a server decodes it.
-    private static bool AreSafeDecodedSegments(ReadOnlySpan<char> decoded)
-    {
-        if (decoded.Contains('\\') || decoded.ContainsAnyInRange('\0', '\u001f') || decoded.Contains('\u007f'))
-        {
-            return false;
-        }
-
-        foreach (var range in decoded.Split('/'))
-        {
-            if (IsDotSegment(decoded[range]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    // UnescapeDataString leaves escapes that are not valid UTF-8 (overlong forms such as %C0%AE) as they are.
-    private static bool HasPercentEscape(ReadOnlySpan<char> value)
-    {
-        for (var i = 0; i + 2 < value.Length; i++)
-        {
-            if (value[i] == '%' && char.IsAsciiHexDigit(value[i + 1]) && char.IsAsciiHexDigit(value[i + 2]))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool IsDotSegment(ReadOnlySpan<char> segment) => segment is "." or "..";
 
     private static ReadOnlySpan<char> RawPath(string? rawTarget)
     {

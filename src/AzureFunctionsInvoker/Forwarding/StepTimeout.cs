@@ -2,9 +2,10 @@ namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
 /// The plugin's <c>timeout</c>: the longest the proxy waits on the function for any one step. The timer is
-/// restarted before each wait on the function (connect and headers, each body write to it, each body read
-/// from it) and paused while the proxy waits on the caller instead, so a slow caller never counts against
-/// the function. Its token is also cancelled when the caller goes away.
+/// restarted before each wait on the function (sending the request, each body write to it, each body read
+/// from it), once more when a new connection to it is made, and paused while the proxy waits on the caller
+/// instead, so a slow caller never counts against the function. Its token is also cancelled when the caller
+/// goes away.
 /// </summary>
 internal sealed class StepTimeout : IDisposable
 {
@@ -14,6 +15,8 @@ internal sealed class StepTimeout : IDisposable
     private readonly CancellationTokenSource _source;
     private readonly CancellationToken _callerAborted;
     private readonly TimeSpan _timeout;
+    private readonly Lock _gate = new();
+    private bool _connectStepOpen = true;
 
     public StepTimeout(TimeSpan timeout, CancellationToken callerAborted)
     {
@@ -29,10 +32,40 @@ internal sealed class StepTimeout : IDisposable
     public bool HasExpired => _source.IsCancellationRequested && !_callerAborted.IsCancellationRequested;
 
     /// <summary>Starts timing a wait on the function.</summary>
-    public void Restart() => Set(_timeout);
+    public void Restart()
+    {
+        lock (_gate)
+        {
+            Set(_timeout);
+        }
+    }
 
-    /// <summary>Stops timing while the proxy waits on the caller.</summary>
-    public void Pause() => Set(Timeout.InfiniteTimeSpan);
+    /// <summary>Stops timing while the proxy waits on the caller. The connect step, if still open, is over.</summary>
+    public void Pause()
+    {
+        lock (_gate)
+        {
+            _connectStepOpen = false;
+            Set(Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
+    /// Ends the connect step: the TLS handshake and the response headers get a full timeout of their own. A
+    /// connection made for this request may come up after another one served it, so only a request that has
+    /// not yet waited on its caller restarts.
+    /// </summary>
+    public void ConnectionEstablished()
+    {
+        lock (_gate)
+        {
+            if (_connectStepOpen)
+            {
+                _connectStepOpen = false;
+                Set(_timeout);
+            }
+        }
+    }
 
     public void Dispose() => _source.Dispose();
 
@@ -44,7 +77,7 @@ internal sealed class StepTimeout : IDisposable
         }
         catch (ObjectDisposedException)
         {
-            // A request body copy that outlived its exchange (the function answered before reading it all).
+            // A late connection, or a request body copy, that outlived its exchange.
         }
     }
 }

@@ -25,6 +25,9 @@ internal sealed class StreamingRequestContent : HttpContent
     /// <summary>The exception reading the caller's body threw, to tell a caller's fault from the function's.</summary>
     public Exception? CallerFailure { get; private set; }
 
+    /// <summary>Whether something tried to send this content a second time (a retrying handler).</summary>
+    public bool ResendRefused { get; private set; }
+
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
@@ -32,6 +35,7 @@ internal sealed class StreamingRequestContent : HttpContent
     {
         if (_started)
         {
+            ResendRefused = true;
             throw new InvalidOperationException(
                 "The caller's request body streams through once and was already sent: a request with a body cannot be retried.");
         }

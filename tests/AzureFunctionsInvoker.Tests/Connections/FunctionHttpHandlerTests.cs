@@ -12,6 +12,8 @@ public sealed class FunctionHttpHandlerTests
 
         Assert.Equal(TimeSpan.FromSeconds(60), handler.PooledConnectionIdleTimeout);
         Assert.Equal(TimeSpan.FromSeconds(600), handler.ConnectTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(5), handler.PooledConnectionLifetime);
+        Assert.NotNull(handler.ConnectCallback);
         Assert.False(handler.UseProxy);
         Assert.False(handler.UseCookies);
         Assert.False(handler.AllowAutoRedirect);

@@ -78,7 +78,7 @@ public sealed class FailureTests
     [Fact]
     public async Task A_function_that_stalls_mid_body_beyond_timeout_aborts_the_callers_connection()
     {
-        await using var env = await ProxyEnvironment.StartAsync("lockstep-download", o => o.Timeout = 300);
+        await using var env = await ProxyEnvironment.StartAsync("lockstep-download", o => o.Timeout = 1000);
         await WarmUpAsync(env, "/mytest?warm");
 
         using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead);
@@ -213,6 +213,30 @@ public sealed class FailureTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.False(bodyRequested);
+    }
+
+    [Fact]
+    public async Task A_handler_that_resends_a_streamed_body_fails_loudly_instead_of_sending_it_empty()
+    {
+        await using var env = await ProxyEnvironment.StartAsync(
+            "echo",
+            configureProxy: builder => builder.Services.AddAzureFunctionProxy().AddHttpMessageHandler(() => new SendTwiceHandler()));
+
+        using var withBody = await env.Caller.PostAsync("/mytest", new StringContent("streamed once"));
+        using var withoutBody = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, withBody.StatusCode);
+        Assert.Contains("cannot be retried", env.Logs.AllText, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, withoutBody.StatusCode);
+    }
+
+    private sealed class SendTwiceHandler : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            (await base.SendAsync(request, cancellationToken)).Dispose();
+            return await base.SendAsync(request, cancellationToken);
+        }
     }
 
     private static X509Certificate2 SelfSignedCertificate()

@@ -293,6 +293,26 @@ public sealed class ForwardingContractTests
     }
 
     [Fact]
+    public async Task A_repeated_content_length_from_the_function_is_sent_once()
+    {
+        await using var function = new RawFunction("""
+            HTTP/1.1 200 OK
+            Content-Length: 2
+            Content-Length: 2
+
+            ok
+            """);
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => { o.Port = function.Port; o.ApiKey = null; });
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy.example");
+
+        Assert.StartsWith("HTTP/1.1 200", raw, StringComparison.Ordinal);
+        Assert.Single(raw.Split("\r\n"), line => line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains("\r\nContent-Length: 2\r\n", raw, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nok", raw, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_path_rewritten_by_earlier_middleware_is_the_one_forwarded()
     {
         await using var env = await ProxyEnvironment.StartAsync("echo", configurePipeline: app => app.Use((context, next) =>

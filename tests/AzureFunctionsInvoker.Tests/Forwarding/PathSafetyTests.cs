@@ -1,0 +1,56 @@
+using AzureFunctionsInvoker.Forwarding;
+
+namespace AzureFunctionsInvoker.Tests.Forwarding;
+
+public sealed class PathSafetyTests
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("/")]
+    [InlineData("/a/b/c")]
+    [InlineData("/a%20b")]
+    [InlineData("/a%2Fb")]
+    [InlineData("/...x")]
+    [InlineData("/x...")]
+    [InlineData("/a.b")]
+    [InlineData("/.hidden/..x/x..")]
+    [InlineData("/..;")]
+    [InlineData("/%25")]
+    [InlineData("/%2541")]
+    [InlineData("/%C3%A9")]
+    [InlineData("/a//b")]
+    public void Keeps_paths_inside_the_route(string path) => Assert.True(PathSafety.IsSafe(path));
+
+    [Theory]
+    [InlineData("/..")]
+    [InlineData("/.")]
+    [InlineData("/a/../b")]
+    [InlineData("/%2e%2e")]
+    [InlineData("/%2E")]
+    [InlineData("/.%2e")]
+    [InlineData("/%252e%252e")]
+    [InlineData("/%25252e%25252E")]
+    [InlineData("/..%2F")]
+    [InlineData("/a%2F..%2Fb")]
+    [InlineData("/a%252F..")]
+    [InlineData("/a\\b")]
+    [InlineData("/a%5Cb")]
+    [InlineData("/a%5cb")]
+    [InlineData("/a%255cb")]
+    [InlineData("/%C0%AE%C0%AE")]
+    [InlineData("/%E0%80%AE")]
+    [InlineData("/%FF")]
+    [InlineData("/%00")]
+    [InlineData("/a%0D%0Ab")]
+    [InlineData("/%7F")]
+    [InlineData("/%2525252525252525252e")]
+    [InlineData("/...")]
+    [InlineData("/..%20")]
+    [InlineData("/.%20.")]
+    [InlineData("/%u002e%u002e")]
+    [InlineData("/%U002E")]
+    [InlineData("/%EF%BC%8E%EF%BC%8E")]
+    [InlineData("/a%EF%BC%8F..")]
+    [InlineData("/%EF%BC%BCadmin")]
+    public void Refuses_paths_that_could_leave_the_route(string path) => Assert.False(PathSafety.IsSafe(path));
+}
