@@ -16,9 +16,10 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     /// <param name="services">The service collection.</param>
     /// <returns>
     /// The client's builder, to add handlers (resilience, authentication, logging) as for any typed client.
-    /// Its primary handler pools connections per mount's <c>Keepalive</c> and <c>HttpsVerify</c>; replacing it
-    /// gives those options up. The client's own timeout is off: <c>Timeout</c> applies per step instead. The handler
-    /// lifetime is infinite, since idle connections already close after <c>Keepalive</c>.
+    /// Its primary handler pools connections per mount's <c>Keepalive</c>, <c>Timeout</c> and <c>HttpsVerify</c>;
+    /// replacing it gives those options up. The client's own timeout is off: <c>Timeout</c> applies per step
+    /// instead. The handler lifetime is infinite, since idle connections already close after <c>Keepalive</c> and
+    /// busy ones are recycled after five minutes.
     /// </returns>
     public static IHttpClientBuilder AddAzureFunctionProxy(this IServiceCollection services)
     {
