@@ -1,4 +1,5 @@
 using AzureFunctionsInvoker;
+using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Validation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,6 +45,7 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
 
         var middleware = new AzureFunctionProxyMiddleware(
             snapshot,
+            app.ApplicationServices.GetRequiredService<FunctionForwarder>(),
             app.ApplicationServices.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
         return app.Map(path, branch => branch.Run(middleware.InvokeAsync));
     }

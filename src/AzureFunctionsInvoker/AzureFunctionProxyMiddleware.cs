@@ -2,7 +2,6 @@ using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker;
@@ -16,11 +15,13 @@ internal sealed class AzureFunctionProxyMiddleware
     private readonly AzureFunctionProxyOptions _options;
     private readonly FunctionRoute _route;
     private readonly ConnectionSettings _connection;
+    private readonly FunctionForwarder _forwarder;
     private readonly ILogger _logger;
 
-    public AzureFunctionProxyMiddleware(AzureFunctionProxyOptions options, ILogger<AzureFunctionProxyMiddleware> logger)
+    public AzureFunctionProxyMiddleware(AzureFunctionProxyOptions options, FunctionForwarder forwarder, ILogger<AzureFunctionProxyMiddleware> logger)
     {
         _options = options;
+        _forwarder = forwarder;
         _route = new FunctionRoute(options);
         _connection = ConnectionSettings.From(options);
         _logger = logger;
@@ -61,8 +62,7 @@ internal sealed class AzureFunctionProxyMiddleware
 
     private async Task ForwardAsync(HttpContext context, Uri target)
     {
-        var forwarder = context.RequestServices.GetRequiredService<FunctionForwarder>();
-        var error = await forwarder.ForwardAsync(context, target, _options, _connection).ConfigureAwait(false);
+        var error = await _forwarder.ForwardAsync(context, target, _options, _connection).ConfigureAwait(false);
         await ForwarderErrorResponse.WriteAsync(context, error).ConfigureAwait(false);
     }
 }

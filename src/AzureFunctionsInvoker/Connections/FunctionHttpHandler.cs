@@ -12,7 +12,7 @@ namespace AzureFunctionsInvoker.Connections;
 /// </summary>
 internal sealed class FunctionHttpHandler : HttpMessageHandler
 {
-    // For a request a user's handler built itself, without the mount's settings.
+    // For a request a user's handler built itself (or copied: hedging sends copies), without the mount's settings.
     private static readonly ConnectionSettings s_defaults = ConnectionSettings.From(new AzureFunctionProxyOptions());
 
     // Connections are recycled after this long even when never idle, so a Function App's new address is found.
@@ -22,11 +22,7 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (!request.Options.TryGetValue(ConnectionSettings.Key, out var settings))
-        {
-            settings = s_defaults;
-        }
-
+        var settings = request is FunctionRequestMessage forwarded ? forwarded.Connection : s_defaults;
         var pool = _pools.GetOrAdd(settings, static s => new(() => new HttpMessageInvoker(CreateHandler(s), disposeHandler: true)));
         return pool.Value.SendAsync(request, cancellationToken);
     }
@@ -59,9 +55,9 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
             throw;
         }
 
-        if (context.InitialRequestMessage.Options.TryGetValue(StepTimeout.Key, out var timeout))
+        if (context.InitialRequestMessage is FunctionRequestMessage forwarded)
         {
-            timeout.ConnectionEstablished();
+            forwarded.Timeout.ConnectionEstablished();
         }
 
         return new NetworkStream(socket, ownsSocket: true);

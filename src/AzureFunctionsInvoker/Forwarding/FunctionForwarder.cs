@@ -7,8 +7,11 @@ using Microsoft.Extensions.Logging;
 namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
-/// The typed <see cref="HttpClient"/> that forwards one request to a function and streams its answer back:
-/// method, headers and body out; status, headers and body in.
+/// Forwards one request to a function and streams its answer back: method, headers and body out; status,
+/// headers and body in. It sends through the handler pipeline of the <c>AzureFunctionsInvoker</c> client in
+/// <see cref="IHttpClientFactory"/> (the user's handlers, then the pooled connections) with a
+/// <see cref="HttpMessageInvoker"/>, as YARP does: an <see cref="HttpClient"/> per request would add its own
+/// cancellation source and timeout handling to every forward and give nothing a forwarder uses.
 /// </summary>
 internal sealed class FunctionForwarder
 {
@@ -17,12 +20,13 @@ internal sealed class FunctionForwarder
 
     private const int BufferSize = 64 * 1024;
 
-    private readonly HttpClient _client;
+    private readonly IHttpMessageHandlerFactory _handlers;
     private readonly ILogger _logger;
+    private Sender? _sender;
 
-    public FunctionForwarder(HttpClient client, ILogger<FunctionForwarder> logger)
+    public FunctionForwarder(IHttpMessageHandlerFactory handlers, ILogger<FunctionForwarder> logger)
     {
-        _client = client;
+        _handlers = handlers;
         _logger = logger;
     }
 
@@ -34,9 +38,7 @@ internal sealed class FunctionForwarder
     {
         using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), context.RequestAborted);
         var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) : null;
-        using var request = new HttpRequestMessage(HttpMethod.Parse(context.Request.Method), target) { Content = content };
-        request.Options.Set(ConnectionSettings.Key, connection);
-        request.Options.Set(StepTimeout.Key, timeout);
+        using var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, connection, timeout) { Content = content };
         HeaderRules.CopyRequestHeaders(context, request, options);
 
         Log.Forwarding(_logger, request.Method, options.FunctionName);
@@ -45,7 +47,7 @@ internal sealed class FunctionForwarder
         try
         {
             timeout.Restart();
-            response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            response = await Invoker().SendAsync(request, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (content?.ResendRefused == true)
         {
@@ -113,6 +115,20 @@ internal sealed class FunctionForwarder
         }
     }
 
+    // The factory hands out the same pipeline until the client's handler lifetime (infinite unless the user set
+    // one) ends; a new pipeline gets a new invoker, and the factory disposes the old one once unused.
+    private HttpMessageInvoker Invoker()
+    {
+        var handler = _handlers.CreateHandler(ClientName);
+        var sender = _sender;
+        if (sender is null || !ReferenceEquals(sender.Handler, handler))
+        {
+            _sender = sender = new Sender(handler, new HttpMessageInvoker(handler, disposeHandler: false));
+        }
+
+        return sender.Invoker;
+    }
+
     private static ForwarderError ClassifySendFailure(HttpContext context, StreamingRequestContent? content, StepTimeout timeout)
     {
         if (context.RequestAborted.IsCancellationRequested)
@@ -160,4 +176,6 @@ internal sealed class FunctionForwarder
     private static bool HasBody(HttpContext context) =>
         context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
         ?? (context.Request.ContentLength > 0 || context.Request.Headers.ContainsKey("Transfer-Encoding"));
+
+    private sealed record Sender(HttpMessageHandler Handler, HttpMessageInvoker Invoker);
 }

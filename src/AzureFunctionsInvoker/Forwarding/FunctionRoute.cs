@@ -47,7 +47,7 @@ internal sealed class FunctionRoute
     /// the caller sent them, percent-encoding included: <see cref="Uri"/> must neither decode nor re-encode them.
     /// <paramref name="rest"/> must already have passed <see cref="PathSafety.IsSafe"/>.
     /// </summary>
-    public Uri Resolve(string rest, string query)
+    public Uri Resolve(ReadOnlySpan<char> rest, string query)
     {
         if (rest.Length == 0 && query.Length == 0)
         {

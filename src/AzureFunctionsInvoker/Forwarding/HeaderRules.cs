@@ -63,9 +63,9 @@ internal static class HeaderRules
                 continue;
             }
 
-            if (!request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
+            if (!TryAdd(request.Headers, name, values) && request.Content is { } content)
             {
-                request.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+                TryAdd(content.Headers, name, values);
             }
         }
 
@@ -126,6 +126,12 @@ internal static class HeaderRules
             }
         }
     }
+
+    // A single value is added as the string it is: StringValues passed as IEnumerable would be boxed and enumerated.
+    private static bool TryAdd(HttpHeaders headers, string name, StringValues values) =>
+        values.Count == 1
+            ? headers.TryAddWithoutValidation(name, values.ToString())
+            : headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values.ToArray());
 
     private static void Replace(HttpRequestMessage request, string name, string? value)
     {

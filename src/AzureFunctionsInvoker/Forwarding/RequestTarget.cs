@@ -16,13 +16,13 @@ internal static class RequestTarget
     /// target, the path is the current <see cref="HttpRequest.Path"/> instead. Returns <see langword="false"/>
     /// when the path is not safe to forward.
     /// </summary>
-    public static bool TryGetRestAndQuery(HttpContext context, out string rest, out string query)
+    public static bool TryGetRestAndQuery(HttpContext context, out ReadOnlySpan<char> rest, out string query)
     {
         var request = context.Request;
 
         // Servers keep the query exactly as it arrived, and a rewrite's query is the one to honour.
         query = request.QueryString.Value ?? string.Empty;
-        rest = string.Empty;
+        rest = ReadOnlySpan<char>.Empty;
 
         var rawPath = RawPath(context.Features.Get<IHttpRequestFeature>()?.RawTarget);
         if (!PathSafety.IsSafe(rawPath))
@@ -36,7 +36,7 @@ internal static class RequestTarget
             // The raw path has as many segments as its decoded form: no dot segments are left, and servers
             // do not decode %2F into a separator.
             var restStart = SegmentStart(rawPath, pathBase.AsSpan().Count('/'));
-            rest = rawPath[restStart..].ToString();
+            rest = rawPath[restStart..];
             return true;
         }
 

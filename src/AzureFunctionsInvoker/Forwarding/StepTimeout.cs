@@ -4,80 +4,107 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// The plugin's <c>timeout</c>: the longest the proxy waits on the function for any one step. The timer is
 /// restarted before each wait on the function (sending the request, each body write to it, each body read
 /// from it), once more when a new connection to it is made, and paused while the proxy waits on the caller
-/// instead, so a slow caller never counts against the function. Its token is also cancelled when the caller
-/// goes away.
+/// instead, so a slow caller never counts against the function. It is also cancelled when the caller goes away.
 /// </summary>
-internal sealed class StepTimeout : IDisposable
+/// <remarks>
+/// The exchange's cancellation source itself, as YARP's activity timeout is, so that a forward costs one object
+/// and one timer for both reasons to stop.
+/// </remarks>
+internal sealed class StepTimeout : CancellationTokenSource
 {
-    /// <summary>Carries the timeout on the forwarded request, so the connection handler can end the connect step.</summary>
-    public static readonly HttpRequestOptionsKey<StepTimeout> Key = new("AzureFunctionsInvoker.StepTimeout");
+    // _state: whether a step is being timed, whether the connect step is still open, and above those a count
+    // of changes, so that a thread applying one state to the timer sees a change made meanwhile and applies
+    // that one too. The timer always ends up matching the last change, without a lock.
+    private const int Timing = 1;
+    private const int ConnectStepOpen = 2;
+    private const int OneChange = 4;
 
-    private readonly CancellationTokenSource _source;
-    private readonly CancellationToken _callerAborted;
+    private readonly CancellationTokenRegistration _callerRegistration;
     private readonly TimeSpan _timeout;
-    private readonly Lock _gate = new();
-    private bool _connectStepOpen = true;
+    private int _state = ConnectStepOpen;
 
-    public StepTimeout(TimeSpan timeout, CancellationToken callerAborted)
+    public StepTimeout(TimeSpan timeout, CancellationToken callerAborted, TimeProvider? time = null)
+        : base(Timeout.InfiniteTimeSpan, time ?? TimeProvider.System)
     {
         _timeout = timeout;
-        _callerAborted = callerAborted;
-        _source = CancellationTokenSource.CreateLinkedTokenSource(callerAborted);
+        _callerRegistration = callerAborted.UnsafeRegister(static state => ((StepTimeout)state!).CancelQuietly(), this);
     }
-
-    /// <summary>Cancelled when a step takes longer than the timeout or the caller goes away.</summary>
-    public CancellationToken Token => _source.Token;
 
     /// <summary>Whether the function ran out of time (as opposed to the caller going away).</summary>
-    public bool HasExpired => _source.IsCancellationRequested && !_callerAborted.IsCancellationRequested;
+    public bool HasExpired => IsCancellationRequested && !_callerRegistration.Token.IsCancellationRequested;
 
     /// <summary>Starts timing a wait on the function.</summary>
-    public void Restart()
-    {
-        lock (_gate)
-        {
-            Set(_timeout);
-        }
-    }
+    public void Restart() => Change(set: Timing, clear: 0, onlyInConnectStep: false);
 
     /// <summary>Stops timing while the proxy waits on the caller. The connect step, if still open, is over.</summary>
-    public void Pause()
-    {
-        lock (_gate)
-        {
-            _connectStepOpen = false;
-            Set(Timeout.InfiniteTimeSpan);
-        }
-    }
+    public void Pause() => Change(set: 0, clear: Timing | ConnectStepOpen, onlyInConnectStep: false);
 
     /// <summary>
     /// Ends the connect step: the TLS handshake and the response headers get a full timeout of their own. A
     /// connection made for this request may come up after another one served it, so only a request that has
     /// not yet waited on its caller restarts.
     /// </summary>
-    public void ConnectionEstablished()
+    public void ConnectionEstablished() => Change(set: Timing, clear: ConnectStepOpen, onlyInConnectStep: true);
+
+    protected override void Dispose(bool disposing)
     {
-        lock (_gate)
+        if (disposing)
         {
-            if (_connectStepOpen)
+            _callerRegistration.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private void Change(int set, int clear, bool onlyInConnectStep)
+    {
+        int current, next;
+        do
+        {
+            current = Volatile.Read(ref _state);
+            if (onlyInConnectStep && (current & ConnectStepOpen) == 0)
             {
-                _connectStepOpen = false;
-                Set(_timeout);
+                return;
             }
+
+            next = ((current & ~clear) | set) + OneChange;
+        }
+        while (Interlocked.CompareExchange(ref _state, next, current) != current);
+
+        while (true)
+        {
+            SetTimer((next & Timing) != 0 ? _timeout : Timeout.InfiniteTimeSpan);
+            var now = Volatile.Read(ref _state);
+            if (now == next)
+            {
+                return;
+            }
+
+            next = now;
         }
     }
 
-    public void Dispose() => _source.Dispose();
-
-    private void Set(TimeSpan delay)
+    private void SetTimer(TimeSpan delay)
     {
         try
         {
-            _source.CancelAfter(delay);
+            CancelAfter(delay);
         }
         catch (ObjectDisposedException)
         {
             // A late connection, or a request body copy, that outlived its exchange.
+        }
+    }
+
+    private void CancelQuietly()
+    {
+        try
+        {
+            Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The exchange ended as the caller went away.
         }
     }
 }

@@ -4,6 +4,7 @@ using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
 using RichardSzalay.MockHttp;
 
 namespace AzureFunctionsInvoker.Tests.Forwarding;
@@ -36,8 +37,7 @@ public sealed class FunctionForwarderTests
         Assert.Equal("the body", sentBody);
         Assert.Equal(["custom"], sent.Headers.GetValues("X-Custom"));
         Assert.Equal(["the-key"], sent.Headers.GetValues("x-functions-key"));
-        Assert.True(sent.Options.TryGetValue(ConnectionSettings.Key, out var settings));
-        Assert.Equal(TimeSpan.FromMilliseconds(options.Keepalive), settings.IdleTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(options.Keepalive), Assert.IsType<FunctionRequestMessage>(sent).Connection.IdleTimeout);
     }
 
     [Fact]
@@ -123,8 +123,34 @@ public sealed class FunctionForwarderTests
         Assert.Equal(ForwarderError.ResponseBody, error);
     }
 
-    private FunctionForwarder Forwarder(HttpMessageHandler? function = null) =>
-        new(new HttpClient(function ?? _function) { Timeout = Timeout.InfiniteTimeSpan }, NullLogger<FunctionForwarder>.Instance);
+    [Fact]
+    public async Task A_new_handler_pipeline_from_the_factory_is_used_from_the_next_request_on()
+    {
+        var first = new MockHttpMessageHandler();
+        first.When("*").Respond(HttpStatusCode.OK, "text/plain", "first");
+        var second = new MockHttpMessageHandler();
+        second.When("*").Respond(HttpStatusCode.OK, "text/plain", "second");
+        var handlers = new Mock<IHttpMessageHandlerFactory>();
+        handlers.SetupSequence(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(first).Returns(first).Returns(second);
+        var forwarder = new FunctionForwarder(handlers.Object, NullLogger<FunctionForwarder>.Instance);
+
+        var answers = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var context = Context("GET");
+            await forwarder.ForwardAsync(context, s_target, Options(), default);
+            answers.Add(ResponseBody(context));
+        }
+
+        Assert.Equal(["first", "first", "second"], answers);
+    }
+
+    private FunctionForwarder Forwarder(HttpMessageHandler? function = null)
+    {
+        var handlers = new Mock<IHttpMessageHandlerFactory>();
+        handlers.Setup(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(function ?? _function);
+        return new(handlers.Object, NullLogger<FunctionForwarder>.Instance);
+    }
 
     private static DefaultHttpContext Context(string method, string? body = null)
     {

@@ -57,7 +57,7 @@ public sealed class RequestTargetTests
     private static void AssertRest(string pathBase, string path, string rawTarget, string expectedRest)
     {
         Assert.True(RequestTarget.TryGetRestAndQuery(ContextWith(pathBase, path, rawTarget), out var rest, out _));
-        Assert.Equal(expectedRest, rest);
+        Assert.Equal(expectedRest, rest.ToString());
     }
 
     private static DefaultHttpContext ContextWith(string pathBase, string path, string rawTarget)

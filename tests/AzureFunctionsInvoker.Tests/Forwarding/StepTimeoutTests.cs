@@ -1,4 +1,5 @@
 using AzureFunctionsInvoker.Forwarding;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AzureFunctionsInvoker.Tests.Forwarding;
 
@@ -38,6 +39,57 @@ public sealed class StepTimeoutTests
 
         await WhenCancelled(timeout.Token);
         Assert.True(timeout.HasExpired);
+    }
+
+    [Fact]
+    public void Each_restart_gives_the_step_a_full_timeout_again()
+    {
+        var time = new FakeTimeProvider();
+        using var timeout = new StepTimeout(TimeSpan.FromSeconds(10), CancellationToken.None, time);
+
+        timeout.Restart();
+        time.Advance(TimeSpan.FromSeconds(9));
+        timeout.Restart();
+        time.Advance(TimeSpan.FromSeconds(9));
+
+        Assert.False(timeout.Token.IsCancellationRequested);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True(timeout.HasExpired);
+    }
+
+    [Fact]
+    public void A_paused_step_never_expires_and_a_restart_after_it_times_from_the_restart()
+    {
+        var time = new FakeTimeProvider();
+        using var timeout = new StepTimeout(TimeSpan.FromSeconds(10), CancellationToken.None, time);
+
+        timeout.Restart();
+        timeout.Pause();
+        time.Advance(TimeSpan.FromMinutes(30));
+        timeout.Restart();
+        time.Advance(TimeSpan.FromSeconds(9));
+
+        Assert.False(timeout.Token.IsCancellationRequested);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True(timeout.HasExpired);
+    }
+
+    [Fact]
+    public void A_connection_made_after_the_request_waited_on_its_caller_does_not_restart_the_step()
+    {
+        var time = new FakeTimeProvider();
+        using var timeout = new StepTimeout(TimeSpan.FromSeconds(10), CancellationToken.None, time);
+
+        timeout.Restart();
+        timeout.Pause();
+        timeout.ConnectionEstablished();
+        time.Advance(TimeSpan.FromMinutes(30));
+
+        Assert.False(timeout.Token.IsCancellationRequested);
     }
 
     [Fact]
