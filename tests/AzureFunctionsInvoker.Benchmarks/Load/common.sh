@@ -169,6 +169,23 @@ reset_peak_rss() {
     done
 }
 
+# report NAME TITLE: stdin to the console and to artifacts/benchmarks/NAME-<time>.md (git-ignored), under a heading
+# saying what ran where.
+report() {
+    local file
+    file="$REPO_ROOT/artifacts/benchmarks/$1-$(date -u +%Y%m%dT%H%M%SZ).md"
+    mkdir -p "$(dirname "$file")"
+    {
+        echo "## $2, $(date -u '+%Y-%m-%d %H:%M UTC')"
+        echo
+        echo "- Commit $(git -C "$REPO_ROOT" rev-parse --short HEAD)$(git -C "$REPO_ROOT" diff --quiet HEAD || echo ' (with local changes)');" \
+            "$(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)) shared by the client, the stand-in and the proxy"
+        echo "- $(nginx -v 2>&1), .NET SDK $(dotnet --version), Server GC"
+        cat
+    } | tee "$file"
+    echo "Written to $file" >&2
+}
+
 mib() {
     awk -v kib="$1" 'BEGIN { printf "%.1f", kib / 1024 }'
 }

@@ -157,19 +157,11 @@ for scenario in "${SCENARIOS[@]}"; do
     done
 done
 
-results="$REPO_ROOT/artifacts/benchmarks/load-$(date -u +%Y%m%dT%H%M%SZ).md"
-mkdir -p "$(dirname "$results")"
 {
-    echo "## Load benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo
-    echo "- Commit $(git -C "$REPO_ROOT" rev-parse --short HEAD)$(git -C "$REPO_ROOT" diff --quiet HEAD || echo ' (with local changes)');" \
-        "$(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), shared by wrk, the stand-in and the proxy"
-    echo "- $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $(nginx -v 2>&1), .NET SDK $(dotnet --version), Server GC"
-    echo "- wrk -t1 -c$CONNECTIONS -d${DURATION}s after a ${WARMUP}s warm-up, $REPEATS runs per target interleaved, medians; errors summed over the runs"
+    echo "- $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2) -t1 -c$CONNECTIONS -d${DURATION}s after a ${WARMUP}s warm-up, $REPEATS runs per target interleaved, medians; errors summed over the runs"
     echo "- Peak RSS: VmHWM of the proxy process (nginx: master and workers added up), $rss_note"
     echo
     for scenario in "${SCENARIOS[@]}"; do
         summary_table "$scenario"
     done
-} | tee "$results"
-echo "Written to $results" >&2
+} | report load "Load benchmark"
