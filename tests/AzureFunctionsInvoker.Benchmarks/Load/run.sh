@@ -18,7 +18,8 @@ REPEATS=${REPEATS:-3}
 CONNECTIONS=${CONNECTIONS:-32}
 WARMUP=${WARMUP:-2}
 
-TARGETS=(direct nginx yarp library)
+PROXIES=(nginx yarp library)
+TARGETS=(direct "${PROXIES[@]}")
 SCENARIOS=("small GET" "64 KiB POST" "1 MiB GET")
 declare -A SCENARIO_PATH=(["small GET"]="/hello?name=Kong" ["64 KiB POST"]="/upload" ["1 MiB GET"]="/large")
 declare -A SCENARIO_SCRIPT=(["64 KiB POST"]="$WORK/post.lua")
@@ -140,7 +141,7 @@ rss_note="reset per scenario (clear_refs), so it is the peak within the scenario
 : >"$WORK/runs.tsv"
 : >"$WORK/peaks.tsv"
 for scenario in "${SCENARIOS[@]}"; do
-    for target in nginx yarp library; do
+    for target in "${PROXIES[@]}"; do
         reset_peak_rss "${PID[$target]}" || rss_note="the peak since the proxy started (this kernel refused clear_refs)"
     done
     for repeat in $(seq "$REPEATS"); do
@@ -152,13 +153,13 @@ for scenario in "${SCENARIOS[@]}"; do
                 "$scenario" "$repeat" "$REPEATS" "$target" "$rps" "$p50" "$p99" "$errors" >&2
         done
     done
-    for target in nginx yarp library; do
+    for target in "${PROXIES[@]}"; do
         printf '%s\t%s\t%s\n' "$scenario" "$target" "$(mib "$(rss_kib "${PID[$target]}" VmHWM)")" >>"$WORK/peaks.tsv"
     done
 done
 
 {
-    echo "- $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2) -t1 -c$CONNECTIONS -d${DURATION}s after a ${WARMUP}s warm-up, $REPEATS runs per target interleaved, medians; errors summed over the runs"
+    echo "- $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2) -t1 -c$CONNECTIONS -d${DURATION}s after a ${WARMUP}s warm-up; runs per target: $REPEATS, interleaved; medians; errors summed over the runs"
     echo "- Peak RSS: VmHWM of the proxy process (nginx: master and workers added up), $rss_note"
     echo
     for scenario in "${SCENARIOS[@]}"; do
