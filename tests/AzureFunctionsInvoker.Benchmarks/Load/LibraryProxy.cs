@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AzureFunctionsInvoker.Benchmarks.Load;
+
+/// <summary>
+/// This library as the README shows it: <c>AddAzureFunctionProxy()</c> and <c>UseAzureFunctionProxy</c>, pointed at
+/// the stand-in over plain HTTP. It adds the key and <c>X-Forwarded-*</c>, like <see cref="YarpProxy"/>.
+/// </summary>
+internal static class LibraryProxy
+{
+    public static WebApplication Build(WebApplicationBuilder builder, int functionPort, string functionKey)
+    {
+        builder.Services.AddAzureFunctionProxy();
+        var app = builder.Build();
+        app.UseAzureFunctionProxy(LoadProxyHost.MountPath, new AzureFunctionProxyOptions
+        {
+            AppName = "127.0.0.1",
+            HostDomain = string.Empty,
+            Https = false,
+            Port = functionPort,
+            FunctionName = "hello",
+            ApiKey = functionKey,
+
+            // memory.sh uploads 1 GiB; YARP has no limit of its own either.
+            MaxRequestBodySize = null,
+        });
+        return app;
+    }
+}

@@ -1,0 +1,49 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace AzureFunctionsInvoker.Benchmarks.Load;
+
+/// <summary>
+/// The <c>serve</c> command behind Load/run.sh and Load/memory.sh: one proxy listening on 127.0.0.1:<c>--port</c> that
+/// forwards <c>/mytest/*</c> to the stand-in function on 127.0.0.1:<c>--function-port</c> with <c>--function-key</c>.
+/// Both proxies get this same host, so only the forwarding differs between them.
+/// </summary>
+internal static class LoadProxyHost
+{
+    /// <summary>Where both proxies are mounted, as in the README.</summary>
+    public const string MountPath = "/mytest";
+
+    private const string Usage = "usage: serve library|yarp --port <proxy port> --function-port <stand-in port> --function-key <key>";
+
+    public static Task RunAsync(string proxy, string[] options)
+    {
+        Func<WebApplicationBuilder, int, string, WebApplication> build = proxy switch
+        {
+            "library" => LibraryProxy.Build,
+            "yarp" => YarpProxy.Build,
+            _ => throw new ArgumentException(Usage, nameof(proxy)),
+        };
+
+        // The slim builder: Kestrel, configuration from the command line and console logging, none of the default
+        // builder's extra middleware (host filtering) or logging providers, so the proxy is all that runs per request.
+        var builder = WebApplication.CreateSlimBuilder(options);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, Required<int>(builder.Configuration, "port"));
+
+            // Kestrel's 30 MB default would stop YARP's 1 GiB upload in memory.sh; the library sets its own limit per
+            // request from MaxRequestBodySize, so lifting the server's limit changes nothing else.
+            kestrel.Limits.MaxRequestBodySize = null;
+        });
+
+        var app = build(builder, Required<int>(builder.Configuration, "function-port"), Required<string>(builder.Configuration, "function-key"));
+        return app.RunAsync();
+    }
+
+    private static T Required<T>(IConfiguration configuration, string key) =>
+        configuration.GetValue<T>(key) ?? throw new ArgumentException($"--{key} is missing. {Usage}", key);
+}
