@@ -1,6 +1,6 @@
 using AzureFunctionsInvoker;
 using AzureFunctionsInvoker.Forwarding;
-using AzureFunctionsInvoker.Validation;
+using AzureFunctionsInvoker.Functions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -29,25 +29,30 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(options);
 
-        if (app.ApplicationServices.GetService<AzureFunctionProxyMarkerService>() is null)
-        {
-            throw new InvalidOperationException(
-                "Unable to find the required services. Call 'services.AddAzureFunctionProxy()' (builder.Services.AddAzureFunctionProxy()) " +
-                "when configuring services before calling 'UseAzureFunctionProxy'.");
-        }
+        AzureFunctionProxyMarkerService.EnsureRegistered(app.ApplicationServices, nameof(UseAzureFunctionProxy));
+        var function = FunctionTargetSource.Fixed(options, app.ApplicationServices.GetRequiredService<ILogger<FunctionTargetSource>>());
+        return app.MapFunction(path, FunctionForwarder.ClientName, function);
+    }
 
-        var snapshot = options.Clone();
-        var result = new AzureFunctionProxyOptionsValidator().Validate(Options.DefaultName, snapshot);
-        if (result.Failed)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(AzureFunctionProxyOptions), result.Failures);
-        }
+    /// <summary>
+    /// Forwards every request under <paramref name="path"/> to the Azure Function registered as
+    /// <paramref name="name"/> with <c>services.AddAzureFunctionProxy(name, ...)</c>, following its options as
+    /// configuration reloads them. See <see cref="UseAzureFunctionProxy(IApplicationBuilder, PathString, AzureFunctionProxyOptions)"/>.
+    /// </summary>
+    /// <param name="app">The application builder.</param>
+    /// <param name="path">The mount point, e.g. <c>/orders</c>.</param>
+    /// <param name="name">The name the function was registered with.</param>
+    /// <returns>The application builder.</returns>
+    /// <exception cref="OptionsValidationException">The function's options are invalid; the message names each invalid option.</exception>
+    /// <exception cref="InvalidOperationException">No function was registered as <paramref name="name"/>.</exception>
+    public static IApplicationBuilder UseAzureFunctionProxy(this IApplicationBuilder app, PathString path, string name)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentException.ThrowIfNullOrEmpty(name);
 
-        var middleware = new AzureFunctionProxyMiddleware(
-            snapshot,
-            app.ApplicationServices.GetRequiredService<FunctionForwarder>(),
-            app.ApplicationServices.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
-        return app.Map(path, branch => branch.Run(middleware.InvokeAsync));
+        AzureFunctionProxyMarkerService.EnsureRegistered(app.ApplicationServices, nameof(UseAzureFunctionProxy));
+        var function = app.ApplicationServices.GetRequiredService<FunctionRegistry>().Get(name);
+        return app.MapFunction(path, FunctionForwarder.ClientNameFor(name), function);
     }
 
     /// <summary>
@@ -65,5 +70,11 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
         var options = new AzureFunctionProxyOptions();
         configureOptions(options);
         return app.UseAzureFunctionProxy(path, options);
+    }
+
+    private static IApplicationBuilder MapFunction(this IApplicationBuilder app, PathString path, string clientName, FunctionTargetSource function)
+    {
+        var proxy = AzureFunctionProxyMiddleware.Create(app.ApplicationServices, function, clientName, PathString.Empty);
+        return app.Map(path, branch => branch.Run(proxy));
     }
 }

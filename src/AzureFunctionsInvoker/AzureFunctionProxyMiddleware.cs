@@ -1,45 +1,52 @@
-using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Functions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker;
 
 /// <summary>
-/// The end of the pipeline for requests under one mount point: refuses what must not reach the function,
-/// hands the rest to <see cref="FunctionForwarder"/>, and turns its failures into the caller's answer.
+/// The end of the pipeline for requests to one mount (a <c>UseAzureFunctionProxy</c> branch or a
+/// <c>MapAzureFunctionProxy</c> endpoint): refuses what must not reach the function, hands the rest to
+/// <see cref="FunctionForwarder"/> with the function's current target, and turns failures into the caller's answer.
 /// </summary>
 internal sealed class AzureFunctionProxyMiddleware
 {
-    private readonly AzureFunctionProxyOptions _options;
-    private readonly FunctionRoute _route;
-    private readonly ConnectionSettings _connection;
+    private readonly FunctionTargetSource _function;
     private readonly FunctionForwarder _forwarder;
+    private readonly PathString _endpointPrefix;
     private readonly ILogger _logger;
 
-    public AzureFunctionProxyMiddleware(AzureFunctionProxyOptions options, FunctionForwarder forwarder, ILogger<AzureFunctionProxyMiddleware> logger)
+    private AzureFunctionProxyMiddleware(FunctionTargetSource function, FunctionForwarder forwarder, PathString endpointPrefix, ILogger logger)
     {
-        _options = options;
+        _function = function;
         _forwarder = forwarder;
-        _route = new FunctionRoute(options);
-        _connection = ConnectionSettings.From(options);
+        _endpointPrefix = endpointPrefix;
         _logger = logger;
-
-        if (options.Https && !options.HttpsVerify)
-        {
-            Log.HttpsVerifyDisabled(logger, options.FunctionName, _route.ToString());
-        }
-
-        if (!options.Https && !string.IsNullOrEmpty(options.ApiKey) && !_route.FunctionUri.IsLoopback)
-        {
-            Log.KeyOverHttp(logger, options.FunctionName, _route.ToString());
-        }
     }
 
-    public Task InvokeAsync(HttpContext context)
+    /// <summary>
+    /// The mount's request delegate. <paramref name="endpointPrefix"/> is the literal start of an endpoint's route
+    /// pattern (<c>/orders</c> of <c>/orders/{**rest}</c>), which the forwarded path leaves out; a branch has none,
+    /// its mount point being in <see cref="HttpRequest.PathBase"/> already.
+    /// </summary>
+    public static RequestDelegate Create(IServiceProvider services, FunctionTargetSource function, string clientName, PathString endpointPrefix)
     {
-        if (!RequestTarget.TryGetRestAndQuery(context, out var rest, out var query))
+        var forwarder = new FunctionForwarder(
+            services.GetRequiredService<IHttpMessageHandlerFactory>(),
+            clientName,
+            services.GetRequiredService<ILogger<FunctionForwarder>>());
+        return new AzureFunctionProxyMiddleware(function, forwarder, endpointPrefix, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>()).InvokeAsync;
+    }
+
+    private Task InvokeAsync(HttpContext context)
+    {
+        var function = _function.Current;
+        var options = function.Options;
+        if (!RequestTarget.TryGetRestAndQuery(context, _endpointPrefix, out var rest, out var query))
         {
             Log.UnsafePath(_logger);
             return ForwarderErrorResponse.WriteAsync(context, ForwarderError.UnsafePath);
@@ -48,21 +55,28 @@ internal sealed class AzureFunctionProxyMiddleware
         var maxBodySize = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (maxBodySize is { IsReadOnly: false })
         {
-            maxBodySize.MaxRequestBodySize = _options.MaxRequestBodySize;
+            maxBodySize.MaxRequestBodySize = options.MaxRequestBodySize;
         }
 
-        if (context.Request.ContentLength > _options.MaxRequestBodySize)
+        if (context.Request.ContentLength > options.MaxRequestBodySize)
         {
-            Log.RequestBodyTooLarge(_logger, _options.MaxRequestBodySize);
+            Log.RequestBodyTooLarge(_logger, options.MaxRequestBodySize);
             return ForwarderErrorResponse.WriteAsync(context, ForwarderError.RequestBodyTooLarge);
         }
 
-        return ForwardAsync(context, _route.Resolve(rest, query));
+        return ForwardAsync(context, function, function.Route.Resolve(rest, query));
     }
 
-    private async Task ForwardAsync(HttpContext context, Uri target)
+    private async Task ForwardAsync(HttpContext context, FunctionTarget function, Uri target)
     {
-        var error = await _forwarder.ForwardAsync(context, target, _options, _connection).ConfigureAwait(false);
+        var error = await _forwarder.ForwardAsync(context, target, function.Options, function.Connection).ConfigureAwait(false);
+        if (error == ForwarderError.CallerAborted && context.Features.Get<IHttpRequestTimeoutFeature>() is { } requestTimeout)
+        {
+            // The app's request timeout policy ended the forward, not the caller: its middleware answers (504 by
+            // default) when the endpoint throws, as endpoints that observe RequestAborted do.
+            requestTimeout.RequestTimeoutToken.ThrowIfCancellationRequested();
+        }
+
         await ForwarderErrorResponse.WriteAsync(context, error).ConfigureAwait(false);
     }
 }

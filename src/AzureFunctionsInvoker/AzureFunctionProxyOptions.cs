@@ -96,4 +96,21 @@ public sealed class AzureFunctionProxyOptions
     public bool AddXForwardedHeaders { get; set; } = true;
 
     internal AzureFunctionProxyOptions Clone() => (AzureFunctionProxyOptions)MemberwiseClone();
+
+    // Configuration reports a reload several times over (once per provider, twice per file save); only a real
+    // change is applied and logged.
+    internal bool HasSameValues(AzureFunctionProxyOptions other) =>
+        FunctionName == other.FunctionName
+        && AppName == other.AppName
+        && HostDomain == other.HostDomain
+        && RoutePrefix == other.RoutePrefix
+        && ApiKey == other.ApiKey
+        && ClientId == other.ClientId
+        && HttpsVerify == other.HttpsVerify
+        && Https == other.Https
+        && Port == other.Port
+        && Timeout == other.Timeout
+        && Keepalive == other.Keepalive
+        && MaxRequestBodySize == other.MaxRequestBodySize
+        && AddXForwardedHeaders == other.AddXForwardedHeaders;
 }

@@ -1,18 +1,20 @@
 using AzureFunctionsInvoker;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Functions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
-/// Registers the services of <c>UseAzureFunctionProxy</c>.
+/// Registers the services of <c>UseAzureFunctionProxy</c> and <c>MapAzureFunctionProxy</c>.
 /// </summary>
 public static class AzureFunctionProxyServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the <c>AzureFunctionsInvoker</c> client of <see cref="IHttpClientFactory"/>, whose handler
-    /// pipeline forwards requests to Azure Functions.
+    /// pipeline forwards the requests of functions mounted with options given in code.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <returns>
@@ -28,9 +30,63 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
 
+        return services.AddProxyCore(FunctionForwarder.ClientName);
+    }
+
+    /// <summary>
+    /// Registers the Azure Function <paramref name="name"/> with options bound to <paramref name="configuration"/>
+    /// (the keys are the property names of <see cref="AzureFunctionProxyOptions"/>), for
+    /// <c>app.UseAzureFunctionProxy(path, name)</c> and <c>endpoints.MapAzureFunctionProxy(pattern, name)</c>.
+    /// The options are validated when a mount first uses them, at startup, and on every reload; a reload applies to
+    /// requests that start after it, and an invalid one is logged and ignored.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The function's name in the app, e.g. <c>orders</c>.</param>
+    /// <param name="configuration">The configuration section of the function, e.g. <c>AzureFunctions:Orders</c>.</param>
+    /// <returns>
+    /// The builder of the function's own client, <c>AzureFunctionsInvoker.{name}</c>, with its own connection pools,
+    /// to add handlers for this function only. See <see cref="AddAzureFunctionProxy(IServiceCollection)"/>.
+    /// </returns>
+    public static IHttpClientBuilder AddAzureFunctionProxy(this IServiceCollection services, string name, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<AzureFunctionProxyOptions>(name).Bind(configuration);
+        return services.AddNamedFunction(name);
+    }
+
+    /// <summary>
+    /// Registers the Azure Function <paramref name="name"/> with options set in code, for
+    /// <c>app.UseAzureFunctionProxy(path, name)</c> and <c>endpoints.MapAzureFunctionProxy(pattern, name)</c>.
+    /// See <see cref="AddAzureFunctionProxy(IServiceCollection, string, IConfiguration)"/>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The function's name in the app, e.g. <c>orders</c>.</param>
+    /// <param name="configureOptions">Sets the options, starting from their defaults (and any configuration bound to the name).</param>
+    /// <returns>The builder of the function's own client, <c>AzureFunctionsInvoker.{name}</c>.</returns>
+    public static IHttpClientBuilder AddAzureFunctionProxy(this IServiceCollection services, string name, Action<AzureFunctionProxyOptions> configureOptions)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(configureOptions);
+
+        services.AddOptions<AzureFunctionProxyOptions>(name).Configure(configureOptions);
+        return services.AddNamedFunction(name);
+    }
+
+    private static IHttpClientBuilder AddNamedFunction(this IServiceCollection services, string name)
+    {
+        services.AddSingleton(new RegisteredFunction(name));
+        return services.AddProxyCore(FunctionForwarder.ClientNameFor(name));
+    }
+
+    private static IHttpClientBuilder AddProxyCore(this IServiceCollection services, string clientName)
+    {
         services.TryAddSingleton<AzureFunctionProxyMarkerService>();
-        services.TryAddSingleton<FunctionForwarder>();
-        return services.AddHttpClient(FunctionForwarder.ClientName)
+        services.TryAddSingleton<FunctionRegistry>();
+        return services.AddHttpClient(clientName)
             // The proxy logs its own events; the factory's two log lines per request would cost every forward
             // a formatted address and a logging scope, whatever the log level.
             .RemoveAllLoggers()

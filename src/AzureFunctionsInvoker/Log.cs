@@ -41,4 +41,10 @@ internal static partial class Log
 
     [LoggerMessage(11, LogLevel.Warning, "The function key for the Azure Function '{FunctionName}' is sent unencrypted to {Authority} (Https = false).", EventName = "KeyOverHttp")]
     public static partial void KeyOverHttp(ILogger logger, string functionName, string authority);
+
+    [LoggerMessage(12, LogLevel.Error, "The reloaded options of the Azure Function '{Name}' are invalid and were not applied; requests keep using the last valid options. {Failures}", EventName = "ReloadRejected")]
+    public static partial void ReloadRejected(ILogger logger, string name, string failures);
+
+    [LoggerMessage(13, LogLevel.Information, "The reloaded options of the Azure Function '{Name}' apply from the next request on.", EventName = "Reloaded")]
+    public static partial void Reloaded(ILogger logger, string name);
 }

@@ -8,27 +8,32 @@ namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
 /// Forwards one request to a function and streams its answer back: method, headers and body out; status,
-/// headers and body in. It sends through the handler pipeline of the <c>AzureFunctionsInvoker</c> client in
+/// headers and body in. It sends through the handler pipeline of its client in
 /// <see cref="IHttpClientFactory"/> (the user's handlers, then the pooled connections) with a
 /// <see cref="HttpMessageInvoker"/>, as YARP does: an <see cref="HttpClient"/> per request would add its own
 /// cancellation source and timeout handling to every forward and give nothing a forwarder uses.
 /// </summary>
 internal sealed class FunctionForwarder
 {
-    /// <summary>The name of the client in <see cref="IHttpClientFactory"/>, and so of its log categories.</summary>
+    /// <summary>The name in <see cref="IHttpClientFactory"/> of the client of <c>AddAzureFunctionProxy()</c>.</summary>
     public const string ClientName = "AzureFunctionsInvoker";
 
     private const int BufferSize = 64 * 1024;
 
     private readonly IHttpMessageHandlerFactory _handlers;
+    private readonly string _clientName;
     private readonly ILogger _logger;
     private Sender? _sender;
 
-    public FunctionForwarder(IHttpMessageHandlerFactory handlers, ILogger<FunctionForwarder> logger)
+    public FunctionForwarder(IHttpMessageHandlerFactory handlers, string clientName, ILogger<FunctionForwarder> logger)
     {
         _handlers = handlers;
+        _clientName = clientName;
         _logger = logger;
     }
+
+    /// <summary>The name in <see cref="IHttpClientFactory"/> of the client of <c>AddAzureFunctionProxy(name, ...)</c>: its own pools and handlers.</summary>
+    public static string ClientNameFor(string functionName) => $"{ClientName}.{functionName}";
 
     /// <summary>
     /// Sends the request to <paramref name="target"/> and copies the response to the caller.
@@ -53,7 +58,7 @@ internal sealed class FunctionForwarder
         {
             // Not the function's fault nor the caller's: the app's client configuration retries streamed bodies.
             throw new InvalidOperationException(
-                $"A handler on the '{ClientName}' HttpClient sent a request with a body twice. Request bodies stream " +
+                $"A handler on the '{_clientName}' HttpClient sent a request with a body twice. Request bodies stream " +
                 "through once, so requests with a body cannot be retried: limit retries to requests without one.",
                 e);
         }
@@ -119,7 +124,7 @@ internal sealed class FunctionForwarder
     // one) ends; a new pipeline gets a new invoker, and the factory disposes the old one once unused.
     private HttpMessageInvoker Invoker()
     {
-        var handler = _handlers.CreateHandler(ClientName);
+        var handler = _handlers.CreateHandler(_clientName);
         var sender = _sender;
         if (sender is null || !ReferenceEquals(sender.Handler, handler))
         {

@@ -11,12 +11,12 @@ namespace AzureFunctionsInvoker.Forwarding;
 internal static class RequestTarget
 {
     /// <summary>
-    /// Gives the path below the mount point (<see cref="HttpRequest.PathBase"/>) as the caller encoded it, and the
-    /// query including its <c>?</c>. When middleware rewrote the path or path base, or the server keeps no raw
-    /// target, the path is the current <see cref="HttpRequest.Path"/> instead. Returns <see langword="false"/>
-    /// when the path is not safe to forward.
+    /// Gives the path below the mount point (<see cref="HttpRequest.PathBase"/>, then the segments of
+    /// <paramref name="endpointPrefix"/>) as the caller encoded it, and the query including its <c>?</c>. When
+    /// middleware rewrote the path or path base, or the server keeps no raw target, the path is the current
+    /// <see cref="HttpRequest.Path"/> instead. Returns <see langword="false"/> when the path is not safe to forward.
     /// </summary>
-    public static bool TryGetRestAndQuery(HttpContext context, out ReadOnlySpan<char> rest, out string query)
+    public static bool TryGetRestAndQuery(HttpContext context, PathString endpointPrefix, out ReadOnlySpan<char> rest, out string query)
     {
         var request = context.Request;
 
@@ -31,16 +31,17 @@ internal static class RequestTarget
         }
 
         var pathBase = request.PathBase.Value ?? string.Empty;
+        var prefixSegments = endpointPrefix.Value.AsSpan().Count('/');
         if (DecodesTo(rawPath, pathBase, request.Path.Value ?? string.Empty))
         {
             // The raw path has as many segments as its decoded form: no dot segments are left, and servers
             // do not decode %2F into a separator.
-            var restStart = SegmentStart(rawPath, pathBase.AsSpan().Count('/'));
-            rest = rawPath[restStart..];
+            rest = rawPath[SegmentStart(rawPath, pathBase.AsSpan().Count('/') + prefixSegments)..];
             return true;
         }
 
-        rest = request.Path.ToUriComponent();
+        var path = request.Path.ToUriComponent();
+        rest = path.AsSpan(SegmentStart(path, prefixSegments));
         return PathSafety.IsSafe(rest);
     }
 

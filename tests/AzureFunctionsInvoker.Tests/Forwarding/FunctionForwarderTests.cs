@@ -132,7 +132,7 @@ public sealed class FunctionForwarderTests
         second.When("*").Respond(HttpStatusCode.OK, "text/plain", "second");
         var handlers = new Mock<IHttpMessageHandlerFactory>();
         handlers.SetupSequence(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(first).Returns(first).Returns(second);
-        var forwarder = new FunctionForwarder(handlers.Object, NullLogger<FunctionForwarder>.Instance);
+        var forwarder = new FunctionForwarder(handlers.Object, FunctionForwarder.ClientName, NullLogger<FunctionForwarder>.Instance);
 
         var answers = new List<string>();
         for (var i = 0; i < 3; i++)
@@ -149,7 +149,7 @@ public sealed class FunctionForwarderTests
     {
         var handlers = new Mock<IHttpMessageHandlerFactory>();
         handlers.Setup(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(function ?? _function);
-        return new(handlers.Object, NullLogger<FunctionForwarder>.Instance);
+        return new(handlers.Object, FunctionForwarder.ClientName, NullLogger<FunctionForwarder>.Instance);
     }
 
     private static DefaultHttpContext Context(string method, string? body = null)

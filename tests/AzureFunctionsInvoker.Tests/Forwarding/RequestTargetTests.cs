@@ -30,7 +30,7 @@ public sealed class RequestTargetTests
     {
         var context = ContextWith("/mytest", "/%2e%2e/admin", "/rewritten");
 
-        Assert.False(RequestTarget.TryGetRestAndQuery(context, out _, out _));
+        Assert.False(RequestTarget.TryGetRestAndQuery(context, PathString.Empty, out _, out _));
     }
 
     [Fact]
@@ -38,7 +38,7 @@ public sealed class RequestTargetTests
     {
         var context = ContextWith("/mytest", "/a", "/other/../mytest/a");
 
-        Assert.False(RequestTarget.TryGetRestAndQuery(context, out _, out _));
+        Assert.False(RequestTarget.TryGetRestAndQuery(context, PathString.Empty, out _, out _));
     }
 
     [Theory]
@@ -50,13 +50,13 @@ public sealed class RequestTargetTests
         var context = ContextWith("/mytest", "/a", "/mytest/a" + queryString);
         context.Request.QueryString = new QueryString(queryString.Length == 0 ? null : queryString);
 
-        Assert.True(RequestTarget.TryGetRestAndQuery(context, out _, out var query));
+        Assert.True(RequestTarget.TryGetRestAndQuery(context, PathString.Empty, out _, out var query));
         Assert.Equal(queryString, query);
     }
 
     private static void AssertRest(string pathBase, string path, string rawTarget, string expectedRest)
     {
-        Assert.True(RequestTarget.TryGetRestAndQuery(ContextWith(pathBase, path, rawTarget), out var rest, out _));
+        Assert.True(RequestTarget.TryGetRestAndQuery(ContextWith(pathBase, path, rawTarget), PathString.Empty, out var rest, out _));
         Assert.Equal(expectedRest, rest.ToString());
     }
 

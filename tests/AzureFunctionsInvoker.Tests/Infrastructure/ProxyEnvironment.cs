@@ -26,11 +26,8 @@ public sealed class ProxyEnvironment : IAsyncDisposable
         _proxy = proxy;
         Logs = logs;
         Options = options;
-        ProxyPort = new Uri(proxy.Urls.First()).Port;
-        Caller = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false, UseProxy = false })
-        {
-            BaseAddress = new Uri($"http://127.0.0.1:{ProxyPort}"),
-        };
+        ProxyPort = LoopbackApp.Port(proxy);
+        Caller = LoopbackApp.Caller(ProxyPort);
     }
 
     public StandInFunction Function { get; }
@@ -64,13 +61,7 @@ public sealed class ProxyEnvironment : IAsyncDisposable
         configure?.Invoke(options);
 
         var logs = new CapturingLoggerProvider();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(
-            IPAddress.Loopback,
-            0,
-            listen => listen.Protocols = http2Caller ? HttpProtocols.Http2 : HttpProtocols.Http1));
-        // A provider rule outranks any "Logging" configuration that reaches the test's content root.
-        builder.Logging.ClearProviders().AddProvider(logs).AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace);
+        var builder = LoopbackApp.CreateBuilder(logs, http2Caller ? HttpProtocols.Http2 : HttpProtocols.Http1);
         builder.Services.AddAzureFunctionProxy();
         configureProxy?.Invoke(builder);
 

@@ -153,7 +153,8 @@ public sealed class StandInFunction : IAsyncDisposable
             target,
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.Select(v => v ?? string.Empty).ToArray(), StringComparer.OrdinalIgnoreCase),
             length,
-            sha256);
+            sha256,
+            context.Connection.Id);
         context.Response.Headers["X-Echo"] = "yes";
         await context.Response.WriteAsJsonAsync(echo);
     }
@@ -221,8 +222,8 @@ public sealed class StandInFunction : IAsyncDisposable
         return (length, Convert.ToHexString(hash.GetHashAndReset()));
     }
 
-    /// <summary>What <c>echo</c> received.</summary>
-    public sealed record Echo(string Method, string Target, Dictionary<string, string[]> Headers, long BodyLength, string BodySha256)
+    /// <summary>What <c>echo</c> received, and on which of the function's connections.</summary>
+    public sealed record Echo(string Method, string Target, Dictionary<string, string[]> Headers, long BodyLength, string BodySha256, string ConnectionId)
     {
         public static async Task<Echo> ReadAsync(HttpResponseMessage response)
         {

@@ -1,0 +1,73 @@
+using System.Diagnostics.CodeAnalysis;
+using AzureFunctionsInvoker;
+using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Functions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>
+/// Puts an Azure Function behind an endpoint, so endpoint metadata applies to it: authorization, rate limiting,
+/// CORS and request timeout policies.
+/// </summary>
+public static class AzureFunctionProxyEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Adds an endpoint that forwards the requests matching <paramref name="pattern"/> to the Azure Function
+    /// registered as <paramref name="name"/> with <c>services.AddAzureFunctionProxy(name, ...)</c>, following its
+    /// options as configuration reloads them. The path below the pattern's literal start goes to the function:
+    /// <c>/orders/a/b?c=d</c> on <c>/orders/{**rest}</c> is forwarded to <c>{function}/a/b?c=d</c>.
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder.</param>
+    /// <param name="pattern">
+    /// Literal segments, optionally ending with a catch-all parameter: <c>/orders/{**rest}</c> for everything under
+    /// <c>/orders</c>, <c>/orders</c> for that path alone.
+    /// </param>
+    /// <param name="name">The name the function was registered with.</param>
+    /// <returns>The endpoint's convention builder: <c>RequireAuthorization</c>, <c>RequireRateLimiting</c>, <c>RequireCors</c>, <c>WithRequestTimeout</c> and the like.</returns>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> has parameters other than a final catch-all.</exception>
+    /// <exception cref="OptionsValidationException">The function's options are invalid; the message names each invalid option.</exception>
+    /// <exception cref="InvalidOperationException">No function was registered as <paramref name="name"/>.</exception>
+    public static IEndpointConventionBuilder MapAzureFunctionProxy(this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string pattern, string name)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(pattern);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+
+        var routePattern = RoutePatternFactory.Parse(pattern);
+        var prefix = LiteralPrefix(routePattern);
+        var services = endpoints.ServiceProvider;
+        AzureFunctionProxyMarkerService.EnsureRegistered(services, nameof(MapAzureFunctionProxy));
+        var function = services.GetRequiredService<FunctionRegistry>().Get(name);
+        var proxy = AzureFunctionProxyMiddleware.Create(services, function, FunctionForwarder.ClientNameFor(name), prefix);
+        return endpoints.Map(routePattern, proxy).WithDisplayName($"Azure Function proxy '{name}'");
+    }
+
+    // "/orders/v1/{**rest}" -> "/orders/v1". Anything else between the literals would make the function's path
+    // depend on how routing matched, so it is refused.
+    private static PathString LiteralPrefix(RoutePattern pattern)
+    {
+        var literals = new List<string>();
+        var segments = pattern.PathSegments;
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var parts = segments[i].Parts;
+            if (parts is [RoutePatternLiteralPart literal])
+            {
+                literals.Add(literal.Content);
+            }
+            else if (i != segments.Count - 1 || parts is not [RoutePatternParameterPart { IsCatchAll: true }])
+            {
+                throw new ArgumentException(
+                    $"The route pattern '{pattern.RawText}' must be literal segments, optionally ending with a catch-all parameter, such as '/orders/{{**rest}}'.",
+                    nameof(pattern));
+            }
+        }
+
+        return literals.Count == 0 ? PathString.Empty : new PathString("/" + string.Join('/', literals));
+    }
+}

@@ -1,0 +1,45 @@
+using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Forwarding;
+using Microsoft.Extensions.Logging;
+
+namespace AzureFunctionsInvoker.Functions;
+
+/// <summary>
+/// One valid set of options for a function, with what the proxy computes from them once: where the function
+/// lives and how to connect to it. Immutable: a request uses the target it started with to the end, even when
+/// the options reload meanwhile.
+/// </summary>
+internal sealed class FunctionTarget
+{
+    private FunctionTarget(AzureFunctionProxyOptions options)
+    {
+        Options = options;
+        Route = new FunctionRoute(options);
+        Connection = ConnectionSettings.From(options);
+    }
+
+    /// <summary>A private copy of the options, so later changes to the caller's instance are not observed.</summary>
+    public AzureFunctionProxyOptions Options { get; }
+
+    public FunctionRoute Route { get; }
+
+    public ConnectionSettings Connection { get; }
+
+    /// <summary>Makes the target of options that passed validation, warning about the risky settings they hold.</summary>
+    public static FunctionTarget Create(AzureFunctionProxyOptions validOptions, ILogger logger)
+    {
+        var target = new FunctionTarget(validOptions.Clone());
+        var options = target.Options;
+        if (options.Https && !options.HttpsVerify)
+        {
+            Log.HttpsVerifyDisabled(logger, options.FunctionName, target.Route.ToString());
+        }
+
+        if (!options.Https && !string.IsNullOrEmpty(options.ApiKey) && !target.Route.FunctionUri.IsLoopback)
+        {
+            Log.KeyOverHttp(logger, options.FunctionName, target.Route.ToString());
+        }
+
+        return target;
+    }
+}

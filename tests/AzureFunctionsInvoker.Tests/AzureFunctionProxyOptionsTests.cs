@@ -1,0 +1,27 @@
+namespace AzureFunctionsInvoker.Tests;
+
+public sealed class AzureFunctionProxyOptionsTests
+{
+    public static TheoryData<string> Properties() => [.. typeof(AzureFunctionProxyOptions).GetProperties().Select(p => p.Name)];
+
+    [Theory]
+    [MemberData(nameof(Properties))]
+    public void A_change_to_any_option_is_a_change_a_reload_applies(string property)
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", Port = 443, ApiKey = "k", ClientId = "c" };
+        var changed = options.Clone();
+        var info = typeof(AzureFunctionProxyOptions).GetProperty(property)!;
+
+        info.SetValue(changed, info.GetValue(options) switch
+        {
+            string value => value + "x",
+            bool value => !value,
+            int value => value + 1,
+            long value => value + 1,
+            var other => throw new InvalidOperationException($"No change defined for {property} = {other}."),
+        });
+
+        Assert.True(options.HasSameValues(options.Clone()));
+        Assert.False(options.HasSameValues(changed));
+    }
+}

@@ -1,0 +1,123 @@
+using System.Net;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AzureFunctionsInvoker.Tests.Integration;
+
+/// <summary>Functions registered by name from configuration: several per app, each its own options and pool, reloaded live.</summary>
+public sealed class NamedFunctionTests
+{
+    private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Each_named_function_forwards_with_its_own_options_over_its_own_connections()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" },
+            app =>
+            {
+                app.UseAzureFunctionProxy("/orders", "orders");
+                app.UseAzureFunctionProxy("/billing", "billing");
+            });
+
+        var orders = await EchoAsync(env, "/orders/a%2Fb?c=d");
+        var ordersAgain = await EchoAsync(env, "/orders");
+        var billing = await EchoAsync(env, "/billing/x");
+
+        Assert.Equal("/api/echo/a%2Fb?c=d", orders.Target);
+        Assert.Equal(["orders"], orders.Headers["x-functions-clientid"]);
+        Assert.Equal(["billing"], billing.Headers["x-functions-clientid"]);
+        Assert.Equal(orders.ConnectionId, ordersAgain.ConnectionId);
+        Assert.NotEqual(orders.ConnectionId, billing.ConnectionId);
+    }
+
+    [Fact]
+    public async Task A_rotated_key_applies_from_the_next_request_without_a_restart()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo" },
+            app => app.UseAzureFunctionProxy("/orders", "orders"));
+        env.Reload("orders", "ApiKey", "the-old-key");
+        var before = await env.Caller.GetAsync(new Uri("/orders", UriKind.Relative));
+
+        env.Reload("orders", "ApiKey", env.Function.Key);
+        var after = await env.Caller.GetAsync(new Uri("/orders", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, before.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        await env.Logs.WaitForAsync("Reloaded", s_bound);
+    }
+
+    [Fact]
+    public async Task An_invalid_reload_is_logged_naming_the_option_and_the_last_valid_options_stay()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo" },
+            app => app.UseAzureFunctionProxy("/orders", "orders"));
+
+        env.Reload("orders", "ApiKey", "leaked-secret\r\nX-Injected: 1");
+        var echo = await EchoAsync(env, "/orders");
+
+        await env.Logs.WaitForAsync("ReloadRejected", s_bound);
+        var rejected = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "ReloadRejected");
+        Assert.Equal(LogLevel.Error, rejected.Level);
+        Assert.Contains("ApiKey", rejected.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("leaked-secret", env.Logs.AllText, StringComparison.Ordinal);
+        Assert.Equal([env.Function.Key], echo.Headers["x-functions-key"]);
+    }
+
+    [Fact]
+    public async Task A_request_in_flight_finishes_on_the_options_it_started_with()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["stream"] = "lockstep-download" },
+            app => app.UseAzureFunctionProxy("/stream", "stream"));
+        using var inFlight = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        var body = await inFlight.Content.ReadAsStreamAsync();
+        await body.ReadExactlyAsync(new byte[1024]);
+
+        // From now on a wait on the function longer than 200 ms fails a request...
+        env.Reload("stream", "Timeout", "200");
+
+        // ...as a request started after the reload shows: it is cut off 200 ms into the same wait.
+        using var later = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        await Assert.ThrowsAnyAsync<Exception>(() => later.Content.ReadAsByteArrayAsync().WaitAsync(s_bound));
+
+        // The first request has waited as long, and lives on under the default Timeout.
+        env.Function.Proceed.SetResult();
+        var rest = new MemoryStream();
+        await body.CopyToAsync(rest).WaitAsync(s_bound);
+        Assert.Equal(1024, rest.Length);
+    }
+
+    [Fact]
+    public async Task Invalid_options_of_a_named_function_fail_at_startup_naming_the_option()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo" },
+            app => app.UseAzureFunctionProxy("/orders", "orders"),
+            builder => builder.Configuration["Functions:orders:Timeout"] = "0"));
+
+        Assert.Contains("Timeout", error.Message, StringComparison.Ordinal);
+        Assert.Equal("orders", error.OptionsName);
+    }
+
+    [Fact]
+    public async Task Mounting_a_name_never_registered_fails_at_startup_naming_it()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo" },
+            app => app.UseAzureFunctionProxy("/billing", "billing")));
+
+        Assert.Contains("'billing'", error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<StandInFunction.Echo> EchoAsync(NamedProxyEnvironment env, string pathAndQuery)
+    {
+        using var response = await env.Caller.GetAsync(new Uri(pathAndQuery, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await StandInFunction.Echo.ReadAsync(response);
+    }
+}
