@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Frozen;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
@@ -47,10 +48,16 @@ internal static class HeaderRules
         // Alternative services of the function's host are not alternatives for this app's host.
         HeaderNames.AltSvc);
 
+    // HttpClient writes values added without validation as they are: CR or LF would start a header (or a request)
+    // of the sender's choosing on the function's connection. Kestrel refuses them from HTTP/1.1 callers, but not
+    // from the app's own middleware.
+    private static readonly SearchValues<char> s_lineBreaks = SearchValues.Create("\r\n\0");
+
     /// <summary>
     /// Copies the caller's end-to-end headers onto <paramref name="request"/> (content headers onto its content,
     /// dropped when there is no body), then sets the ones the proxy owns: the function key, the client id and
     /// the <c>X-Forwarded-*</c> headers, each replacing what the caller sent (and a caller's <c>Forwarded</c>).
+    /// A header with CR, LF or NUL in a value is dropped.
     /// </summary>
     public static void CopyRequestHeaders(HttpContext context, HttpRequestMessage request, AzureFunctionProxyOptions options)
     {
@@ -58,7 +65,7 @@ internal static class HeaderRules
         var connection = headers.Connection;
         foreach (var (name, values) in headers)
         {
-            if (s_requestExcluded.Contains(name) || name.StartsWith(':') || IsNamedIn(connection, name))
+            if (s_requestExcluded.Contains(name) || name.StartsWith(':') || IsNamedIn(connection, name) || HasLineBreak(values))
             {
                 continue;
             }
@@ -134,6 +141,19 @@ internal static class HeaderRules
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }
+    }
+
+    private static bool HasLineBreak(StringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (value.AsSpan().ContainsAny(s_lineBreaks))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Connection: close, x-internal-token  names x-internal-token as hop-by-hop (RFC 9110 7.6.1).

@@ -1,5 +1,6 @@
 using System.Net;
 using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
 
 namespace AzureFunctionsInvoker.Tests.Reliability;
 
@@ -202,6 +203,26 @@ public sealed class AbuseTests
             // A value the server split at a bare LF arrives as the two headers the proxy saw, never fused into one.
             Assert.All(HeaderLines(head, "X-A"), value => Assert.DoesNotContain("X-Injected", value, StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public async Task A_header_value_holding_CR_LF_from_the_apps_own_middleware_is_never_forwarded()
+    {
+        await using var function = new RawFunction("HTTP/1.1 200 OK\nContent-Length: 2\nConnection: close\n\nok");
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port, configurePipeline: app => app.Use((context, next) =>
+        {
+            context.Request.Headers["X-From-App"] = "a\r\nX-Injected: yes";
+            return next(context);
+        }));
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        // Dropped, as a header the server could not send: the rest of the request is forwarded.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var (head, _) = Split(Assert.Single(function.Received));
+        Assert.Empty(HeaderLines(head, "X-Injected"));
+        Assert.Empty(HeaderLines(head, "X-From-App"));
+        Assert.Single(HeaderLines(head, "x-functions-key"));
     }
 
     private static (string Head, string Body) Split(string request)
