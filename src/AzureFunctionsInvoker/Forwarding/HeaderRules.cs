@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Frozen;
+using System.Globalization;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -110,8 +111,41 @@ internal static class HeaderRules
         CopyResponseHeaders(response.Headers.NonValidated, connection, destination.Headers, logger);
         CopyResponseHeaders(response.Content.Headers.NonValidated, connection, destination.Headers, logger);
 
-        // Parsed rather than copied: a function may repeat it ("5, 5"), which the server would refuse.
-        destination.ContentLength = response.Content.Headers.ContentLength;
+        // Parsed rather than copied: a function may repeat it ("5, 5"), which the server would refuse. A chunked
+        // body's Content-Length is not its length (RFC 9112 6.3: Transfer-Encoding overrides it) and is not passed on.
+        destination.ContentLength = response.Headers.TransferEncodingChunked == true ? null : response.Content.Headers.ContentLength;
+    }
+
+    /// <summary>
+    /// Whether the response's body has no trustworthy length: a Content-Length that does not parse, or repeated ones
+    /// that disagree, without chunked framing to override it. HttpClient reads the first of several and an invalid
+    /// one as none (until the connection closes); a proxy must answer 502 instead (RFC 9112 6.3).
+    /// </summary>
+    public static bool HasInvalidFraming(HttpResponseMessage response)
+    {
+        if (response.Headers.TransferEncodingChunked == true
+            || !response.Content.Headers.NonValidated.TryGetValues(HeaderNames.ContentLength, out var values))
+        {
+            return false;
+        }
+
+        if (response.Content.Headers.ContentLength is not long length)
+        {
+            return true;
+        }
+
+        if (values.Count > 1)
+        {
+            foreach (var value in values)
+            {
+                if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var repeated) || repeated != length)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static void CopyResponseHeaders(HttpHeadersNonValidated source, StringValues connection, IHeaderDictionary destination, ILogger logger)

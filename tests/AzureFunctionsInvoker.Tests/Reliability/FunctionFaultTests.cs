@@ -124,6 +124,9 @@ public sealed class FunctionFaultTests
     [InlineData("SSH-2.0-OpenSSH_9.6\n\n")]
     [InlineData("\0\0\0\0\0\0\0\0\n\n")]
     [InlineData("HTTP/1.1 2000 OK\nContent-Length: 0\n\n")]
+    [InlineData("HTTP/1.1 200 OK\nContent-Length: nope\n\n")]
+    [InlineData("HTTP/1.1 200 OK\nContent-Length: 5\nContent-Length: 6\n\nhello!")]
+    [InlineData("HTTP/1.1 200 OK\nContent-Length: 5, 6\n\nhello!")]
     [InlineData("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\nzz\nnot a chunk\n")]
     public async Task Something_that_is_not_http_gets_502(string garbage)
     {
@@ -134,6 +137,20 @@ public sealed class FunctionFaultTests
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Single(function.Received);
+    }
+
+    // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, and the Content-Length must not be passed on.
+    [Fact]
+    public async Task A_response_framed_both_ways_is_read_as_chunked_and_forwarded_without_its_content_length()
+    {
+        await using var function = new RawFunction("HTTP/1.1 200 OK\nContent-Length: 5\nTransfer-Encoding: chunked\n\na\n0123456789\n0\n\n");
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy.example");
+
+        Assert.Equal([200], RawHttp.Statuses(raw));
+        Assert.DoesNotContain("Content-Length: 5", raw, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("0123456789", raw, StringComparison.Ordinal);
     }
 
     [Theory]
