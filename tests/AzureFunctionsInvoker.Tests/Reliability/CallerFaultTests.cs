@@ -22,39 +22,26 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
     public async Task A_caller_that_goes_away_while_waiting_cancels_the_function_call_and_is_logged_at_debug()
     {
         await using var env = await ProxyEnvironment.StartAsync("hang");
-        using var abandon = new CancellationTokenSource();
-        var call = env.Caller.GetAsync("/mytest", abandon.Token);
 
-        await env.Function.Arrived.Task.WaitAsync(s_bound);
-        await abandon.CancelAsync();
-
-        await env.Function.Cancelled.Task.WaitAsync(s_bound);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        await env.Logs.WaitForAsync("CallerAborted", s_bound);
-        AssertLoggedOnlyAsCallerAborted(env);
+        await AbandonOnceTheFunctionHasItAsync(env, abandon => env.Caller.GetAsync("/mytest", abandon));
     }
 
     [Fact]
     public async Task A_caller_that_aborts_mid_upload_aborts_the_functions_request()
     {
         await using var env = await ProxyEnvironment.StartAsync("lockstep-upload");
-        using var abandon = new CancellationTokenSource();
-        using var content = new PushContent(async stream =>
-        {
-            await stream.WriteAsync(new byte[1024]);
-            await stream.FlushAsync();
-            await Task.Delay(Timeout.Infinite, abandon.Token);
-        });
-        var call = env.Caller.PostAsync("/mytest", content, abandon.Token);
 
         // The function has started reading the body when the caller goes away.
-        await env.Function.Arrived.Task.WaitAsync(s_bound);
-        await abandon.CancelAsync();
-
-        await env.Function.Cancelled.Task.WaitAsync(s_bound);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        await env.Logs.WaitForAsync("CallerAborted", s_bound);
-        AssertLoggedOnlyAsCallerAborted(env);
+        await AbandonOnceTheFunctionHasItAsync(env, async abandon =>
+        {
+            using var content = new PushContent(async stream =>
+            {
+                await stream.WriteAsync(new byte[1024]);
+                await stream.FlushAsync();
+                await Task.Delay(Timeout.Infinite, abandon);
+            });
+            return await env.Caller.PostAsync("/mytest", content, abandon);
+        });
     }
 
     [Fact]
@@ -157,6 +144,21 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "RequestBodyFailed");
         Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "FunctionUnreachable");
+    }
+
+    // Sends with a token cancelled once the function signals Arrived; the function must see its request aborted.
+    private static async Task AbandonOnceTheFunctionHasItAsync(ProxyEnvironment env, Func<CancellationToken, Task<HttpResponseMessage>> send)
+    {
+        using var abandon = new CancellationTokenSource();
+        var call = send(abandon.Token);
+
+        await env.Function.Arrived.Task.WaitAsync(s_bound);
+        await abandon.CancelAsync();
+
+        await env.Function.Cancelled.Task.WaitAsync(s_bound);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        await env.Logs.WaitForAsync("CallerAborted", s_bound);
+        AssertLoggedOnlyAsCallerAborted(env);
     }
 
     // A caller going away is not the function's failure nor the app's: nothing at Warning or above.
