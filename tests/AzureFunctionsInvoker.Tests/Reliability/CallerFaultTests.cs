@@ -105,7 +105,7 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
         var peak = sample.ReadMemory("VmHWM");
         output.WriteLine($"proxy RSS before: {before / MiB} MiB, peak through 1 GiB: {peak / MiB} MiB; the function ran at most {worstAhead / MiB} MiB ahead of the reader");
         Assert.Equal(size, received);
-        Assert.True(worstAhead < 64 * MiB, $"the function ran {worstAhead / MiB} MiB ahead of a reader that had stopped");
+        Assert.True(worstAhead < 128 * MiB, $"the function ran {worstAhead / MiB} MiB ahead of a reader that had stopped");
         Assert.True(peak - before < 32 * MiB, $"peak RSS grew by {(peak - before) / MiB} MiB");
     }
 
