@@ -69,6 +69,11 @@ internal sealed class FunctionForwarder
 
         using (response)
         {
+            if (HeaderRules.HasInvalidFraming(response))
+            {
+                return Report(ForwarderError.ResponseBody, new HttpRequestException(HttpRequestError.InvalidResponse, "The function's response has an invalid Content-Length."), options);
+            }
+
             context.Response.StatusCode = (int)response.StatusCode;
             HeaderRules.CopyResponseHeaders(response, context.Response, _logger);
             return await CopyResponseBodyAsync(context, response, timeout, options).ConfigureAwait(false);

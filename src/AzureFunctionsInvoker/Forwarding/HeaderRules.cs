@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Collections.Frozen;
+using System.Globalization;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -47,10 +49,16 @@ internal static class HeaderRules
         // Alternative services of the function's host are not alternatives for this app's host.
         HeaderNames.AltSvc);
 
+    // HttpClient writes values added without validation as they are: CR or LF would start a header (or a request)
+    // of the sender's choosing on the function's connection. Kestrel refuses them from HTTP/1.1 callers, but not
+    // from the app's own middleware.
+    private static readonly SearchValues<char> s_lineBreaks = SearchValues.Create("\r\n\0");
+
     /// <summary>
     /// Copies the caller's end-to-end headers onto <paramref name="request"/> (content headers onto its content,
     /// dropped when there is no body), then sets the ones the proxy owns: the function key, the client id and
     /// the <c>X-Forwarded-*</c> headers, each replacing what the caller sent (and a caller's <c>Forwarded</c>).
+    /// A header with CR, LF or NUL in a value is dropped.
     /// </summary>
     public static void CopyRequestHeaders(HttpContext context, HttpRequestMessage request, AzureFunctionProxyOptions options)
     {
@@ -58,7 +66,7 @@ internal static class HeaderRules
         var connection = headers.Connection;
         foreach (var (name, values) in headers)
         {
-            if (s_requestExcluded.Contains(name) || name.StartsWith(':') || IsNamedIn(connection, name))
+            if (s_requestExcluded.Contains(name) || name.StartsWith(':') || IsNamedIn(connection, name) || HasLineBreak(values))
             {
                 continue;
             }
@@ -103,8 +111,41 @@ internal static class HeaderRules
         CopyResponseHeaders(response.Headers.NonValidated, connection, destination.Headers, logger);
         CopyResponseHeaders(response.Content.Headers.NonValidated, connection, destination.Headers, logger);
 
-        // Parsed rather than copied: a function may repeat it ("5, 5"), which the server would refuse.
-        destination.ContentLength = response.Content.Headers.ContentLength;
+        // Parsed rather than copied: a function may repeat it ("5, 5"), which the server would refuse. A chunked
+        // body's Content-Length is not its length (RFC 9112 6.3: Transfer-Encoding overrides it) and is not passed on.
+        destination.ContentLength = response.Headers.TransferEncodingChunked == true ? null : response.Content.Headers.ContentLength;
+    }
+
+    /// <summary>
+    /// Whether the response's body has no trustworthy length: a Content-Length that does not parse, or repeated ones
+    /// that disagree, without chunked framing to override it. HttpClient reads the first of several and an invalid
+    /// one as none (until the connection closes); a proxy must answer 502 instead (RFC 9112 6.3).
+    /// </summary>
+    public static bool HasInvalidFraming(HttpResponseMessage response)
+    {
+        if (response.Headers.TransferEncodingChunked == true
+            || !response.Content.Headers.NonValidated.TryGetValues(HeaderNames.ContentLength, out var values))
+        {
+            return false;
+        }
+
+        if (response.Content.Headers.ContentLength is not long length)
+        {
+            return true;
+        }
+
+        if (values.Count > 1)
+        {
+            foreach (var value in values)
+            {
+                if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var repeated) || repeated != length)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static void CopyResponseHeaders(HttpHeadersNonValidated source, StringValues connection, IHeaderDictionary destination, ILogger logger)
@@ -140,6 +181,19 @@ internal static class HeaderRules
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }
+    }
+
+    private static bool HasLineBreak(StringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (value.AsSpan().ContainsAny(s_lineBreaks))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Connection: close, x-internal-token  names x-internal-token as hop-by-hop (RFC 9110 7.6.1).

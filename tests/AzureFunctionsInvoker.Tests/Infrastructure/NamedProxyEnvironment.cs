@@ -37,6 +37,7 @@ public sealed class NamedProxyEnvironment : IAsyncDisposable
     {
         var function = await StandInFunction.StartAsync();
         var logs = new CapturingLoggerProvider();
+        logs.Watch(function.Key);
         var builder = LoopbackApp.CreateBuilder(logs);
         foreach (var (name, functionName) in functions)
         {
@@ -73,5 +74,6 @@ public sealed class NamedProxyEnvironment : IAsyncDisposable
         await App.StopAsync();
         await App.DisposeAsync();
         await Function.DisposeAsync();
+        Logs.AssertNeverLogged(Function.Key);
     }
 }

@@ -14,7 +14,9 @@ namespace AzureFunctionsInvoker.Tests.Infrastructure;
 /// A stand-in function and a proxy app in front of it, each on its own Kestrel on 127.0.0.1 with a port the
 /// OS picked, and a caller <see cref="HttpClient"/>. The proxy runs the test's own middleware, if any, then mounts
 /// the function at <c>/mytest</c>, answers
-/// <c>/other</c> itself, and logs everything at Trace into <see cref="Logs"/>.
+/// <c>/other</c> itself, and logs everything at Trace into <see cref="Logs"/>. The function key is a random one
+/// unless the test sets its own, and disposing asserts that neither it nor the stand-in's key was ever logged,
+/// so every test that uses the environment is also a key-leak test.
 /// </summary>
 public sealed class ProxyEnvironment : IAsyncDisposable
 {
@@ -46,7 +48,8 @@ public sealed class ProxyEnvironment : IAsyncDisposable
         Action<WebApplicationBuilder>? configureProxy = null,
         Action<WebApplication>? configurePipeline = null,
         X509Certificate2? functionCertificate = null,
-        bool http2Caller = false) // plain-text HTTP/2 with prior knowledge, as gRPC-style callers speak it
+        bool http2Caller = false, // plain-text HTTP/2 with prior knowledge, as gRPC-style callers speak it
+        bool keepLogs = true) // false: long runs check each line for the key as it is logged, keeping none
     {
         var function = await StandInFunction.StartAsync(functionCertificate);
         var options = new AzureFunctionProxyOptions
@@ -60,7 +63,13 @@ public sealed class ProxyEnvironment : IAsyncDisposable
         };
         configure?.Invoke(options);
 
-        var logs = new CapturingLoggerProvider();
+        var logs = new CapturingLoggerProvider(keepLogs);
+        logs.Watch(function.Key);
+        if (!string.IsNullOrEmpty(options.ApiKey))
+        {
+            logs.Watch(options.ApiKey);
+        }
+
         var builder = LoopbackApp.CreateBuilder(logs, http2Caller ? HttpProtocols.Http2 : HttpProtocols.Http1);
         builder.Services.AddAzureFunctionProxy();
         configureProxy?.Invoke(builder);
@@ -80,11 +89,35 @@ public sealed class ProxyEnvironment : IAsyncDisposable
             Content = content,
         });
 
+    /// <summary>
+    /// A cold first exchange (JIT, first connection) may outlast a short timeout; tests that time what follows
+    /// send <paramref name="path"/> until it succeeds first.
+    /// </summary>
+    public async Task WarmUpAsync(string path)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            using var response = await Caller.GetAsync(path);
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail("The proxy never answered the warm-up request.");
+    }
+
     public async ValueTask DisposeAsync()
     {
         Caller.Dispose();
         await _proxy.StopAsync();
         await _proxy.DisposeAsync();
         await Function.DisposeAsync();
+
+        Logs.AssertNeverLogged(Function.Key);
+        if (!string.IsNullOrEmpty(Options.ApiKey))
+        {
+            Logs.AssertNeverLogged(Options.ApiKey);
+        }
     }
 }

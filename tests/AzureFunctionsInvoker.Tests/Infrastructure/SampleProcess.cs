@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
@@ -5,19 +6,38 @@ namespace AzureFunctionsInvoker.Tests.Infrastructure;
 
 /// <summary>
 /// The sample app (samples/MinimalApi, built next to the tests) as a process of its own on 127.0.0.1 with a
-/// port the OS picked, so it is tested as a user runs it and its memory is measured alone.
+/// port the OS picked, so it is tested as a user runs it and its memory is measured alone. It logs at Trace to its
+/// console, and disposing asserts that the function key it was given never appeared there.
 /// </summary>
 public sealed partial class SampleProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output;
+    private readonly Task _draining;
+    private readonly string? _key;
 
-    private SampleProcess(Process process, Uri address)
+    private SampleProcess(Process process, Uri address, ConcurrentQueue<string> output, Task draining, string? key)
     {
         _process = process;
+        _output = output;
+        _draining = draining;
+        _key = key;
         Client = new HttpClient { BaseAddress = address };
     }
 
     public HttpClient Client { get; }
+
+    /// <summary>The environment that points the sample's <c>AzureFunction</c> section at <paramref name="function"/>.</summary>
+    public static Dictionary<string, string> Forwarding(StandInFunction function, string functionName, string routePrefix = "/api") => new()
+    {
+        ["AzureFunction__AppName"] = "127.0.0.1",
+        ["AzureFunction__HostDomain"] = "",
+        ["AzureFunction__Port"] = function.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["AzureFunction__Https"] = "false",
+        ["AzureFunction__FunctionName"] = functionName,
+        ["AzureFunction__RoutePrefix"] = routePrefix,
+        ["AzureFunction__ApiKey"] = function.Key,
+    };
 
     public static async Task<SampleProcess> StartAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
@@ -29,23 +49,31 @@ public sealed partial class SampleProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var category in new[] { "Default", "Microsoft.AspNetCore", "System.Net.Http.HttpClient" })
+        {
+            start.Environment[$"Logging__LogLevel__{category}"] = "Trace";
+        }
+
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
         }
 
+        var output = new ConcurrentQueue<string>();
         var process = Process.Start(start)!;
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, line) => output.Enqueue(line.Data ?? string.Empty);
         process.BeginErrorReadLine();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
+            output.Enqueue(line);
             var listening = ListeningLine().Match(line);
             if (listening.Success)
             {
                 // Keep draining stdout so the sample never blocks on a full pipe.
-                _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-                return new SampleProcess(process, new Uri(listening.Groups[1].Value));
+                var draining = DrainAsync(process.StandardOutput, output);
+                var key = environment?.GetValueOrDefault("AzureFunction__ApiKey");
+                return new SampleProcess(process, new Uri(listening.Groups[1].Value), output, draining, key);
             }
         }
 
@@ -64,7 +92,22 @@ public sealed partial class SampleProcess : IAsyncDisposable
         Client.Dispose();
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
+        await _draining;
         _process.Dispose();
+
+        Assert.NotEmpty(_output);
+        if (!string.IsNullOrEmpty(_key))
+        {
+            Assert.DoesNotContain(_output, line => line.Contains(_key, StringComparison.Ordinal));
+        }
+    }
+
+    private static async Task DrainAsync(StreamReader reader, ConcurrentQueue<string> output)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            output.Enqueue(line);
+        }
     }
 
     [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]

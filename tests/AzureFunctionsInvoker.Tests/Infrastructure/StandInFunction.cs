@@ -35,6 +35,14 @@ public sealed class StandInFunction : IAsyncDisposable
     /// <summary>Raw request targets in arrival order.</summary>
     public ConcurrentQueue<string> ReceivedTargets { get; } = new();
 
+    /// <summary>The paths as the function's own server decoded and normalised them, in arrival order.</summary>
+    public ConcurrentQueue<string> ReceivedPaths { get; } = new();
+
+    /// <summary>Body bytes <c>firehose</c> has handed to its server so far, across requests.</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    private long _bytesSent;
+
     /// <summary>Completed when a request reaches <c>hang</c> or the first upload chunk reaches <c>lockstep-upload</c>.</summary>
     public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -42,7 +50,8 @@ public sealed class StandInFunction : IAsyncDisposable
     public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
-    /// Set by a test to let <c>lockstep-download</c> send the rest of its body, or <c>truncate</c> die.
+    /// Set by a test to let <c>lockstep-download</c> send the rest of its body, or <c>truncate</c> (100 of its
+    /// 1000 bytes sent, <c>?chunked</c> for chunked framing) die.
     /// <c>lockstep-download?warm</c> answers at once, to warm up a path before a test that times it.
     /// </summary>
     public TaskCompletionSource Proceed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -82,6 +91,7 @@ public sealed class StandInFunction : IAsyncDisposable
     {
         var target = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
         ReceivedTargets.Enqueue(target);
+        ReceivedPaths.Enqueue(context.Request.PathBase + context.Request.Path);
 
         if (context.Request.Headers["x-functions-key"] != Key)
         {
@@ -105,7 +115,8 @@ public sealed class StandInFunction : IAsyncDisposable
                 await HangAsync(context);
                 break;
             case "truncate":
-                context.Response.ContentLength = 1000;
+                // Without a Content-Length the body is chunked, and a cut leaves out the last chunk instead.
+                context.Response.ContentLength = context.Request.Query.ContainsKey("chunked") ? null : 1000;
                 await context.Response.Body.WriteAsync(new byte[100]);
                 await context.Response.Body.FlushAsync();
                 await Proceed.Task.WaitAsync(context.RequestAborted);
@@ -116,6 +127,20 @@ public sealed class StandInFunction : IAsyncDisposable
                 await context.Response.StartAsync();
                 await context.Response.Body.FlushAsync();
                 context.Abort();
+                break;
+            case "stall-after-headers":
+                await context.Response.StartAsync();
+                await context.Response.Body.FlushAsync();
+                await HangAsync(context);
+                break;
+            case "mirror":
+                await MirrorAsync(context);
+                break;
+            case "firehose":
+                await FirehoseAsync(context, long.Parse(argument, System.Globalization.CultureInfo.InvariantCulture));
+                break;
+            case "fault":
+                await FaultAsync(context, argument);
                 break;
             case "status":
                 context.Response.StatusCode = int.Parse(argument, System.Globalization.CultureInfo.InvariantCulture);
@@ -185,8 +210,73 @@ public sealed class StandInFunction : IAsyncDisposable
         var buffer = new byte[1];
         var first = await context.Request.Body.ReadAsync(buffer);
         Arrived.TrySetResult();
-        var (length, _) = await HashAsync(context.Request.Body);
+        long length;
+        try
+        {
+            (length, _) = await HashAsync(context.Request.Body);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // The proxy reset the request mid-body (Kestrel reports it as a ConnectionResetException, an IOException).
+            Cancelled.TrySetResult();
+            throw;
+        }
+
         await context.Response.WriteAsync((first + length).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    // Sends the request body back as the response body, as it arrives.
+    private static async Task MirrorAsync(HttpContext context)
+    {
+        context.Response.ContentType = context.Request.ContentType;
+        await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
+    }
+
+    // As fast as the server takes it: one buffer sent over and over, counted as it goes.
+    private async Task FirehoseAsync(HttpContext context, long size)
+    {
+        context.Response.ContentLength = size;
+        var buffer = new byte[64 * 1024];
+        for (long sent = 0; sent < size;)
+        {
+            var count = (int)Math.Min(buffer.Length, size - sent);
+            await context.Response.Body.WriteAsync(buffer.AsMemory(0, count), context.RequestAborted);
+            sent += count;
+            Interlocked.Add(ref _bytesSent, count);
+        }
+    }
+
+    /// <summary>
+    /// <c>fault/slow?ms=N</c> answers 200 after N ms; <c>fault/fail</c> answers 500; <c>fault/reset</c> drops the
+    /// connection before any header; <c>fault/stall</c> never answers; <c>fault/cut</c> promises 1000 bytes and
+    /// dies after 100.
+    /// </summary>
+    private async Task FaultAsync(HttpContext context, string kind)
+    {
+        switch (kind)
+        {
+            case "slow":
+                // The function's own latency: a behaviour under test, not a synchronisation.
+                await Task.Delay(int.Parse(context.Request.Query["ms"]!, System.Globalization.CultureInfo.InvariantCulture), context.RequestAborted);
+                await context.Response.WriteAsync("slow");
+                break;
+            case "fail":
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                await context.Response.WriteAsync("failed");
+                break;
+            case "reset":
+                context.Abort();
+                break;
+            case "stall":
+                await HangAsync(context);
+                break;
+            case "cut":
+                context.Response.ContentLength = 1000;
+                await context.Response.Body.WriteAsync(new byte[100]);
+                await context.Response.Body.FlushAsync();
+                context.Abort();
+                break;
+        }
     }
 
     private static async Task DownloadAsync(HttpContext context, long size)

@@ -25,7 +25,7 @@ public sealed class SampleTests(ITestOutputHelper output)
     public async Task The_sample_reads_its_function_from_the_AzureFunction_configuration_section()
     {
         await using var function = await StandInFunction.StartAsync();
-        await using var sample = await SampleProcess.StartAsync(Configuration(function, functionName: "echo"));
+        await using var sample = await SampleProcess.StartAsync(SampleProcess.Forwarding(function, functionName: "echo"));
 
         using var response = await sample.Client.GetAsync("/mytest/and/then?x=1");
 
@@ -38,7 +38,7 @@ public sealed class SampleTests(ITestOutputHelper output)
     {
         await using var function = await StandInFunction.StartAsync();
         // RoutePrefix "" and FunctionName "api" put every stand-in function behind the one mount point.
-        await using var sample = await SampleProcess.StartAsync(Configuration(function, functionName: "api", routePrefix: ""));
+        await using var sample = await SampleProcess.StartAsync(SampleProcess.Forwarding(function, functionName: "api", routePrefix: ""));
         using (await sample.Client.GetAsync("/mytest/download/1024"))
         {
         }
@@ -58,15 +58,4 @@ public sealed class SampleTests(ITestOutputHelper output)
         output.WriteLine($"proxy RSS before: {before / MiB} MiB, peak during 50 MiB up + 50 MiB down: {peak / MiB} MiB, growth: {(peak - before) / MiB} MiB");
         Assert.True(peak - before < 32 * MiB, $"peak RSS grew by {(peak - before) / MiB} MiB");
     }
-
-    private static Dictionary<string, string> Configuration(StandInFunction function, string functionName, string routePrefix = "/api") => new()
-    {
-        ["AzureFunction__AppName"] = "127.0.0.1",
-        ["AzureFunction__HostDomain"] = "",
-        ["AzureFunction__Port"] = function.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["AzureFunction__Https"] = "false",
-        ["AzureFunction__FunctionName"] = functionName,
-        ["AzureFunction__RoutePrefix"] = routePrefix,
-        ["AzureFunction__ApiKey"] = function.Key,
-    };
 }

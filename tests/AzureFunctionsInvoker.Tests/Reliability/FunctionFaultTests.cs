@@ -1,0 +1,194 @@
+using System.Net;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+
+namespace AzureFunctionsInvoker.Tests.Reliability;
+
+/// <summary>
+/// A function that is not there, not trusted, not HTTP, slow at any step or dying mid-answer: the caller gets 502
+/// or 504 before the response started, an aborted connection after, and never a body that looks complete.
+/// </summary>
+public sealed class FunctionFaultTests
+{
+    private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_refused_connection_gets_502_with_a_problem_body()
+    {
+        var closedPort = Loopback.ClosedPort();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = closedPort);
+
+        using var response = await env.Caller.GetAsync("/mytest");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("""{"title":"Bad Gateway","status":502,"detail":"The function could not be reached."}""", body);
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "FunctionUnreachable" && e.Level == LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task An_untrusted_certificate_gets_502_while_https_verify_is_on()
+    {
+        using var certificate = Loopback.SelfSignedCertificate();
+        await using var env = await ProxyEnvironment.StartAsync("echo", functionCertificate: certificate);
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Empty(env.Function.ReceivedTargets);
+    }
+
+    [Fact]
+    public async Task An_untrusted_certificate_is_accepted_with_https_verify_off()
+    {
+        using var certificate = Loopback.SelfSignedCertificate();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.HttpsVerify = false, functionCertificate: certificate);
+
+        using var response = await env.Caller.GetAsync("/mytest/x");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/api/echo/x", Assert.Single(env.Function.ReceivedTargets));
+    }
+
+    [Fact]
+    public async Task A_connect_that_does_not_complete_within_timeout_gets_504()
+    {
+        using var unanswered = new UnansweredListener();
+        Assert.True(await unanswered.ConnectHangsAsync(TimeSpan.FromMilliseconds(300)), "connects to the full backlog must hang");
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => (o.Port, o.Timeout) = (unanswered.Port, 500));
+
+        using var response = await env.Caller.GetAsync("/mytest").WaitAsync(s_bound);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Contains("\"status\":504", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "FunctionTimedOut");
+        Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "FunctionUnreachable");
+    }
+
+    [Fact]
+    public async Task A_function_that_sends_no_headers_within_timeout_gets_504_and_its_call_is_cancelled()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("hang", o => o.Timeout = 300);
+
+        using var response = await env.Caller.GetAsync("/mytest").WaitAsync(s_bound);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Contains("\"status\":504", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await env.Function.Cancelled.Task.WaitAsync(s_bound);
+    }
+
+    [Fact]
+    public async Task A_function_that_stalls_after_its_headers_before_any_body_gets_504()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("stall-after-headers", o => o.Timeout = 500);
+
+        using var response = await env.Caller.GetAsync("/mytest").WaitAsync(s_bound);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        await env.Function.Cancelled.Task.WaitAsync(s_bound);
+    }
+
+    [Fact]
+    public async Task A_function_that_stalls_between_body_reads_beyond_timeout_aborts_the_callers_connection()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("lockstep-download", o => o.Timeout = 1000);
+        await env.WarmUpAsync("/mytest?warm");
+
+        using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        await body.ReadExactlyAsync(new byte[1024]).AsTask().WaitAsync(s_bound);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await Assert.ThrowsAnyAsync<IOException>(() => body.CopyToAsync(Stream.Null).WaitAsync(s_bound));
+        await env.Function.Cancelled.Task.WaitAsync(s_bound);
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "FunctionTimedOut");
+    }
+
+    [Theory]
+    [InlineData("SSH-2.0-OpenSSH_9.6\n\n")]
+    [InlineData("\0\0\0\0\0\0\0\0\n\n")]
+    [InlineData("HTTP/1.1 2000 OK\nContent-Length: 0\n\n")]
+    [InlineData("HTTP/1.1 200 OK\nContent-Length: nope\n\n")]
+    [InlineData("HTTP/1.1 200 OK\nContent-Length: 5\nContent-Length: 6\n\nhello!")]
+    [InlineData("HTTP/1.1 200 OK\nContent-Length: 5, 6\n\nhello!")]
+    [InlineData("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\nzz\nnot a chunk\n")]
+    public async Task Something_that_is_not_http_gets_502(string garbage)
+    {
+        await using var function = new RawFunction(garbage);
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+
+        using var response = await env.Caller.GetAsync("/mytest").WaitAsync(s_bound);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Single(function.Received);
+    }
+
+    // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, and the Content-Length must not be passed on.
+    [Fact]
+    public async Task A_response_framed_both_ways_is_read_as_chunked_and_forwarded_without_its_content_length()
+    {
+        await using var function = new RawFunction("HTTP/1.1 200 OK\nContent-Length: 5\nTransfer-Encoding: chunked\n\na\n0123456789\n0\n\n");
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy.example");
+
+        Assert.Equal([200], RawHttp.Statuses(raw));
+        Assert.DoesNotContain("Content-Length: 5", raw, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("0123456789", raw, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("", 1000L)]
+    [InlineData("?chunked", null)]
+    public async Task A_response_cut_off_mid_body_aborts_the_callers_connection(string query, long? contentLength)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("truncate");
+
+        using var response = await env.Caller.GetAsync("/mytest" + query, HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        await body.ReadExactlyAsync(new byte[100]).AsTask().WaitAsync(s_bound);
+        env.Function.Proceed.SetResult();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(contentLength, response.Content.Headers.ContentLength);
+        await Assert.ThrowsAnyAsync<IOException>(() => body.CopyToAsync(Stream.Null).WaitAsync(s_bound));
+        await env.Logs.WaitForAsync("ResponseBodyFailed", s_bound);
+    }
+
+    [Fact]
+    public async Task A_function_that_dies_after_its_headers_but_before_any_body_gets_502()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("die");
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("\"status\":502", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_function_that_refuses_before_reading_a_large_expect_100_continue_body_is_answered_at_once_without_it()
+    {
+        const long size = 256L * 1024 * 1024;
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => (o.ApiKey, o.MaxRequestBodySize) = ("wrong-key", null));
+        var bodyRequested = false;
+        using var content = new PushContent(async stream =>
+        {
+            bodyRequested = true;
+            await Pattern.Stream(size).CopyToAsync(stream);
+        });
+        content.Headers.ContentLength = size;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mytest") { Content = content };
+        request.Headers.ExpectContinue = true;
+
+        using var response = await env.Caller.SendAsync(request).WaitAsync(s_bound);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.False(bodyRequested, "the caller was asked for the body the function refused");
+        // The caller's connection is still usable: nothing of the refused body is left in it.
+        using var next = await env.Caller.GetAsync("/other").WaitAsync(s_bound);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+}

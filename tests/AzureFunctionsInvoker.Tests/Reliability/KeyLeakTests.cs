@@ -1,0 +1,82 @@
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AzureFunctionsInvoker.Tests.Reliability;
+
+/// <summary>
+/// The function key never leaves the x-functions-key header: not in a log line at any level (every test that uses
+/// <see cref="ProxyEnvironment"/> asserts that when it is disposed), not in an error body, not in the options' text.
+/// These cases walk every kind of outcome on purpose.
+/// </summary>
+public sealed class KeyLeakTests
+{
+    public static TheoryData<string> Outcomes => new(s_outcomes.Keys);
+
+    private static readonly Dictionary<string, (string Function, Action<AzureFunctionProxyOptions> Configure, string Path, int?[] Statuses)> s_outcomes = new()
+    {
+        ["forwarded"] = ("cookies", _ => { }, "/mytest?code=visible", [200]),
+        ["function's own 401"] = ("echo", o => o.ApiKey += "-wrong", "/mytest", [401]),
+        ["refused connection"] = ("echo", o => o.Port = Loopback.ClosedPort(), "/mytest", [502]),
+        ["unresolvable name"] = ("echo", o => (o.AppName, o.HostDomain) = ("no-such-function-app", "invalid"), "/mytest", [502]),
+        ["TLS handshake failure"] = ("echo", o => o.Https = true, "/mytest", [502]),
+        ["timeout"] = ("hang", o => o.Timeout = 200, "/mytest", [504]),
+        ["death before the body"] = ("die", _ => { }, "/mytest", [502]),
+        ["body too large"] = ("echo", o => o.MaxRequestBodySize = 10, "/mytest", [413]),
+        ["unsafe path"] = ("echo", _ => { }, "/mytest/%252e%252e/admin", [400]),
+        ["cut mid-body"] = ("fault", _ => { }, "/mytest/cut", [null, 502]),
+    };
+
+    [Theory]
+    [MemberData(nameof(Outcomes))]
+    public async Task The_key_is_in_no_log_line_at_trace_and_no_body_whatever_the_outcome(string outcome)
+    {
+        var (function, configure, path, statuses) = s_outcomes[outcome];
+        await using var env = await ProxyEnvironment.StartAsync(function, configure);
+
+        var (actualStatus, body) = await SendAsync(env, path);
+
+        Assert.Contains(actualStatus, statuses);
+        Assert.DoesNotContain(env.Function.Key, body, StringComparison.Ordinal);
+        Assert.DoesNotContain(env.Options.ApiKey!, body, StringComparison.Ordinal);
+        // The capture saw the exchange at Trace, where the client factory lists the request's header names.
+        Assert.Contains(env.Logs.Entries, e => e.Level == LogLevel.Trace);
+        env.Logs.AssertNeverLogged(env.Options.ApiKey!);
+    }
+
+    [Fact]
+    public async Task The_client_logging_an_app_turns_on_shows_the_forwarded_headers_with_the_key_redacted()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("echo", configureProxy: builder => builder.Services.AddAzureFunctionProxy().AddDefaultLogger());
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.True(response.IsSuccessStatusCode);
+        Assert.Contains(env.Logs.Entries, e => e.Level == LogLevel.Trace && e.Text.Contains("x-functions-key", StringComparison.OrdinalIgnoreCase));
+        env.Logs.AssertNeverLogged(env.Options.ApiKey!);
+    }
+
+    [Fact]
+    public void The_options_text_does_not_show_the_key()
+    {
+        const string key = "Pr1v4te-function-KEY";
+        var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", ApiKey = key, ClientId = "client" };
+
+        Assert.DoesNotContain(key, options.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(key, $"{options}", StringComparison.Ordinal);
+    }
+
+    private static async Task<(int? Status, string Body)> SendAsync(ProxyEnvironment env, string path)
+    {
+        try
+        {
+            using var response = await env.SendRawPathAsync(HttpMethod.Post, path, new StringContent("a body longer than ten bytes"));
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+        catch (HttpRequestException)
+        {
+            // The response was cut off mid-body: the caller's connection was aborted (a null status).
+            return (null, string.Empty);
+        }
+    }
+}
