@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using Microsoft.AspNetCore.Http;
@@ -38,6 +39,7 @@ internal sealed class AzureFunctionProxyMiddleware
         var forwarder = new FunctionForwarder(
             services.GetRequiredService<IHttpMessageHandlerFactory>(),
             clientName,
+            services.GetRequiredService<ProxyMetrics>(),
             services.GetRequiredService<ILogger<FunctionForwarder>>());
         return new AzureFunctionProxyMiddleware(function, forwarder, endpointPrefix, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>()).InvokeAsync;
     }
@@ -69,7 +71,7 @@ internal sealed class AzureFunctionProxyMiddleware
 
     private async Task ForwardAsync(HttpContext context, FunctionTarget function, Uri target)
     {
-        var error = await _forwarder.ForwardAsync(context, target, function.Options, function.Connection).ConfigureAwait(false);
+        var error = await _forwarder.ForwardAsync(context, function, target).ConfigureAwait(false);
         if (error == ForwarderError.CallerAborted && context.Features.Get<IHttpRequestTimeoutFeature>() is { } requestTimeout)
         {
             // The app's request timeout policy ended the forward, not the caller: its middleware answers (504 by

@@ -1,5 +1,6 @@
 using AzureFunctionsInvoker;
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using Microsoft.Extensions.Configuration;
@@ -86,6 +87,8 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     {
         services.TryAddSingleton<AzureFunctionProxyMarkerService>();
         services.TryAddSingleton<FunctionRegistry>();
+        services.AddMetrics();
+        services.TryAddSingleton<ProxyMetrics>();
         return services.AddHttpClient(clientName)
             // The proxy logs its own events; the factory's two log lines per request would cost every forward
             // a formatted address and a logging scope, whatever the log level.

@@ -1,5 +1,7 @@
 using System.Buffers;
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Diagnostics;
+using AzureFunctionsInvoker.Functions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -22,13 +24,15 @@ internal sealed class FunctionForwarder
 
     private readonly IHttpMessageHandlerFactory _handlers;
     private readonly string _clientName;
+    private readonly ProxyMetrics _metrics;
     private readonly ILogger _logger;
     private Sender? _sender;
 
-    public FunctionForwarder(IHttpMessageHandlerFactory handlers, string clientName, ILogger<FunctionForwarder> logger)
+    public FunctionForwarder(IHttpMessageHandlerFactory handlers, string clientName, ProxyMetrics metrics, ILogger<FunctionForwarder> logger)
     {
         _handlers = handlers;
         _clientName = clientName;
+        _metrics = metrics;
         _logger = logger;
     }
 
@@ -36,10 +40,25 @@ internal sealed class FunctionForwarder
     public static string ClientNameFor(string functionName) => $"{ClientName}.{functionName}";
 
     /// <summary>
-    /// Sends the request to <paramref name="target"/> and copies the response to the caller.
-    /// Failures are logged here and returned for the caller's answer; none is thrown.
+    /// Sends the request to <paramref name="target"/>, one of <paramref name="function"/>'s addresses, and copies the
+    /// response to the caller. Failures are logged here and returned for the caller's answer; none is thrown.
     /// </summary>
-    public async Task<ForwarderError> ForwardAsync(HttpContext context, Uri target, AzureFunctionProxyOptions options, ConnectionSettings connection)
+    public async Task<ForwarderError> ForwardAsync(HttpContext context, FunctionTarget function, Uri target)
+    {
+        var telemetry = ForwardTelemetry.Start(_metrics, context.Request.Method, function);
+        ForwarderError? error = null;
+        try
+        {
+            error = await SendAsync(context, function.Options, function.Connection, target, telemetry).ConfigureAwait(false);
+            return error.Value;
+        }
+        finally
+        {
+            telemetry?.Stop(error);
+        }
+    }
+
+    private async Task<ForwarderError> SendAsync(HttpContext context, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri target, ForwardTelemetry? telemetry)
     {
         using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), context.RequestAborted);
         var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) : null;
@@ -69,6 +88,7 @@ internal sealed class FunctionForwarder
 
         using (response)
         {
+            telemetry?.ResponseReceived((int)response.StatusCode);
             if (HeaderRules.HasInvalidFraming(response))
             {
                 return Report(ForwarderError.ResponseBody, new HttpRequestException(HttpRequestError.InvalidResponse, "The function's response has an invalid Content-Length."), options);

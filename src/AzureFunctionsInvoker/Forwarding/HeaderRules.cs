@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Frozen;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
@@ -58,7 +59,7 @@ internal static class HeaderRules
     /// Copies the caller's end-to-end headers onto <paramref name="request"/> (content headers onto its content,
     /// dropped when there is no body), then sets the ones the proxy owns: the function key, the client id and
     /// the <c>X-Forwarded-*</c> headers, each replacing what the caller sent (and a caller's <c>Forwarded</c>).
-    /// A header with CR, LF or NUL in a value is dropped.
+    /// A header with CR, LF or NUL in a value is dropped; so are the caller's trace context headers when the request is traced.
     /// </summary>
     public static void CopyRequestHeaders(HttpContext context, HttpRequestMessage request, AzureFunctionProxyOptions options)
     {
@@ -74,6 +75,16 @@ internal static class HeaderRules
             if (!TryAdd(request.Headers, name, values) && request.Content is { } content)
             {
                 TryAdd(content.Headers, name, values);
+            }
+        }
+
+        // Traced, the proxy's span is the function's parent: the transport writes the current trace context in
+        // place of the caller's (which the current span already continues).
+        if (Activity.Current is not null)
+        {
+            foreach (var field in DistributedContextPropagator.Current.Fields)
+            {
+                request.Headers.Remove(field);
             }
         }
 

@@ -16,6 +16,9 @@ internal sealed class FunctionTarget
         Options = options;
         Route = new FunctionRoute(options);
         Connection = ConnectionSettings.From(options);
+        ServerAddress = Route.FunctionUri.IdnHost;
+        ServerPort = Route.FunctionUri.Port;
+        Scheme = Route.FunctionUri.Scheme;
     }
 
     /// <summary>A private copy of the options, so later changes to the caller's instance are not observed.</summary>
@@ -24,6 +27,13 @@ internal sealed class FunctionTarget
     public FunctionRoute Route { get; }
 
     public ConnectionSettings Connection { get; }
+
+    /// <summary>The function's host, port and scheme, as telemetry tags them.</summary>
+    public string ServerAddress { get; }
+
+    public int ServerPort { get; }
+
+    public string Scheme { get; }
 
     /// <summary>Makes the target of options that passed validation, warning about the risky settings they hold.</summary>
     public static FunctionTarget Create(AzureFunctionProxyOptions validOptions, ILogger logger)

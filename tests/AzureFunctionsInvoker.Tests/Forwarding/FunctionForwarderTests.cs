@@ -1,8 +1,12 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Functions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using RichardSzalay.MockHttp;
@@ -11,6 +15,7 @@ namespace AzureFunctionsInvoker.Tests.Forwarding;
 
 public sealed class FunctionForwarderTests
 {
+    private static readonly ProxyMetrics s_metrics = new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
     private static readonly Uri s_target = new("https://myapp.azurewebsites.net/api/hello/x?y=1");
     private readonly MockHttpMessageHandler _function = new();
 
@@ -29,7 +34,7 @@ public sealed class FunctionForwarderTests
         context.Request.Headers["X-Custom"] = "custom";
         var options = Options(o => o.ApiKey = "the-key");
 
-        var error = await Forwarder().ForwardAsync(context, s_target, options, ConnectionSettings.From(options));
+        var error = await Forwarder().ForwardAsync(context, Target(options), s_target);
 
         Assert.Equal(ForwarderError.None, error);
         Assert.Equal(HttpMethod.Put, sent!.Method);
@@ -51,7 +56,7 @@ public sealed class FunctionForwarderTests
         });
         var context = Context("GET");
 
-        var error = await Forwarder().ForwardAsync(context, s_target, Options(), default);
+        var error = await Forwarder().ForwardAsync(context, Target(Options()), s_target);
 
         Assert.Equal(ForwarderError.None, error);
         Assert.Equal(StatusCodes.Status202Accepted, context.Response.StatusCode);
@@ -70,7 +75,7 @@ public sealed class FunctionForwarderTests
     {
         _function.When("*").Throw(new HttpRequestException(kind, "myapp.azurewebsites.net:443"));
 
-        var error = await Forwarder().ForwardAsync(Context("GET"), s_target, Options(), default);
+        var error = await Forwarder().ForwardAsync(Context("GET"), Target(Options()), s_target);
 
         Assert.Equal(ForwarderError.FunctionUnreachable, error);
     }
@@ -80,7 +85,7 @@ public sealed class FunctionForwarderTests
     {
         _function.When("*").Respond(new HangingHandler());
 
-        var error = await Forwarder().ForwardAsync(Context("GET"), s_target, Options(o => o.Timeout = 50), default);
+        var error = await Forwarder().ForwardAsync(Context("GET"), Target(Options(o => o.Timeout = 50)), s_target);
 
         Assert.Equal(ForwarderError.FunctionTimeout, error);
     }
@@ -93,7 +98,7 @@ public sealed class FunctionForwarderTests
         var context = Context("GET");
         context.RequestAborted = callerGone.Token;
 
-        var error = await Forwarder().ForwardAsync(context, s_target, Options(), default);
+        var error = await Forwarder().ForwardAsync(context, Target(Options()), s_target);
 
         Assert.Equal(ForwarderError.CallerAborted, error);
     }
@@ -107,7 +112,7 @@ public sealed class FunctionForwarderTests
         context.Request.Body = new FailingStream(new BadHttpRequestException("body", kestrelStatus));
         context.Request.ContentLength = 10;
 
-        var error = await Forwarder(new BodyReadingHandler()).ForwardAsync(context, s_target, Options(), default);
+        var error = await Forwarder(new BodyReadingHandler()).ForwardAsync(context, Target(Options()), s_target);
 
         Assert.Equal(expected, error.ToString());
     }
@@ -118,7 +123,7 @@ public sealed class FunctionForwarderTests
         _function.When("*").Respond(_ => new HttpResponseMessage { Content = new StreamContent(new FailingStream(new IOException("reset"))) });
         var context = Context("GET");
 
-        var error = await Forwarder().ForwardAsync(context, s_target, Options(), default);
+        var error = await Forwarder().ForwardAsync(context, Target(Options()), s_target);
 
         Assert.Equal(ForwarderError.ResponseBody, error);
     }
@@ -132,13 +137,13 @@ public sealed class FunctionForwarderTests
         second.When("*").Respond(HttpStatusCode.OK, "text/plain", "second");
         var handlers = new Mock<IHttpMessageHandlerFactory>();
         handlers.SetupSequence(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(first).Returns(first).Returns(second);
-        var forwarder = new FunctionForwarder(handlers.Object, FunctionForwarder.ClientName, NullLogger<FunctionForwarder>.Instance);
+        var forwarder = new FunctionForwarder(handlers.Object, FunctionForwarder.ClientName, s_metrics, NullLogger<FunctionForwarder>.Instance);
 
         var answers = new List<string>();
         for (var i = 0; i < 3; i++)
         {
             var context = Context("GET");
-            await forwarder.ForwardAsync(context, s_target, Options(), default);
+            await forwarder.ForwardAsync(context, Target(Options()), s_target);
             answers.Add(ResponseBody(context));
         }
 
@@ -149,7 +154,7 @@ public sealed class FunctionForwarderTests
     {
         var handlers = new Mock<IHttpMessageHandlerFactory>();
         handlers.Setup(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(function ?? _function);
-        return new(handlers.Object, FunctionForwarder.ClientName, NullLogger<FunctionForwarder>.Instance);
+        return new(handlers.Object, FunctionForwarder.ClientName, s_metrics, NullLogger<FunctionForwarder>.Instance);
     }
 
     private static DefaultHttpContext Context(string method, string? body = null)
@@ -168,6 +173,8 @@ public sealed class FunctionForwarderTests
     }
 
     private static string ResponseBody(HttpContext context) => Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
+
+    private static FunctionTarget Target(AzureFunctionProxyOptions options) => FunctionTarget.Create(options, NullLogger.Instance);
 
     private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)
     {

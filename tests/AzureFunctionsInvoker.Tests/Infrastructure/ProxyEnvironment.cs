@@ -42,6 +42,9 @@ public sealed class ProxyEnvironment : IAsyncDisposable
 
     public int ProxyPort { get; }
 
+    /// <summary>The proxy app's services, e.g. its <c>IMeterFactory</c>.</summary>
+    public IServiceProvider Services => _proxy.Services;
+
     public static async Task<ProxyEnvironment> StartAsync(
         string functionName,
         Action<AzureFunctionProxyOptions>? configure = null,

@@ -1,0 +1,120 @@
+using System.Collections.Frozen;
+using System.Diagnostics;
+using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Functions;
+
+namespace AzureFunctionsInvoker.Diagnostics;
+
+/// <summary>
+/// What one forward reports: an activity in the <c>AzureFunctionsInvoker</c> source (current while the request is
+/// sent, so the <c>traceparent</c> the function gets names it), and its duration and in-flight count in
+/// <see cref="ProxyMetrics"/>. Made only when someone listens.
+/// </summary>
+internal sealed class ForwardTelemetry
+{
+    private static readonly ActivitySource s_source = new(ProxyMetrics.Name);
+
+    // OpenTelemetry's known methods; any other would make a tag value per caller's whim.
+    private static readonly FrozenSet<string> s_knownMethods = FrozenSet.Create(
+        StringComparer.Ordinal, "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE");
+
+    private readonly ProxyMetrics _metrics;
+    private readonly Activity? _activity;
+    private readonly long _started;
+    private TagList _tags;
+    private int _statusCode;
+
+    private ForwardTelemetry(ProxyMetrics metrics, Activity? activity, TagList tags)
+    {
+        _metrics = metrics;
+        _activity = activity;
+        _tags = tags;
+        _started = Stopwatch.GetTimestamp();
+        metrics.ActiveRequests.Add(1, tags);
+    }
+
+    /// <summary>Starts reporting a forward of <paramref name="method"/> to <paramref name="function"/>, or returns <see langword="null"/> when nobody listens.</summary>
+    public static ForwardTelemetry? Start(ProxyMetrics metrics, string method, FunctionTarget function)
+    {
+        var activity = s_source.StartActivity("AzureFunctionsInvoker.Forward", ActivityKind.Internal);
+        if (activity is null && !metrics.Enabled)
+        {
+            return null;
+        }
+
+        var tags = new TagList
+        {
+            { "http.request.method", s_knownMethods.Contains(method) ? method : "_OTHER" },
+            { "server.address", function.ServerAddress },
+            { "server.port", function.ServerPort },
+            { "url.scheme", function.Scheme },
+            { "faas.invoked_name", function.Options.FunctionName },
+        };
+
+        if (activity is not null)
+        {
+            activity.DisplayName = $"{method} {function.Options.FunctionName}";
+            foreach (var tag in tags)
+            {
+                activity.SetTag(tag.Key, tag.Value);
+            }
+        }
+
+        return new ForwardTelemetry(metrics, activity, tags);
+    }
+
+    /// <summary>The function answered with <paramref name="statusCode"/>.</summary>
+    public void ResponseReceived(int statusCode) => _statusCode = statusCode;
+
+    /// <summary>Ends the forward; <paramref name="error"/> is <see langword="null"/> when an exception ended it.</summary>
+    public void Stop(ForwarderError? error)
+    {
+        _metrics.ActiveRequests.Add(-1, _tags);
+
+        var statusCode = _statusCode;
+        var errorType = ErrorType(error, statusCode);
+        if (statusCode != 0)
+        {
+            _tags.Add("http.response.status_code", statusCode);
+        }
+
+        if (errorType is not null)
+        {
+            _tags.Add("error.type", errorType);
+        }
+
+        _metrics.Duration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, _tags);
+
+        if (_activity is not null)
+        {
+            if (statusCode != 0)
+            {
+                _activity.SetTag("http.response.status_code", statusCode);
+            }
+
+            if (errorType is not null)
+            {
+                _activity.SetTag("error.type", errorType);
+                _activity.SetStatus(ActivityStatusCode.Error, errorType);
+            }
+
+            _activity.Dispose();
+        }
+    }
+
+    // As OpenTelemetry's HTTP client conventions have it: a low-cardinality name for what went wrong, or the
+    // status code of an answer that is an error.
+    private static string? ErrorType(ForwarderError? error, int statusCode) => error switch
+    {
+        null => "exception",
+        ForwarderError.None => statusCode >= 400 ? statusCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+        ForwarderError.FunctionTimeout => "timeout",
+        ForwarderError.FunctionUnreachable => "function_unreachable",
+        ForwarderError.ResponseBody => "response_body",
+        ForwarderError.CallerAborted => "caller_aborted",
+        ForwarderError.RequestBody => "request_body",
+        ForwarderError.RequestBodyTooLarge => "request_body_too_large",
+        ForwarderError.UnsafePath => "unsafe_path",
+        _ => "other",
+    };
+}

@@ -1,0 +1,36 @@
+using System.Diagnostics.Metrics;
+
+namespace AzureFunctionsInvoker.Diagnostics;
+
+/// <summary>
+/// The <c>AzureFunctionsInvoker</c> meter: how long forwards to functions take and how many are in flight, tagged
+/// as OpenTelemetry tags HTTP client metrics, plus the function's name (<c>faas.invoked_name</c>).
+/// </summary>
+internal sealed class ProxyMetrics
+{
+    /// <summary>The meter's name, and the activity source's: what an app passes to <c>AddMeter</c> and <c>AddSource</c>.</summary>
+    public const string Name = "AzureFunctionsInvoker";
+
+    public ProxyMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(Name);
+        Duration = meter.CreateHistogram<double>(
+            "azurefunctionsinvoker.request.duration",
+            unit: "s",
+            description: "Duration of requests forwarded to Azure Functions, from sending the request to the end of the response body.",
+            tags: null,
+            // OpenTelemetry's buckets for HTTP durations.
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] });
+        ActiveRequests = meter.CreateUpDownCounter<long>(
+            "azurefunctionsinvoker.active_requests",
+            unit: "{request}",
+            description: "Requests being forwarded to Azure Functions.");
+    }
+
+    public Histogram<double> Duration { get; }
+
+    public UpDownCounter<long> ActiveRequests { get; }
+
+    /// <summary>Whether anyone listens: when not, a forward records nothing and pays nothing.</summary>
+    public bool Enabled => Duration.Enabled || ActiveRequests.Enabled;
+}
