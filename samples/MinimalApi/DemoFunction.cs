@@ -5,39 +5,63 @@ using AzureFunctionsInvoker;
 namespace MinimalApi;
 
 /// <summary>
-/// A stand-in for the Azure Functions "hello world" function, served on a loopback port of its own so the
-/// sample answers with no Azure account. Like Azure it refuses calls without the function key.
+/// A stand-in for a Function App with the sample's two functions, <c>hello</c> and <c>orders</c>, served on a
+/// loopback port of its own so the sample answers with no Azure account. Like Azure it refuses calls without the
+/// function key, a fresh one per run.
 /// </summary>
-internal static class DemoFunction
+internal sealed class DemoFunction : IAsyncDisposable
 {
-    /// <summary>Starts the demo function and points <paramref name="options"/> at it, with a fresh key.</summary>
-    public static async Task<WebApplication> StartAsync(AzureFunctionProxyOptions options)
+    private readonly WebApplication _app;
+    private readonly Uri _address;
+    private readonly string _key;
+
+    private DemoFunction(WebApplication app, string key)
     {
-        var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-        if (string.IsNullOrEmpty(options.FunctionName))
+        _app = app;
+        _key = key;
+        _address = new Uri(app.Urls.First());
+    }
+
+    /// <summary>Starts the demo when a function in <paramref name="functions"/> has no <c>AppName</c>; otherwise returns <see langword="null"/>.</summary>
+    public static async Task<DemoFunction?> StartIfNeededAsync(IConfiguration functions, IEnumerable<string> names)
+    {
+        if (names.All(name => !string.IsNullOrEmpty(functions[$"{name}:AppName"])))
         {
-            options.FunctionName = "hello";
+            return null;
         }
 
+        var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders();
-        var function = builder.Build();
+        var app = builder.Build();
+        app.Map("/api/hello/{**rest}", (HttpRequest request, string? name) =>
+            request.Headers["x-functions-key"] == key ? Results.Text($"Hello {name ?? "World"}!") : Results.Unauthorized());
+        app.Map("/api/orders/{**rest}", (HttpRequest request, string? rest) =>
+            request.Headers["x-functions-key"] == key ? Results.Text($"Order {(string.IsNullOrEmpty(rest) ? "list" : rest)}: shipped.") : Results.Unauthorized());
+        await app.StartAsync();
+        return new DemoFunction(app, key);
+    }
 
-        var route = $"/{options.RoutePrefix.Trim('/')}/{options.FunctionName.Trim('/')}/{{**rest}}".Replace("//", "/", StringComparison.Ordinal);
-        function.Map(route, (HttpRequest request, string? name) =>
-            request.Headers["x-functions-key"] == key
-                ? Results.Text($"Hello {name ?? "World"}!")
-                : Results.Unauthorized());
+    /// <summary>Points options that name no Function App at the demo.</summary>
+    public void Serve(AzureFunctionProxyOptions options)
+    {
+        if (!string.IsNullOrEmpty(options.AppName))
+        {
+            return;
+        }
 
-        await function.StartAsync();
-        var address = new Uri(function.Urls.First());
-
-        options.AppName = address.Host;
+        options.AppName = _address.Host;
         options.HostDomain = string.Empty;
-        options.Port = address.Port;
+        options.Port = _address.Port;
         options.Https = false;
-        options.ApiKey = key;
-        return function;
+        options.RoutePrefix = "/api";
+        options.ApiKey = _key;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
     }
 }

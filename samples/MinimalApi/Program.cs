@@ -1,18 +1,57 @@
+using System.Threading.RateLimiting;
 using AzureFunctionsInvoker;
+using Microsoft.AspNetCore.Authentication;
 using MinimalApi;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddAzureFunctionProxy();
+
+// Two functions from appsettings.json (AzureFunctions:Hello, AzureFunctions:Orders), reloaded when it changes.
+// A function whose AppName is empty is served by the embedded demo Function App instead, so the sample answers
+// with no Azure account.
+await using var demo = await DemoFunction.StartIfNeededAsync(builder.Configuration.GetSection("AzureFunctions"), ["Hello", "Orders"]);
+foreach (var name in new[] { "Hello", "Orders" })
+{
+    builder.Services.AddAzureFunctionProxy(name, builder.Configuration.GetSection($"AzureFunctions:{name}"));
+    builder.Services.PostConfigure<AzureFunctionProxyOptions>(name, options => demo?.Serve(options));
+}
+
 builder.Services.AddProblemDetails();
 
-// Keys are the option names: AzureFunction:AppName in appsettings.json, AzureFunction__AppName in the environment.
-var options = builder.Configuration.GetSection("AzureFunction").Get<AzureFunctionProxyOptions>() ?? new();
+// /orders is for callers with an API key (X-Api-Key); in production this is JWT bearer or Entra ID authentication.
+builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+builder.Services.AddAuthorization(authorization => authorization.AddPolicy("orders", policy => policy.RequireAuthenticatedUser()));
 
-// No Function App configured: serve the demo "hello" function from this process and forward to it.
-await using var demo = string.IsNullOrEmpty(options.AppName) ? await DemoFunction.StartAsync(options) : null;
+// /mytest allows each client address RateLimit:PermitLimit requests per RateLimit:WindowSeconds; then 429.
+builder.Services.AddRateLimiter(limiter =>
+{
+    limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+    limiter.AddPolicy("per-client", context => RateLimitPartition.GetFixedWindowLimiter(
+        context.Connection.RemoteIpAddress?.ToString() ?? string.Empty,
+        _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = builder.Configuration.GetValue("RateLimit:PermitLimit", 100),
+            Window = TimeSpan.FromSeconds(builder.Configuration.GetValue("RateLimit:WindowSeconds", 1)),
+        }));
+});
+
+builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("Hello").AddAzureFunctionProxyCheck("Orders");
+
+// Traces and metrics of the proxy (and of ASP.NET Core) on the console: Telemetry:ConsoleExporter=true.
+if (builder.Configuration.GetValue<bool>("Telemetry:ConsoleExporter"))
+{
+    builder.Services.AddOpenTelemetry()
+        .WithTracing(tracing => tracing.AddSource("AzureFunctionsInvoker", "Microsoft.AspNetCore").AddConsoleExporter())
+        .WithMetrics(metrics => metrics.AddMeter("AzureFunctionsInvoker", "Microsoft.AspNetCore.Hosting").AddConsoleExporter());
+}
 
 var app = builder.Build();
-app.UseAzureFunctionProxy("/mytest", options);
-app.MapGet("/", () => "Try /mytest?name=Kong: it is forwarded to the Azure Function.");
+app.UseRateLimiter();
+app.MapAzureFunctionProxy("/mytest/{**rest}", "Hello").RequireRateLimiting("per-client");
+app.MapAzureFunctionProxy("/orders/{**rest}", "Orders").RequireAuthorization("orders");
+app.MapHealthChecks("/health");
+app.MapGet("/", () => "Try /mytest?name=Kong, or /orders with an X-Api-Key header: both are forwarded to Azure Functions.");
 
 await app.RunAsync();

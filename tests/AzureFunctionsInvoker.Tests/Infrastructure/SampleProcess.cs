@@ -12,11 +12,11 @@ namespace AzureFunctionsInvoker.Tests.Infrastructure;
 public sealed partial class SampleProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly ConcurrentQueue<string> _output;
+    private readonly Output _output;
     private readonly Task _draining;
     private readonly string? _key;
 
-    private SampleProcess(Process process, Uri address, ConcurrentQueue<string> output, Task draining, string? key)
+    private SampleProcess(Process process, Uri address, Output output, Task draining, string? key)
     {
         _process = process;
         _output = output;
@@ -27,16 +27,16 @@ public sealed partial class SampleProcess : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    /// <summary>The environment that points the sample's <c>AzureFunction</c> section at <paramref name="function"/>.</summary>
+    /// <summary>The environment that points the sample's <c>Hello</c> function (at <c>/mytest</c>) at <paramref name="function"/>.</summary>
     public static Dictionary<string, string> Forwarding(StandInFunction function, string functionName, string routePrefix = "/api") => new()
     {
-        ["AzureFunction__AppName"] = "127.0.0.1",
-        ["AzureFunction__HostDomain"] = "",
-        ["AzureFunction__Port"] = function.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["AzureFunction__Https"] = "false",
-        ["AzureFunction__FunctionName"] = functionName,
-        ["AzureFunction__RoutePrefix"] = routePrefix,
-        ["AzureFunction__ApiKey"] = function.Key,
+        ["AzureFunctions__Hello__AppName"] = "127.0.0.1",
+        ["AzureFunctions__Hello__HostDomain"] = "",
+        ["AzureFunctions__Hello__Port"] = function.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["AzureFunctions__Hello__Https"] = "false",
+        ["AzureFunctions__Hello__FunctionName"] = functionName,
+        ["AzureFunctions__Hello__RoutePrefix"] = routePrefix,
+        ["AzureFunctions__Hello__ApiKey"] = function.Key,
     };
 
     public static async Task<SampleProcess> StartAsync(IReadOnlyDictionary<string, string>? environment = null)
@@ -59,20 +59,20 @@ public sealed partial class SampleProcess : IAsyncDisposable
             start.Environment[name] = value;
         }
 
-        var output = new ConcurrentQueue<string>();
+        var output = new Output();
         var process = Process.Start(start)!;
-        process.ErrorDataReceived += (_, line) => output.Enqueue(line.Data ?? string.Empty);
+        process.ErrorDataReceived += (_, line) => output.Add(line.Data ?? string.Empty);
         process.BeginErrorReadLine();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
-            output.Enqueue(line);
+            output.Add(line);
             var listening = ListeningLine().Match(line);
             if (listening.Success)
             {
                 // Keep draining stdout so the sample never blocks on a full pipe.
                 var draining = DrainAsync(process.StandardOutput, output);
-                var key = environment?.GetValueOrDefault("AzureFunction__ApiKey");
+                var key = environment?.GetValueOrDefault("AzureFunctions__Hello__ApiKey");
                 return new SampleProcess(process, new Uri(listening.Groups[1].Value), output, draining, key);
             }
         }
@@ -87,6 +87,22 @@ public sealed partial class SampleProcess : IAsyncDisposable
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 
+    /// <summary>Completes when the sample has written a line containing <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan bound)
+    {
+        using var timeout = new CancellationTokenSource(bound);
+        while (true)
+        {
+            var next = _output.NextLine;
+            if (_output.Lines.Any(line => line.Contains(text, StringComparison.Ordinal)))
+            {
+                return;
+            }
+
+            await next.WaitAsync(timeout.Token);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
@@ -95,18 +111,34 @@ public sealed partial class SampleProcess : IAsyncDisposable
         await _draining;
         _process.Dispose();
 
-        Assert.NotEmpty(_output);
+        Assert.NotEmpty(_output.Lines);
         if (!string.IsNullOrEmpty(_key))
         {
-            Assert.DoesNotContain(_output, line => line.Contains(_key, StringComparison.Ordinal));
+            Assert.DoesNotContain(_output.Lines, line => line.Contains(_key, StringComparison.Ordinal));
         }
     }
 
-    private static async Task DrainAsync(StreamReader reader, ConcurrentQueue<string> output)
+    private static async Task DrainAsync(StreamReader reader, Output output)
     {
         while (await reader.ReadLineAsync() is { } line)
         {
-            output.Enqueue(line);
+            output.Add(line);
+        }
+    }
+
+    /// <summary>Every line the sample wrote, and a signal for the next one.</summary>
+    private sealed class Output
+    {
+        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public Task NextLine => Volatile.Read(ref _next).Task;
+
+        public void Add(string line)
+        {
+            Lines.Enqueue(line);
+            Interlocked.Exchange(ref _next, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
     }
 

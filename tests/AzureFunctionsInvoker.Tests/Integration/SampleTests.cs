@@ -22,7 +22,7 @@ public sealed class SampleTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task The_sample_reads_its_function_from_the_AzureFunction_configuration_section()
+    public async Task The_sample_reads_its_function_from_the_AzureFunctions_configuration_section()
     {
         await using var function = await StandInFunction.StartAsync();
         await using var sample = await SampleProcess.StartAsync(SampleProcess.Forwarding(function, functionName: "echo"));
@@ -31,6 +31,47 @@ public sealed class SampleTests(ITestOutputHelper output)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("/api/echo/and/then?x=1", (await Echo.ReadAsync(response)).Target);
+    }
+
+    [Fact]
+    public async Task The_demo_orders_function_answers_only_callers_with_the_api_key()
+    {
+        await using var sample = await SampleProcess.StartAsync();
+        using var withKey = new HttpRequestMessage(HttpMethod.Get, "/orders/42");
+        withKey.Headers.Add("X-Api-Key", "demo-orders-key");
+
+        using var anonymous = await sample.Client.GetAsync("/orders/42");
+        using var authorized = await sample.Client.SendAsync(withKey);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, authorized.StatusCode);
+        Assert.Equal("Order 42: shipped.", await authorized.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_sample_rate_limits_mytest_per_client_and_reports_its_functions_health()
+    {
+        await using var sample = await SampleProcess.StartAsync(new Dictionary<string, string> { ["RateLimit__PermitLimit"] = "1", ["RateLimit__WindowSeconds"] = "3600" });
+
+        using var first = await sample.Client.GetAsync("/mytest?name=Kong");
+        using var second = await sample.Client.GetAsync("/mytest?name=Kong");
+        using var health = await sample.Client.GetAsync("/health");
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal("Healthy", await health.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_setting_turns_on_opentelemetry_console_export_of_the_proxys_traces_and_metrics()
+    {
+        await using var sample = await SampleProcess.StartAsync(new Dictionary<string, string> { ["Telemetry__ConsoleExporter"] = "true" });
+
+        Assert.Equal("Hello Kong!", await sample.Client.GetStringAsync("/mytest?name=Kong"));
+
+        // The console exporter prints the forward's span with its tags; no log line holds this.
+        await sample.WaitForOutputAsync("faas.invoked_name: hello", TimeSpan.FromSeconds(30));
     }
 
     [Fact]
