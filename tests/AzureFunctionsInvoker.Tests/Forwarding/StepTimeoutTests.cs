@@ -44,45 +44,32 @@ public sealed class StepTimeoutTests
     [Fact]
     public void Each_restart_gives_the_step_a_full_timeout_again()
     {
-        var time = new FakeTimeProvider();
-        using var timeout = new StepTimeout(TimeSpan.FromSeconds(10), CancellationToken.None, time);
+        using var timeout = TenSeconds(out var time);
 
         timeout.Restart();
         time.Advance(TimeSpan.FromSeconds(9));
         timeout.Restart();
-        time.Advance(TimeSpan.FromSeconds(9));
 
-        Assert.False(timeout.Token.IsCancellationRequested);
-
-        time.Advance(TimeSpan.FromSeconds(1));
-
-        Assert.True(timeout.HasExpired);
+        AssertExpiresAfterTenSecondsFromNow(timeout, time);
     }
 
     [Fact]
     public void A_paused_step_never_expires_and_a_restart_after_it_times_from_the_restart()
     {
-        var time = new FakeTimeProvider();
-        using var timeout = new StepTimeout(TimeSpan.FromSeconds(10), CancellationToken.None, time);
+        using var timeout = TenSeconds(out var time);
 
         timeout.Restart();
         timeout.Pause();
         time.Advance(TimeSpan.FromMinutes(30));
         timeout.Restart();
-        time.Advance(TimeSpan.FromSeconds(9));
 
-        Assert.False(timeout.Token.IsCancellationRequested);
-
-        time.Advance(TimeSpan.FromSeconds(1));
-
-        Assert.True(timeout.HasExpired);
+        AssertExpiresAfterTenSecondsFromNow(timeout, time);
     }
 
     [Fact]
     public void A_connection_made_after_the_request_waited_on_its_caller_does_not_restart_the_step()
     {
-        var time = new FakeTimeProvider();
-        using var timeout = new StepTimeout(TimeSpan.FromSeconds(10), CancellationToken.None, time);
+        using var timeout = TenSeconds(out var time);
 
         timeout.Restart();
         timeout.Pause();
@@ -103,6 +90,21 @@ public sealed class StepTimeoutTests
         timeout.ConnectionEstablished();
 
         Assert.False(timeout.HasExpired);
+    }
+
+    private static StepTimeout TenSeconds(out FakeTimeProvider time)
+    {
+        time = new FakeTimeProvider();
+        return new StepTimeout(TimeSpan.FromSeconds(10), CancellationToken.None, time);
+    }
+
+    private static void AssertExpiresAfterTenSecondsFromNow(StepTimeout timeout, FakeTimeProvider time)
+    {
+        time.Advance(TimeSpan.FromSeconds(9));
+        Assert.False(timeout.Token.IsCancellationRequested);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(timeout.HasExpired);
     }
 
     private static Task WhenCancelled(CancellationToken token) =>
