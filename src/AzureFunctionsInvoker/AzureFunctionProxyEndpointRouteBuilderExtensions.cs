@@ -43,8 +43,20 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
         var services = endpoints.ServiceProvider;
         AzureFunctionProxyMarkerService.EnsureRegistered(services, nameof(MapAzureFunctionProxy));
         var function = services.GetRequiredService<FunctionRegistry>().Get(name);
-        var proxy = AzureFunctionProxyMiddleware.Create(services, function, FunctionForwarder.ClientNameFor(name), prefix);
-        return endpoints.Map(routePattern, proxy).WithDisplayName($"Azure Function proxy '{name}'");
+        var proxy = AzureFunctionProxyMiddleware.Create(services, function, FunctionForwarder.ClientNameFor(name));
+        proxy.EndpointPrefix = prefix;
+
+        var endpoint = endpoints.Map(routePattern, proxy.InvokeAsync).WithDisplayName($"Azure Function proxy '{name}'");
+
+        // In a route group the endpoint's pattern starts with the group's prefix, known once endpoints are built.
+        endpoint.Finally(builder =>
+        {
+            if (builder is RouteEndpointBuilder { RoutePattern: var final })
+            {
+                proxy.EndpointPrefix = LiteralPrefix(final);
+            }
+        });
+        return endpoint;
     }
 
     // "/orders/v1/{**rest}" -> "/orders/v1". Anything else between the literals would make the function's path
@@ -63,7 +75,7 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
             else if (i != segments.Count - 1 || parts is not [RoutePatternParameterPart { IsCatchAll: true }])
             {
                 throw new ArgumentException(
-                    $"The route pattern '{pattern.RawText}' must be literal segments, optionally ending with a catch-all parameter, such as '/orders/{{**rest}}'.",
+                    $"The route pattern '{pattern.RawText ?? pattern.ToString()}' must be literal segments, optionally ending with a catch-all parameter, such as '/orders/{{**rest}}'.",
                     nameof(pattern));
             }
         }

@@ -74,7 +74,7 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
 
     private static IApplicationBuilder MapFunction(this IApplicationBuilder app, PathString path, string clientName, FunctionTargetSource function)
     {
-        var proxy = AzureFunctionProxyMiddleware.Create(app.ApplicationServices, function, clientName, PathString.Empty);
-        return app.Map(path, branch => branch.Run(proxy));
+        var proxy = AzureFunctionProxyMiddleware.Create(app.ApplicationServices, function, clientName);
+        return app.Map(path, branch => branch.Run(proxy.InvokeAsync));
     }
 }

@@ -18,37 +18,39 @@ internal sealed class AzureFunctionProxyMiddleware
 {
     private readonly FunctionTargetSource _function;
     private readonly FunctionForwarder _forwarder;
-    private readonly PathString _endpointPrefix;
     private readonly ILogger _logger;
 
-    private AzureFunctionProxyMiddleware(FunctionTargetSource function, FunctionForwarder forwarder, PathString endpointPrefix, ILogger logger)
+    private AzureFunctionProxyMiddleware(FunctionTargetSource function, FunctionForwarder forwarder, ILogger logger)
     {
         _function = function;
         _forwarder = forwarder;
-        _endpointPrefix = endpointPrefix;
         _logger = logger;
     }
 
     /// <summary>
-    /// The mount's request delegate. <paramref name="endpointPrefix"/> is the literal start of an endpoint's route
-    /// pattern (<c>/orders</c> of <c>/orders/{**rest}</c>), which the forwarded path leaves out; a branch has none,
+    /// The literal start of an endpoint's route pattern (<c>/orders</c> of <c>/orders/{**rest}</c>, route group
+    /// prefixes included), which the forwarded path leaves out. Set before the first request. A branch has none,
     /// its mount point being in <see cref="HttpRequest.PathBase"/> already.
     /// </summary>
-    public static RequestDelegate Create(IServiceProvider services, FunctionTargetSource function, string clientName, PathString endpointPrefix)
+    public PathString EndpointPrefix { get; set; }
+
+    /// <summary>The mount of <paramref name="function"/>, sending through the client named <paramref name="clientName"/>.</summary>
+    public static AzureFunctionProxyMiddleware Create(IServiceProvider services, FunctionTargetSource function, string clientName)
     {
         var forwarder = new FunctionForwarder(
             services.GetRequiredService<IHttpMessageHandlerFactory>(),
             clientName,
             services.GetRequiredService<ProxyMetrics>(),
             services.GetRequiredService<ILogger<FunctionForwarder>>());
-        return new AzureFunctionProxyMiddleware(function, forwarder, endpointPrefix, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>()).InvokeAsync;
+        return new AzureFunctionProxyMiddleware(function, forwarder, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
     }
 
-    private Task InvokeAsync(HttpContext context)
+    /// <summary>The mount's request delegate.</summary>
+    public Task InvokeAsync(HttpContext context)
     {
         var function = _function.Current;
         var options = function.Options;
-        if (!RequestTarget.TryGetRestAndQuery(context, _endpointPrefix, out var rest, out var query))
+        if (!RequestTarget.TryGetRestAndQuery(context, EndpointPrefix, out var rest, out var query))
         {
             Log.UnsafePath(_logger);
             return ForwarderErrorResponse.WriteAsync(context, ForwarderError.UnsafePath);
@@ -72,7 +74,7 @@ internal sealed class AzureFunctionProxyMiddleware
     private async Task ForwardAsync(HttpContext context, FunctionTarget function, Uri target)
     {
         var error = await _forwarder.ForwardAsync(context, function, target).ConfigureAwait(false);
-        if (error == ForwarderError.CallerAborted && context.Features.Get<IHttpRequestTimeoutFeature>() is { } requestTimeout)
+        if (error == ForwarderError.CallerAborted && !context.Response.HasStarted && context.Features.Get<IHttpRequestTimeoutFeature>() is { } requestTimeout)
         {
             // The app's request timeout policy ended the forward, not the caller: its middleware answers (504 by
             // default) when the endpoint throws, as endpoints that observe RequestAborted do.

@@ -12,7 +12,7 @@ namespace AzureFunctionsInvoker.Connections;
 /// </summary>
 internal sealed class FunctionHttpHandler : HttpMessageHandler
 {
-    // For a request a user's handler built itself (or copied: hedging sends copies), without the mount's settings.
+    // For a request a user's handler built itself, without the mount's settings.
     private static readonly ConnectionSettings s_defaults = ConnectionSettings.From(new AzureFunctionProxyOptions());
 
     // Connections are recycled after this long even when never idle, so a Function App's new address is found.
@@ -22,7 +22,7 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var settings = request is FunctionRequestMessage forwarded ? forwarded.Connection : s_defaults;
+        var settings = FunctionRequestMessage.Of(request)?.Connection ?? s_defaults;
         var pool = _pools.GetOrAdd(settings, static s => new(() => new HttpMessageInvoker(CreateHandler(s), disposeHandler: true)));
         return pool.Value.SendAsync(request, cancellationToken);
     }
@@ -55,10 +55,7 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
             throw;
         }
 
-        if (context.InitialRequestMessage is FunctionRequestMessage forwarded)
-        {
-            forwarded.Timeout.ConnectionEstablished();
-        }
+        FunctionRequestMessage.Of(context.InitialRequestMessage)?.Timeout.ConnectionEstablished();
 
         return new NetworkStream(socket, ownsSocket: true);
     }

@@ -42,9 +42,10 @@ internal sealed class ForwardTelemetry
             return null;
         }
 
+        var knownMethod = s_knownMethods.Contains(method);
         var tags = new TagList
         {
-            { "http.request.method", s_knownMethods.Contains(method) ? method : "_OTHER" },
+            { "http.request.method", knownMethod ? method : "_OTHER" },
             { "server.address", function.ServerAddress },
             { "server.port", function.ServerPort },
             { "url.scheme", function.Scheme },
@@ -53,7 +54,12 @@ internal sealed class ForwardTelemetry
 
         if (activity is not null)
         {
-            activity.DisplayName = $"{method} {function.Options.FunctionName}";
+            activity.DisplayName = $"{(knownMethod ? method : "HTTP")} {function.Options.FunctionName}";
+            if (!knownMethod)
+            {
+                activity.SetTag("http.request.method_original", method);
+            }
+
             foreach (var tag in tags)
             {
                 activity.SetTag(tag.Key, tag.Value);
@@ -66,7 +72,7 @@ internal sealed class ForwardTelemetry
     /// <summary>The function answered with <paramref name="statusCode"/>.</summary>
     public void ResponseReceived(int statusCode) => _statusCode = statusCode;
 
-    /// <summary>Ends the forward; <paramref name="error"/> is <see langword="null"/> when an exception ended it.</summary>
+    /// <summary>Ends the forward; <paramref name="error"/> is <see langword="null"/> when an exception ended it (<c>_OTHER</c>).</summary>
     public void Stop(ForwarderError? error)
     {
         _metrics.ActiveRequests.Add(-1, _tags);
@@ -106,7 +112,7 @@ internal sealed class ForwardTelemetry
     // status code of an answer that is an error.
     private static string? ErrorType(ForwarderError? error, int statusCode) => error switch
     {
-        null => "exception",
+        null => "_OTHER",
         ForwarderError.None => statusCode >= 400 ? statusCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
         ForwarderError.FunctionTimeout => "timeout",
         ForwarderError.FunctionUnreachable => "function_unreachable",
@@ -114,7 +120,6 @@ internal sealed class ForwardTelemetry
         ForwarderError.CallerAborted => "caller_aborted",
         ForwarderError.RequestBody => "request_body",
         ForwarderError.RequestBodyTooLarge => "request_body_too_large",
-        ForwarderError.UnsafePath => "unsafe_path",
-        _ => "other",
+        _ => "_OTHER",
     };
 }

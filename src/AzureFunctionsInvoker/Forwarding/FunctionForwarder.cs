@@ -64,6 +64,11 @@ internal sealed class FunctionForwarder
         var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) : null;
         using var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, connection, timeout) { Content = content };
         HeaderRules.CopyRequestHeaders(context, request, options);
+        var sender = CurrentSender();
+        if (sender.AppHandlers)
+        {
+            request.TravelInOptions();
+        }
 
         Log.Forwarding(_logger, request.Method, options.FunctionName);
 
@@ -71,7 +76,7 @@ internal sealed class FunctionForwarder
         try
         {
             timeout.Restart();
-            response = await Invoker().SendAsync(request, timeout.Token).ConfigureAwait(false);
+            response = await sender.Invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (content?.ResendRefused == true)
         {
@@ -147,16 +152,18 @@ internal sealed class FunctionForwarder
 
     // The factory hands out the same pipeline until the client's handler lifetime (infinite unless the user set
     // one) ends; a new pipeline gets a new invoker, and the factory disposes the old one once unused.
-    private HttpMessageInvoker Invoker()
+    private Sender CurrentSender()
     {
         var handler = _handlers.CreateHandler(_clientName);
         var sender = _sender;
         if (sender is null || !ReferenceEquals(sender.Handler, handler))
         {
-            _sender = sender = new Sender(handler, new HttpMessageInvoker(handler, disposeHandler: false));
+            // Just the factory's lifetime tracking over the proxy's own handler: nothing can copy the request.
+            var appHandlers = handler is not DelegatingHandler { InnerHandler: FunctionHttpHandler };
+            _sender = sender = new Sender(handler, new HttpMessageInvoker(handler, disposeHandler: false), appHandlers);
         }
 
-        return sender.Invoker;
+        return sender;
     }
 
     private static ForwarderError ClassifySendFailure(HttpContext context, StreamingRequestContent? content, StepTimeout timeout)
@@ -207,5 +214,5 @@ internal sealed class FunctionForwarder
         context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
         ?? (context.Request.ContentLength > 0 || context.Request.Headers.ContainsKey("Transfer-Encoding"));
 
-    private sealed record Sender(HttpMessageHandler Handler, HttpMessageInvoker Invoker);
+    private sealed record Sender(HttpMessageHandler Handler, HttpMessageInvoker Invoker, bool AppHandlers);
 }

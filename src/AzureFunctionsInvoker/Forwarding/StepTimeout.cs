@@ -17,8 +17,10 @@ internal sealed class StepTimeout : CancellationTokenSource
     // that one too. The timer always ends up matching the last change, without a lock.
     private const int Timing = 1;
     private const int ConnectStepOpen = 2;
-    private const int OneChange = 4;
+    private const int Disposed = 4;
+    private const int OneChange = 8;
 
+    private readonly CancellationToken _callerAborted;
     private readonly CancellationTokenRegistration _callerRegistration;
     private readonly TimeSpan _timeout;
     private int _state = ConnectStepOpen;
@@ -27,11 +29,12 @@ internal sealed class StepTimeout : CancellationTokenSource
         : base(Timeout.InfiniteTimeSpan, time ?? TimeProvider.System)
     {
         _timeout = timeout;
+        _callerAborted = callerAborted;
         _callerRegistration = callerAborted.UnsafeRegister(static state => ((StepTimeout)state!).CancelQuietly(), this);
     }
 
     /// <summary>Whether the function ran out of time (as opposed to the caller going away).</summary>
-    public bool HasExpired => IsCancellationRequested && !_callerRegistration.Token.IsCancellationRequested;
+    public bool HasExpired => IsCancellationRequested && !_callerAborted.IsCancellationRequested;
 
     /// <summary>Starts timing a wait on the function.</summary>
     public void Restart() => Change(set: Timing, clear: 0, onlyInConnectStep: false);
@@ -50,6 +53,8 @@ internal sealed class StepTimeout : CancellationTokenSource
     {
         if (disposing)
         {
+            // Late callers (a connection that came up after the exchange ended) change nothing from now on.
+            Interlocked.Or(ref _state, Disposed);
             _callerRegistration.Dispose();
         }
 
@@ -62,7 +67,7 @@ internal sealed class StepTimeout : CancellationTokenSource
         do
         {
             current = Volatile.Read(ref _state);
-            if (onlyInConnectStep && (current & ConnectStepOpen) == 0)
+            if ((current & Disposed) != 0 || (onlyInConnectStep && (current & ConnectStepOpen) == 0))
             {
                 return;
             }
@@ -75,7 +80,7 @@ internal sealed class StepTimeout : CancellationTokenSource
         {
             SetTimer((next & Timing) != 0 ? _timeout : Timeout.InfiniteTimeSpan);
             var now = Volatile.Read(ref _state);
-            if (now == next)
+            if (now == next || (now & Disposed) != 0)
             {
                 return;
             }

@@ -15,14 +15,14 @@ internal sealed class FunctionTargetSource : IDisposable
     private static readonly AzureFunctionProxyOptionsValidator s_validator = new();
 
     private readonly Lock _gate = new();
-    private FunctionTarget _current;
+    private FunctionTarget? _current;
     private AzureFunctionProxyOptions? _rejected;
     private IDisposable? _reloads;
 
-    private FunctionTargetSource(FunctionTarget current) => _current = current;
+    private FunctionTargetSource(FunctionTarget? current) => _current = current;
 
     /// <summary>The target for a request starting now.</summary>
-    public FunctionTarget Current => Volatile.Read(ref _current);
+    public FunctionTarget Current => Volatile.Read(ref _current)!;
 
     /// <summary>A source that always gives the target of <paramref name="options"/>.</summary>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
@@ -33,7 +33,8 @@ internal sealed class FunctionTargetSource : IDisposable
     /// <exception cref="OptionsValidationException">The options are invalid now, at startup.</exception>
     public static FunctionTargetSource Watch(string name, IOptionsMonitor<AzureFunctionProxyOptions> monitor, ILogger logger)
     {
-        var source = new FunctionTargetSource(FunctionTarget.Create(Validate(name, monitor.Get(name)), logger));
+        // Listening first, then reading: a reload between the two is not lost.
+        var source = new FunctionTargetSource(null);
         source._reloads = monitor.OnChange((options, changed) =>
         {
             if (changed == name)
@@ -41,7 +42,21 @@ internal sealed class FunctionTargetSource : IDisposable
                 source.Reload(name, options, logger);
             }
         });
-        return source;
+
+        try
+        {
+            lock (source._gate)
+            {
+                source._current ??= FunctionTarget.Create(Validate(name, monitor.Get(name)), logger);
+            }
+
+            return source;
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
     }
 
     public void Dispose() => _reloads?.Dispose();
@@ -50,7 +65,14 @@ internal sealed class FunctionTargetSource : IDisposable
     {
         lock (_gate)
         {
-            if (options.HasSameValues(_current.Options) || (_rejected is not null && options.HasSameValues(_rejected)))
+            if (_current is null || options.HasSameValues(_current.Options))
+            {
+                // Not started yet (the first read follows), or back to what is in use.
+                _rejected = null;
+                return;
+            }
+
+            if (_rejected is not null && options.HasSameValues(_rejected))
             {
                 return;
             }

@@ -7,8 +7,8 @@ namespace AzureFunctionsInvoker.Health;
 
 /// <summary>
 /// Whether the proxy can reach a function's host: a TCP connection to it and, over HTTPS, a TLS handshake under
-/// the function's <c>HttpsVerify</c>, within its <c>Timeout</c>. No request is sent, so no function runs and no key
-/// leaves the app.
+/// the function's <c>HttpsVerify</c>, within its <c>Timeout</c> and the registration's timeout. No request is sent, so
+/// no function runs and no key leaves the app.
 /// </summary>
 internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : IHealthCheck
 {
@@ -32,7 +32,7 @@ internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : I
         }
         catch (Exception e) when (e is SocketException or IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
         {
-            var reason = timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested ? $"no connection within {target.Options.Timeout} ms" : e.Message;
+            var reason = timeout.IsCancellationRequested ? "no connection in time" : e.Message;
             return new HealthCheckResult(context.Registration.FailureStatus, $"Cannot connect to {endpoint}: {reason}", e);
         }
     }

@@ -29,6 +29,17 @@ public sealed class EndpointRoutingTests
     }
 
     [Fact]
+    public async Task In_a_route_group_the_groups_prefix_is_part_of_the_mount_point()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(s_orders, app => app.MapGroup("/shop").MapAzureFunctionProxy("/orders/{**rest}", "orders"));
+
+        using var response = await env.Caller.GetAsync(new Uri("/shop/orders/a?b=c", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/api/echo/a?b=c", (await StandInFunction.Echo.ReadAsync(response)).Target);
+    }
+
+    [Fact]
     public async Task An_unauthorized_caller_never_reaches_the_function()
     {
         await using var env = await NamedProxyEnvironment.StartAsync(

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +26,7 @@ public sealed class HealthCheckTests
     public async Task A_host_that_refuses_connections_is_unhealthy_and_the_health_endpoint_says_503()
     {
         await using var env = await StartAsync();
-        env.Reload("orders", "Port", ClosedPort().ToString(CultureInfo.InvariantCulture));
+        env.Reload("orders", "Port", Loopback.ClosedPort().ToString(CultureInfo.InvariantCulture));
 
         var report = await env.App.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
         using var endpoint = await env.Caller.GetAsync(new Uri("/health", UriKind.Relative));
@@ -43,12 +42,4 @@ public sealed class HealthCheckTests
         new Dictionary<string, string> { ["orders"] = "echo" },
         app => app.MapHealthChecks("/health"),
         builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("orders"));
-
-    // A port that was just free on 127.0.0.1 and has no listener now.
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

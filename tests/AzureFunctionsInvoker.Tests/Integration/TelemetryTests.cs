@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
@@ -74,19 +75,24 @@ public sealed class TelemetryTests
     {
         var callerTrace = ActivityTraceId.CreateRandom();
         var callerSpan = ActivitySpanId.CreateRandom();
-        var forwards = new List<Activity>();
+        var stopped = new TaskCompletionSource<Activity>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var clientSpans = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name is "AzureFunctionsInvoker" or "Microsoft.AspNetCore",
+            ShouldListenTo = source => source.Name is "AzureFunctionsInvoker" or "Microsoft.AspNetCore" or "System.Net.Http",
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = activity =>
+            {
+                if (activity.Source.Name == "System.Net.Http" && activity.TraceId == callerTrace)
+                {
+                    clientSpans.Enqueue(activity);
+                }
+            },
             ActivityStopped = activity =>
             {
-                if (activity.Source.Name == "AzureFunctionsInvoker" && activity.TraceId == callerTrace)
+                if (activity.Source.Name == "AzureFunctionsInvoker" && activity.TraceId == callerTrace && !stopped.TrySetResult(activity))
                 {
-                    lock (forwards)
-                    {
-                        forwards.Add(activity);
-                    }
+                    throw new InvalidOperationException("More than one forward in the caller's trace.");
                 }
             },
         };
@@ -98,14 +104,14 @@ public sealed class TelemetryTests
         using var response = await env.Caller.SendAsync(request);
         var received = (await StandInFunction.Echo.ReadAsync(response)).Headers["traceparent"].Single().Split('-');
 
-        Activity forward;
-        lock (forwards)
-        {
-            forward = Assert.Single(forwards);
-        }
+        // The span ends after the last byte of the response, which the caller may read first.
+        var forward = await stopped.Task.WaitAsync(s_bound);
 
+        // The function's parent is HttpClient's span for the request, a child of the proxy's.
+        var clientSpan = Assert.Single(clientSpans);
+        Assert.Equal(forward.SpanId, clientSpan.ParentSpanId);
         Assert.Equal(callerTrace.ToHexString(), received[1]);
-        Assert.NotEqual(callerSpan.ToHexString(), received[2]);
+        Assert.Equal(clientSpan.SpanId.ToHexString(), received[2]);
         Assert.Equal("GET echo", forward.DisplayName);
         Assert.Equal("echo", forward.GetTagItem("faas.invoked_name"));
         Assert.Equal(200, forward.GetTagItem("http.response.status_code"));
