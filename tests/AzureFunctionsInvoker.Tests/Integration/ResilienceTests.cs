@@ -55,7 +55,7 @@ public sealed class ResilienceTests
         Assert.Equal([BodyLength], env.Function.FlakyCalls);
     }
 
-    // Since 9.x DisableForUnsafeHttpMethods() also finds the request of a failure without a response (a dropped connection).
+    // In 10.11 DisableForUnsafeHttpMethods() also finds the request of a failure without a response (a dropped connection).
     [Theory]
     [InlineData("", HttpStatusCode.ServiceUnavailable)]
     [InlineData("?reset", HttpStatusCode.BadGateway)]
@@ -107,7 +107,7 @@ public sealed class ResilienceTests
     }
 
     // Polly's timeouts run on the app's TimeProvider; the proxy's own Timeout does not, so only theirs jump an hour.
-    // (With the headers still awaited, the same jump ends the request: see the report in docs/recipes-draft.md.)
+    // (With the headers still awaited, the same jump ends the request: see docs/recipes-draft.md, "Resilience".)
     [Fact]
     public async Task The_standard_handlers_timeouts_end_at_the_response_headers_and_never_cut_a_streaming_download()
     {
