@@ -43,6 +43,14 @@ public sealed class StandInFunction : IAsyncDisposable
 
     private long _bytesSent;
 
+    /// <summary>
+    /// The body length each request to <c>flaky</c> received, in arrival order; <see langword="null"/> when its body
+    /// was cut off. Every request that reached the function is here, whether it failed or not.
+    /// </summary>
+    public ConcurrentQueue<long?> FlakyCalls { get; } = new();
+
+    private int _flakyCalls;
+
     /// <summary>Completed when a request reaches <c>hang</c> or the first upload chunk reaches <c>lockstep-upload</c>.</summary>
     public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -133,6 +141,9 @@ public sealed class StandInFunction : IAsyncDisposable
                 await context.Response.Body.FlushAsync();
                 await HangAsync(context);
                 break;
+            case "flaky":
+                await FlakyAsync(context, target, int.Parse(argument, System.Globalization.CultureInfo.InvariantCulture));
+                break;
             case "mirror":
                 await MirrorAsync(context);
                 break;
@@ -173,6 +184,11 @@ public sealed class StandInFunction : IAsyncDisposable
     private static async Task EchoAsync(HttpContext context, string target)
     {
         var (length, sha256) = await HashAsync(context.Request.Body);
+        await WriteEchoAsync(context, target, length, sha256);
+    }
+
+    private static async Task WriteEchoAsync(HttpContext context, string target, long length, string sha256)
+    {
         var echo = new Echo(
             context.Request.Method,
             target,
@@ -182,6 +198,41 @@ public sealed class StandInFunction : IAsyncDisposable
             context.Connection.Id);
         context.Response.Headers["X-Echo"] = "yes";
         await context.Response.WriteAsJsonAsync(echo);
+    }
+
+    /// <summary>
+    /// <c>flaky/N</c> reads the whole body, then fails the stand-in's first N calls of it with 503 (or with
+    /// <c>?reset</c>, drops the connection before any header: a transient failure the client sees as an exception),
+    /// and echoes the calls after those.
+    /// </summary>
+    private async Task FlakyAsync(HttpContext context, string target, int failures)
+    {
+        long length;
+        string sha256;
+        try
+        {
+            (length, sha256) = await HashAsync(context.Request.Body);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            FlakyCalls.Enqueue(null);
+            throw;
+        }
+
+        FlakyCalls.Enqueue(length);
+        if (Interlocked.Increment(ref _flakyCalls) > failures)
+        {
+            await WriteEchoAsync(context, target, length, sha256);
+        }
+        else if (context.Request.Query.ContainsKey("reset"))
+        {
+            context.Abort();
+        }
+        else
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            await context.Response.WriteAsync("flaky");
+        }
     }
 
     private async Task HangAsync(HttpContext context)

@@ -1,0 +1,144 @@
+using System.Net;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AzureFunctionsInvoker.Tests.Integration;
+
+/// <summary>
+/// Microsoft.Extensions.Http.Resilience on the client <c>AddAzureFunctionProxy()</c> returns, against a function that
+/// fails its first call (<c>flaky/1</c>): the recipe's retry resends bodiless GETs and nothing else, and a retry
+/// configured for requests with a body is refused by the proxy before the function sees a second, empty or cut body.
+/// </summary>
+public sealed class ResilienceTests
+{
+    private const int BodyLength = 100_000;
+
+    [Theory]
+    [InlineData("")]        // the function answers 503
+    [InlineData("?reset")]  // the function drops the connection: HttpRequestException, no response
+    public async Task A_GET_that_meets_a_transient_failure_is_retried_and_the_caller_gets_the_second_answer(string fault)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("flaky/1", configureProxy: RetryPolicies.On(RetryPolicies.Safe(TimeSpan.Zero)));
+
+        using var response = await env.Caller.GetAsync($"/mytest{fault}");
+        var echo = await StandInFunction.Echo.ReadAsync(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("GET", echo.Method);
+        Assert.Equal([0L, 0L], env.Function.FlakyCalls);
+    }
+
+    [Theory]
+    [InlineData("", false, HttpStatusCode.ServiceUnavailable)]
+    [InlineData("", true, HttpStatusCode.ServiceUnavailable)]
+    [InlineData("?reset", false, HttpStatusCode.BadGateway)]
+    [InlineData("?reset", true, HttpStatusCode.BadGateway)]
+    public async Task A_POST_with_a_streamed_body_that_meets_a_transient_failure_is_sent_once(string fault, bool chunked, HttpStatusCode expected)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("flaky/1", configureProxy: RetryPolicies.On(RetryPolicies.Safe(TimeSpan.Zero)));
+
+        using var response = await env.Caller.PostAsync($"/mytest{fault}", Body(chunked));
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal([BodyLength], env.Function.FlakyCalls);
+    }
+
+    [Fact]
+    public async Task A_GET_with_a_body_is_not_retried_by_the_recipe()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("flaky/1", configureProxy: RetryPolicies.On(RetryPolicies.Safe(TimeSpan.Zero)));
+
+        using var response = await env.Caller.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/mytest") { Content = Body(chunked: false) });
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal([BodyLength], env.Function.FlakyCalls);
+    }
+
+    // In 10.11 DisableForUnsafeHttpMethods() also finds the request of a failure without a response (a dropped connection).
+    [Theory]
+    [InlineData("", HttpStatusCode.ServiceUnavailable)]
+    [InlineData("?reset", HttpStatusCode.BadGateway)]
+    public async Task DisableForUnsafeHttpMethods_keeps_a_POST_from_being_retried(string fault, HttpStatusCode expected)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("flaky/1", configureProxy: RetryPolicies.On(RetryPolicies.UnsafeMethodsDisabled()));
+
+        using var response = await env.Caller.PostAsync($"/mytest{fault}", Body(chunked: false));
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal([BodyLength], env.Function.FlakyCalls);
+    }
+
+    // It goes by the method alone, and the proxy forwards a GET's body as the plugin does: the recipe also checks the content.
+    [Fact]
+    public async Task DisableForUnsafeHttpMethods_alone_still_retries_a_GET_with_a_body_and_the_proxy_refuses()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("flaky/1", configureProxy: RetryPolicies.On(RetryPolicies.UnsafeMethodsDisabled()));
+
+        using var response = await env.Caller.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/mytest") { Content = Body(chunked: false) });
+
+        AssertResendRefused(env, response);
+    }
+
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("", true)]
+    [InlineData("?reset", false)]
+    [InlineData("?reset", true)]
+    public async Task A_retry_of_a_streamed_body_fails_with_500_and_the_function_never_sees_a_second_body(string fault, bool chunked)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("flaky/1", configureProxy: RetryPolicies.On(RetryPolicies.Everything()));
+
+        using var response = await env.Caller.PostAsync($"/mytest{fault}", Body(chunked));
+
+        AssertResendRefused(env, response);
+    }
+
+    [Fact]
+    public async Task The_recipe_gives_up_after_its_attempts_and_the_caller_gets_the_last_answer()
+    {
+        var retry = RetryPolicies.Safe(TimeSpan.Zero);
+        await using var env = await ProxyEnvironment.StartAsync("flaky/5", configureProxy: RetryPolicies.On(retry));
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(retry.MaxRetryAttempts + 1, env.Function.FlakyCalls.Count);
+    }
+
+    // Polly's timeouts run on the app's TimeProvider; the proxy's own Timeout does not, so only theirs jump an hour.
+    // (With the headers still awaited, the same jump ends the request: see docs/recipes-draft.md, "Resilience".)
+    [Fact]
+    public async Task The_standard_handlers_timeouts_end_at_the_response_headers_and_never_cut_a_streaming_download()
+    {
+        var time = new FakeTimeProvider();
+        await using var env = await ProxyEnvironment.StartAsync("lockstep-download", configureProxy: builder =>
+        {
+            builder.Services.AddSingleton<TimeProvider>(time);
+            builder.Services.AddAzureFunctionProxy().AddStandardResilienceHandler();
+        });
+
+        using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead);
+        var body = await response.Content.ReadAsStreamAsync();
+        await body.ReadExactlyAsync(new byte[1024]); // the first half; the function holds the rest back
+        time.Advance(TimeSpan.FromHours(1)); // far past AttemptTimeout (10 s) and TotalRequestTimeout (30 s)
+        env.Function.Proceed.TrySetResult();
+        var (rest, _) = await StandInFunction.HashAsync(body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1024, rest);
+    }
+
+    // The first attempt's body arrived whole; no second request, empty or cut off, reached the function.
+    private static void AssertResendRefused(ProxyEnvironment env, HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal([BodyLength], env.Function.FlakyCalls);
+        Assert.Single(env.Function.ReceivedTargets);
+        Assert.Contains("requests with a body cannot be retried", env.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    // A known Content-Length, or chunked: a stream whose length the client cannot know.
+    private static HttpContent Body(bool chunked) =>
+        chunked ? new StreamContent(Pattern.Stream(BodyLength)) : new ByteArrayContent(new byte[BodyLength]);
+}
