@@ -86,8 +86,10 @@ internal sealed class FunctionForwarder
                 "through once, so requests with a body cannot be retried: limit retries to requests without one.",
                 e);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException || content?.CallerFailure is not null)
+        catch (Exception e)
         {
+            // Besides the transport's own failures: what handlers the app added throw (a resilience pipeline's
+            // timeout or open circuit). The function was not reached either way, and the caller gets a 502.
             return Report(ClassifySendFailure(context, content, timeout), e, options);
         }
 

@@ -2,6 +2,7 @@ using System.Net;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Polly;
 
 namespace AzureFunctionsInvoker.Tests.Integration;
 
@@ -27,6 +28,20 @@ public sealed class ResilienceTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("GET", echo.Method);
         Assert.Equal([0L, 0L], env.Function.FlakyCalls);
+    }
+
+    [Fact]
+    public async Task A_resilience_pipeline_that_gives_up_gets_the_caller_a_502_not_an_unhandled_exception()
+    {
+        await using var env = await ProxyEnvironment.StartAsync(
+            "hang",
+            configureProxy: builder => builder.Services.AddAzureFunctionProxy().AddResilienceHandler("timeout", pipeline => pipeline.AddTimeout(TimeSpan.FromMilliseconds(200))));
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "FunctionUnreachable" && e.Text.Contains("TimeoutRejectedException", StringComparison.Ordinal));
+        await env.Function.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Theory]
