@@ -160,8 +160,8 @@ internal sealed class FunctionForwarder
         var sender = _sender;
         if (sender is null || !ReferenceEquals(sender.Handler, handler))
         {
-            // Just the factory's lifetime tracking over the proxy's own handler: nothing can copy the request.
-            var appHandlers = handler is not DelegatingHandler { InnerHandler: FunctionHttpHandler };
+            // Just the factory's lifetime tracking over a primary handler: nothing can copy the request.
+            var appHandlers = handler is not DelegatingHandler { InnerHandler: not DelegatingHandler };
             _sender = sender = new Sender(handler, new HttpMessageInvoker(handler, disposeHandler: false), appHandlers);
         }
 
