@@ -69,7 +69,9 @@ public sealed class FunctionFaultTests
     [Fact]
     public async Task A_function_that_sends_no_headers_within_timeout_gets_504_and_its_call_is_cancelled()
     {
-        await using var env = await ProxyEnvironment.StartAsync("hang", o => o.Timeout = 300);
+        // Long enough for the request to reach the function first even on a loaded machine: only then can its
+        // call be cancelled.
+        await using var env = await ProxyEnvironment.StartAsync("hang", o => o.Timeout = 1000);
 
         using var response = await env.Caller.GetAsync("/mytest").WaitAsync(s_bound);
 
