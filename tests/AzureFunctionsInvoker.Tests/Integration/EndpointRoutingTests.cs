@@ -29,6 +29,31 @@ public sealed class EndpointRoutingTests
     }
 
     [Fact]
+    public async Task A_catch_all_pattern_alone_forwards_the_whole_path()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(s_orders, app => app.MapAzureFunctionProxy("/{**rest}", "orders"));
+
+        using var response = await env.Caller.GetAsync(new Uri("/a/b%20c?d", UriKind.Relative));
+
+        Assert.Equal("/api/echo/a/b%20c?d", (await StandInFunction.Echo.ReadAsync(response)).Target);
+    }
+
+    [Fact]
+    public async Task Under_a_path_base_the_base_is_not_forwarded()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(s_orders, app =>
+        {
+            app.UsePathBase("/base");
+            app.UseRouting();
+            app.MapAzureFunctionProxy("/orders/{**rest}", "orders");
+        });
+
+        using var response = await env.Caller.GetAsync(new Uri("/base/orders/x", UriKind.Relative));
+
+        Assert.Equal("/api/echo/x", (await StandInFunction.Echo.ReadAsync(response)).Target);
+    }
+
+    [Fact]
     public async Task In_a_route_group_the_groups_prefix_is_part_of_the_mount_point()
     {
         await using var env = await NamedProxyEnvironment.StartAsync(s_orders, app => app.MapGroup("/shop").MapAzureFunctionProxy("/orders/{**rest}", "orders"));
