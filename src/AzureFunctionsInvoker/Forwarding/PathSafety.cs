@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text;
 
 namespace AzureFunctionsInvoker.Forwarding;
@@ -5,15 +7,22 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// <summary>
 /// Decides whether a path can be appended to the function's route without leaving it. The Function App's
 /// <c>/admin</c> API sits beside <c>/api</c>; the App Service front end decodes <c>%2F</c>, resolves dot
-/// segments, and, being IIS, trims trailing dots and spaces and knows <c>%u</c> escapes. So a path is refused
-/// when any segment, percent-decoded repeatedly until nothing changes (and split again at decoded slashes),
-/// is made of dots and spaces only (<c>.</c>, <c>..</c>, <c>...</c>, <c>.. </c>, also as fullwidth dots),
-/// holds a backslash or a control character, uses a <c>%u</c> escape, or cannot be decoded at all (invalid
-/// or overlong UTF-8 such as <c>%C0%AE</c>).
+/// segments, and, being IIS, trims trailing dots and spaces, knows <c>%u</c> escapes and may fold compatibility
+/// characters (best-fit mapping); other readers drop <c>;</c> parameters or ignore invisible characters. So each
+/// segment is percent-decoded and NFKC-folded together, repeatedly, until nothing changes (a fullwidth <c>％2e</c>
+/// folds to <c>%2e</c>, which decodes to <c>.</c>), split again at decoded slashes, and only then judged.
+/// The path is refused when any segment, with its <c>;</c> parameters dropped and its white space, control and
+/// format characters ignored, is made of dots only; when it holds a backslash, a <c>%u</c> escape, or a control,
+/// format or line/paragraph separator character (Unicode <c>Cc</c>, <c>Cf</c>, <c>Zl</c>, <c>Zp</c>); or when it
+/// cannot be decoded to the end (invalid or overlong UTF-8 such as <c>%C0%AE</c>, or more than eight layers).
 /// </summary>
 internal static class PathSafety
 {
     private const int MaxDecodingPasses = 8;
+
+    // Segments of these characters alone (unreserved, sub-delims, ':' and '@') have nothing to decode or fold.
+    private static readonly SearchValues<char> s_plain = SearchValues.Create(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@");
 
     public static bool IsSafe(ReadOnlySpan<char> path)
     {
@@ -30,54 +39,72 @@ internal static class PathSafety
 
     private static bool IsSafeSegment(ReadOnlySpan<char> segment)
     {
-        if (segment.Contains('\\'))
+        if (!segment.ContainsAnyExcept(s_plain))
         {
-            return false;
+            return !IsDotSegment(segment);
         }
 
-        if (!segment.Contains('%'))
-        {
-            return !IsDotsAndSpaces(segment);
-        }
+        return Decode(segment.ToString()) is { } decoded && AreSafeDecodedSegments(decoded);
+    }
 
-        var decoded = segment.ToString();
+    // Percent-decoding and NFKC folding, alternated until neither changes anything: folding can make an escape
+    // (％２ｅ is %2e) and decoding can make a foldable character. Null when it does not settle or cannot be decoded.
+    private static string? Decode(string value)
+    {
+        var current = value;
         for (var pass = 0; pass < MaxDecodingPasses; pass++)
         {
-            if (decoded.Contains("%u", StringComparison.OrdinalIgnoreCase))
+            var folded = Fold(current);
+            if (folded is null || folded.Contains("%u", StringComparison.OrdinalIgnoreCase))
             {
-                return false;
+                return null;
             }
 
-            var next = Uri.UnescapeDataString(decoded);
-            if (next == decoded)
+            var next = Uri.UnescapeDataString(folded);
+            if (next == current)
             {
-                return !HasPercentEscape(decoded) && AreSafeDecodedSegments(decoded);
+                return HasPercentEscape(next) ? null : next;
             }
 
-            decoded = next;
+            current = next;
         }
 
-        return false;
+        return null;
+    }
+
+    // Compatibility forms fold to ASCII: a fullwidth dot (U+FF0E), percent (U+FF05) or solidus (U+FF0F) becomes
+    // '.', '%' or '/'. A string that cannot be normalised (a lone surrogate) cannot be judged.
+    private static string? Fold(string value)
+    {
+        if (!value.AsSpan().ContainsAnyExceptInRange('\0', '\u007f'))
+        {
+            return value;
+        }
+
+        try
+        {
+            return value.Normalize(NormalizationForm.FormKC);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     // A decoded %2F makes more segments; any of them may be a dot segment once a server decodes it.
     private static bool AreSafeDecodedSegments(string decoded)
     {
-        if (decoded.AsSpan().ContainsAnyInRange('\0', '\u001f') || decoded.Contains('\u007f', StringComparison.Ordinal))
+        foreach (var c in decoded)
         {
-            return false;
+            if (c == '\\' || IsRefusedCharacter(c))
+            {
+                return false;
+            }
         }
 
-        // Compatibility forms fold to ASCII: a fullwidth dot (U+FF0E) or solidus (U+FF0F) becomes '.' or '/'.
-        var folded = decoded.AsSpan().ContainsAnyExceptInRange('\0', '\u007f') ? decoded.Normalize(NormalizationForm.FormKC) : decoded;
-        if (folded.Contains('\\', StringComparison.Ordinal))
+        foreach (var range in decoded.AsSpan().Split('/'))
         {
-            return false;
-        }
-
-        foreach (var range in folded.AsSpan().Split('/'))
-        {
-            if (IsDotsAndSpaces(folded.AsSpan()[range]))
+            if (IsDotSegment(decoded.AsSpan()[range]))
             {
                 return false;
             }
@@ -85,6 +112,35 @@ internal static class PathSafety
 
         return true;
     }
+
+    // What some reader resolves as "." or "..": dots alone once ";" parameters are dropped (Tomcat, Jetty) and
+    // white space (IIS trims it), control and format characters (zero-width, soft hyphen, BOM) are ignored.
+    private static bool IsDotSegment(ReadOnlySpan<char> segment)
+    {
+        var parameters = segment.IndexOf(';');
+        var name = parameters < 0 ? segment : segment[..parameters];
+        var dots = 0;
+        foreach (var c in name)
+        {
+            if (c == '.')
+            {
+                dots++;
+            }
+            else if (!IsIgnorable(c))
+            {
+                return false;
+            }
+        }
+
+        return dots > 0;
+    }
+
+    private static bool IsIgnorable(char c) =>
+        char.IsWhiteSpace(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format;
+
+    private static bool IsRefusedCharacter(char c) =>
+        char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format
+            or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
 
     // UnescapeDataString leaves escapes that are not valid UTF-8 (overlong forms such as %C0%AE) as they are.
     private static bool HasPercentEscape(ReadOnlySpan<char> value)
@@ -99,8 +155,4 @@ internal static class PathSafety
 
         return false;
     }
-
-    // ".", "..", and what IIS trims down to them: "...", ".. ", ". .".
-    private static bool IsDotsAndSpaces(ReadOnlySpan<char> segment) =>
-        segment.Contains('.') && !segment.ContainsAnyExcept('.', ' ');
 }

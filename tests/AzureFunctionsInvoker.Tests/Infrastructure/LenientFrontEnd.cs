@@ -5,9 +5,10 @@ using System.Text.RegularExpressions;
 namespace AzureFunctionsInvoker.Tests.Infrastructure;
 
 /// <summary>
-/// The most a lenient front end (IIS, an App Service front door, a permissive framework) could make of a raw path:
-/// percent-decoding repeated until nothing changes (<c>%uXXXX</c> and overlong UTF-8 included), compatibility forms
-/// folded (fullwidth dots and slashes), backslashes as slashes, a NUL ending the path, trailing dots and spaces
+/// The most a lenient front end (IIS with best-fit mapping, an App Service front door, Tomcat or Jetty, a permissive
+/// framework) could make of a raw path: percent-decoding (<c>%uXXXX</c> and overlong UTF-8 included) and compatibility
+/// folding (fullwidth dots, slashes and percent signs) alternated until nothing changes, backslashes as slashes, a NUL
+/// ending the path, <c>;</c> parameters dropped, white space, control and format characters ignored, trailing dots
 /// trimmed, then dot segments resolved. A path whose resolution leaves a route escaped it.
 /// </summary>
 public static partial class LenientFrontEnd
@@ -17,7 +18,7 @@ public static partial class LenientFrontEnd
         var path = rawPath;
         for (var pass = 0; pass < 8; pass++)
         {
-            var next = Uri.UnescapeDataString(DecodeOverlong(DecodePercentU(path)));
+            var next = Uri.UnescapeDataString(DecodeOverlong(DecodePercentU(Fold(path))));
             if (next == path)
             {
                 break;
@@ -26,7 +27,7 @@ public static partial class LenientFrontEnd
             path = next;
         }
 
-        path = path.Normalize(NormalizationForm.FormKC).Replace('\\', '/');
+        path = path.Replace('\\', '/');
         if (path.IndexOf('\0', StringComparison.Ordinal) is var nul and >= 0)
         {
             path = path[..nul];
@@ -35,9 +36,10 @@ public static partial class LenientFrontEnd
         var output = new List<string>();
         foreach (var raw in path.Split('/').Skip(1))
         {
-            var segment = raw.All(c => c is '.' or ' ') && raw.Contains('.', StringComparison.Ordinal)
-                ? (raw.Count(c => c == '.') > 1 ? ".." : ".")
-                : raw.TrimEnd('.', ' ');
+            var name = new string(raw.Split(';')[0].Where(c => !IsIgnorable(c)).ToArray());
+            var segment = name.Length > 0 && name.All(c => c == '.')
+                ? (name.Length > 1 ? ".." : ".")
+                : name.TrimEnd('.');
             if (segment == "..")
             {
                 if (output.Count > 0)
@@ -59,6 +61,21 @@ public static partial class LenientFrontEnd
     {
         var resolved = Resolve(rawPath);
         return resolved == route || resolved.StartsWith(route + "/", StringComparison.Ordinal);
+    }
+
+    private static bool IsIgnorable(char c) =>
+        char.IsWhiteSpace(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format;
+
+    private static string Fold(string path)
+    {
+        try
+        {
+            return path.Normalize(NormalizationForm.FormKC);
+        }
+        catch (ArgumentException)
+        {
+            return path; // A lone surrogate: nothing to fold.
+        }
     }
 
     private static string DecodePercentU(string path) =>

@@ -30,7 +30,7 @@ public sealed class ForwardingContractTests
     [InlineData("/mytest", "/api/echo")]
     [InlineData("/MyTest/x", "/api/echo/x")]
     [InlineData("/mytest/%C3%A9t%C3%A9", "/api/echo/%C3%A9t%C3%A9")]
-    [InlineData("/mytest/..;/x", "/api/echo/..;/x")]
+    [InlineData("/mytest/a;b=c/x", "/api/echo/a;b=c/x")]
     [InlineData("/mytest/a//b", "/api/echo/a//b")]
     public async Task Forwards_the_path_with_its_percent_encoding_intact(string path, string expected)
     {
