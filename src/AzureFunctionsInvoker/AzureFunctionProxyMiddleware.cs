@@ -48,6 +48,12 @@ internal sealed class AzureFunctionProxyMiddleware
     /// <summary>The mount's request delegate.</summary>
     public Task InvokeAsync(HttpContext context)
     {
+        if (HttpMethods.IsTrace(context.Request.Method) || HttpMethods.IsConnect(context.Request.Method))
+        {
+            Log.MethodNotAllowed(_logger, context.Request.Method);
+            return ForwarderErrorResponse.WriteAsync(context, ForwarderError.MethodNotAllowed);
+        }
+
         var function = _function.Current;
         var options = function.Options;
         if (!RequestTarget.TryGetRestAndQuery(context, EndpointPrefix, out var rest, out var query))

@@ -47,4 +47,13 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Information, "The reloaded options of the Azure Function '{Name}' apply from the next request on.", EventName = "Reloaded")]
     public static partial void Reloaded(ILogger logger, string name);
+
+    [LoggerMessage(14, LogLevel.Debug, "Refused a {Method} request with 405: the method is never forwarded.", EventName = "MethodNotAllowed")]
+    public static partial void MethodNotAllowed(ILogger logger, string method);
+
+    [LoggerMessage(15, LogLevel.Debug, "Refused a request with 400: a header value holds a control character.", EventName = "RequestHeaderInvalid")]
+    public static partial void RequestHeaderInvalid(ILogger logger);
+
+    [LoggerMessage(16, LogLevel.Warning, "The Azure Function '{FunctionName}' answered {StatusCode}, an informational status that cannot be forwarded; the caller gets 502.", EventName = "InformationalResponse")]
+    public static partial void InformationalResponse(ILogger logger, string functionName, int statusCode);
 }

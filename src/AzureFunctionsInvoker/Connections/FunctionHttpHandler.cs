@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using AzureFunctionsInvoker.Forwarding;
 
 namespace AzureFunctionsInvoker.Connections;
@@ -73,6 +74,9 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
             ConnectCallback = ConnectAsync,
+            // Kestrel decodes request header values as UTF-8 (and refuses invalid UTF-8), so encoding them back as
+            // UTF-8 sends the function the caller's bytes. The default (ASCII only) would fail the whole request.
+            RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8,
         };
 
         if (!settings.VerifyCertificate)

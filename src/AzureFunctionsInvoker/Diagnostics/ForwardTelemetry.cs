@@ -120,6 +120,8 @@ internal sealed class ForwardTelemetry
         ForwarderError.CallerAborted => "caller_aborted",
         ForwarderError.RequestBody => "request_body",
         ForwarderError.RequestBodyTooLarge => "request_body_too_large",
+        ForwarderError.RequestHeaderInvalid => "request_header_invalid",
+        ForwarderError.InformationalResponse => "informational_response",
         _ => "_OTHER",
     };
 }

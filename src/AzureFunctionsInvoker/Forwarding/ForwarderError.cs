@@ -9,6 +9,12 @@ internal enum ForwarderError
     /// <summary>The path below the mount point could leave the function's route.</summary>
     UnsafePath,
 
+    /// <summary>The method is never forwarded: <c>TRACE</c> would reflect the function key, <c>CONNECT</c> asks for a tunnel.</summary>
+    MethodNotAllowed,
+
+    /// <summary>A request header value holds a control character other than HTAB (RFC 9110 5.5).</summary>
+    RequestHeaderInvalid,
+
     /// <summary>The request body is larger than <see cref="AzureFunctionProxyOptions.MaxRequestBodySize"/>.</summary>
     RequestBodyTooLarge,
 
@@ -26,4 +32,7 @@ internal enum ForwarderError
 
     /// <summary>The function failed or stalled while sending its response body.</summary>
     ResponseBody,
+
+    /// <summary>The function answered with a 1xx status the client surfaced (<c>101 Switching Protocols</c>): nothing a caller can be given.</summary>
+    InformationalResponse,
 }

@@ -10,6 +10,8 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// </summary>
 internal static class ForwarderErrorResponse
 {
+    private const string AllowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
     public static Task WriteAsync(HttpContext context, ForwarderError error)
     {
         if (error is ForwarderError.None or ForwarderError.CallerAborted)
@@ -26,6 +28,8 @@ internal static class ForwarderErrorResponse
         var (status, title, detail) = error switch
         {
             ForwarderError.UnsafePath => (StatusCodes.Status400BadRequest, "Bad Request", "The request path cannot be forwarded to the function."),
+            ForwarderError.MethodNotAllowed => (StatusCodes.Status405MethodNotAllowed, "Method Not Allowed", "The request method cannot be forwarded to the function."),
+            ForwarderError.RequestHeaderInvalid => (StatusCodes.Status400BadRequest, "Bad Request", "A request header value holds a control character."),
             ForwarderError.RequestBodyTooLarge => (StatusCodes.Status413PayloadTooLarge, "Content Too Large", "The request body is larger than the function accepts."),
             ForwarderError.RequestBody => (StatusCodes.Status400BadRequest, "Bad Request", "The request body could not be read."),
             ForwarderError.FunctionTimeout => (StatusCodes.Status504GatewayTimeout, "Gateway Timeout", "The function did not answer in time."),
@@ -34,6 +38,12 @@ internal static class ForwarderErrorResponse
 
         context.Response.Clear();
         context.Response.StatusCode = status;
+        if (error == ForwarderError.MethodNotAllowed)
+        {
+            // RFC 9110 15.5.6: a 405 lists what is allowed. Any other method is forwarded; these are the usual ones.
+            context.Response.Headers.Allow = AllowedMethods;
+        }
+
         return WriteProblemAsync(context, status, title, detail);
     }
 

@@ -63,7 +63,12 @@ internal sealed class FunctionForwarder
         using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), context.RequestAborted);
         var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) : null;
         using var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, connection, timeout) { Content = content };
-        HeaderRules.CopyRequestHeaders(context, request, options);
+        if (!HeaderRules.CopyRequestHeaders(context, request, options))
+        {
+            Log.RequestHeaderInvalid(_logger);
+            return ForwarderError.RequestHeaderInvalid;
+        }
+
         var sender = CurrentSender();
         if (sender.AppHandlers)
         {
@@ -96,6 +101,13 @@ internal sealed class FunctionForwarder
         using (response)
         {
             telemetry?.ResponseReceived((int)response.StatusCode);
+            if ((int)response.StatusCode < StatusCodes.Status200OK)
+            {
+                // A 101 comes with the raw connection as its body: passing it on would hand the caller unframed bytes.
+                Log.InformationalResponse(_logger, options.FunctionName, (int)response.StatusCode);
+                return ForwarderError.InformationalResponse;
+            }
+
             if (HeaderRules.HasInvalidFraming(response))
             {
                 return Report(ForwarderError.ResponseBody, new HttpRequestException(HttpRequestError.InvalidResponse, "The function's response has an invalid Content-Length."), options);

@@ -12,7 +12,9 @@ namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
 /// Which headers cross the proxy, in both directions. End-to-end headers are copied with all their values;
-/// hop-by-hop headers (RFC 9110 7.6.1), and every header the sender's <c>Connection</c> header names, stay behind.
+/// hop-by-hop headers (RFC 9110 7.6.1), and every header the sender's <c>Connection</c> header names, stay behind,
+/// as do the headers that let a caller override the URL or method the function's framework sees, and the
+/// function's own key and client id in a response that reflects them.
 /// </summary>
 internal static class HeaderRules
 {
@@ -33,7 +35,14 @@ internal static class HeaderRules
         HeaderNames.TransferEncoding,
         HeaderNames.Upgrade,
         // The function's host comes from the options, never from the caller.
-        HeaderNames.Host);
+        HeaderNames.Host,
+        // IIS URL Rewrite and several frameworks replace the request's URL or method with these after every
+        // check the proxy made on the real ones.
+        "X-Original-URL",
+        "X-Rewrite-URL",
+        "X-HTTP-Method-Override",
+        "X-HTTP-Method",
+        "X-Method-Override");
 
     private static readonly FrozenSet<string> s_responseExcluded = FrozenSet.Create(
         StringComparer.OrdinalIgnoreCase,
@@ -48,28 +57,41 @@ internal static class HeaderRules
         // Set from its parsed value instead, below.
         HeaderNames.ContentLength,
         // Alternative services of the function's host are not alternatives for this app's host.
-        HeaderNames.AltSvc);
+        HeaderNames.AltSvc,
+        // A function that reflects its request (a TRACE-like echo, a debug endpoint) would hand out the key.
+        FunctionsKey,
+        FunctionsClientId);
 
-    // HttpClient writes values added without validation as they are: CR or LF would start a header (or a request)
-    // of the sender's choosing on the function's connection. Kestrel refuses them from HTTP/1.1 callers, but not
-    // from the app's own middleware.
-    private static readonly SearchValues<char> s_lineBreaks = SearchValues.Create("\r\n\0");
+    // Control characters other than HTAB, which RFC 9110 5.5 does not allow in a field value. HttpClient writes
+    // values added without validation as they are: CR or LF would start a header (or a request) of the sender's
+    // choosing on the function's connection. Kestrel refuses CR, LF and NUL from HTTP/1.1 callers, but lets the
+    // others through, and the app's own middleware can set any of them.
+    private static readonly SearchValues<char> s_controls = SearchValues.Create(
+        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\n\u000b\u000c\r\u000e\u000f" +
+        "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f\u007f");
 
     /// <summary>
     /// Copies the caller's end-to-end headers onto <paramref name="request"/> (content headers onto its content,
     /// dropped when there is no body), then sets the ones the proxy owns: the function key, the client id and
     /// the <c>X-Forwarded-*</c> headers, each replacing what the caller sent (and a caller's <c>Forwarded</c>).
-    /// A header with CR, LF or NUL in a value is dropped; so are the caller's trace context headers when the request is traced.
+    /// The caller's trace context headers are dropped when the request is traced. Returns <see langword="false"/>,
+    /// with the request incomplete, when a value to copy holds a control character other than HTAB: such a request
+    /// is the caller's error and must not be sent.
     /// </summary>
-    public static void CopyRequestHeaders(HttpContext context, HttpRequestMessage request, AzureFunctionProxyOptions options)
+    public static bool CopyRequestHeaders(HttpContext context, HttpRequestMessage request, AzureFunctionProxyOptions options)
     {
         var headers = context.Request.Headers;
         var connection = headers.Connection;
         foreach (var (name, values) in headers)
         {
-            if (s_requestExcluded.Contains(name) || name.StartsWith(':') || IsNamedIn(connection, name) || HasLineBreak(values))
+            if (s_requestExcluded.Contains(name) || name.StartsWith(':') || IsNamedIn(connection, name))
             {
                 continue;
+            }
+
+            if (HasControlCharacter(values))
+            {
+                return false;
             }
 
             if (!TryAdd(request.Headers, name, values) && request.Content is { } content)
@@ -107,6 +129,8 @@ internal static class HeaderRules
             Replace(request, XForwardedProto, context.Request.Scheme);
             Replace(request, XForwardedHost, context.Request.Host.Value);
         }
+
+        return true;
     }
 
     /// <summary>
@@ -194,11 +218,11 @@ internal static class HeaderRules
         }
     }
 
-    private static bool HasLineBreak(StringValues values)
+    private static bool HasControlCharacter(StringValues values)
     {
         foreach (var value in values)
         {
-            if (value.AsSpan().ContainsAny(s_lineBreaks))
+            if (value.AsSpan().ContainsAny(s_controls))
             {
                 return true;
             }

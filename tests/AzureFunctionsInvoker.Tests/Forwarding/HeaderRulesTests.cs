@@ -33,6 +33,11 @@ public sealed class HeaderRulesTests
     [InlineData("Host")]
     [InlineData("X-Named-By-Connection")]
     [InlineData(":authority")]
+    [InlineData("X-Original-URL")]
+    [InlineData("X-Rewrite-URL")]
+    [InlineData("X-HTTP-Method-Override")]
+    [InlineData("X-HTTP-Method")]
+    [InlineData("X-Method-Override")]
     public void Never_copies_hop_by_hop_request_headers(string name)
     {
         var context = new DefaultHttpContext();
@@ -122,6 +127,8 @@ public sealed class HeaderRulesTests
     [InlineData("Proxy-Authenticate")]
     [InlineData("Alt-Svc")]
     [InlineData("X-Named-By-Connection")]
+    [InlineData("x-functions-key")]
+    [InlineData("X-Functions-ClientId")]
     public void Never_copies_hop_by_hop_response_headers(string name)
     {
         using var response = new HttpResponseMessage { Content = new ByteArrayContent([]) };
@@ -132,6 +139,30 @@ public sealed class HeaderRulesTests
         HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance);
 
         Assert.False(context.Response.Headers.ContainsKey(name));
+    }
+
+    [Theory]
+    [InlineData("a\u0001b")]
+    [InlineData("a\rb")]
+    [InlineData("a\u007fb")]
+    public void A_value_with_a_control_character_other_than_htab_stops_the_copy(string value)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Headers["X-Odd"] = new[] { "fine", value };
+        using var request = new HttpRequestMessage();
+
+        Assert.False(HeaderRules.CopyRequestHeaders(context, request, Options()));
+    }
+
+    [Fact]
+    public void A_value_with_htab_or_non_ascii_text_is_copied()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Headers["X-Text"] = "caf\u00e9\tok";
+        using var request = new HttpRequestMessage();
+
+        Assert.True(HeaderRules.CopyRequestHeaders(context, request, Options()));
+        Assert.Equal(["caf\u00e9\tok"], request.Headers.NonValidated["X-Text"]);
     }
 
     private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)

@@ -147,6 +147,9 @@ public sealed class StandInFunction : IAsyncDisposable
             case "mirror":
                 await MirrorAsync(context);
                 break;
+            case "reflect":
+                Reflect(context);
+                break;
             case "firehose":
                 await FirehoseAsync(context, long.Parse(argument, System.Globalization.CultureInfo.InvariantCulture));
                 break;
@@ -277,6 +280,20 @@ public sealed class StandInFunction : IAsyncDisposable
     }
 
     // Sends the request body back as the response body, as it arrives.
+    // A debug endpoint that copies its request headers into its response under their own names, the key among them.
+    private static void Reflect(HttpContext context)
+    {
+        foreach (var (name, values) in context.Request.Headers)
+        {
+            if (!name.StartsWith(':') && !Microsoft.Net.Http.Headers.HeaderNames.ContentLength.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                context.Response.Headers.TryAdd(name, values);
+            }
+        }
+
+        context.Response.Headers["X-Reflected-Host"] = context.Request.Host.Value;
+    }
+
     private static async Task MirrorAsync(HttpContext context)
     {
         context.Response.ContentType = context.Request.ContentType;

@@ -1,0 +1,165 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+
+namespace AzureFunctionsInvoker.Tests.Reliability;
+
+/// <summary>
+/// Requests a caller can send to make the function reflect its key, see a URL or method other than the one the
+/// proxy checked, or make the proxy raise an outage alarm; and a function that answers with a protocol switch.
+/// Each request is written by hand and the function records what reached it byte for byte.
+/// </summary>
+public sealed class HostileRequestTests
+{
+    // Sent after a request that leaves the connection open, so the server closes it once both are answered.
+    private const string Closing = "GET /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: close\r\n\r\n";
+
+    [Theory]
+    [InlineData("TRACE /mytest/x HTTP/1.1")]
+    [InlineData("CONNECT /mytest/h HTTP/1.1")]
+    public async Task Trace_and_connect_get_405_with_a_problem_body_and_are_never_forwarded(string requestLine)
+    {
+        await using var function = RecordingFunction();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, $"{requestLine}\nHost: proxy");
+
+        Assert.Equal([405], RawHttp.Statuses(raw));
+        Assert.Contains("application/problem+json", raw, StringComparison.Ordinal);
+        Assert.Contains("\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n", raw, StringComparison.Ordinal);
+        Assert.Empty(function.Received);
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "MethodNotAllowed" && e.Level == LogLevel.Debug);
+        Assert.DoesNotContain(env.Logs.Entries, e => e.Level >= LogLevel.Information && e.Category.StartsWith("AzureFunctionsInvoker", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_function_that_reflects_its_request_headers_never_hands_the_key_or_client_id_to_the_caller()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("reflect", o => o.ClientId = "configured-client-id");
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var names = response.Headers.Concat(response.Content.Headers).Select(h => h.Key).ToList();
+        Assert.Contains("X-Reflected-Host", names, StringComparer.OrdinalIgnoreCase);
+        Assert.DoesNotContain("x-functions-key", names, StringComparer.OrdinalIgnoreCase);
+        Assert.DoesNotContain("x-functions-clientid", names, StringComparer.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_utf8_header_value_reaches_the_function_byte_for_byte_without_a_warning()
+    {
+        await using var function = RecordingFunction();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        var utf8Value = Encoding.Latin1.GetString(Encoding.UTF8.GetBytes("café ✓"));
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, $"GET /mytest HTTP/1.1\nHost: proxy\nX-Name: {utf8Value}");
+
+        Assert.Equal([200], RawHttp.Statuses(raw));
+        Assert.Contains($"\r\nX-Name: {utf8Value}\r\n", Assert.Single(function.Received), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(env.Logs.Entries, e => e.Level >= LogLevel.Warning);
+    }
+
+    [Theory]
+    [InlineData("\u0001")]
+    [InlineData("\u001b")]
+    [InlineData("\u007f")]
+    public async Task A_header_value_with_a_control_character_gets_400_at_debug_and_is_never_forwarded(string control)
+    {
+        await using var function = RecordingFunction();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, $"GET /mytest HTTP/1.1\nHost: proxy\nX-Odd: a{control}b");
+
+        Assert.Equal([400], RawHttp.Statuses(raw));
+        Assert.Empty(function.Received);
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "RequestHeaderInvalid" && e.Level == LogLevel.Debug);
+        Assert.DoesNotContain(env.Logs.Entries, e => e.Level >= LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task A_horizontal_tab_in_a_header_value_is_forwarded()
+    {
+        await using var function = RecordingFunction();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy\nX-Tabbed: a\tb");
+
+        Assert.Equal([200], RawHttp.Statuses(raw));
+        Assert.Contains("\r\nX-Tabbed: a\tb\r\n", Assert.Single(function.Received), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("X-Original-URL", "/admin/host/keys")]
+    [InlineData("X-Rewrite-URL", "/admin/host/keys")]
+    [InlineData("X-HTTP-Method-Override", "DELETE")]
+    [InlineData("X-HTTP-Method", "DELETE")]
+    [InlineData("X-Method-Override", "DELETE")]
+    public async Task Url_and_method_override_headers_never_reach_the_function(string name, string value)
+    {
+        await using var function = RecordingFunction();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, $"GET /mytest HTTP/1.1\nHost: proxy\n{name}: {value}\nX-Original-Request-Id: kept");
+
+        Assert.Equal([200], RawHttp.Statuses(raw));
+        var head = Assert.Single(function.Received);
+        Assert.DoesNotContain(name + ":", head, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(value, head, StringComparison.Ordinal);
+        // Headers that merely look alike pass as they always did.
+        Assert.Contains("\r\nX-Original-Request-Id: kept\r\n", head, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_header_named_by_connection_alone_is_dropped()
+    {
+        await using var function = RecordingFunction();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+
+        var raw = await RawHttp.SendExactAsync(env.ProxyPort, "GET /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: X-Hop-Secret\r\nX-Hop-Secret: s\r\n\r\n" + Closing);
+
+        Assert.Equal(2, Regex.Count(raw, "HTTP/1.1 200 OK"));
+        Assert.DoesNotContain("X-Hop-Secret", function.Received.First(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// Documents Kestrel, not a promise: when <c>Connection</c> also holds <c>keep-alive</c>, <c>close</c> or
+    /// <c>upgrade</c>, Kestrel shows the app that token alone, so the names beside it cannot be read and their headers
+    /// are forwarded. If this test fails, Kestrel now keeps the names: the proxy drops them, and the README's
+    /// Security section should say so.
+    /// </summary>
+    [Theory]
+    [InlineData("keep-alive, X-Hop-Secret")]
+    [InlineData("X-Hop-Secret, close")]
+    public async Task Kestrel_hides_the_names_beside_keep_alive_or_close_in_connection(string connection)
+    {
+        await using var function = RecordingFunction();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+
+        var raw = await RawHttp.SendExactAsync(env.ProxyPort, $"GET /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: {connection}\r\nX-Hop-Secret: s\r\n\r\n" + Closing);
+
+        Assert.StartsWith("HTTP/1.1 200 OK", raw, StringComparison.Ordinal);
+        Assert.Contains("\r\nX-Hop-Secret: s\r\n", function.Received.First(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("101 Switching Protocols", "Upgrade: websocket\nConnection: Upgrade\n")]
+    [InlineData("101 Switching Protocols", "")]
+    public async Task A_protocol_switch_from_the_function_gets_502_and_none_of_its_bytes(string status, string headers)
+    {
+        await using var function = new RawFunction($"HTTP/1.1 {status}\n{headers}X-From-Function: switched\n\nRAW-TUNNEL-BYTES");
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy\nUpgrade: websocket\nConnection: Upgrade");
+
+        Assert.Equal([502], RawHttp.Statuses(raw));
+        Assert.DoesNotContain("RAW-TUNNEL-BYTES", raw, StringComparison.Ordinal);
+        Assert.DoesNotContain("X-From-Function", raw, StringComparison.Ordinal);
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "InformationalResponse" && e.Level == LogLevel.Warning);
+    }
+
+    // Answers every request with 200 "ok" and keeps the bytes that reached it.
+    private static RawFunction RecordingFunction() => new("HTTP/1.1 200 OK\nContent-Length: 2\nConnection: close\n\nok");
+}
