@@ -48,18 +48,16 @@ internal sealed class AzureFunctionProxyMiddleware
     /// <summary>The mount's request delegate.</summary>
     public Task InvokeAsync(HttpContext context)
     {
-        if (HttpMethods.IsTrace(context.Request.Method) || HttpMethods.IsConnect(context.Request.Method))
-        {
-            Log.MethodNotAllowed(_logger, context.Request.Method);
-            return ForwarderErrorResponse.WriteAsync(context, ForwarderError.MethodNotAllowed);
-        }
-
         var function = _function.Current;
         var options = function.Options;
+        if (HttpMethods.IsTrace(context.Request.Method) || HttpMethods.IsConnect(context.Request.Method))
+        {
+            return RefuseAsync(context, ForwarderError.MethodNotAllowed, options);
+        }
+
         if (!RequestTarget.TryGetRestAndQuery(context, EndpointPrefix, out var rest, out var query))
         {
-            Log.UnsafePath(_logger);
-            return ForwarderErrorResponse.WriteAsync(context, ForwarderError.UnsafePath);
+            return RefuseAsync(context, ForwarderError.UnsafePath, options);
         }
 
         var maxBodySize = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
@@ -70,11 +68,17 @@ internal sealed class AzureFunctionProxyMiddleware
 
         if (context.Request.ContentLength > options.MaxRequestBodySize)
         {
-            Log.RequestBodyTooLarge(_logger, options.MaxRequestBodySize);
-            return ForwarderErrorResponse.WriteAsync(context, ForwarderError.RequestBodyTooLarge);
+            return RefuseAsync(context, ForwarderError.RequestBodyTooLarge, options);
         }
 
         return ForwardAsync(context, function, function.Route.Resolve(rest, query));
+    }
+
+    // Refused before anything was sent: logged as the table says, answered as it says.
+    private Task RefuseAsync(HttpContext context, ForwarderError error, AzureFunctionProxyOptions options)
+    {
+        ForwarderErrors.Describe(error).Log?.Invoke(_logger, new(options, context.Request.Method));
+        return ForwarderErrorResponse.WriteAsync(context, error);
     }
 
     private async Task ForwardAsync(HttpContext context, FunctionTarget function, Uri target)

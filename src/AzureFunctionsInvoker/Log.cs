@@ -22,19 +22,19 @@ internal static partial class Log
     public static partial void RequestBodyTooLarge(ILogger logger, long? maxRequestBodySize);
 
     [LoggerMessage(5, LogLevel.Information, "Reading the caller's request body failed.", EventName = "RequestBodyFailed")]
-    public static partial void RequestBodyFailed(ILogger logger, Exception exception);
+    public static partial void RequestBodyFailed(ILogger logger, Exception? exception);
 
     [LoggerMessage(6, LogLevel.Debug, "The caller went away; the call to the function was cancelled.", EventName = "CallerAborted")]
-    public static partial void CallerAborted(ILogger logger, Exception exception);
+    public static partial void CallerAborted(ILogger logger, Exception? exception);
 
     [LoggerMessage(7, LogLevel.Warning, "The Azure Function '{FunctionName}' could not be reached.", EventName = "FunctionUnreachable")]
-    public static partial void FunctionUnreachable(ILogger logger, string functionName, Exception exception);
+    public static partial void FunctionUnreachable(ILogger logger, string functionName, Exception? exception);
 
     [LoggerMessage(8, LogLevel.Warning, "The Azure Function '{FunctionName}' did not complete a step within Timeout ({Timeout} ms).", EventName = "FunctionTimedOut")]
     public static partial void FunctionTimedOut(ILogger logger, string functionName, int timeout);
 
     [LoggerMessage(9, LogLevel.Warning, "The Azure Function '{FunctionName}' failed while sending its response body.", EventName = "ResponseBodyFailed")]
-    public static partial void ResponseBodyFailed(ILogger logger, string functionName, Exception exception);
+    public static partial void ResponseBodyFailed(ILogger logger, string functionName, Exception? exception);
 
     [LoggerMessage(10, LogLevel.Warning, "Dropped the response header '{HeaderName}' of the Azure Function: the server refused its value.", EventName = "ResponseHeaderDropped")]
     public static partial void ResponseHeaderDropped(ILogger logger, string headerName);

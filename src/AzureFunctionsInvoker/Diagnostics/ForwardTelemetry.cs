@@ -114,14 +114,6 @@ internal sealed class ForwardTelemetry
     {
         null => "_OTHER",
         ForwarderError.None => statusCode >= 400 ? statusCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
-        ForwarderError.FunctionTimeout => "timeout",
-        ForwarderError.FunctionUnreachable => "function_unreachable",
-        ForwarderError.ResponseBody => "response_body",
-        ForwarderError.CallerAborted => "caller_aborted",
-        ForwarderError.RequestBody => "request_body",
-        ForwarderError.RequestBodyTooLarge => "request_body_too_large",
-        ForwarderError.RequestHeaderInvalid => "request_header_invalid",
-        ForwarderError.InformationalResponse => "informational_response",
-        _ => "_OTHER",
+        _ => ForwarderErrors.Describe(error.Value).ErrorType,
     };
 }

@@ -1,6 +1,9 @@
 namespace AzureFunctionsInvoker.Forwarding;
 
-/// <summary>What went wrong while forwarding one request; <see cref="ForwarderErrorResponse"/> maps each kind to what the caller sees.</summary>
+/// <summary>
+/// What went wrong while forwarding one request. <see cref="ForwarderErrors"/> gives each kind its status, problem
+/// text, log event (named like the kind) and telemetry <c>error.type</c>, in one table.
+/// </summary>
 internal enum ForwarderError
 {
     /// <summary>The function's response was forwarded whole.</summary>
@@ -19,19 +22,19 @@ internal enum ForwarderError
     RequestBodyTooLarge,
 
     /// <summary>Reading the caller's request body failed (malformed framing, a client that stopped sending).</summary>
-    RequestBody,
+    RequestBodyFailed,
 
     /// <summary>The caller went away; there is nobody left to answer.</summary>
     CallerAborted,
 
-    /// <summary>No response from the function: connection, DNS or TLS failure, or not HTTP.</summary>
+    /// <summary>No response from the function: connection, DNS or TLS failure, not HTTP, or a handler of the app's that threw.</summary>
     FunctionUnreachable,
 
-    /// <summary>The function did not answer a step within <see cref="AzureFunctionProxyOptions.Timeout"/> before its response started.</summary>
-    FunctionTimeout,
+    /// <summary>The function did not complete a step within <see cref="AzureFunctionProxyOptions.Timeout"/>.</summary>
+    FunctionTimedOut,
 
-    /// <summary>The function failed or stalled while sending its response body.</summary>
-    ResponseBody,
+    /// <summary>The function's response body failed, stalled or had no trustworthy length.</summary>
+    ResponseBodyFailed,
 
     /// <summary>The function answered with a 1xx status the client surfaced (<c>101 Switching Protocols</c>): nothing a caller can be given.</summary>
     InformationalResponse,

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
-/// What the caller sees for each <see cref="ForwarderError"/>: a status with a small problem-details body
+/// What the caller sees for each <see cref="ForwarderError"/> (its row in <see cref="ForwarderErrors"/>): a status with a small problem-details body
 /// (through the app's <see cref="IProblemDetailsService"/> when it registered one) or, once the response has
 /// started, an aborted connection, so a truncated body never looks complete. Never a stack trace, never a key.
 /// </summary>
@@ -14,7 +14,8 @@ internal static class ForwarderErrorResponse
 
     public static Task WriteAsync(HttpContext context, ForwarderError error)
     {
-        if (error is ForwarderError.None or ForwarderError.CallerAborted)
+        var entry = ForwarderErrors.Describe(error);
+        if (entry.Status == 0)
         {
             return Task.CompletedTask;
         }
@@ -25,26 +26,15 @@ internal static class ForwarderErrorResponse
             return Task.CompletedTask;
         }
 
-        var (status, title, detail) = error switch
-        {
-            ForwarderError.UnsafePath => (StatusCodes.Status400BadRequest, "Bad Request", "The request path cannot be forwarded to the function."),
-            ForwarderError.MethodNotAllowed => (StatusCodes.Status405MethodNotAllowed, "Method Not Allowed", "The request method cannot be forwarded to the function."),
-            ForwarderError.RequestHeaderInvalid => (StatusCodes.Status400BadRequest, "Bad Request", "A request header value holds a control character."),
-            ForwarderError.RequestBodyTooLarge => (StatusCodes.Status413PayloadTooLarge, "Content Too Large", "The request body is larger than the function accepts."),
-            ForwarderError.RequestBody => (StatusCodes.Status400BadRequest, "Bad Request", "The request body could not be read."),
-            ForwarderError.FunctionTimeout => (StatusCodes.Status504GatewayTimeout, "Gateway Timeout", "The function did not answer in time."),
-            _ => (StatusCodes.Status502BadGateway, "Bad Gateway", "The function could not be reached."),
-        };
-
         context.Response.Clear();
-        context.Response.StatusCode = status;
+        context.Response.StatusCode = entry.Status;
         if (error == ForwarderError.MethodNotAllowed)
         {
             // RFC 9110 15.5.6: a 405 lists what is allowed. Any other method is forwarded; these are the usual ones.
             context.Response.Headers.Allow = AllowedMethods;
         }
 
-        return WriteProblemAsync(context, status, title, detail);
+        return WriteProblemAsync(context, entry.Status, entry.Title, entry.Detail);
     }
 
     private static async Task WriteProblemAsync(HttpContext context, int status, string title, string detail)

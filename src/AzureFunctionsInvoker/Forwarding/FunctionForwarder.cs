@@ -65,8 +65,7 @@ internal sealed class FunctionForwarder
         using var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, connection, timeout) { Content = content };
         if (!HeaderRules.CopyRequestHeaders(context, request, options))
         {
-            Log.RequestHeaderInvalid(_logger);
-            return ForwarderError.RequestHeaderInvalid;
+            return Report(ForwarderError.RequestHeaderInvalid, new(options, context.Request.Method));
         }
 
         var sender = CurrentSender();
@@ -95,7 +94,7 @@ internal sealed class FunctionForwarder
         {
             // Besides the transport's own failures: what handlers the app added throw (a resilience pipeline's
             // timeout or open circuit). The function was not reached either way, and the caller gets a 502.
-            return Report(ClassifySendFailure(context, content, timeout), e, options);
+            return Report(ClassifySendFailure(context, content, timeout), new(options, context.Request.Method, Exception: e));
         }
 
         using (response)
@@ -104,13 +103,13 @@ internal sealed class FunctionForwarder
             if ((int)response.StatusCode < StatusCodes.Status200OK)
             {
                 // A 101 comes with the raw connection as its body: passing it on would hand the caller unframed bytes.
-                Log.InformationalResponse(_logger, options.FunctionName, (int)response.StatusCode);
-                return ForwarderError.InformationalResponse;
+                return Report(ForwarderError.InformationalResponse, new(options, context.Request.Method, (int)response.StatusCode));
             }
 
             if (HeaderRules.HasInvalidFraming(response))
             {
-                return Report(ForwarderError.ResponseBody, new HttpRequestException(HttpRequestError.InvalidResponse, "The function's response has an invalid Content-Length."), options);
+                var invalidLength = new HttpRequestException(HttpRequestError.InvalidResponse, "The function's response has an invalid Content-Length.");
+                return Report(ForwarderError.ResponseBodyFailed, new(options, context.Request.Method, (int)response.StatusCode, invalidLength));
             }
 
             context.Response.StatusCode = (int)response.StatusCode;
@@ -138,9 +137,9 @@ internal sealed class FunctionForwarder
                 catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
                 {
                     var error = context.RequestAborted.IsCancellationRequested ? ForwarderError.CallerAborted
-                        : timeout.HasExpired ? ForwarderError.FunctionTimeout
-                        : ForwarderError.ResponseBody;
-                    return Report(error, e, options);
+                        : timeout.HasExpired ? ForwarderError.FunctionTimedOut
+                        : ForwarderError.ResponseBodyFailed;
+                    return Report(error, new(options, context.Request.Method, Exception: e));
                 }
 
                 if (read == 0)
@@ -154,7 +153,7 @@ internal sealed class FunctionForwarder
                 }
                 catch (Exception e) when (e is OperationCanceledException or IOException)
                 {
-                    return Report(ForwarderError.CallerAborted, e, options);
+                    return Report(ForwarderError.CallerAborted, new(options, context.Request.Method, Exception: e));
                 }
             }
         }
@@ -191,36 +190,15 @@ internal sealed class FunctionForwarder
         {
             return callerFailure is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
                 ? ForwarderError.RequestBodyTooLarge
-                : ForwarderError.RequestBody;
+                : ForwarderError.RequestBodyFailed;
         }
 
-        return timeout.HasExpired ? ForwarderError.FunctionTimeout : ForwarderError.FunctionUnreachable;
+        return timeout.HasExpired ? ForwarderError.FunctionTimedOut : ForwarderError.FunctionUnreachable;
     }
 
-    private ForwarderError Report(ForwarderError error, Exception exception, AzureFunctionProxyOptions options)
+    private ForwarderError Report(ForwarderError error, ForwarderFailure failure)
     {
-        switch (error)
-        {
-            case ForwarderError.CallerAborted:
-                Log.CallerAborted(_logger, exception);
-                break;
-            case ForwarderError.RequestBodyTooLarge:
-                Log.RequestBodyTooLarge(_logger, options.MaxRequestBodySize);
-                break;
-            case ForwarderError.RequestBody:
-                Log.RequestBodyFailed(_logger, exception);
-                break;
-            case ForwarderError.FunctionTimeout:
-                Log.FunctionTimedOut(_logger, options.FunctionName, options.Timeout);
-                break;
-            case ForwarderError.ResponseBody:
-                Log.ResponseBodyFailed(_logger, options.FunctionName, exception);
-                break;
-            default:
-                Log.FunctionUnreachable(_logger, options.FunctionName, exception);
-                break;
-        }
-
+        ForwarderErrors.Describe(error).Log?.Invoke(_logger, failure);
         return error;
     }
 

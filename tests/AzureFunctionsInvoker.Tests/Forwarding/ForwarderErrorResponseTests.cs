@@ -11,11 +11,14 @@ public sealed class ForwarderErrorResponseTests
 {
     [Theory]
     [InlineData(nameof(ForwarderError.UnsafePath), 400)]
-    [InlineData(nameof(ForwarderError.RequestBody), 400)]
+    [InlineData(nameof(ForwarderError.RequestBodyFailed), 400)]
     [InlineData(nameof(ForwarderError.RequestBodyTooLarge), 413)]
     [InlineData(nameof(ForwarderError.FunctionUnreachable), 502)]
-    [InlineData(nameof(ForwarderError.ResponseBody), 502)]
-    [InlineData(nameof(ForwarderError.FunctionTimeout), 504)]
+    [InlineData(nameof(ForwarderError.ResponseBodyFailed), 502)]
+    [InlineData(nameof(ForwarderError.FunctionTimedOut), 504)]
+    [InlineData(nameof(ForwarderError.MethodNotAllowed), 405)]
+    [InlineData(nameof(ForwarderError.RequestHeaderInvalid), 400)]
+    [InlineData(nameof(ForwarderError.InformationalResponse), 502)]
     public async Task Maps_each_error_to_its_status_with_a_problem_body(string error, int status)
     {
         var context = Context(services: null);
@@ -36,7 +39,7 @@ public sealed class ForwarderErrorResponseTests
         service.Setup(s => s.TryWriteAsync(It.IsAny<ProblemDetailsContext>())).ReturnsAsync(true);
         var context = Context(service.Object);
 
-        await ForwarderErrorResponse.WriteAsync(context, ForwarderError.FunctionTimeout);
+        await ForwarderErrorResponse.WriteAsync(context, ForwarderError.FunctionTimedOut);
 
         service.Verify(s => s.TryWriteAsync(It.Is<ProblemDetailsContext>(p => p.ProblemDetails.Status == 504 && p.HttpContext == context)), Times.Once);
         Assert.Equal(504, context.Response.StatusCode);
@@ -63,7 +66,7 @@ public sealed class ForwarderErrorResponseTests
         context.Features.Set<IHttpResponseFeature>(new StartedResponse());
         context.Features.Set<IHttpRequestLifetimeFeature>(lifetime);
 
-        await ForwarderErrorResponse.WriteAsync(context, ForwarderError.ResponseBody);
+        await ForwarderErrorResponse.WriteAsync(context, ForwarderError.ResponseBodyFailed);
 
         Assert.True(lifetime.Aborted);
     }

@@ -87,7 +87,7 @@ public sealed class FunctionForwarderTests
 
         var error = await Forwarder().ForwardAsync(Context("GET"), Target(Options(o => o.Timeout = 50)), s_target);
 
-        Assert.Equal(ForwarderError.FunctionTimeout, error);
+        Assert.Equal(ForwarderError.FunctionTimedOut, error);
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class FunctionForwarderTests
 
     [Theory]
     [InlineData(StatusCodes.Status413PayloadTooLarge, nameof(ForwarderError.RequestBodyTooLarge))]
-    [InlineData(StatusCodes.Status400BadRequest, nameof(ForwarderError.RequestBody))]
+    [InlineData(StatusCodes.Status400BadRequest, nameof(ForwarderError.RequestBodyFailed))]
     public async Task A_failure_reading_the_callers_body_is_the_callers_fault(int kestrelStatus, string expected)
     {
         var context = Context("POST");
@@ -125,7 +125,7 @@ public sealed class FunctionForwarderTests
 
         var error = await Forwarder().ForwardAsync(context, Target(Options()), s_target);
 
-        Assert.Equal(ForwarderError.ResponseBody, error);
+        Assert.Equal(ForwarderError.ResponseBodyFailed, error);
     }
 
     [Fact]

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Http;
+
+namespace AzureFunctionsInvoker.Forwarding;
+
+/// <summary>
+/// The one table of what each <see cref="ForwarderError"/> means: the caller's status and problem text, the log event
+/// and the telemetry <c>error.type</c>. The error response, the forwarder, the mount and the telemetry all read it, so
+/// a new kind cannot be half-handled (a test walks every value).
+/// </summary>
+internal static class ForwarderErrors
+{
+    private const string BadRequest = "Bad Request";
+    private const string BadGateway = "Bad Gateway";
+
+    private static readonly ForwarderErrorEntry[] s_entries = Build();
+
+    /// <summary>The row of <paramref name="error"/>.</summary>
+    public static ForwarderErrorEntry Describe(ForwarderError error) => s_entries[(int)error];
+
+    private static ForwarderErrorEntry[] Build()
+    {
+        var rows = new Dictionary<ForwarderError, ForwarderErrorEntry>
+        {
+            [ForwarderError.None] = new(0, string.Empty, string.Empty, null, null),
+            [ForwarderError.UnsafePath] = new(
+                StatusCodes.Status400BadRequest, BadRequest, "The request path cannot be forwarded to the function.", "unsafe_path",
+                static (logger, _) => Log.UnsafePath(logger)),
+            [ForwarderError.MethodNotAllowed] = new(
+                StatusCodes.Status405MethodNotAllowed, "Method Not Allowed", "The request method cannot be forwarded to the function.", "method_not_allowed",
+                static (logger, failure) => Log.MethodNotAllowed(logger, failure.Method)),
+            [ForwarderError.RequestHeaderInvalid] = new(
+                StatusCodes.Status400BadRequest, BadRequest, "A request header value holds a control character.", "request_header_invalid",
+                static (logger, _) => Log.RequestHeaderInvalid(logger)),
+            [ForwarderError.RequestBodyTooLarge] = new(
+                StatusCodes.Status413PayloadTooLarge, "Content Too Large", "The request body is larger than the function accepts.", "request_body_too_large",
+                static (logger, failure) => Log.RequestBodyTooLarge(logger, failure.Options.MaxRequestBodySize)),
+            [ForwarderError.RequestBodyFailed] = new(
+                StatusCodes.Status400BadRequest, BadRequest, "The request body could not be read.", "request_body",
+                static (logger, failure) => Log.RequestBodyFailed(logger, failure.Exception)),
+            [ForwarderError.CallerAborted] = new(
+                0, string.Empty, string.Empty, "caller_aborted",
+                static (logger, failure) => Log.CallerAborted(logger, failure.Exception)),
+            [ForwarderError.FunctionUnreachable] = new(
+                StatusCodes.Status502BadGateway, BadGateway, "The function could not be reached.", "function_unreachable",
+                static (logger, failure) => Log.FunctionUnreachable(logger, failure.Options.FunctionName, failure.Exception)),
+            [ForwarderError.FunctionTimedOut] = new(
+                StatusCodes.Status504GatewayTimeout, "Gateway Timeout", "The function did not answer in time.", "timeout",
+                static (logger, failure) => Log.FunctionTimedOut(logger, failure.Options.FunctionName, failure.Options.Timeout)),
+            [ForwarderError.ResponseBodyFailed] = new(
+                StatusCodes.Status502BadGateway, BadGateway, "The function's response failed.", "response_body",
+                static (logger, failure) => Log.ResponseBodyFailed(logger, failure.Options.FunctionName, failure.Exception)),
+            [ForwarderError.InformationalResponse] = new(
+                StatusCodes.Status502BadGateway, BadGateway, "The function answered with a status that cannot be forwarded.", "informational_response",
+                static (logger, failure) => Log.InformationalResponse(logger, failure.Options.FunctionName, failure.StatusCode)),
+        };
+
+        var values = Enum.GetValues<ForwarderError>();
+        var entries = new ForwarderErrorEntry[values.Length];
+        foreach (var value in values)
+        {
+            entries[(int)value] = rows.TryGetValue(value, out var row)
+                ? row
+                : throw new InvalidOperationException($"ForwarderError.{value} has no row in {nameof(ForwarderErrors)}.");
+        }
+
+        return entries;
+    }
+}
