@@ -122,7 +122,7 @@ public sealed class ResilienceTests
     }
 
     // Polly's timeouts run on the app's TimeProvider; the proxy's own Timeout does not, so only theirs jump an hour.
-    // (With the headers still awaited, the same jump ends the request: see docs/recipes-draft.md, "Resilience".)
+    // (With the headers still awaited, the same jump ends the request: see the README, "Resilience".)
     [Fact]
     public async Task The_standard_handlers_timeouts_end_at_the_response_headers_and_never_cut_a_streaming_download()
     {

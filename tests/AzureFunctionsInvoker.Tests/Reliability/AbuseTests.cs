@@ -129,25 +129,25 @@ public sealed class AbuseTests
     }
 
     /// <summary>Requests whose body length two parsers could read two ways.</summary>
-    public static TheoryData<string, string> SmugglingShapes => new()
+    public static TheoryData<string, string, int> SmugglingShapes => new()
     {
-        { "Content-Length then Transfer-Encoding", "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" },
-        { "Transfer-Encoding then Content-Length", "Transfer-Encoding: chunked\r\nContent-Length: 6\r\n\r\n5\r\nhello\r\n0\r\n\r\n" },
-        { "CL.TE with a request hidden in the body", "Content-Length: 47\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /mytest/smuggled HTTP/1.1\r\nHost: proxy\r\n\r\n" },
-        { "TE.CL with a request hidden in a chunk", "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n2e\r\nGET /mytest/smuggled HTTP/1.1\r\nHost: proxy\r\n\r\n\r\n0\r\n\r\n" },
-        { "conflicting Content-Lengths", "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!" },
-        { "conflicting Content-Length list", "Content-Length: 5, 6\r\n\r\nhello!" },
-        { "signed Content-Length", "Content-Length: +5\r\n\r\nhello" },
-        { "Transfer-Encoding not ending in chunked", "Transfer-Encoding: chunked, identity\r\nContent-Length: 5\r\n\r\nhello" },
-        { "unknown Transfer-Encoding", "Transfer-Encoding: xchunked\r\nContent-Length: 5\r\n\r\nhello" },
-        { "space before the colon", "Transfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\nhello" },
-        { "Transfer-Encoding repeated", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" },
-        { "chunk size overflow", "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFF5\r\nhello\r\n0\r\n\r\n" },
+        { "Content-Length then Transfer-Encoding", "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 200 },
+        { "Transfer-Encoding then Content-Length", "Transfer-Encoding: chunked\r\nContent-Length: 6\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 200 },
+        { "CL.TE with a request hidden in the body", "Content-Length: 47\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /mytest/smuggled HTTP/1.1\r\nHost: proxy\r\n\r\n", 200 },
+        { "TE.CL with a request hidden in a chunk", "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n2e\r\nGET /mytest/smuggled HTTP/1.1\r\nHost: proxy\r\n\r\n\r\n0\r\n\r\n", 200 },
+        { "conflicting Content-Lengths", "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400 },
+        { "conflicting Content-Length list", "Content-Length: 5, 6\r\n\r\nhello!", 400 },
+        { "signed Content-Length", "Content-Length: +5\r\n\r\nhello", 200 },
+        { "Transfer-Encoding not ending in chunked", "Transfer-Encoding: chunked, identity\r\nContent-Length: 5\r\n\r\nhello", 400 },
+        { "unknown Transfer-Encoding", "Transfer-Encoding: xchunked\r\nContent-Length: 5\r\n\r\nhello", 400 },
+        { "space before the colon", "Transfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\nhello", 400 },
+        { "Transfer-Encoding repeated", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 200 },
+        { "chunk size overflow", "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFF5\r\nhello\r\n0\r\n\r\n", 400 },
     };
 
     [Theory]
     [MemberData(nameof(SmugglingShapes))]
-    public async Task A_request_framed_ambiguously_is_refused_or_forwarded_with_one_framing(string shape, string headersAndBody)
+    public async Task A_request_framed_ambiguously_is_refused_or_forwarded_with_one_framing(string shape, string headersAndBody, int expectedStatus)
     {
         await using var function = RecordingFunction();
         await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
@@ -155,7 +155,7 @@ public sealed class AbuseTests
         var raw = await RawHttp.SendExactAsync(env.ProxyPort, "POST /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: close\r\n" + headersAndBody);
 
         var status = Assert.Single(RawHttp.Statuses(raw));
-        Assert.True(status is 400 or 200, $"{shape}: {raw}");
+        Assert.True(status == expectedStatus, $"{shape}: {raw}");
         // Refused: nothing complete reached the function (a body that turns out bad mid-stream is cut off there).
         // Forwarded: exactly one request, whole, with one framing, and nothing hidden in it parsed as a request.
         var forwarded = function.Received.ToList();
@@ -197,12 +197,12 @@ public sealed class AbuseTests
     }
 
     [Theory]
-    [InlineData("bare CR", "X-A: a\rX-Injected: yes\r\n")]
-    [InlineData("bare LF", "X-A: a\nX-Injected: yes\r\n")]
-    [InlineData("obs-fold", "X-A: a\r\n X-Injected: yes\r\n")]
-    [InlineData("NUL", "X-A: a\0X-Injected: yes\r\n")]
-    [InlineData("CRLF in the name", "X-A\r\nX-Injected: yes\r\n")]
-    public async Task A_header_with_CR_or_LF_never_reaches_the_function_as_more_than_one_header(string shape, string header)
+    [InlineData("bare CR", "X-A: a\rX-Injected: yes\r\n", 400)]
+    [InlineData("bare LF", "X-A: a\nX-Injected: yes\r\n", 200)]
+    [InlineData("obs-fold", "X-A: a\r\n X-Injected: yes\r\n", 400)]
+    [InlineData("NUL", "X-A: a\0X-Injected: yes\r\n", 400)]
+    [InlineData("CRLF in the name", "X-A\r\nX-Injected: yes\r\n", 400)]
+    public async Task A_header_with_CR_or_LF_never_reaches_the_function_as_more_than_one_header(string shape, string header, int expectedStatus)
     {
         await using var function = RecordingFunction();
         await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
@@ -210,7 +210,8 @@ public sealed class AbuseTests
         var raw = await RawHttp.SendExactAsync(env.ProxyPort, "GET /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: close\r\n" + header + "\r\n");
 
         var status = Assert.Single(RawHttp.Statuses(raw));
-        Assert.True(status is 400 or 200, $"{shape}: {raw}");
+        Assert.True(status == expectedStatus, $"{shape}: {raw}");
+        Assert.Equal(status == 200 ? 1 : 0, function.Received.Count);
         foreach (var request in function.Received)
         {
             var (head, _) = Split(request);

@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
 using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -11,6 +14,8 @@ namespace AzureFunctionsInvoker.Tests.Reliability;
 /// </summary>
 public sealed class KeyLeakTests
 {
+    private const string UnresolvableName = "unresolvable name";
+
     public static TheoryData<string> Outcomes => new(s_outcomes.Keys);
 
     private static readonly Dictionary<string, (string Function, Action<AzureFunctionProxyOptions> Configure, string Path, int?[] Statuses)> s_outcomes = new()
@@ -18,7 +23,8 @@ public sealed class KeyLeakTests
         ["forwarded"] = ("cookies", _ => { }, "/mytest?code=visible", [200]),
         ["function's own 401"] = ("echo", o => o.ApiKey += "-wrong", "/mytest", [401]),
         ["refused connection"] = ("echo", o => o.Port = Loopback.ClosedPort(), "/mytest", [502]),
-        ["unresolvable name"] = ("echo", o => (o.AppName, o.HostDomain) = ("no-such-function-app", "invalid"), "/mytest", [502]),
+        // Sent through a connect that resolves no name (see FailingNameResolution): no DNS query leaves the machine.
+        [UnresolvableName] = ("echo", o => (o.AppName, o.HostDomain) = ("no-such-function-app", "invalid"), "/mytest", [502]),
         ["TLS handshake failure"] = ("echo", o => o.Https = true, "/mytest", [502]),
         ["timeout"] = ("hang", o => o.Timeout = 200, "/mytest", [504]),
         ["death before the body"] = ("die", _ => { }, "/mytest", [502]),
@@ -32,7 +38,7 @@ public sealed class KeyLeakTests
     public async Task The_key_is_in_no_log_line_at_trace_and_no_body_whatever_the_outcome(string outcome)
     {
         var (function, configure, path, statuses) = s_outcomes[outcome];
-        await using var env = await ProxyEnvironment.StartAsync(function, configure);
+        await using var env = await ProxyEnvironment.StartAsync(function, configure, configureProxy: outcome == UnresolvableName ? FailingNameResolution : null);
 
         var (actualStatus, body) = await SendAsync(env, path);
 
@@ -65,6 +71,33 @@ public sealed class KeyLeakTests
         Assert.DoesNotContain(key, options.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(key, $"{options}", StringComparison.Ordinal);
     }
+
+    // The proxy's own connect, but for names: a host name fails as the system resolver fails for one that does not
+    // exist, so the transport's real exception (naming host and port) is what gets logged and answered.
+    private static void FailingNameResolution(WebApplicationBuilder builder) =>
+        builder.Services.AddAzureFunctionProxy().ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+        {
+            UseProxy = false,
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                if (!IPAddress.TryParse(context.DnsEndPoint.Host, out var address))
+                {
+                    throw new SocketException((int)SocketError.HostNotFound);
+                }
+
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    await socket.ConnectAsync(address, context.DnsEndPoint.Port, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        });
 
     private static async Task<(int? Status, string Body)> SendAsync(ProxyEnvironment env, string path)
     {
