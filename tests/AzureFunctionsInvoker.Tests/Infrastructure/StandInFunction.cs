@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -15,9 +14,10 @@ namespace AzureFunctionsInvoker.Tests.Infrastructure;
 /// <summary>
 /// A Function App on a loopback port: like Azure it answers 401 without the right <c>x-functions-key</c>,
 /// and its functions (the segment after <c>/api/</c>) echo, hash, stream, hang or fail on demand, recording
-/// what reached them so tests can assert on the function's side of the exchange.
+/// what reached them so tests can assert on the function's side of the exchange. This file hosts and routes;
+/// the functions are in <c>StandInFunction.Bodies.cs</c>, <c>.Headers.cs</c> and <c>.Faults.cs</c>.
 /// </summary>
-public sealed class StandInFunction : IAsyncDisposable
+public sealed partial class StandInFunction : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
@@ -59,7 +59,7 @@ public sealed class StandInFunction : IAsyncDisposable
 
     /// <summary>
     /// Set by a test to let <c>lockstep-download</c> send the rest of its body, or <c>truncate</c> (100 of its
-    /// 1000 bytes sent, <c>?chunked</c> for chunked framing) die.
+    /// 1000 bytes sent, <c>?chunked</c> for chunked framing) die; <c>truncate?now</c> dies without waiting.
     /// <c>lockstep-download?warm</c> answers at once, to warm up a path before a test that times it.
     /// </summary>
     public TaskCompletionSource Proceed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -111,284 +111,34 @@ public sealed class StandInFunction : IAsyncDisposable
         var function = segments.Length > 1 ? segments[1] : string.Empty;
         var argument = segments.Length > 2 ? segments[2] : string.Empty;
 
-        switch (function)
+        var task = function switch
         {
-            case "echo":
-                await EchoAsync(context, target);
-                break;
-            case "download":
-                await DownloadAsync(context, long.Parse(argument, System.Globalization.CultureInfo.InvariantCulture));
-                break;
-            case "hang":
-                await HangAsync(context);
-                break;
-            case "truncate":
-                // Without a Content-Length the body is chunked, and a cut leaves out the last chunk instead.
-                context.Response.ContentLength = context.Request.Query.ContainsKey("chunked") ? null : 1000;
-                await context.Response.Body.WriteAsync(new byte[100]);
-                await context.Response.Body.FlushAsync();
-                await Proceed.Task.WaitAsync(context.RequestAborted);
-                context.Abort();
-                break;
-            case "die":
-                context.Response.ContentLength = 1000;
-                await context.Response.StartAsync();
-                await context.Response.Body.FlushAsync();
-                context.Abort();
-                break;
-            case "stall-after-headers":
-                await context.Response.StartAsync();
-                await context.Response.Body.FlushAsync();
-                await HangAsync(context);
-                break;
-            case "flaky":
-                await FlakyAsync(context, target, int.Parse(argument, System.Globalization.CultureInfo.InvariantCulture));
-                break;
-            case "mirror":
-                await MirrorAsync(context);
-                break;
-            case "reflect":
-                Reflect(context);
-                break;
-            case "firehose":
-                await FirehoseAsync(context, long.Parse(argument, System.Globalization.CultureInfo.InvariantCulture));
-                break;
-            case "fault":
-                await FaultAsync(context, argument);
-                break;
-            case "status":
-                context.Response.StatusCode = int.Parse(argument, System.Globalization.CultureInfo.InvariantCulture);
-                context.Response.Headers.Location = "https://elsewhere.example/";
-                break;
-            case "cookies":
-                context.Response.Headers.Append("Set-Cookie", "a=1; Path=/");
-                context.Response.Headers.Append("Set-Cookie", "b=2; Path=/");
-                context.Response.Headers["X-Custom"] = "custom";
-                await context.Response.WriteAsync("cookies");
-                break;
-            case "lockstep-upload":
-                await LockstepUploadAsync(context);
-                break;
-            case "lockstep-download" when context.Request.Query.ContainsKey("warm"):
-                await context.Response.WriteAsync("warm");
-                break;
-            case "lockstep-download":
-                await context.Response.Body.WriteAsync(new byte[1024]);
-                await context.Response.Body.FlushAsync();
-                await WaitUnlessAbortedAsync(Proceed.Task, context);
-                await context.Response.Body.WriteAsync(new byte[1024]);
-                break;
-            default:
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                break;
-        }
+            // Bodies (StandInFunction.Bodies.cs)
+            "echo" => EchoAsync(context, target),
+            "mirror" => MirrorAsync(context),
+            "download" => DownloadAsync(context, long.Parse(argument, CultureInfo.InvariantCulture)),
+            "firehose" => FirehoseAsync(context, long.Parse(argument, CultureInfo.InvariantCulture)),
+            "lockstep-upload" => LockstepUploadAsync(context),
+            "lockstep-download" => LockstepDownloadAsync(context),
+            // Headers (StandInFunction.Headers.cs)
+            "cookies" => CookiesAsync(context),
+            "reflect" => ReflectAsync(context),
+            "status" => StatusAsync(context, int.Parse(argument, CultureInfo.InvariantCulture)),
+            // Faults (StandInFunction.Faults.cs)
+            "hang" => HangAsync(context),
+            "stall-after-headers" => StallAfterHeadersAsync(context),
+            "die" => DieAsync(context),
+            "truncate" => TruncateAsync(context),
+            "flaky" => FlakyAsync(context, target, int.Parse(argument, CultureInfo.InvariantCulture)),
+            "fault" => FaultAsync(context, argument),
+            _ => NotFoundAsync(context),
+        };
+        await task;
     }
 
-    private static async Task EchoAsync(HttpContext context, string target)
+    private static Task NotFoundAsync(HttpContext context)
     {
-        var (length, sha256) = await HashAsync(context.Request.Body);
-        await WriteEchoAsync(context, target, length, sha256);
-    }
-
-    private static async Task WriteEchoAsync(HttpContext context, string target, long length, string sha256)
-    {
-        var echo = new Echo(
-            context.Request.Method,
-            target,
-            context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.Select(v => v ?? string.Empty).ToArray(), StringComparer.OrdinalIgnoreCase),
-            length,
-            sha256,
-            context.Connection.Id);
-        context.Response.Headers["X-Echo"] = "yes";
-        await context.Response.WriteAsJsonAsync(echo);
-    }
-
-    /// <summary>
-    /// <c>flaky/N</c> reads the whole body, then fails the stand-in's first N calls of it with 503 (or with
-    /// <c>?reset</c>, drops the connection before any header: a transient failure the client sees as an exception),
-    /// and echoes the calls after those.
-    /// </summary>
-    private async Task FlakyAsync(HttpContext context, string target, int failures)
-    {
-        long length;
-        string sha256;
-        try
-        {
-            (length, sha256) = await HashAsync(context.Request.Body);
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
-        {
-            FlakyCalls.Enqueue(null);
-            throw;
-        }
-
-        FlakyCalls.Enqueue(length);
-        if (Interlocked.Increment(ref _flakyCalls) > failures)
-        {
-            await WriteEchoAsync(context, target, length, sha256);
-        }
-        else if (context.Request.Query.ContainsKey("reset"))
-        {
-            context.Abort();
-        }
-        else
-        {
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            await context.Response.WriteAsync("flaky");
-        }
-    }
-
-    private async Task HangAsync(HttpContext context)
-    {
-        Arrived.TrySetResult();
-        await WaitUnlessAbortedAsync(Task.Delay(Timeout.Infinite), context);
-    }
-
-    // Records an abort where it is observed: a registration on RequestAborted can be disposed, by the
-    // unwinding of this very await, before its callback runs.
-    private async Task WaitUnlessAbortedAsync(Task task, HttpContext context)
-    {
-        try
-        {
-            await task.WaitAsync(context.RequestAborted);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            Cancelled.TrySetResult();
-            throw;
-        }
-    }
-
-    private async Task LockstepUploadAsync(HttpContext context)
-    {
-        var buffer = new byte[1];
-        var first = await context.Request.Body.ReadAsync(buffer);
-        Arrived.TrySetResult();
-        long length;
-        try
-        {
-            (length, _) = await HashAsync(context.Request.Body);
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException)
-        {
-            // The proxy reset the request mid-body (Kestrel reports it as a ConnectionResetException, an IOException).
-            Cancelled.TrySetResult();
-            throw;
-        }
-
-        await context.Response.WriteAsync((first + length).ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    // Sends the request body back as the response body, as it arrives.
-    // A debug endpoint that copies its request headers into its response under their own names, the key among them.
-    private static void Reflect(HttpContext context)
-    {
-        foreach (var (name, values) in context.Request.Headers)
-        {
-            if (!name.StartsWith(':') && !Microsoft.Net.Http.Headers.HeaderNames.ContentLength.Equals(name, StringComparison.OrdinalIgnoreCase))
-            {
-                context.Response.Headers.TryAdd(name, values);
-            }
-        }
-
-        context.Response.Headers["X-Reflected-Host"] = context.Request.Host.Value;
-    }
-
-    private static async Task MirrorAsync(HttpContext context)
-    {
-        context.Response.ContentType = context.Request.ContentType;
-        await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
-    }
-
-    // As fast as the server takes it: one buffer sent over and over, counted as it goes.
-    private async Task FirehoseAsync(HttpContext context, long size)
-    {
-        context.Response.ContentLength = size;
-        var buffer = new byte[64 * 1024];
-        for (long sent = 0; sent < size;)
-        {
-            var count = (int)Math.Min(buffer.Length, size - sent);
-            await context.Response.Body.WriteAsync(buffer.AsMemory(0, count), context.RequestAborted);
-            sent += count;
-            Interlocked.Add(ref _bytesSent, count);
-        }
-    }
-
-    /// <summary>
-    /// <c>fault/slow?ms=N</c> answers 200 after N ms; <c>fault/fail</c> answers 500; <c>fault/reset</c> drops the
-    /// connection before any header; <c>fault/stall</c> never answers; <c>fault/cut</c> promises 1000 bytes and
-    /// dies after 100.
-    /// </summary>
-    private async Task FaultAsync(HttpContext context, string kind)
-    {
-        switch (kind)
-        {
-            case "slow":
-                // The function's own latency: a behaviour under test, not a synchronisation.
-                await Task.Delay(int.Parse(context.Request.Query["ms"]!, System.Globalization.CultureInfo.InvariantCulture), context.RequestAborted);
-                await context.Response.WriteAsync("slow");
-                break;
-            case "fail":
-                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-                await context.Response.WriteAsync("failed");
-                break;
-            case "reset":
-                context.Abort();
-                break;
-            case "stall":
-                await HangAsync(context);
-                break;
-            case "cut":
-                context.Response.ContentLength = 1000;
-                await context.Response.Body.WriteAsync(new byte[100]);
-                await context.Response.Body.FlushAsync();
-                context.Abort();
-                break;
-        }
-    }
-
-    private static async Task DownloadAsync(HttpContext context, long size)
-    {
-        // Without a Content-Length, Kestrel frames the body as chunked.
-        if (!context.Request.Query.ContainsKey("chunked"))
-        {
-            context.Response.ContentLength = size;
-        }
-
-        var buffer = new byte[81920];
-        for (long sent = 0; sent < size;)
-        {
-            var count = (int)Math.Min(buffer.Length, size - sent);
-            Pattern.Fill(buffer.AsSpan(0, count), sent);
-            await context.Response.Body.WriteAsync(buffer.AsMemory(0, count), context.RequestAborted);
-            sent += count;
-        }
-    }
-
-    public static async Task<(long Length, string Sha256)> HashAsync(Stream stream)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[81920];
-        long length = 0;
-        int read;
-        while ((read = await stream.ReadAsync(buffer)) > 0)
-        {
-            hash.AppendData(buffer, 0, read);
-            length += read;
-        }
-
-        return (length, Convert.ToHexString(hash.GetHashAndReset()));
-    }
-
-    /// <summary>What <c>echo</c> received, and on which of the function's connections.</summary>
-    public sealed record Echo(string Method, string Target, Dictionary<string, string[]> Headers, long BodyLength, string BodySha256, string ConnectionId)
-    {
-        public static async Task<Echo> ReadAsync(HttpResponseMessage response)
-        {
-            var echo = (await response.Content.ReadFromJsonAsync<Echo>(new JsonSerializerOptions(JsonSerializerDefaults.Web)))!;
-
-            // Header names are case-insensitive, and HTTP/2 sends them in lower case.
-            return echo with { Headers = new(echo.Headers, StringComparer.OrdinalIgnoreCase) };
-        }
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
     }
 }

@@ -149,14 +149,14 @@ public sealed class SoakTests(ITestOutputHelper output)
 
                 case Kind.Stall:
                 {
-                    using var response = await caller.GetAsync("/mytest/fault/stall");
+                    using var response = await caller.GetAsync("/mytest/hang");
                     return response.StatusCode == HttpStatusCode.GatewayTimeout ? null : $"{response.StatusCode}";
                 }
 
                 default:
                 {
                     // Cut off after 100 of 1000 bytes: 502 if none was forwarded yet, else an aborted body; never all of it.
-                    using var response = await caller.GetAsync("/mytest/fault/cut", HttpCompletionOption.ResponseHeadersRead);
+                    using var response = await caller.GetAsync("/mytest/truncate?now", HttpCompletionOption.ResponseHeadersRead);
                     if (response.StatusCode == HttpStatusCode.BadGateway)
                     {
                         return null;
