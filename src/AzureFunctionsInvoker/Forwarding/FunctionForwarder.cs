@@ -1,4 +1,3 @@
-using System.Buffers;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Functions;
@@ -19,8 +18,6 @@ internal sealed class FunctionForwarder
 {
     /// <summary>The name in <see cref="IHttpClientFactory"/> of the client of <c>AddAzureFunctionProxy()</c>.</summary>
     public const string ClientName = "AzureFunctionsInvoker";
-
-    private const int BufferSize = 64 * 1024;
 
     private readonly IHttpMessageHandlerFactory _handlers;
     private readonly string _clientName;
@@ -109,47 +106,18 @@ internal sealed class FunctionForwarder
 
     private async Task<ForwarderError> CopyResponseBodyAsync(HttpContext context, HttpResponseMessage response, StepTimeout timeout, AzureFunctionProxyOptions options)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        try
-        {
-            var source = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            var destination = context.Response.Body;
-            while (true)
-            {
-                int read;
-                try
-                {
-                    timeout.Restart();
-                    read = await source.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
-                    timeout.Pause();
-                }
-                catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
-                {
-                    var error = context.RequestAborted.IsCancellationRequested ? ForwarderError.CallerAborted
-                        : timeout.HasExpired ? ForwarderError.FunctionTimeout
-                        : ForwarderError.ResponseBody;
-                    return Report(error, e, options);
-                }
+        var source = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
 
-                if (read == 0)
-                {
-                    return ForwarderError.None;
-                }
-
-                try
-                {
-                    await destination.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is OperationCanceledException or IOException)
-                {
-                    return Report(ForwarderError.CallerAborted, e, options);
-                }
-            }
-        }
-        finally
+        var (result, _, exception) = await StreamCopier.CopyToCallerAsync(source, context.Response.Body, timeout, context.RequestAborted).ConfigureAwait(false);
+        return result switch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+            StreamCopyResult.Success => ForwarderError.None,
+            StreamCopyResult.SourceFailed => Report(ForwarderError.ResponseBody, exception!, options),
+            StreamCopyResult.TimedOut => Report(ForwarderError.FunctionTimeout, exception!, options),
+
+            // A write to the caller fails when the caller is gone, whether or not its abort was signalled yet.
+            _ => Report(ForwarderError.CallerAborted, exception!, options),
+        };
     }
 
     // The factory hands out the same pipeline until the client's handler lifetime (infinite unless the user set
