@@ -108,6 +108,9 @@ internal sealed class FunctionForwarder
     {
         var source = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
 
+        // Response buffering middleware (compression, caching) would otherwise hold an event stream back from the caller.
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
         var (result, _, exception) = await StreamCopier.CopyToCallerAsync(source, context.Response.Body, timeout, context.RequestAborted).ConfigureAwait(false);
         return result switch
         {
