@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AzureFunctionsInvoker.Forwarding;
@@ -6,11 +7,16 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// <summary>
 /// What the caller sees for each <see cref="ForwarderError"/> (its row in <see cref="ForwarderErrors"/>): a status with a small problem-details body
 /// (through the app's <see cref="IProblemDetailsService"/> when it registered one) or, once the response has
-/// started, an aborted connection, so a truncated body never looks complete. Never a stack trace, never a key.
+/// started, a reset stream (HTTP/2 and HTTP/3) or an aborted connection (HTTP/1.1), so a truncated body never looks
+/// complete. Never a stack trace, never a key.
 /// </summary>
 internal static class ForwarderErrorResponse
 {
     private const string AllowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+    private const int Http2InternalError = 0x2;
+    private const int Http2Cancel = 0x8;
+    private const int Http3InternalError = 0x102;
+    private const int Http3RequestCancelled = 0x10c;
 
     public static Task WriteAsync(HttpContext context, ForwarderError error)
     {
@@ -22,7 +28,8 @@ internal static class ForwarderErrorResponse
 
         if (context.Response.HasStarted)
         {
-            context.Abort();
+            // The proxy gave the stream up itself when the function ran out of time; otherwise a side failed.
+            ResetOrAbort(context, gaveUp: error == ForwarderError.FunctionTimedOut);
             return Task.CompletedTask;
         }
 
@@ -35,6 +42,28 @@ internal static class ForwarderErrorResponse
         }
 
         return WriteProblemAsync(context, entry.Status, entry.Title, entry.Detail);
+    }
+
+    // An HTTP/2 or HTTP/3 caller loses just this stream and keeps its connection, with the other requests on it; an
+    // HTTP/1.1 connection is closed, the only way it can say that the body is incomplete. The code says whether the
+    // proxy gave the stream up (the function ran out of time) or the exchange broke (RFC 9113 section 7, RFC 9114
+    // section 8.1).
+    private static void ResetOrAbort(HttpContext context, bool gaveUp)
+    {
+        var reset = context.Features.Get<IHttpResetFeature>();
+        var protocol = context.Request.Protocol;
+        if (reset is not null && HttpProtocol.IsHttp2(protocol))
+        {
+            reset.Reset(gaveUp ? Http2Cancel : Http2InternalError);
+        }
+        else if (reset is not null && HttpProtocol.IsHttp3(protocol))
+        {
+            reset.Reset(gaveUp ? Http3RequestCancelled : Http3InternalError);
+        }
+        else
+        {
+            context.Abort();
+        }
     }
 
     private static async Task WriteProblemAsync(HttpContext context, int status, string title, string detail)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Functions;
@@ -19,8 +18,6 @@ internal sealed class FunctionForwarder
 {
     /// <summary>The name in <see cref="IHttpClientFactory"/> of the client of <c>AddAzureFunctionProxy()</c>.</summary>
     public const string ClientName = "AzureFunctionsInvoker";
-
-    private const int BufferSize = 64 * 1024;
 
     private readonly IHttpMessageHandlerFactory _handlers;
     private readonly string _clientName;
@@ -120,47 +117,21 @@ internal sealed class FunctionForwarder
 
     private async Task<ForwarderError> CopyResponseBodyAsync(HttpContext context, HttpResponseMessage response, StepTimeout timeout, AzureFunctionProxyOptions options)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        try
-        {
-            var source = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            var destination = context.Response.Body;
-            while (true)
-            {
-                int read;
-                try
-                {
-                    timeout.Restart();
-                    read = await source.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
-                    timeout.Pause();
-                }
-                catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
-                {
-                    var error = context.RequestAborted.IsCancellationRequested ? ForwarderError.CallerAborted
-                        : timeout.HasExpired ? ForwarderError.FunctionTimedOut
-                        : ForwarderError.ResponseBodyFailed;
-                    return Report(error, new(options, context.Request.Method, Exception: e));
-                }
+        var source = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
 
-                if (read == 0)
-                {
-                    return ForwarderError.None;
-                }
+        // Response buffering middleware (compression, caching) would otherwise hold an event stream back from the caller.
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-                try
-                {
-                    await destination.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is OperationCanceledException or IOException)
-                {
-                    return Report(ForwarderError.CallerAborted, new(options, context.Request.Method, Exception: e));
-                }
-            }
-        }
-        finally
+        var (result, _, exception) = await StreamCopier.CopyToCallerAsync(source, context.Response.Body, timeout, context.RequestAborted).ConfigureAwait(false);
+        return result switch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+            StreamCopyResult.Success => ForwarderError.None,
+            StreamCopyResult.SourceFailed => Report(ForwarderError.ResponseBodyFailed, new(options, context.Request.Method, Exception: exception)),
+            StreamCopyResult.TimedOut => Report(ForwarderError.FunctionTimedOut, new(options, context.Request.Method, Exception: exception)),
+
+            // A write to the caller fails when the caller is gone, whether or not its abort was signalled yet.
+            _ => Report(ForwarderError.CallerAborted, new(options, context.Request.Method, Exception: exception)),
+        };
     }
 
     // The factory hands out the same pipeline until the client's handler lifetime (infinite unless the user set

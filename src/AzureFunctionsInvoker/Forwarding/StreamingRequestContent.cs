@@ -1,17 +1,15 @@
-using System.Buffers;
 using System.Net;
+using System.Runtime.ExceptionServices;
 
 namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
 /// The caller's request body as the forwarded request's content: copied from the caller's stream to the
-/// function's connection at send time, one pooled buffer at a time, so memory stays bounded whatever the size.
+/// function's connection at send time by <see cref="StreamCopier"/>, so memory stays bounded whatever the size.
 /// Its length is never computed: a known <c>Content-Length</c> is copied as a header, otherwise the body goes chunked.
 /// </summary>
 internal sealed class StreamingRequestContent : HttpContent
 {
-    private const int BufferSize = 64 * 1024;
-
     private readonly Stream _source;
     private readonly StepTimeout _timeout;
     private bool _started;
@@ -48,45 +46,20 @@ internal sealed class StreamingRequestContent : HttpContent
             _source.Position = 0;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        try
+        var (result, copied, error) = await StreamCopier.CopyToFunctionAsync(_source, stream, _timeout, cancellationToken).ConfigureAwait(false);
+        if (result == StreamCopyResult.Success)
         {
-            long copied = 0;
-            while (true)
-            {
-                _timeout.Pause();
-                int read;
-                try
-                {
-                    read = await _source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e)
-                {
-                    CallerFailure = e;
-                    throw;
-                }
-                finally
-                {
-                    _timeout.Restart();
-                }
-
-                if (read == 0)
-                {
-                    ThrowIfShort(copied);
-                    return;
-                }
-
-                copied += read;
-                await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-
-                // What the caller sent is sent on at once, not held back until a transport buffer fills.
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
+            ThrowIfShort(copied);
+            return;
         }
-        finally
+
+        if (result == StreamCopyResult.SourceFailed)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            CallerFailure = error;
         }
+
+        // The transport fails the request with it, and the forwarder tells whose fault it was.
+        ExceptionDispatchInfo.Throw(error!);
     }
 
     // Kestrel reports a caller's truncated body itself; a shorter stream means the app consumed the body earlier.

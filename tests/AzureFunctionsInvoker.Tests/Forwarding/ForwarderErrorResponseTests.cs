@@ -59,16 +59,29 @@ public sealed class ForwarderErrorResponseTests
     }
 
     [Fact]
-    public async Task Aborts_instead_of_writing_once_the_response_has_started()
+    public async Task Aborts_an_http11_callers_connection_instead_of_writing_once_the_response_has_started()
     {
-        var context = Context(services: null);
-        var lifetime = new AbortRecorder();
-        context.Features.Set<IHttpResponseFeature>(new StartedResponse());
-        context.Features.Set<IHttpRequestLifetimeFeature>(lifetime);
+        var (context, lifetime, reset) = Started("HTTP/1.1");
 
         await ForwarderErrorResponse.WriteAsync(context, ForwarderError.ResponseBodyFailed);
 
         Assert.True(lifetime.Aborted);
+        Assert.Null(reset.ErrorCode);
+    }
+
+    [Theory]
+    [InlineData("HTTP/2", nameof(ForwarderError.ResponseBodyFailed), 0x2)] // INTERNAL_ERROR
+    [InlineData("HTTP/2", nameof(ForwarderError.FunctionTimedOut), 0x8)] // CANCEL
+    [InlineData("HTTP/3", nameof(ForwarderError.ResponseBodyFailed), 0x102)] // H3_INTERNAL_ERROR
+    [InlineData("HTTP/3", nameof(ForwarderError.FunctionTimedOut), 0x10c)] // H3_REQUEST_CANCELLED
+    public async Task Resets_just_the_stream_of_an_http2_or_http3_caller_once_the_response_has_started(string protocol, string error, int errorCode)
+    {
+        var (context, lifetime, reset) = Started(protocol);
+
+        await ForwarderErrorResponse.WriteAsync(context, Enum.Parse<ForwarderError>(error));
+
+        Assert.Equal(errorCode, reset.ErrorCode);
+        Assert.False(lifetime.Aborted);
     }
 
     [Fact]
@@ -93,6 +106,19 @@ public sealed class ForwarderErrorResponseTests
         return new DefaultHttpContext { RequestServices = collection.BuildServiceProvider(), Response = { Body = new MemoryStream() } };
     }
 
+    // A response already started, on a server that offers a stream reset (as Kestrel does to HTTP/2 and HTTP/3 callers).
+    private static (DefaultHttpContext Context, AbortRecorder Lifetime, ResetRecorder Reset) Started(string protocol)
+    {
+        var context = Context(services: null);
+        context.Request.Protocol = protocol;
+        var lifetime = new AbortRecorder();
+        var reset = new ResetRecorder();
+        context.Features.Set<IHttpResponseFeature>(new StartedResponse());
+        context.Features.Set<IHttpRequestLifetimeFeature>(lifetime);
+        context.Features.Set<IHttpResetFeature>(reset);
+        return (context, lifetime, reset);
+    }
+
     private static string Body(HttpContext context) => Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
 
     private sealed class StartedResponse : HttpResponseFeature
@@ -107,5 +133,12 @@ public sealed class ForwarderErrorResponseTests
         public CancellationToken RequestAborted { get; set; }
 
         public void Abort() => Aborted = true;
+    }
+
+    private sealed class ResetRecorder : IHttpResetFeature
+    {
+        public int? ErrorCode { get; private set; }
+
+        public void Reset(int errorCode) => ErrorCode = errorCode;
     }
 }

@@ -59,10 +59,14 @@ public sealed class BodyStreamingTests
         Assert.Equal("2048", await response.Content.ReadAsStringAsync());
     }
 
-    [Fact]
-    public async Task The_caller_reads_the_download_before_the_function_has_finished_sending_it()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the proxy turns the app's response buffering off, or an event stream would wait for its end
+    public async Task The_caller_reads_the_download_before_the_function_has_finished_sending_it(bool behindResponseBuffering)
     {
-        await using var env = await ProxyEnvironment.StartAsync("lockstep-download");
+        await using var env = await ProxyEnvironment.StartAsync(
+            "lockstep-download",
+            configurePipeline: app => _ = behindResponseBuffering ? BufferingResponseBody.Use(app) : app);
 
         using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead).WaitAsync(s_bound);
         await using var body = await response.Content.ReadAsStreamAsync();

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
 using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker.Tests.Reliability;
@@ -11,6 +13,10 @@ namespace AzureFunctionsInvoker.Tests.Reliability;
 public sealed class FunctionFaultTests
 {
     private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(30);
+
+    // RST_STREAM error codes (RFC 9113 section 7).
+    private const long Http2InternalError = 0x2;
+    private const long Http2Cancel = 0x8;
 
     [Fact]
     public async Task A_refused_connection_gets_502_with_a_problem_body()
@@ -192,5 +198,65 @@ public sealed class FunctionFaultTests
         // The caller's connection is still usable: nothing of the refused body is left in it.
         using var next = await env.Caller.GetAsync("/other").WaitAsync(s_bound);
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_http2_callers_stream_is_cancelled_when_the_function_stalls_mid_body_and_its_connection_serves_the_next_request()
+    {
+        var connections = new ConcurrentQueue<string>();
+        await using var env = await Http2Environment("lockstep-download", connections, o => o.Timeout = 1000);
+        await env.WarmUpAsync("/mytest?warm");
+
+        // The function holds the rest of its body back beyond Timeout.
+        await AssertStreamResetAsync(env, bodyBytesSent: 1024, then: () => { }, Http2Cancel);
+
+        Assert.Equal("pipeline", await env.Caller.GetStringAsync("/other").WaitAsync(s_bound));
+        Assert.Single(connections.Distinct());
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "FunctionTimedOut");
+    }
+
+    [Fact]
+    public async Task An_http2_callers_stream_is_reset_as_an_internal_error_when_the_functions_body_is_cut_off_and_its_connection_serves_the_next_request()
+    {
+        var connections = new ConcurrentQueue<string>();
+        await using var env = await Http2Environment("truncate", connections);
+
+        await AssertStreamResetAsync(env, bodyBytesSent: 100, then: env.Function.Proceed.SetResult, Http2InternalError);
+
+        Assert.Equal("pipeline", await env.Caller.GetStringAsync("/other").WaitAsync(s_bound));
+        Assert.Single(connections.Distinct());
+        await env.Logs.WaitForAsync("ResponseBodyFailed", s_bound);
+    }
+
+    // A proxy speaking HTTP/2 to its caller (h2c with prior knowledge), recording the caller's connection of each request.
+    private static async Task<ProxyEnvironment> Http2Environment(string function, ConcurrentQueue<string> connections, Action<AzureFunctionProxyOptions>? configure = null)
+    {
+        var env = await ProxyEnvironment.StartAsync(
+            function,
+            configure,
+            configurePipeline: app => app.Use((context, next) =>
+            {
+                connections.Enqueue(context.Connection.Id);
+                return next(context);
+            }),
+            http2Caller: true);
+        env.Caller.DefaultRequestVersion = HttpVersion.Version20;
+        env.Caller.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        return env;
+    }
+
+    // Once the caller has the first bytes, so the response has started, then() makes the function
+    // fail; the caller learns of it from an RST_STREAM with the expected code.
+    private static async Task AssertStreamResetAsync(ProxyEnvironment env, int bodyBytesSent, Action then, long expected)
+    {
+        using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead).WaitAsync(s_bound);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        await body.ReadExactlyAsync(new byte[bodyBytesSent]).AsTask().WaitAsync(s_bound);
+        then();
+
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var reset = await Assert.ThrowsAsync<HttpProtocolException>(() => body.CopyToAsync(Stream.Null).WaitAsync(s_bound));
+        Assert.Equal(expected, reset.ErrorCode);
     }
 }
