@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using AzureFunctionsInvoker.Forwarding;
 using Microsoft.AspNetCore.Http;
@@ -163,6 +164,36 @@ public sealed class HeaderRulesTests
 
         Assert.True(HeaderRules.CopyRequestHeaders(context, request, Options()));
         Assert.Equal(["caf\u00e9\tok"], request.Headers.NonValidated["X-Text"]);
+    }
+
+    [Fact]
+    public void With_no_current_activity_the_callers_trace_context_is_copied_as_it_is()
+    {
+        Assert.Null(Activity.Current);
+        var context = new DefaultHttpContext();
+        context.Request.Headers["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        context.Request.Headers["tracestate"] = "vendor=1";
+        using var request = new HttpRequestMessage();
+
+        HeaderRules.CopyRequestHeaders(context, request, Options());
+
+        Assert.Equal(["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"], request.Headers.NonValidated["traceparent"]);
+        Assert.Equal(["vendor=1"], request.Headers.NonValidated["tracestate"]);
+    }
+
+    [Fact]
+    public void With_a_current_activity_the_callers_trace_context_is_left_for_the_transport_to_write()
+    {
+        using var activity = new Activity("request").Start();
+        var context = new DefaultHttpContext();
+        context.Request.Headers["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        context.Request.Headers["tracestate"] = "vendor=1";
+        using var request = new HttpRequestMessage();
+
+        HeaderRules.CopyRequestHeaders(context, request, Options());
+
+        Assert.False(request.Headers.NonValidated.Contains("traceparent"));
+        Assert.False(request.Headers.NonValidated.Contains("tracestate"));
     }
 
     private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)

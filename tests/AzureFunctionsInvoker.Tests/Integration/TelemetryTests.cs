@@ -118,6 +118,24 @@ public sealed class TelemetryTests
         Assert.Equal(ActivityStatusCode.Unset, forward.Status);
     }
 
+    [Fact]
+    public async Task Without_a_listener_of_its_own_the_function_gets_the_callers_trace_under_the_requests_span()
+    {
+        // No listener is added here. ASP.NET Core still makes the request an Activity (its logging is on), which the
+        // caller's traceparent is the parent of; the transport then sends that Activity's context.
+        var callerTrace = ActivityTraceId.CreateRandom();
+        var callerSpan = ActivitySpanId.CreateRandom();
+        await using var env = await ProxyEnvironment.StartAsync("echo");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
+        request.Headers.Add("traceparent", $"00-{callerTrace}-{callerSpan}-01");
+
+        using var response = await env.Caller.SendAsync(request);
+        var received = Assert.Single((await StandInFunction.Echo.ReadAsync(response)).Headers["traceparent"]).Split('-');
+
+        Assert.Equal(callerTrace.ToHexString(), received[1]);
+        Assert.NotEqual(callerSpan.ToHexString(), received[2]);
+    }
+
     private static MetricCollector<T> Collector<T>(ProxyEnvironment env, string instrument) where T : struct =>
         new(env.Services.GetRequiredService<IMeterFactory>(), "AzureFunctionsInvoker", instrument);
 }
