@@ -95,7 +95,27 @@ public sealed class AzureFunctionProxyOptions
     /// </summary>
     public bool AddXForwardedHeaders { get; set; } = true;
 
-    internal AzureFunctionProxyOptions Clone() => (AzureFunctionProxyOptions)MemberwiseClone();
+    /// <summary>
+    /// Request headers that never reach the function, by name (case-insensitive): credentials the caller sent for
+    /// this app rather than for the function (an <c>X-Api-Key</c> of the app's own authentication, a <c>Cookie</c>).
+    /// The proxy's own headers (<c>x-functions-key</c>, <c>x-functions-clientid</c>, <c>X-Forwarded-*</c>,
+    /// <c>Host</c>) cannot be listed. Empty by default.
+    /// </summary>
+    public IList<string> RemoveRequestHeaders { get; set; } = [];
+
+    /// <summary>
+    /// Response headers that never reach the caller, by name (case-insensitive): what the function's host says about
+    /// itself (<c>Server</c>, <c>X-Powered-By</c>). The proxy's own headers cannot be listed. Empty by default.
+    /// </summary>
+    public IList<string> RemoveResponseHeaders { get; set; } = [];
+
+    internal AzureFunctionProxyOptions Clone()
+    {
+        var clone = (AzureFunctionProxyOptions)MemberwiseClone();
+        clone.RemoveRequestHeaders = [.. RemoveRequestHeaders];
+        clone.RemoveResponseHeaders = [.. RemoveResponseHeaders];
+        return clone;
+    }
 
     // Configuration reports a reload several times over (once per provider, twice per file save); only a real
     // change is applied and logged.
@@ -112,5 +132,7 @@ public sealed class AzureFunctionProxyOptions
         && Timeout == other.Timeout
         && Keepalive == other.Keepalive
         && MaxRequestBodySize == other.MaxRequestBodySize
-        && AddXForwardedHeaders == other.AddXForwardedHeaders;
+        && AddXForwardedHeaders == other.AddXForwardedHeaders
+        && RemoveRequestHeaders.SequenceEqual(other.RemoveRequestHeaders, StringComparer.OrdinalIgnoreCase)
+        && RemoveResponseHeaders.SequenceEqual(other.RemoveResponseHeaders, StringComparer.OrdinalIgnoreCase);
 }

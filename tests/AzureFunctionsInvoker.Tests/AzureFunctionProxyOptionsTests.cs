@@ -18,10 +18,24 @@ public sealed class AzureFunctionProxyOptionsTests
             bool value => !value,
             int value => value + 1,
             long value => value + 1,
+            IList<string> value => (IList<string>)[.. value, "X-Added"],
             var other => throw new InvalidOperationException($"No change defined for {property} = {other}."),
         });
 
         Assert.True(options.HasSameValues(options.Clone()));
         Assert.False(options.HasSameValues(changed));
+    }
+
+    [Fact]
+    public void A_clone_does_not_share_the_header_lists()
+    {
+        var options = new AzureFunctionProxyOptions { RemoveRequestHeaders = ["X-Api-Key"], RemoveResponseHeaders = ["Server"] };
+        var clone = options.Clone();
+
+        options.RemoveRequestHeaders.Add("Cookie");
+        options.RemoveResponseHeaders.Clear();
+
+        Assert.Equal(["X-Api-Key"], clone.RemoveRequestHeaders);
+        Assert.Equal(["Server"], clone.RemoveResponseHeaders);
     }
 }

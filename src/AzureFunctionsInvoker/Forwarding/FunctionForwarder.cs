@@ -46,7 +46,7 @@ internal sealed class FunctionForwarder
         ForwarderError? error = null;
         try
         {
-            error = await SendAsync(context, function.Options, function.Connection, target, telemetry).ConfigureAwait(false);
+            error = await SendAsync(context, function, target, telemetry).ConfigureAwait(false);
             return error.Value;
         }
         finally
@@ -55,12 +55,13 @@ internal sealed class FunctionForwarder
         }
     }
 
-    private async Task<ForwarderError> SendAsync(HttpContext context, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri target, ForwardTelemetry? telemetry)
+    private async Task<ForwarderError> SendAsync(HttpContext context, FunctionTarget function, Uri target, ForwardTelemetry? telemetry)
     {
+        var options = function.Options;
         using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), context.RequestAborted);
         var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) : null;
-        using var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, connection, timeout) { Content = content };
-        if (!HeaderRules.CopyRequestHeaders(context, request, options))
+        using var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, function.Connection, timeout) { Content = content };
+        if (!HeaderRules.CopyRequestHeaders(context, request, options, function.RemovedRequestHeaders))
         {
             return Report(ForwarderError.RequestHeaderInvalid, new(options, context.Request.Method));
         }
@@ -110,7 +111,7 @@ internal sealed class FunctionForwarder
             }
 
             context.Response.StatusCode = (int)response.StatusCode;
-            HeaderRules.CopyResponseHeaders(response, context.Response, _logger);
+            HeaderRules.CopyResponseHeaders(response, context.Response, _logger, function.RemovedResponseHeaders);
             return await CopyResponseBodyAsync(context, response, timeout, options).ConfigureAwait(false);
         }
     }

@@ -74,17 +74,18 @@ internal static class HeaderRules
     /// Copies the caller's end-to-end headers onto <paramref name="request"/> (content headers onto its content,
     /// dropped when there is no body), then sets the ones the proxy owns: the function key, the client id and
     /// the <c>X-Forwarded-*</c> headers, each replacing what the caller sent (and a caller's <c>Forwarded</c>).
-    /// The caller's trace context headers are dropped when the request is traced. Returns <see langword="false"/>,
+    /// The caller's trace context headers are dropped when the request is traced, and so are the headers
+    /// <paramref name="removed"/> names (the function's <c>RemoveRequestHeaders</c>). Returns <see langword="false"/>,
     /// with the request incomplete, when a value to copy holds a control character other than HTAB: such a request
     /// is the caller's error and must not be sent.
     /// </summary>
-    public static bool CopyRequestHeaders(HttpContext context, HttpRequestMessage request, AzureFunctionProxyOptions options)
+    public static bool CopyRequestHeaders(HttpContext context, HttpRequestMessage request, AzureFunctionProxyOptions options, FrozenSet<string>? removed = null)
     {
         var headers = context.Request.Headers;
         var connection = headers.Connection;
         foreach (var (name, values) in headers)
         {
-            if (s_requestExcluded.Contains(name) || name.StartsWith(':') || IsNamedIn(connection, name))
+            if (s_requestExcluded.Contains(name) || name.StartsWith(':') || IsNamedIn(connection, name) || removed?.Contains(name) == true)
             {
                 continue;
             }
@@ -134,17 +135,18 @@ internal static class HeaderRules
     }
 
     /// <summary>
-    /// Copies the function's end-to-end response and content headers onto the caller's response. A header the
-    /// server refuses to send (say, a non-ASCII character in its value) is dropped and logged by name.
+    /// Copies the function's end-to-end response and content headers onto the caller's response, less those
+    /// <paramref name="removed"/> names (the function's <c>RemoveResponseHeaders</c>). A header the server refuses to
+    /// send (say, a non-ASCII character in its value) is dropped and logged by name.
     /// </summary>
-    public static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse destination, ILogger logger)
+    public static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse destination, ILogger logger, FrozenSet<string>? removed = null)
     {
         var connection = response.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var named)
             ? new StringValues(named.ToArray())
             : StringValues.Empty;
 
-        CopyResponseHeaders(response.Headers.NonValidated, connection, destination.Headers, logger);
-        CopyResponseHeaders(response.Content.Headers.NonValidated, connection, destination.Headers, logger);
+        CopyResponseHeaders(response.Headers.NonValidated, connection, removed, destination.Headers, logger);
+        CopyResponseHeaders(response.Content.Headers.NonValidated, connection, removed, destination.Headers, logger);
 
         // Parsed rather than copied: a function may repeat it ("5, 5"), which the server would refuse. A chunked
         // body's Content-Length is not its length (RFC 9112 6.3: Transfer-Encoding overrides it) and is not passed on.
@@ -183,11 +185,11 @@ internal static class HeaderRules
         return false;
     }
 
-    private static void CopyResponseHeaders(HttpHeadersNonValidated source, StringValues connection, IHeaderDictionary destination, ILogger logger)
+    private static void CopyResponseHeaders(HttpHeadersNonValidated source, StringValues connection, FrozenSet<string>? removed, IHeaderDictionary destination, ILogger logger)
     {
         foreach (var (name, values) in source)
         {
-            if (s_responseExcluded.Contains(name) || IsNamedIn(connection, name))
+            if (s_responseExcluded.Contains(name) || IsNamedIn(connection, name) || removed?.Contains(name) == true)
             {
                 continue;
             }

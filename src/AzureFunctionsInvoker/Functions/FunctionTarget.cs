@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,8 @@ internal sealed class FunctionTarget
         ServerAddress = Route.FunctionUri.IdnHost;
         ServerPort = Route.FunctionUri.Port;
         Scheme = Route.FunctionUri.Scheme;
+        RemovedRequestHeaders = ToSet(options.RemoveRequestHeaders);
+        RemovedResponseHeaders = ToSet(options.RemoveResponseHeaders);
     }
 
     /// <summary>A private copy of the options, so later changes to the caller's instance are not observed.</summary>
@@ -34,6 +37,12 @@ internal sealed class FunctionTarget
     public int ServerPort { get; }
 
     public string Scheme { get; }
+
+    /// <summary>The request headers <c>RemoveRequestHeaders</c> names; <see langword="null"/> when it names none.</summary>
+    public FrozenSet<string>? RemovedRequestHeaders { get; }
+
+    /// <summary>The response headers <c>RemoveResponseHeaders</c> names; <see langword="null"/> when it names none.</summary>
+    public FrozenSet<string>? RemovedResponseHeaders { get; }
 
     /// <summary>Makes the target of options that passed validation, warning about the risky settings they hold.</summary>
     public static FunctionTarget Create(AzureFunctionProxyOptions validOptions, ILogger logger)
@@ -52,4 +61,7 @@ internal sealed class FunctionTarget
 
         return target;
     }
+
+    private static FrozenSet<string>? ToSet(IList<string> names) =>
+        names.Count == 0 ? null : names.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 }

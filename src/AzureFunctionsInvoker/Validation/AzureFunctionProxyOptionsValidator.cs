@@ -24,6 +24,8 @@ internal sealed class AzureFunctionProxyOptionsValidator : IValidateOptions<Azur
         ValidatePath(nameof(options.FunctionName), options.FunctionName, allowEmpty: false, builder);
         ValidateHeaderValue(nameof(options.ApiKey), options.ApiKey, builder);
         ValidateHeaderValue(nameof(options.ClientId), options.ClientId, builder);
+        ValidateRemovedHeaders(nameof(options.RemoveRequestHeaders), options.RemoveRequestHeaders, builder);
+        ValidateRemovedHeaders(nameof(options.RemoveResponseHeaders), options.RemoveResponseHeaders, builder);
 
         return builder.Build();
     }
@@ -66,6 +68,30 @@ internal sealed class AzureFunctionProxyOptionsValidator : IValidateOptions<Azur
                     "with no empty, '.' or '..' segment and no percent-encoding.",
                     optionName);
                 return;
+            }
+        }
+    }
+
+    private static void ValidateRemovedHeaders(string optionName, IList<string>? names, ValidateOptionsResultBuilder builder)
+    {
+        if (names is null)
+        {
+            builder.AddError("must be a list of header names, or empty.", optionName);
+            return;
+        }
+
+        foreach (var name in names)
+        {
+            if (!HeaderNameCharacters.IsToken(name))
+            {
+                builder.AddError($"holds '{name}', which is not a header name (RFC 9110 token characters).", optionName);
+            }
+            else if (HeaderNameCharacters.IsOwnedByProxy(name))
+            {
+                builder.AddError(
+                    $"holds '{name}', a header the proxy sets itself (x-functions-key, x-functions-clientid, X-Forwarded-*, Host): " +
+                    "it cannot be removed this way.",
+                    optionName);
             }
         }
     }

@@ -28,15 +28,15 @@ public sealed partial class SampleProcess : IAsyncDisposable
     public HttpClient Client { get; }
 
     /// <summary>The environment that points the sample's <c>Hello</c> function (at <c>/mytest</c>) at <paramref name="function"/>.</summary>
-    public static Dictionary<string, string> Forwarding(StandInFunction function, string functionName, string routePrefix = "/api") => new()
+    public static Dictionary<string, string> Forwarding(StandInFunction function, string functionName, string routePrefix = "/api", string name = "Hello") => new()
     {
-        ["AzureFunctions__Hello__AppName"] = "127.0.0.1",
-        ["AzureFunctions__Hello__HostDomain"] = "",
-        ["AzureFunctions__Hello__Port"] = function.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["AzureFunctions__Hello__Https"] = "false",
-        ["AzureFunctions__Hello__FunctionName"] = functionName,
-        ["AzureFunctions__Hello__RoutePrefix"] = routePrefix,
-        ["AzureFunctions__Hello__ApiKey"] = function.Key,
+        [$"AzureFunctions__{name}__AppName"] = "127.0.0.1",
+        [$"AzureFunctions__{name}__HostDomain"] = "",
+        [$"AzureFunctions__{name}__Port"] = function.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        [$"AzureFunctions__{name}__Https"] = "false",
+        [$"AzureFunctions__{name}__FunctionName"] = functionName,
+        [$"AzureFunctions__{name}__RoutePrefix"] = routePrefix,
+        [$"AzureFunctions__{name}__ApiKey"] = function.Key,
     };
 
     public static async Task<SampleProcess> StartAsync(IReadOnlyDictionary<string, string>? environment = null)

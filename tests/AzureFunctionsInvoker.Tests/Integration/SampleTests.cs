@@ -49,6 +49,21 @@ public sealed class SampleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_sample_keeps_the_callers_api_key_for_orders_from_the_function()
+    {
+        await using var function = await StandInFunction.StartAsync();
+        await using var sample = await SampleProcess.StartAsync(SampleProcess.Forwarding(function, functionName: "echo", name: "Orders"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/42");
+        request.Headers.Add("X-Api-Key", "demo-orders-key");
+
+        using var response = await sample.Client.SendAsync(request);
+        var echo = await Echo.ReadAsync(response);
+
+        Assert.Equal("/api/echo/42", echo.Target);
+        Assert.False(echo.Headers.ContainsKey("X-Api-Key"));
+    }
+
+    [Fact]
     public async Task The_sample_rate_limits_mytest_per_client_and_reports_its_functions_health()
     {
         await using var sample = await SampleProcess.StartAsync(new Dictionary<string, string> { ["RateLimit__PermitLimit"] = "1", ["RateLimit__WindowSeconds"] = "3600" });
