@@ -89,6 +89,8 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         services.TryAddSingleton<FunctionRegistry>();
         services.AddMetrics();
         services.TryAddSingleton<ProxyMetrics>();
+        // Step timeouts run on the app's clock (a fake one in tests), as YARP's activity timeout does.
+        services.TryAddSingleton(TimeProvider.System);
         return services.AddHttpClient(clientName)
             // The proxy logs its own events; the factory's two log lines per request would cost every forward
             // a formatted address and a logging scope, whatever the log level.
