@@ -71,9 +71,11 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task A_request_in_flight_finishes_on_the_options_it_started_with()
     {
+        var clock = new ObservableClock();
         await using var env = await NamedProxyEnvironment.StartAsync(
             new Dictionary<string, string> { ["stream"] = "lockstep-download" },
-            app => app.UseAzureFunctionProxy("/stream", "stream"));
+            app => app.UseAzureFunctionProxy("/stream", "stream"),
+            clock.UseIn);
         using var inFlight = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
         var body = await inFlight.Content.ReadAsStreamAsync();
         await body.ReadExactlyAsync(new byte[1024]);
@@ -83,7 +85,11 @@ public sealed class NamedFunctionTests
 
         // ...as a request started after the reload shows: it is cut off 200 ms into the same wait.
         using var later = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
-        await Assert.ThrowsAsync<HttpRequestException>(() => later.Content.ReadAsByteArrayAsync().WaitAsync(s_bound));
+        var laterBody = await later.Content.ReadAsStreamAsync();
+        await laterBody.ReadExactlyAsync(new byte[1024]);
+        await clock.WhenArmedAsync(timers: 2).WaitAsync(s_bound); // both forwards wait on the function's next bytes
+        clock.Advance(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<IOException>(() => laterBody.CopyToAsync(Stream.Null).WaitAsync(s_bound));
 
         // The first request has waited as long, and lives on under the default Timeout.
         env.Function.Proceed.SetResult();

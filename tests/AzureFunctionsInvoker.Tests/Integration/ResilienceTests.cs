@@ -33,11 +33,18 @@ public sealed class ResilienceTests
     [Fact]
     public async Task A_resilience_pipeline_that_gives_up_gets_the_caller_a_502_not_an_unhandled_exception()
     {
-        await using var env = await ProxyEnvironment.StartAsync(
-            "hang",
-            configureProxy: builder => builder.Services.AddAzureFunctionProxy().AddResilienceHandler("timeout", pipeline => pipeline.AddTimeout(TimeSpan.FromMilliseconds(200))));
+        var clock = new ObservableClock();
+        var attemptTimeout = TimeSpan.FromMilliseconds(200);
+        await using var env = await ProxyEnvironment.StartAsync("hang", configureProxy: builder =>
+        {
+            clock.UseIn(builder);
+            builder.Services.AddAzureFunctionProxy().AddResilienceHandler("timeout", pipeline => pipeline.AddTimeout(attemptTimeout));
+        });
 
-        using var response = await env.Caller.GetAsync("/mytest");
+        var sending = env.Caller.GetAsync("/mytest");
+        await env.Function.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        clock.Advance(attemptTimeout); // Polly's timeout, far short of the proxy's own
+        using var response = await sending;
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "FunctionUnreachable" && e.Text.Contains("TimeoutRejectedException", StringComparison.Ordinal));
