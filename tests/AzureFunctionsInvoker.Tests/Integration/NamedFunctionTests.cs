@@ -111,6 +111,33 @@ public sealed class NamedFunctionTests
     }
 
     [Fact]
+    public async Task Invalid_options_of_a_named_function_nothing_mounts_fail_the_hosts_start_naming_the_option()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" },
+            app => app.UseAzureFunctionProxy("/orders", "orders"),
+            builder => builder.Configuration["Functions:billing:Keepalive"] = "0"));
+
+        Assert.Contains("Keepalive", error.Message, StringComparison.Ordinal);
+        Assert.Equal("billing", error.OptionsName);
+        Assert.Equal(typeof(AzureFunctionProxyOptions), error.OptionsType);
+    }
+
+    [Fact]
+    public async Task An_invalid_reload_of_a_function_nothing_mounts_is_no_error_for_the_configuration_reload()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" },
+            app => app.UseAzureFunctionProxy("/orders", "orders"));
+
+        // Validated at startup, billing is no longer validated by the options themselves, which would throw here.
+        env.Reload("billing", "Keepalive", "0");
+        var orders = await EchoAsync(env, "/orders");
+
+        Assert.Equal(["orders"], orders.Headers["x-functions-clientid"]);
+    }
+
+    [Fact]
     public async Task Mounting_a_name_never_registered_fails_at_startup_naming_it()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => NamedProxyEnvironment.StartAsync(
