@@ -90,6 +90,7 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     {
         services.TryAddSingleton<AzureFunctionProxyMarkerService>();
         services.TryAddSingleton<FunctionRegistry>();
+        services.TryAddSingleton<LiveConnectionSettings>();
         services.AddMetrics();
         services.TryAddSingleton<ProxyMetrics>();
         // Step timeouts run on the app's clock (a fake one in tests), as YARP's activity timeout does.
@@ -98,7 +99,7 @@ public static class AzureFunctionProxyServiceCollectionExtensions
             // The proxy logs its own events; the factory's two log lines per request would cost every forward
             // a formatted address and a logging scope, whatever the log level.
             .RemoveAllLoggers()
-            .ConfigurePrimaryHttpMessageHandler(static () => new FunctionHttpHandler())
+            .ConfigurePrimaryHttpMessageHandler(services => new FunctionHttpHandler(services.GetRequiredService<LiveConnectionSettings>(), clientName))
             // The handler owns the connection pools; rebuilding it every two minutes would cap Keepalive.
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
     }

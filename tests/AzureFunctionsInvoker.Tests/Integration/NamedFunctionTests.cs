@@ -1,6 +1,10 @@
+using System.Globalization;
 using System.Net;
+using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -99,6 +103,44 @@ public sealed class NamedFunctionTests
     }
 
     [Fact]
+    public async Task Fifty_reloads_that_change_keepalive_leave_one_connection_pool()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo" },
+            app => app.UseAzureFunctionProxy("/orders", "orders"));
+
+        for (var keepalive = 1001; keepalive <= 1050; keepalive++)
+        {
+            env.Reload("orders", "Keepalive", keepalive.ToString(CultureInfo.InvariantCulture));
+            await EchoAsync(env, "/orders");
+        }
+
+        // The proxy disposed each request before the last chunk of its answer went out, so the count is settled.
+        Assert.Equal(1, PoolCount(env, "orders"));
+    }
+
+    [Fact]
+    public async Task The_pool_a_reload_replaced_serves_its_download_to_the_end_and_is_then_disposed()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["stream"] = "lockstep-download" },
+            app => app.UseAzureFunctionProxy("/stream", "stream"));
+        using var inFlight = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        var body = await inFlight.Content.ReadAsStreamAsync();
+        await body.ReadExactlyAsync(new byte[1024]).AsTask().WaitAsync(s_bound);
+
+        env.Reload("stream", "Keepalive", "1234");
+        var whileDownloading = PoolCount(env, "stream");
+        env.Function.Proceed.SetResult();
+        var rest = new MemoryStream();
+        await body.CopyToAsync(rest).WaitAsync(s_bound);
+
+        Assert.Equal(1, whileDownloading);
+        Assert.Equal(1024, rest.Length);
+        Assert.Equal(0, PoolCount(env, "stream")); // nothing was sent with the new Keepalive yet
+    }
+
+    [Fact]
     public async Task Invalid_options_of_a_named_function_fail_at_startup_naming_the_option()
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => NamedProxyEnvironment.StartAsync(
@@ -145,6 +187,18 @@ public sealed class NamedFunctionTests
             app => app.UseAzureFunctionProxy("/billing", "billing")));
 
         Assert.Contains("'billing'", error.Message, StringComparison.Ordinal);
+    }
+
+    // The pools of the function's primary handler, under what the client factory wraps it in.
+    private static int PoolCount(NamedProxyEnvironment env, string name)
+    {
+        var handler = env.App.Services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(FunctionForwarder.ClientNameFor(name));
+        while (handler is DelegatingHandler { InnerHandler: { } inner })
+        {
+            handler = inner;
+        }
+
+        return Assert.IsType<FunctionHttpHandler>(handler).PoolCount;
     }
 
     private static async Task<StandInFunction.Echo> EchoAsync(NamedProxyEnvironment env, string pathAndQuery)
