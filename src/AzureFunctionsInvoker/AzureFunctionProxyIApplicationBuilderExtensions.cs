@@ -1,4 +1,5 @@
 using AzureFunctionsInvoker;
+using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using Microsoft.AspNetCore.Http;
@@ -30,7 +31,11 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
         ArgumentNullException.ThrowIfNull(options);
 
         AzureFunctionProxyMarkerService.EnsureRegistered(app.ApplicationServices, nameof(UseAzureFunctionProxy));
-        var function = FunctionTargetSource.Fixed(options, app.ApplicationServices.GetRequiredService<ILogger<FunctionTargetSource>>());
+        var function = FunctionTargetSource.Fixed(
+            options,
+            app.ApplicationServices.GetRequiredService<LiveConnectionSettings>(),
+            FunctionForwarder.ClientName,
+            app.ApplicationServices.GetRequiredService<ILogger<FunctionTargetSource>>());
         return app.MapFunction(path, FunctionForwarder.ClientName, function);
     }
 

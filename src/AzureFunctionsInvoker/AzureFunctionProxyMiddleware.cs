@@ -41,6 +41,7 @@ internal sealed class AzureFunctionProxyMiddleware
             services.GetRequiredService<IHttpMessageHandlerFactory>(),
             clientName,
             services.GetRequiredService<ProxyMetrics>(),
+            services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILogger<FunctionForwarder>>());
         return new AzureFunctionProxyMiddleware(function, forwarder, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
     }

@@ -5,6 +5,7 @@ using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -38,8 +39,9 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     /// Registers the Azure Function <paramref name="name"/> with options bound to <paramref name="configuration"/>
     /// (the keys are the property names of <see cref="AzureFunctionProxyOptions"/>), for
     /// <c>app.UseAzureFunctionProxy(path, name)</c> and <c>endpoints.MapAzureFunctionProxy(pattern, name)</c>.
-    /// The options are validated when a mount first uses them, at startup, and on every reload; a reload applies to
-    /// requests that start after it, and an invalid one is logged and ignored.
+    /// The options are validated when the host starts, even if nothing mounts the function (or earlier, when a mount
+    /// reads them), and on every reload; a reload applies to requests that start after it, and an invalid one is
+    /// logged and ignored.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="name">The function's name in the app, e.g. <c>orders</c>.</param>
@@ -54,7 +56,7 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        services.AddOptions<AzureFunctionProxyOptions>(name).Bind(configuration);
+        services.AddOptionsWithValidateOnStart<AzureFunctionProxyOptions>(name).Bind(configuration);
         return services.AddNamedFunction(name);
     }
 
@@ -73,13 +75,14 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(configureOptions);
 
-        services.AddOptions<AzureFunctionProxyOptions>(name).Configure(configureOptions);
+        services.AddOptionsWithValidateOnStart<AzureFunctionProxyOptions>(name).Configure(configureOptions);
         return services.AddNamedFunction(name);
     }
 
     private static IHttpClientBuilder AddNamedFunction(this IServiceCollection services, string name)
     {
         services.AddSingleton(new RegisteredFunction(name));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AzureFunctionProxyOptions>, NamedFunctionStartupValidator>());
         return services.AddProxyCore(FunctionForwarder.ClientNameFor(name));
     }
 
@@ -87,13 +90,16 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     {
         services.TryAddSingleton<AzureFunctionProxyMarkerService>();
         services.TryAddSingleton<FunctionRegistry>();
+        services.TryAddSingleton<LiveConnectionSettings>();
         services.AddMetrics();
         services.TryAddSingleton<ProxyMetrics>();
+        // Step timeouts run on the app's clock (a fake one in tests), as YARP's activity timeout does.
+        services.TryAddSingleton(TimeProvider.System);
         return services.AddHttpClient(clientName)
             // The proxy logs its own events; the factory's two log lines per request would cost every forward
             // a formatted address and a logging scope, whatever the log level.
             .RemoveAllLoggers()
-            .ConfigurePrimaryHttpMessageHandler(static () => new FunctionHttpHandler())
+            .ConfigurePrimaryHttpMessageHandler(services => new FunctionHttpHandler(services.GetRequiredService<LiveConnectionSettings>(), clientName))
             // The handler owns the connection pools; rebuilding it every two minutes would cap Keepalive.
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
     }

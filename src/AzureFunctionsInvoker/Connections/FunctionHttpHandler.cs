@@ -7,9 +7,11 @@ using AzureFunctionsInvoker.Forwarding;
 namespace AzureFunctionsInvoker.Connections;
 
 /// <summary>
-/// The primary handler of the proxy's <see cref="HttpClient"/>: a pooled <see cref="SocketsHttpHandler"/> per
-/// distinct <see cref="ConnectionSettings"/>, so each mount gets its own idle timeout and certificate policy
-/// while handlers the user adds through <c>AddAzureFunctionProxy()</c> wrap them all.
+/// The primary handler of the proxy's <see cref="HttpClient"/>: a <see cref="ConnectionPool"/> per distinct
+/// <see cref="ConnectionSettings"/>, so each mount gets its own idle timeout and certificate policy while handlers the
+/// user adds through <c>AddAzureFunctionProxy()</c> wrap them all. A pool lives while a current target of its client
+/// uses its settings (<see cref="LiveConnectionSettings"/>) or a request sent through it is not yet disposed, so a
+/// reload that changes the settings leaves no pool behind once the requests that used the old one have finished.
 /// </summary>
 internal sealed class FunctionHttpHandler : HttpMessageHandler
 {
@@ -19,27 +21,105 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
     // Connections are recycled after this long even when never idle, so a Function App's new address is found.
     private static readonly TimeSpan s_connectionLifetime = TimeSpan.FromMinutes(5);
 
-    private readonly ConcurrentDictionary<ConnectionSettings, Lazy<HttpMessageInvoker>> _pools = new();
+    private readonly LiveConnectionSettings _live;
+    private readonly string _clientName;
+
+    // Held by the handler for good: requests without a mount's settings come from the app's own code at any time.
+    private readonly ConnectionPool _defaults = new(s_defaults, CreateHandler(s_defaults));
+
+    private readonly ConcurrentDictionary<ConnectionSettings, ConnectionPool> _pools = new();
+
+    // Orders making a pool after the liveness changes of its settings. Sends through an existing pool take no lock.
+    private readonly Lock _gate = new();
+
+    public FunctionHttpHandler(LiveConnectionSettings live, string clientName)
+    {
+        _live = live;
+        _clientName = clientName;
+        live.Changed += OnLiveChanged;
+    }
+
+    /// <summary>The pools for mounts' settings not yet disposed; the defaults pool is not counted.</summary>
+    internal int PoolCount => _pools.Count;
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var settings = FunctionRequestMessage.Of(request)?.Connection ?? s_defaults;
-        var pool = _pools.GetOrAdd(settings, static s => new(() => new HttpMessageInvoker(CreateHandler(s), disposeHandler: true)));
-        return pool.Value.SendAsync(request, cancellationToken);
+        var forwarded = FunctionRequestMessage.Of(request);
+        var pool = forwarded is null ? _defaults : forwarded.Pool ?? Hold(forwarded);
+        return pool.SendAsync(request, cancellationToken);
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            foreach (var pool in _pools.Values.Where(p => p.IsValueCreated))
+            _live.Changed -= OnLiveChanged;
+            _defaults.Dispose();
+            foreach (var pool in _pools.Values)
             {
-                pool.Value.Dispose();
+                pool.Dispose();
             }
         }
 
         base.Dispose(disposing);
     }
+
+    // A forwarded request's first send: the request holds its settings' pool until it is disposed, after its
+    // response, whatever copies or retries of it go out meanwhile.
+    private ConnectionPool Hold(FunctionRequestMessage request)
+    {
+        var pool = Acquire(request.Connection);
+        var held = request.Hold(pool);
+        if (held != pool)
+        {
+            // A copy of the request, sent at the same time, got there first; or the exchange is over.
+            pool.Release();
+        }
+
+        return held ?? throw new ObjectDisposedException(nameof(FunctionRequestMessage), "The forwarded request was sent after its exchange ended.");
+    }
+
+    private ConnectionPool Acquire(ConnectionSettings settings)
+    {
+        if (_pools.TryGetValue(settings, out var pool) && pool.TryHold())
+        {
+            return pool;
+        }
+
+        lock (_gate)
+        {
+            if (_pools.TryGetValue(settings, out pool) && pool.TryHold())
+            {
+                return pool;
+            }
+
+            // The first request with these settings, or the first since their pool was disposed: a request that
+            // started before a reload can be sent after it.
+            pool = new ConnectionPool(settings, CreateHandler(settings), Remove);
+            pool.SetLive(_live.IsLive(_clientName, settings));
+            _pools[settings] = pool;
+            return pool;
+        }
+    }
+
+    private void OnLiveChanged(string clientName, ConnectionSettings settings)
+    {
+        if (clientName != _clientName)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_pools.TryGetValue(settings, out var pool))
+            {
+                pool.SetLive(_live.IsLive(clientName, settings));
+            }
+        }
+    }
+
+    // Only that pool: a newer one for the same settings may have taken its place.
+    private void Remove(ConnectionPool pool) => _pools.TryRemove(KeyValuePair.Create(pool.Settings, pool));
 
     // The default connect, plus: a connection made is a step done, so the TLS handshake and the response
     // headers get a Timeout of their own.

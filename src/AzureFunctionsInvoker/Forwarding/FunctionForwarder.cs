@@ -22,14 +22,16 @@ internal sealed class FunctionForwarder
     private readonly IHttpMessageHandlerFactory _handlers;
     private readonly string _clientName;
     private readonly ProxyMetrics _metrics;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private Sender? _sender;
 
-    public FunctionForwarder(IHttpMessageHandlerFactory handlers, string clientName, ProxyMetrics metrics, ILogger<FunctionForwarder> logger)
+    public FunctionForwarder(IHttpMessageHandlerFactory handlers, string clientName, ProxyMetrics metrics, TimeProvider time, ILogger<FunctionForwarder> logger)
     {
         _handlers = handlers;
         _clientName = clientName;
         _metrics = metrics;
+        _time = time;
         _logger = logger;
     }
 
@@ -58,7 +60,7 @@ internal sealed class FunctionForwarder
     private async Task<ForwarderError> SendAsync(HttpContext context, FunctionTarget function, Uri target, ForwardTelemetry? telemetry)
     {
         var options = function.Options;
-        using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), context.RequestAborted);
+        using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);
         var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) : null;
         using var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, function.Connection, timeout) { Content = content };
         if (!HeaderRules.CopyRequestHeaders(context, request, options, function.RemovedRequestHeaders))

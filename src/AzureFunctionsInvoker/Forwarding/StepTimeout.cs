@@ -5,6 +5,7 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// restarted before each wait on the function (sending the request, each body write to it, each body read
 /// from it), once more when a new connection to it is made, and paused while the proxy waits on the caller
 /// instead, so a slow caller never counts against the function. It is also cancelled when the caller goes away.
+/// It runs on the app's <see cref="TimeProvider"/>, so tests time it on a fake clock.
 /// </summary>
 /// <remarks>
 /// The exchange's cancellation source itself, as YARP's activity timeout is, so that a forward costs one object
@@ -25,8 +26,8 @@ internal sealed class StepTimeout : CancellationTokenSource
     private readonly TimeSpan _timeout;
     private int _state = ConnectStepOpen;
 
-    public StepTimeout(TimeSpan timeout, CancellationToken callerAborted, TimeProvider? time = null)
-        : base(Timeout.InfiniteTimeSpan, time ?? TimeProvider.System)
+    public StepTimeout(TimeSpan timeout, TimeProvider time, CancellationToken callerAborted)
+        : base(Timeout.InfiniteTimeSpan, time)
     {
         _timeout = timeout;
         _callerAborted = callerAborted;

@@ -1,3 +1,5 @@
+using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Forwarding;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -11,14 +13,16 @@ internal sealed class FunctionRegistry : IDisposable
 {
     private readonly HashSet<string> _names;
     private readonly IOptionsMonitor<AzureFunctionProxyOptions> _monitor;
+    private readonly LiveConnectionSettings _connections;
     private readonly ILogger _logger;
     private readonly Dictionary<string, FunctionTargetSource> _sources = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    public FunctionRegistry(IEnumerable<RegisteredFunction> functions, IOptionsMonitor<AzureFunctionProxyOptions> monitor, ILogger<FunctionRegistry> logger)
+    public FunctionRegistry(IEnumerable<RegisteredFunction> functions, IOptionsMonitor<AzureFunctionProxyOptions> monitor, LiveConnectionSettings connections, ILogger<FunctionRegistry> logger)
     {
         _names = functions.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         _monitor = monitor;
+        _connections = connections;
         _logger = logger;
     }
 
@@ -38,7 +42,7 @@ internal sealed class FunctionRegistry : IDisposable
         {
             if (!_sources.TryGetValue(name, out var source))
             {
-                source = FunctionTargetSource.Watch(name, _monitor, _logger);
+                source = FunctionTargetSource.Watch(name, FunctionForwarder.ClientNameFor(name), _monitor, _connections, _logger);
                 _sources.Add(name, source);
             }
 

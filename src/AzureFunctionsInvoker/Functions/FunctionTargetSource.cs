@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,33 +9,50 @@ namespace AzureFunctionsInvoker.Functions;
 /// Where a mount finds its function's current <see cref="FunctionTarget"/>: fixed for options given in code, or
 /// following configuration for a named function, so a rotated key or a new timeout applies to the next request
 /// without a restart. A reload that fails validation is logged, naming the options, and the last valid target
-/// stays in use.
+/// stays in use. The current target's connection settings are leased for the client the mount sends through, so
+/// the pool of settings a reload replaced is disposed once its requests end.
 /// </summary>
 internal sealed class FunctionTargetSource : IDisposable
 {
     private static readonly AzureFunctionProxyOptionsValidator s_validator = new();
 
     private readonly Lock _gate = new();
+    private readonly LiveConnectionSettings _connections;
+    private readonly string _clientName;
     private FunctionTarget? _current;
+    private IDisposable? _lease;
     private AzureFunctionProxyOptions? _rejected;
     private IDisposable? _reloads;
 
-    private FunctionTargetSource(FunctionTarget? current) => _current = current;
+    private FunctionTargetSource(LiveConnectionSettings connections, string clientName)
+    {
+        _connections = connections;
+        _clientName = clientName;
+    }
 
     /// <summary>The target for a request starting now.</summary>
     public FunctionTarget Current => Volatile.Read(ref _current)!;
 
-    /// <summary>A source that always gives the target of <paramref name="options"/>.</summary>
+    /// <summary>A source that always gives the target of <paramref name="options"/>, sent through the client named <paramref name="clientName"/>.</summary>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public static FunctionTargetSource Fixed(AzureFunctionProxyOptions options, ILogger logger) =>
-        new(FunctionTarget.Create(Validate(Options.DefaultName, options), logger));
+    public static FunctionTargetSource Fixed(AzureFunctionProxyOptions options, LiveConnectionSettings connections, string clientName, ILogger logger)
+    {
+        var target = FunctionTarget.Create(Validate(Options.DefaultName, options), logger);
+        var source = new FunctionTargetSource(connections, clientName);
+        lock (source._gate)
+        {
+            source.Use(target);
+        }
 
-    /// <summary>A source that follows the named options of <paramref name="monitor"/>.</summary>
+        return source;
+    }
+
+    /// <summary>A source that follows the named options of <paramref name="monitor"/>, sent through the client named <paramref name="clientName"/>.</summary>
     /// <exception cref="OptionsValidationException">The options are invalid now, at startup.</exception>
-    public static FunctionTargetSource Watch(string name, IOptionsMonitor<AzureFunctionProxyOptions> monitor, ILogger logger)
+    public static FunctionTargetSource Watch(string name, string clientName, IOptionsMonitor<AzureFunctionProxyOptions> monitor, LiveConnectionSettings connections, ILogger logger)
     {
         // Listening first, then reading: a reload between the two is not lost.
-        var source = new FunctionTargetSource(null);
+        var source = new FunctionTargetSource(connections, clientName);
         source._reloads = monitor.OnChange((options, changed) =>
         {
             if (changed == name)
@@ -47,7 +65,10 @@ internal sealed class FunctionTargetSource : IDisposable
         {
             lock (source._gate)
             {
-                source._current ??= FunctionTarget.Create(Validate(name, monitor.Get(name)), logger);
+                if (source._current is null)
+                {
+                    source.Use(FunctionTarget.Create(Validate(name, monitor.Get(name)), logger));
+                }
             }
 
             return source;
@@ -59,7 +80,15 @@ internal sealed class FunctionTargetSource : IDisposable
         }
     }
 
-    public void Dispose() => _reloads?.Dispose();
+    public void Dispose()
+    {
+        _reloads?.Dispose();
+        lock (_gate)
+        {
+            _lease?.Dispose();
+            _lease = null;
+        }
+    }
 
     private void Reload(string name, AzureFunctionProxyOptions options, ILogger logger)
     {
@@ -86,9 +115,19 @@ internal sealed class FunctionTargetSource : IDisposable
             }
 
             _rejected = null;
-            Volatile.Write(ref _current, FunctionTarget.Create(options, logger));
+            Use(FunctionTarget.Create(options, logger));
             Log.Reloaded(logger, name);
         }
+    }
+
+    // Under _gate. The new settings are leased before the old are released, so settings a reload keeps never look
+    // unused, which would dispose their pool.
+    private void Use(FunctionTarget target)
+    {
+        var lease = _connections.Lease(_clientName, target.Connection);
+        Volatile.Write(ref _current, target);
+        _lease?.Dispose();
+        _lease = lease;
     }
 
     private static AzureFunctionProxyOptions Validate(string name, AzureFunctionProxyOptions options)

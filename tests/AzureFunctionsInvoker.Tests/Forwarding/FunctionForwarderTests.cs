@@ -8,6 +8,7 @@ using AzureFunctionsInvoker.Functions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 using RichardSzalay.MockHttp;
 
@@ -17,7 +18,9 @@ public sealed class FunctionForwarderTests
 {
     private static readonly ProxyMetrics s_metrics = new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
     private static readonly Uri s_target = new("https://myapp.azurewebsites.net/api/hello/x?y=1");
+    private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(30);
     private readonly MockHttpMessageHandler _function = new();
+    private readonly FakeTimeProvider _time = new();
 
     [Fact]
     public async Task Sends_the_callers_method_body_and_headers_with_the_key_and_connection_settings()
@@ -83,11 +86,39 @@ public sealed class FunctionForwarderTests
     [Fact]
     public async Task No_response_within_timeout_is_function_timeout()
     {
-        _function.When("*").Respond(new HangingHandler());
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _function.When("*").Respond(new HangingHandler(arrived.SetResult));
+        var options = Options();
 
-        var error = await Forwarder().ForwardAsync(Context("GET"), Target(Options(o => o.Timeout = 50)), s_target);
+        var forwarding = Forwarder().ForwardAsync(Context("GET"), Target(options), s_target);
+        await arrived.Task.WaitAsync(s_bound);
+        _time.Advance(TimeSpan.FromMilliseconds(options.Timeout));
 
-        Assert.Equal(ForwarderError.FunctionTimedOut, error);
+        Assert.Equal(ForwarderError.FunctionTimedOut, await forwarding.WaitAsync(s_bound));
+    }
+
+    [Fact]
+    public async Task Headers_without_a_body_byte_within_timeout_is_function_timeout()
+    {
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _function.When("*").Respond(_ => new HttpResponseMessage
+        {
+            Content = new StreamContent(new ScriptedStream(async cancellationToken =>
+            {
+                reading.TrySetResult();
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+                return 0;
+            })),
+        });
+        var options = Options();
+        var context = Context("GET");
+
+        var forwarding = Forwarder().ForwardAsync(context, Target(options), s_target);
+        await reading.Task.WaitAsync(s_bound); // the forwarder now times its wait on the body
+        _time.Advance(TimeSpan.FromMilliseconds(options.Timeout));
+
+        Assert.Equal(ForwarderError.FunctionTimedOut, await forwarding.WaitAsync(s_bound));
+        Assert.Equal(0, context.Response.Body.Length);
     }
 
     [Fact]
@@ -109,7 +140,7 @@ public sealed class FunctionForwarderTests
     public async Task A_failure_reading_the_callers_body_is_the_callers_fault(int kestrelStatus, string expected)
     {
         var context = Context("POST");
-        context.Request.Body = new FailingStream(new BadHttpRequestException("body", kestrelStatus));
+        context.Request.Body = Failing(new BadHttpRequestException("body", kestrelStatus));
         context.Request.ContentLength = 10;
 
         var error = await Forwarder(new BodyReadingHandler()).ForwardAsync(context, Target(Options()), s_target);
@@ -120,7 +151,7 @@ public sealed class FunctionForwarderTests
     [Fact]
     public async Task A_response_body_that_fails_is_a_response_body_error()
     {
-        _function.When("*").Respond(_ => new HttpResponseMessage { Content = new StreamContent(new FailingStream(new IOException("reset"))) });
+        _function.When("*").Respond(_ => new HttpResponseMessage { Content = new StreamContent(Failing(new IOException("reset"))) });
         var context = Context("GET");
 
         var error = await Forwarder().ForwardAsync(context, Target(Options()), s_target);
@@ -137,7 +168,7 @@ public sealed class FunctionForwarderTests
         second.When("*").Respond(HttpStatusCode.OK, "text/plain", "second");
         var handlers = new Mock<IHttpMessageHandlerFactory>();
         handlers.SetupSequence(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(first).Returns(first).Returns(second);
-        var forwarder = new FunctionForwarder(handlers.Object, FunctionForwarder.ClientName, s_metrics, NullLogger<FunctionForwarder>.Instance);
+        var forwarder = new FunctionForwarder(handlers.Object, FunctionForwarder.ClientName, s_metrics, _time, NullLogger<FunctionForwarder>.Instance);
 
         var answers = new List<string>();
         for (var i = 0; i < 3; i++)
@@ -154,7 +185,7 @@ public sealed class FunctionForwarderTests
     {
         var handlers = new Mock<IHttpMessageHandlerFactory>();
         handlers.Setup(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(function ?? _function);
-        return new(handlers.Object, FunctionForwarder.ClientName, s_metrics, NullLogger<FunctionForwarder>.Instance);
+        return new(handlers.Object, FunctionForwarder.ClientName, s_metrics, _time, NullLogger<FunctionForwarder>.Instance);
     }
 
     private static DefaultHttpContext Context(string method, string? body = null)
@@ -204,15 +235,18 @@ public sealed class FunctionForwarderTests
         }
     }
 
-    private sealed class FailingStream(Exception failure) : Stream
+    private static ScriptedStream Failing(Exception failure) => new(_ => Task.FromException<int>(failure));
+
+    /// <summary>A read-only stream each of whose reads is <paramref name="read"/>.</summary>
+    private sealed class ScriptedStream(Func<CancellationToken, Task<int>> read) : Stream
     {
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
         public override long Length => throw new NotSupportedException();
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw failure;
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromException<int>(failure);
+        public override int Read(byte[] buffer, int offset, int count) => read(CancellationToken.None).GetAwaiter().GetResult();
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(read(cancellationToken));
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();

@@ -10,7 +10,7 @@ public sealed class FunctionRequestMessageTests
     [Fact]
     public void A_copy_that_kept_the_options_finds_the_forwarded_request_and_its_mounts_settings()
     {
-        using var timeout = new StepTimeout(TimeSpan.FromMinutes(1), CancellationToken.None);
+        using var timeout = new StepTimeout(TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None);
         var settings = new ConnectionSettings(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(7), VerifyCertificate: false);
         using var original = new FunctionRequestMessage(HttpMethod.Get, s_target, settings, timeout);
         original.TravelInOptions();

@@ -24,7 +24,7 @@ public sealed class StreamCopierTests
         Pattern.Fill(body, 0);
         var pool = new CountingPool();
         var destination = new MemoryStream();
-        using var timeout = new StepTimeout(s_timeout, CancellationToken.None);
+        using var timeout = new StepTimeout(s_timeout, TimeProvider.System, CancellationToken.None);
 
         var (result, copied, error) = await Copy(towardsFunction, new MemoryStream(body), destination, timeout, pool);
 
@@ -44,7 +44,7 @@ public sealed class StreamCopierTests
         var source = new Pipe();
         var probe = new ReadProbe(source.Reader.AsStream(), pool);
         var destination = new MemoryStream();
-        using var timeout = new StepTimeout(s_timeout, CancellationToken.None);
+        using var timeout = new StepTimeout(s_timeout, TimeProvider.System, CancellationToken.None);
 
         var copy = Copy(towardsFunction, probe, destination, timeout, pool).AsTask();
         var beforeData = await probe.NextWaitAfterAsync(0);
@@ -70,7 +70,7 @@ public sealed class StreamCopierTests
     {
         var failure = new IOException("reset");
         var pool = new CountingPool();
-        using var timeout = new StepTimeout(s_timeout, CancellationToken.None);
+        using var timeout = new StepTimeout(s_timeout, TimeProvider.System, CancellationToken.None);
 
         var (result, _, error) = await Copy(towardsFunction, new FailingStream(failure), new MemoryStream(), timeout, pool);
 
@@ -86,7 +86,7 @@ public sealed class StreamCopierTests
     {
         var failure = new IOException("reset");
         var pool = new CountingPool();
-        using var timeout = new StepTimeout(s_timeout, CancellationToken.None);
+        using var timeout = new StepTimeout(s_timeout, TimeProvider.System, CancellationToken.None);
 
         var (result, copied, error) = await Copy(towardsFunction, new MemoryStream(new byte[10]), new FailingStream(failure), timeout, pool);
 
@@ -102,7 +102,7 @@ public sealed class StreamCopierTests
     public async Task A_caller_that_goes_away_cancels_the_copy(bool towardsFunction)
     {
         using var caller = new CancellationTokenSource();
-        using var timeout = new StepTimeout(s_timeout, caller.Token);
+        using var timeout = new StepTimeout(s_timeout, TimeProvider.System, caller.Token);
         var source = new Pipe();
         var probe = new ReadProbe(source.Reader.AsStream(), new CountingPool());
 
@@ -191,7 +191,7 @@ public sealed class StreamCopierTests
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         var pool = new CountingPool();
         var probe = new ReadProbe(await response.Content.ReadAsStreamAsync(), pool);
-        using var timeout = new StepTimeout(s_timeout, CancellationToken.None);
+        using var timeout = new StepTimeout(s_timeout, TimeProvider.System, CancellationToken.None);
 
         var copy = StreamCopier.CopyToCallerAsync(probe, new MemoryStream(), timeout, CancellationToken.None, pool).AsTask();
         var idle = await probe.NextWaitAfterAsync(1024);
@@ -215,7 +215,7 @@ public sealed class StreamCopierTests
         {
             var body = new ReadProbe(context.Request.Body, pool);
             probe.SetResult(body);
-            using var timeout = new StepTimeout(s_timeout, context.RequestAborted);
+            using var timeout = new StepTimeout(s_timeout, TimeProvider.System, context.RequestAborted);
             var (result, copied, _) = await StreamCopier.CopyToFunctionAsync(body, Stream.Null, timeout, timeout.Token, pool);
             await context.Response.WriteAsync($"{result} {copied}");
         });
@@ -245,7 +245,7 @@ public sealed class StreamCopierTests
     private static StepTimeout TenSeconds(out FakeTimeProvider time)
     {
         time = new FakeTimeProvider();
-        return new StepTimeout(s_timeout, CancellationToken.None, time);
+        return new StepTimeout(s_timeout, time, CancellationToken.None);
     }
 
     /// <summary>A read the copier had to wait for: whether it was a zero-byte read, and how many buffers it held meanwhile.</summary>

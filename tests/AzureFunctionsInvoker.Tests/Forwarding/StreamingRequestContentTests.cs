@@ -7,7 +7,7 @@ public sealed class StreamingRequestContentTests
     [Fact]
     public async Task Streams_the_whole_body_from_where_a_buffered_reader_left_it()
     {
-        using var timeout = new StepTimeout(TimeSpan.FromMinutes(1), CancellationToken.None);
+        using var timeout = new StepTimeout(TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None);
         var source = new MemoryStream([1, 2, 3, 4, 5]) { Position = 3 };
         using var content = new StreamingRequestContent(source, timeout);
 
@@ -19,7 +19,7 @@ public sealed class StreamingRequestContentTests
     [Fact]
     public async Task Is_sent_only_once_so_a_retry_cannot_send_an_empty_body()
     {
-        using var timeout = new StepTimeout(TimeSpan.FromMinutes(1), CancellationToken.None);
+        using var timeout = new StepTimeout(TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None);
         using var content = new StreamingRequestContent(new MemoryStream([1, 2, 3]), timeout);
         await content.CopyToAsync(Stream.Null);
 
@@ -29,7 +29,7 @@ public sealed class StreamingRequestContentTests
     [Fact]
     public async Task A_body_shorter_than_its_content_length_is_the_callers_side_failing()
     {
-        using var timeout = new StepTimeout(TimeSpan.FromMinutes(1), CancellationToken.None);
+        using var timeout = new StepTimeout(TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None);
         using var content = new StreamingRequestContent(new NonSeekable([1, 2, 3]), timeout);
         content.Headers.ContentLength = 10;
 

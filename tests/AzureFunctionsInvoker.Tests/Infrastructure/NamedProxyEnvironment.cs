@@ -56,8 +56,19 @@ public sealed class NamedProxyEnvironment : IAsyncDisposable
 
         configureServices?.Invoke(builder);
         var app = builder.Build();
-        mount(app);
-        await app.StartAsync();
+        try
+        {
+            mount(app);
+            await app.StartAsync();
+        }
+        catch
+        {
+            // Tests of startup failures expect the exception; the stand-in and the app must not outlive them.
+            await app.DisposeAsync();
+            await function.DisposeAsync();
+            throw;
+        }
+
         return new NamedProxyEnvironment(function, app, logs);
     }
 

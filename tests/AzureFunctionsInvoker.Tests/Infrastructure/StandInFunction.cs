@@ -51,7 +51,10 @@ public sealed partial class StandInFunction : IAsyncDisposable
 
     private int _flakyCalls;
 
-    /// <summary>Completed when a request reaches <c>hang</c> or the first upload chunk reaches <c>lockstep-upload</c>.</summary>
+    /// <summary>
+    /// Completed when a request reaches <c>hang</c> or <c>fault/stall</c>, <c>stall-after-headers</c> has sent its headers,
+    /// or the first upload chunk reaches <c>lockstep-upload</c>.
+    /// </summary>
     public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completed when the function's own request is aborted by the proxy.</summary>

@@ -1,6 +1,10 @@
+using System.Globalization;
 using System.Net;
+using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -71,9 +75,11 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task A_request_in_flight_finishes_on_the_options_it_started_with()
     {
+        var clock = new ObservableClock();
         await using var env = await NamedProxyEnvironment.StartAsync(
             new Dictionary<string, string> { ["stream"] = "lockstep-download" },
-            app => app.UseAzureFunctionProxy("/stream", "stream"));
+            app => app.UseAzureFunctionProxy("/stream", "stream"),
+            clock.UseIn);
         using var inFlight = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
         var body = await inFlight.Content.ReadAsStreamAsync();
         await body.ReadExactlyAsync(new byte[1024]);
@@ -83,13 +89,55 @@ public sealed class NamedFunctionTests
 
         // ...as a request started after the reload shows: it is cut off 200 ms into the same wait.
         using var later = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
-        await Assert.ThrowsAsync<HttpRequestException>(() => later.Content.ReadAsByteArrayAsync().WaitAsync(s_bound));
+        var laterBody = await later.Content.ReadAsStreamAsync();
+        await laterBody.ReadExactlyAsync(new byte[1024]);
+        await clock.WhenArmedAsync(timers: 2).WaitAsync(s_bound); // both forwards wait on the function's next bytes
+        clock.Advance(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<IOException>(() => laterBody.CopyToAsync(Stream.Null).WaitAsync(s_bound));
 
         // The first request has waited as long, and lives on under the default Timeout.
         env.Function.Proceed.SetResult();
         var rest = new MemoryStream();
         await body.CopyToAsync(rest).WaitAsync(s_bound);
         Assert.Equal(1024, rest.Length);
+    }
+
+    [Fact]
+    public async Task Fifty_reloads_that_change_keepalive_leave_one_connection_pool()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo" },
+            app => app.UseAzureFunctionProxy("/orders", "orders"));
+
+        for (var keepalive = 1001; keepalive <= 1050; keepalive++)
+        {
+            env.Reload("orders", "Keepalive", keepalive.ToString(CultureInfo.InvariantCulture));
+            await EchoAsync(env, "/orders");
+        }
+
+        // The proxy disposed each request before the last chunk of its answer went out, so the count is settled.
+        Assert.Equal(1, PoolCount(env, "orders"));
+    }
+
+    [Fact]
+    public async Task The_pool_a_reload_replaced_serves_its_download_to_the_end_and_is_then_disposed()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["stream"] = "lockstep-download" },
+            app => app.UseAzureFunctionProxy("/stream", "stream"));
+        using var inFlight = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        var body = await inFlight.Content.ReadAsStreamAsync();
+        await body.ReadExactlyAsync(new byte[1024]).AsTask().WaitAsync(s_bound);
+
+        env.Reload("stream", "Keepalive", "1234");
+        var whileDownloading = PoolCount(env, "stream");
+        env.Function.Proceed.SetResult();
+        var rest = new MemoryStream();
+        await body.CopyToAsync(rest).WaitAsync(s_bound);
+
+        Assert.Equal(1, whileDownloading);
+        Assert.Equal(1024, rest.Length);
+        Assert.Equal(0, PoolCount(env, "stream")); // nothing was sent with the new Keepalive yet
     }
 
     [Fact]
@@ -105,6 +153,33 @@ public sealed class NamedFunctionTests
     }
 
     [Fact]
+    public async Task Invalid_options_of_a_named_function_nothing_mounts_fail_the_hosts_start_naming_the_option()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" },
+            app => app.UseAzureFunctionProxy("/orders", "orders"),
+            builder => builder.Configuration["Functions:billing:Keepalive"] = "0"));
+
+        Assert.Contains("Keepalive", error.Message, StringComparison.Ordinal);
+        Assert.Equal("billing", error.OptionsName);
+        Assert.Equal(typeof(AzureFunctionProxyOptions), error.OptionsType);
+    }
+
+    [Fact]
+    public async Task An_invalid_reload_of_a_function_nothing_mounts_is_no_error_for_the_configuration_reload()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" },
+            app => app.UseAzureFunctionProxy("/orders", "orders"));
+
+        // Validated at startup, billing is no longer validated by the options themselves, which would throw here.
+        env.Reload("billing", "Keepalive", "0");
+        var orders = await EchoAsync(env, "/orders");
+
+        Assert.Equal(["orders"], orders.Headers["x-functions-clientid"]);
+    }
+
+    [Fact]
     public async Task Mounting_a_name_never_registered_fails_at_startup_naming_it()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => NamedProxyEnvironment.StartAsync(
@@ -112,6 +187,18 @@ public sealed class NamedFunctionTests
             app => app.UseAzureFunctionProxy("/billing", "billing")));
 
         Assert.Contains("'billing'", error.Message, StringComparison.Ordinal);
+    }
+
+    // The pools of the function's primary handler, under what the client factory wraps it in.
+    private static int PoolCount(NamedProxyEnvironment env, string name)
+    {
+        var handler = env.App.Services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(FunctionForwarder.ClientNameFor(name));
+        while (handler is DelegatingHandler { InnerHandler: { } inner })
+        {
+            handler = inner;
+        }
+
+        return Assert.IsType<FunctionHttpHandler>(handler).PoolCount;
     }
 
     private static async Task<StandInFunction.Echo> EchoAsync(NamedProxyEnvironment env, string pathAndQuery)

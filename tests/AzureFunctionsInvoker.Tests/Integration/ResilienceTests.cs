@@ -33,11 +33,18 @@ public sealed class ResilienceTests
     [Fact]
     public async Task A_resilience_pipeline_that_gives_up_gets_the_caller_a_502_not_an_unhandled_exception()
     {
-        await using var env = await ProxyEnvironment.StartAsync(
-            "hang",
-            configureProxy: builder => builder.Services.AddAzureFunctionProxy().AddResilienceHandler("timeout", pipeline => pipeline.AddTimeout(TimeSpan.FromMilliseconds(200))));
+        var clock = new ObservableClock();
+        var attemptTimeout = TimeSpan.FromMilliseconds(200);
+        await using var env = await ProxyEnvironment.StartAsync("hang", configureProxy: builder =>
+        {
+            clock.UseIn(builder);
+            builder.Services.AddAzureFunctionProxy().AddResilienceHandler("timeout", pipeline => pipeline.AddTimeout(attemptTimeout));
+        });
 
-        using var response = await env.Caller.GetAsync("/mytest");
+        var sending = env.Caller.GetAsync("/mytest");
+        await env.Function.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        clock.Advance(attemptTimeout); // Polly's timeout, far short of the proxy's own
+        using var response = await sending;
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "FunctionUnreachable" && e.Text.Contains("TimeoutRejectedException", StringComparison.Ordinal));
@@ -121,8 +128,8 @@ public sealed class ResilienceTests
         Assert.Equal(retry.MaxRetryAttempts + 1, env.Function.FlakyCalls.Count);
     }
 
-    // Polly's timeouts run on the app's TimeProvider; the proxy's own Timeout does not, so only theirs jump an hour.
-    // (With the headers still awaited, the same jump ends the request: see the README, "Resilience".)
+    // Polly's timeouts and the proxy's own Timeout run on the app's TimeProvider: a minute is past both of Polly's and
+    // short of the proxy's ten. (With the headers still awaited, the same minute ends the request: see the README, "Resilience".)
     [Fact]
     public async Task The_standard_handlers_timeouts_end_at_the_response_headers_and_never_cut_a_streaming_download()
     {
@@ -136,7 +143,7 @@ public sealed class ResilienceTests
         using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead);
         var body = await response.Content.ReadAsStreamAsync();
         await body.ReadExactlyAsync(new byte[1024]); // the first half; the function holds the rest back
-        time.Advance(TimeSpan.FromHours(1)); // far past AttemptTimeout (10 s) and TotalRequestTimeout (30 s)
+        time.Advance(TimeSpan.FromMinutes(1)); // past AttemptTimeout (10 s) and TotalRequestTimeout (30 s)
         env.Function.Proceed.TrySetResult();
         var (rest, _) = await StandInFunction.HashAsync(body);
 

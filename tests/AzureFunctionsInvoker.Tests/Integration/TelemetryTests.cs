@@ -41,10 +41,11 @@ public sealed class TelemetryTests
     [InlineData("hang", 0, "timeout")]
     public async Task A_failed_forward_names_its_error_type(string function, int expectedStatus, string expectedErrorType)
     {
-        await using var env = await ProxyEnvironment.StartAsync(function, o => o.Timeout = 300);
+        var clock = new ObservableClock();
+        await using var env = await ProxyEnvironment.StartAsync(function, configureProxy: clock.UseIn);
         using var duration = Collector<double>(env, Duration);
 
-        using var response = await env.Caller.GetAsync(new Uri("/mytest", UriKind.Relative));
+        using var response = await clock.ExpireOnArrivalAsync(env.Caller.GetAsync(new Uri("/mytest", UriKind.Relative)), env);
 
         await duration.WaitForMeasurementsAsync(1, s_bound);
         var tags = Assert.Single(duration.GetMeasurementSnapshot()).Tags;

@@ -62,9 +62,13 @@ public sealed class FunctionFaultTests
     {
         using var unanswered = new UnansweredListener();
         Assert.True(await unanswered.ConnectHangsAsync(TimeSpan.FromMilliseconds(300)), "connects to the full backlog must hang");
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => (o.Port, o.Timeout) = (unanswered.Port, 500));
+        var clock = new ObservableClock();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = unanswered.Port, configureProxy: clock.UseIn);
 
-        using var response = await env.Caller.GetAsync("/mytest").WaitAsync(s_bound);
+        var sending = env.Caller.GetAsync("/mytest");
+        await clock.WhenArmedAsync().WaitAsync(s_bound); // the proxy is timing its connect
+        clock.Advance(TimeSpan.FromMilliseconds(env.Options.Timeout));
+        using var response = await sending.WaitAsync(s_bound);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Contains("\"status\":504", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -75,23 +79,25 @@ public sealed class FunctionFaultTests
     [Fact]
     public async Task A_function_that_sends_no_headers_within_timeout_gets_504_and_its_call_is_cancelled()
     {
-        // Long enough for the request to reach the function first even on a loaded machine: only then can its
-        // call be cancelled.
-        await using var env = await ProxyEnvironment.StartAsync("hang", o => o.Timeout = 1000);
+        var clock = new ObservableClock();
+        await using var env = await ProxyEnvironment.StartAsync("hang", configureProxy: clock.UseIn);
 
-        using var response = await env.Caller.GetAsync("/mytest").WaitAsync(s_bound);
+        using var response = await clock.ExpireOnArrivalAsync(env.Caller.GetAsync("/mytest"), env);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Contains("\"status\":504", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await env.Function.Cancelled.Task.WaitAsync(s_bound);
     }
 
+    // The clock moves once the function has sent its headers: whether the proxy still waits on them or already on
+    // the first body byte, that wait ends in a 504 (FunctionForwarderTests times the body's wait alone).
     [Fact]
     public async Task A_function_that_stalls_after_its_headers_before_any_body_gets_504()
     {
-        await using var env = await ProxyEnvironment.StartAsync("stall-after-headers", o => o.Timeout = 500);
+        var clock = new ObservableClock();
+        await using var env = await ProxyEnvironment.StartAsync("stall-after-headers", configureProxy: clock.UseIn);
 
-        using var response = await env.Caller.GetAsync("/mytest").WaitAsync(s_bound);
+        using var response = await clock.ExpireOnArrivalAsync(env.Caller.GetAsync("/mytest"), env);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -101,12 +107,15 @@ public sealed class FunctionFaultTests
     [Fact]
     public async Task A_function_that_stalls_between_body_reads_beyond_timeout_aborts_the_callers_connection()
     {
-        await using var env = await ProxyEnvironment.StartAsync("lockstep-download", o => o.Timeout = 1000);
-        await env.WarmUpAsync("/mytest?warm");
+        var clock = new ObservableClock();
+        await using var env = await ProxyEnvironment.StartAsync("lockstep-download", configureProxy: clock.UseIn);
 
         using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync();
         await body.ReadExactlyAsync(new byte[1024]).AsTask().WaitAsync(s_bound);
+        // The proxy stopped timing to write those bytes to the caller; its next read from the function is timed again.
+        await clock.WhenArmedAsync().WaitAsync(s_bound);
+        clock.Advance(TimeSpan.FromMilliseconds(env.Options.Timeout));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await Assert.ThrowsAnyAsync<IOException>(() => body.CopyToAsync(Stream.Null).WaitAsync(s_bound));

@@ -26,7 +26,7 @@ public sealed class KeyLeakTests
         // Sent through a connect that resolves no name (see FailingNameResolution): no DNS query leaves the machine.
         [UnresolvableName] = ("echo", o => (o.AppName, o.HostDomain) = ("no-such-function-app", "invalid"), "/mytest", [502]),
         ["TLS handshake failure"] = ("echo", o => o.Https = true, "/mytest", [502]),
-        ["timeout"] = ("hang", o => o.Timeout = 200, "/mytest", [504]),
+        ["timeout"] = ("hang", _ => { }, "/mytest", [504]),
         ["death before the body"] = ("die", _ => { }, "/mytest", [502]),
         ["body too large"] = ("echo", o => o.MaxRequestBodySize = 10, "/mytest", [413]),
         ["unsafe path"] = ("echo", _ => { }, "/mytest/%252e%252e/admin", [400]),
@@ -38,9 +38,17 @@ public sealed class KeyLeakTests
     public async Task The_key_is_in_no_log_line_at_trace_and_no_body_whatever_the_outcome(string outcome)
     {
         var (function, configure, path, statuses) = s_outcomes[outcome];
-        await using var env = await ProxyEnvironment.StartAsync(function, configure, configureProxy: outcome == UnresolvableName ? FailingNameResolution : null);
+        var clock = new ObservableClock();
+        await using var env = await ProxyEnvironment.StartAsync(function, configure, configureProxy: builder =>
+        {
+            clock.UseIn(builder);
+            if (outcome == UnresolvableName)
+            {
+                FailingNameResolution(builder);
+            }
+        });
 
-        var (actualStatus, body) = await SendAsync(env, path);
+        var (actualStatus, body) = await SendAsync(env, clock, path);
 
         Assert.Contains(actualStatus, statuses);
         Assert.DoesNotContain(env.Function.Key, body, StringComparison.Ordinal);
@@ -99,11 +107,11 @@ public sealed class KeyLeakTests
             },
         });
 
-    private static async Task<(int? Status, string Body)> SendAsync(ProxyEnvironment env, string path)
+    private static async Task<(int? Status, string Body)> SendAsync(ProxyEnvironment env, ObservableClock clock, string path)
     {
         try
         {
-            using var response = await env.SendRawPathAsync(HttpMethod.Post, path, new StringContent("a body longer than ten bytes"));
+            using var response = await clock.ExpireOnArrivalAsync(env.SendRawPathAsync(HttpMethod.Post, path, new StringContent("a body longer than ten bytes")), env);
             return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
         }
         catch (HttpRequestException)
