@@ -42,7 +42,16 @@ internal static class HeaderRules
         "X-Rewrite-URL",
         "X-HTTP-Method-Override",
         "X-HTTP-Method",
-        "X-Method-Override");
+        "X-Method-Override",
+        // App Service's front end sets it to the URL it received; a framework behind it may rebuild the URL from it.
+        "X-WAWS-Unencoded-URL");
+
+    // Identities App Service Authentication vouches for: a function that trusts them must get them from Azure only.
+    private static readonly string[] s_requestExcludedPrefixes = ["X-MS-CLIENT-PRINCIPAL", "X-MS-TOKEN-"];
+
+    // Client addresses a caller could forge next to the X-Forwarded-* the proxy sets (while it sets them).
+    private static readonly FrozenSet<string> s_forgeableClientAddress = FrozenSet.Create(
+        StringComparer.OrdinalIgnoreCase, "Forwarded", "X-Real-IP", "True-Client-IP", "X-Client-IP");
 
     private static readonly FrozenSet<string> s_responseExcluded = FrozenSet.Create(
         StringComparer.OrdinalIgnoreCase,
@@ -85,7 +94,7 @@ internal static class HeaderRules
         var connection = headers.Connection;
         foreach (var (name, values) in headers)
         {
-            if (s_requestExcluded.Contains(name) || name.StartsWith(':') || IsNamedIn(connection, name) || removed?.Contains(name) == true)
+            if (name.StartsWith(':') || IsNamedIn(connection, name) || IsDroppedRequestHeader(name, options, removed))
             {
                 continue;
             }
@@ -124,8 +133,6 @@ internal static class HeaderRules
 
         if (options.AddXForwardedHeaders)
         {
-            // RFC 7239's Forwarded would otherwise carry a caller's forged client address next to ours.
-            request.Headers.Remove("Forwarded");
             Replace(request, XForwardedFor, context.Connection.RemoteIpAddress?.ToString());
             Replace(request, XForwardedProto, context.Request.Scheme);
             Replace(request, XForwardedHost, context.Request.Host.Value);
@@ -203,6 +210,40 @@ internal static class HeaderRules
                 Log.ResponseHeaderDropped(logger, name);
             }
         }
+    }
+
+    // CGI-style readers (IIS server variables, PHP, WSGI) see X_Original_URL and X-Original-URL as one name, so a
+    // name is judged with its underscores read as hyphens.
+    private static bool IsDroppedRequestHeader(string name, AzureFunctionProxyOptions options, FrozenSet<string>? removed)
+    {
+        if (name.Contains('_'))
+        {
+            name = name.Replace('_', '-');
+        }
+
+        if (s_requestExcluded.Contains(name) || removed?.Contains(name) == true)
+        {
+            return true;
+        }
+
+        // The proxy's own, when configured: replaced below, and no twin may ride beside them.
+        if ((!string.IsNullOrEmpty(options.ApiKey) && name.Equals(FunctionsKey, StringComparison.OrdinalIgnoreCase))
+            || (!string.IsNullOrEmpty(options.ClientId) && name.Equals(FunctionsClientId, StringComparison.OrdinalIgnoreCase)))
+        {
+            return true;
+        }
+
+        foreach (var prefix in s_requestExcludedPrefixes)
+        {
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        // RFC 7239's Forwarded, X-Forwarded-* and their kin would carry a caller's forged address next to ours.
+        return options.AddXForwardedHeaders
+            && (s_forgeableClientAddress.Contains(name) || name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase));
     }
 
     // A single value is added as the string it is: StringValues passed as IEnumerable would be boxed and enumerated.

@@ -91,12 +91,13 @@ internal static class PathSafety
         }
     }
 
-    // A decoded %2F makes more segments; any of them may be a dot segment once a server decodes it.
+    // A decoded %2F makes more segments; any of them may be a dot segment once a server decodes it. Characters are
+    // judged as code points: a format character beyond the BMP (U+E0001, a tag) is two chars of no category.
     private static bool AreSafeDecodedSegments(string decoded)
     {
-        foreach (var c in decoded)
+        foreach (var rune in decoded.EnumerateRunes())
         {
-            if (c == '\\' || IsRefusedCharacter(c))
+            if (rune.Value == '\\' || IsRefusedCharacter(rune))
             {
                 return false;
             }
@@ -120,13 +121,13 @@ internal static class PathSafety
         var parameters = segment.IndexOf(';');
         var name = parameters < 0 ? segment : segment[..parameters];
         var dots = 0;
-        foreach (var c in name)
+        foreach (var rune in name.EnumerateRunes())
         {
-            if (c == '.')
+            if (rune.Value == '.')
             {
                 dots++;
             }
-            else if (!IsIgnorable(c))
+            else if (!IsIgnorable(rune))
             {
                 return false;
             }
@@ -135,11 +136,11 @@ internal static class PathSafety
         return dots > 0;
     }
 
-    private static bool IsIgnorable(char c) =>
-        char.IsWhiteSpace(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format;
+    private static bool IsIgnorable(Rune rune) =>
+        Rune.IsWhiteSpace(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format;
 
-    private static bool IsRefusedCharacter(char c) =>
-        char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format
+    private static bool IsRefusedCharacter(Rune rune) =>
+        Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
             or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
 
     // UnescapeDataString leaves escapes that are not valid UTF-8 (overlong forms such as %C0%AE) as they are.

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -6,15 +7,24 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// <summary>
 /// Reads the caller's request target as it arrived on the wire, so the path below the mount point and the
 /// query reach the function byte for byte (<c>a%20b</c> stays <c>a%20b</c>, <c>%2F</c> stays <c>%2F</c>).
-/// What it gives has passed <see cref="PathSafety"/>.
+/// What it gives has passed <see cref="PathSafety"/>, and holds only printable ASCII other than <c>#</c>.
 /// </summary>
 internal static class RequestTarget
 {
+    // What may be written in the function's request line: printable ASCII less '#'. HTTP/2 callers can put spaces,
+    // controls and non-ASCII characters in :path, which Kestrel passes on; HttpClient writes a request line it is
+    // handed without checking, and for a non-ASCII character it writes no byte at all, leaving whatever its buffer
+    // held from an earlier request on the connection in its place (headers, a key, a whole request). '#' would end
+    // the target for the function's server.
+    private static readonly SearchValues<char> s_requestLine = SearchValues.Create(
+        "!\"$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
     /// <summary>
     /// Gives the path below the mount point (<see cref="HttpRequest.PathBase"/>, then the segments of
     /// <paramref name="endpointPrefix"/>) as the caller encoded it, and the query including its <c>?</c>. When
     /// middleware rewrote the path or path base, or the server keeps no raw target, the path is the current
-    /// <see cref="HttpRequest.Path"/> instead. Returns <see langword="false"/> when the path is not safe to forward.
+    /// <see cref="HttpRequest.Path"/> instead. Returns <see langword="false"/> when the path is not safe to forward, or
+    /// the path or query holds a character a request line cannot carry (a space, a control or non-ASCII character, '#').
     /// </summary>
     public static bool TryGetRestAndQuery(HttpContext context, PathString endpointPrefix, out ReadOnlySpan<char> rest, out string query)
     {
@@ -24,8 +34,13 @@ internal static class RequestTarget
         query = request.QueryString.Value ?? string.Empty;
         rest = ReadOnlySpan<char>.Empty;
 
+        if (query.AsSpan().ContainsAnyExcept(s_requestLine))
+        {
+            return false;
+        }
+
         var rawPath = RawPath(context.Features.Get<IHttpRequestFeature>()?.RawTarget);
-        if (!PathSafety.IsSafe(rawPath))
+        if (rawPath.ContainsAnyExcept(s_requestLine) || !PathSafety.IsSafe(rawPath))
         {
             return false;
         }
@@ -42,7 +57,7 @@ internal static class RequestTarget
 
         var path = request.Path.ToUriComponent();
         rest = path.AsSpan(SegmentStart(path, prefixSegments));
-        return PathSafety.IsSafe(rest);
+        return !rest.ContainsAnyExcept(s_requestLine) && PathSafety.IsSafe(rest);
     }
 
     private static ReadOnlySpan<char> RawPath(string? rawTarget)

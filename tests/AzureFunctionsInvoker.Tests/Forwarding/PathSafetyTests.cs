@@ -75,5 +75,9 @@ public sealed class PathSafetyTests
     [InlineData("/a%E2%80%8Bb")]
     [InlineData("/a%E2%80%A9b")]
     [InlineData("/%ED%A0%80")]
+    [InlineData("/..%F3%A0%80%81")]
+    [InlineData("/..%F0%9D%85%B3")]
+    [InlineData("/%F0%9B%B2%A0..")]
+    [InlineData("/a%F3%A0%80%81b")]
     public void Refuses_paths_that_could_leave_the_route(string path) => Assert.False(PathSafety.IsSafe(path));
 }

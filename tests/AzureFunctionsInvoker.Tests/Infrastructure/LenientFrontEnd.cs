@@ -36,7 +36,7 @@ public static partial class LenientFrontEnd
         var output = new List<string>();
         foreach (var raw in path.Split('/').Skip(1))
         {
-            var name = new string(raw.Split(';')[0].Where(c => !IsIgnorable(c)).ToArray());
+            var name = string.Concat(raw.Split(';')[0].EnumerateRunes().Where(r => !IsIgnorable(r)));
             var segment = name.Length > 0 && name.All(c => c == '.')
                 ? (name.Length > 1 ? ".." : ".")
                 : name.TrimEnd('.');
@@ -63,8 +63,9 @@ public static partial class LenientFrontEnd
         return resolved == route || resolved.StartsWith(route + "/", StringComparison.Ordinal);
     }
 
-    private static bool IsIgnorable(char c) =>
-        char.IsWhiteSpace(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format;
+    // By code point: a format character beyond the BMP (U+E0001, a tag) is two chars of no category.
+    private static bool IsIgnorable(Rune rune) =>
+        Rune.IsWhiteSpace(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format;
 
     private static string Fold(string path)
     {

@@ -145,6 +145,68 @@ public sealed class HostileRequestTests
     }
 
     [Theory]
+    [InlineData("/mytest/a b")]
+    [InlineData("/mytest/a\tb")]
+    [InlineData("/mytest/a\u0001b")]
+    [InlineData("/mytest/a\u007fb")]
+    [InlineData("/mytest/caf\u00e9")]
+    [InlineData("/mytest/a#fragment")]
+    [InlineData("/mytest/p?q=a b")]
+    [InlineData("/mytest/p?q=\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9")]
+    [InlineData("/mytest/p?q=\u2713")]
+    [InlineData("/mytest/p?q=a\u0085b")]
+    [InlineData("/mytest/p?q=a#b")]
+    public async Task An_http2_request_target_a_request_line_cannot_carry_gets_400_and_is_never_forwarded(string path)
+    {
+        await using var function = RecordingFunction();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port, http2Caller: true);
+
+        var status = await RawHttp2.GetStatusAsync(env.ProxyPort, path);
+
+        // HttpClient writes no byte for a non-ASCII character of a request line, leaving an earlier request's bytes
+        // in its place: nothing of such a target may reach the function.
+        Assert.Equal(400, status);
+        Assert.Empty(function.Received);
+    }
+
+    [Fact]
+    public async Task An_http2_request_target_of_printable_ascii_is_forwarded_as_sent()
+    {
+        await using var function = RecordingFunction();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port, http2Caller: true);
+
+        var status = await RawHttp2.GetStatusAsync(env.ProxyPort, "/mytest/a%20b/{x}|y?q=%C3%A9&r=[1]");
+
+        Assert.Equal(200, status);
+        Assert.StartsWith("GET /api/echo/a%20b/{x}|y?q=%C3%A9&r=[1] HTTP/1.1\r\n", Assert.Single(function.Received), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("X_Original_URL", "/admin/host/status")]
+    [InlineData("X_HTTP_Method_Override", "DELETE")]
+    [InlineData("X_Forwarded_For", "10.9.9.9")]
+    [InlineData("X_Functions_Key", "attacker")]
+    [InlineData("X-Forwarded-Prefix", "/admin")]
+    [InlineData("X-Real-IP", "10.9.9.9")]
+    [InlineData("True-Client-IP", "10.9.9.9")]
+    [InlineData("X-MS-CLIENT-PRINCIPAL-NAME", "admin@contoso.com")]
+    [InlineData("X_MS_CLIENT_PRINCIPAL_ID", "00000000-0000-0000-0000-000000000000")]
+    [InlineData("X-MS-TOKEN-AAD-ACCESS-TOKEN", "forged")]
+    [InlineData("X-WAWS-Unencoded-URL", "/admin/host/status")]
+    public async Task Forged_identity_address_and_url_headers_in_any_spelling_never_reach_the_function(string name, string value)
+    {
+        await using var function = RecordingFunction();
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+
+        var raw = await RawHttp.SendAsync(env.ProxyPort, $"GET /mytest HTTP/1.1\nHost: proxy\n{name}: {value}");
+
+        Assert.Equal([200], RawHttp.Statuses(raw));
+        var head = Assert.Single(function.Received);
+        Assert.DoesNotContain(value, head, StringComparison.Ordinal);
+        Assert.Contains("\r\nx-functions-key: ", head, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
     [InlineData("101 Switching Protocols", "Upgrade: websocket\nConnection: Upgrade\n")]
     [InlineData("101 Switching Protocols", "")]
     public async Task A_protocol_switch_from_the_function_gets_502_and_none_of_its_bytes(string status, string headers)
