@@ -11,10 +11,12 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// characters (best-fit mapping); other readers drop <c>;</c> parameters or ignore invisible characters. So each
 /// segment is percent-decoded and NFKC-folded together, repeatedly, until nothing changes (a fullwidth <c>％2e</c>
 /// folds to <c>%2e</c>, which decodes to <c>.</c>), split again at decoded slashes, and only then judged.
-/// The path is refused when any segment, with its <c>;</c> parameters dropped and its white space, control and
-/// format characters ignored, is made of dots only; when it holds a backslash, a <c>%u</c> escape, or a control,
-/// format or line/paragraph separator character (Unicode <c>Cc</c>, <c>Cf</c>, <c>Zl</c>, <c>Zp</c>); or when it
-/// cannot be decoded to the end (invalid or overlong UTF-8 such as <c>%C0%AE</c>, or more than eight layers).
+/// The path is refused when any segment, with its <c>;</c> parameters dropped and its white space, control, format
+/// and other default-ignorable characters ignored, is made of dots only (ideographic full stops, which best-fit
+/// mapping turns into dots, count as dots); when it holds a backslash or a slash that best-fit mapping makes one
+/// (U+2215, U+2044...), a <c>%u</c> escape, or a control, format or line/paragraph separator character (Unicode
+/// <c>Cc</c>, <c>Cf</c>, <c>Zl</c>, <c>Zp</c>); or when it cannot be decoded to the end (invalid or overlong UTF-8
+/// such as <c>%C0%AE</c>, or more than eight layers). Characters are judged as code points.
 /// </summary>
 internal static class PathSafety
 {
@@ -97,7 +99,7 @@ internal static class PathSafety
     {
         foreach (var rune in decoded.EnumerateRunes())
         {
-            if (rune.Value == '\\' || IsRefusedCharacter(rune))
+            if (rune.Value == '\\' || IsSlashLookalike(rune) || IsRefusedCharacter(rune))
             {
                 return false;
             }
@@ -123,7 +125,7 @@ internal static class PathSafety
         var dots = 0;
         foreach (var rune in name.EnumerateRunes())
         {
-            if (rune.Value == '.')
+            if (rune.Value == '.' || IsDotLookalike(rune))
             {
                 dots++;
             }
@@ -137,7 +139,19 @@ internal static class PathSafety
     }
 
     private static bool IsIgnorable(Rune rune) =>
-        Rune.IsWhiteSpace(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format;
+        Rune.IsWhiteSpace(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
+        || IsDefaultIgnorable(rune.Value);
+
+    // Default_Ignorable_Code_Point (Unicode) beyond Cc and Cf: combining grapheme joiner, Hangul fillers, Mongolian
+    // and variation selectors; a renderer or a normaliser may drop them.
+    private static bool IsDefaultIgnorable(int value) =>
+        value is 0x034F or 0x115F or 0x1160 or 0x17B4 or 0x17B5 or 0x3164 or 0xFFA0
+            or (>= 0x180B and <= 0x180F) or (>= 0xFE00 and <= 0xFE0F) or (>= 0xE0100 and <= 0xE01EF);
+
+    // What Windows' best-fit mapping, unlike NFKC, turns into a separator or a dot.
+    private static bool IsSlashLookalike(Rune rune) => rune.Value is 0x2044 or 0x2215 or 0x2216 or 0x29F5 or 0x29F8 or 0x29F9;
+
+    private static bool IsDotLookalike(Rune rune) => rune.Value is 0x3002 or 0xFF61;
 
     private static bool IsRefusedCharacter(Rune rune) =>
         Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format

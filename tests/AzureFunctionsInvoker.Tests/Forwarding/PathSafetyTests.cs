@@ -79,5 +79,12 @@ public sealed class PathSafetyTests
     [InlineData("/..%F0%9D%85%B3")]
     [InlineData("/%F0%9B%B2%A0..")]
     [InlineData("/a%F3%A0%80%81b")]
+    [InlineData("/..%CD%8F")]
+    [InlineData("/%E3%85%A4..")]
+    [InlineData("/..%EF%B8%8F")]
+    [InlineData("/..%E2%88%95..%E2%88%95admin")]
+    [InlineData("/a%E2%81%84b")]
+    [InlineData("/%E3%80%82%E3%80%82")]
+    [InlineData("/.%EF%BD%A1")]
     public void Refuses_paths_that_could_leave_the_route(string path) => Assert.False(PathSafety.IsSafe(path));
 }
