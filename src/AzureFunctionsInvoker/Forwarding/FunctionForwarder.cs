@@ -42,9 +42,19 @@ internal sealed class FunctionForwarder
     /// Sends the request to <paramref name="target"/>, one of <paramref name="function"/>'s addresses, and copies the
     /// response to the caller. Failures are logged here and returned for the caller's answer; none is thrown.
     /// </summary>
-    public async Task<ForwarderError> ForwardAsync(HttpContext context, FunctionTarget function, Uri target)
+    public Task<ForwarderError> ForwardAsync(HttpContext context, FunctionTarget function, Uri target)
     {
         var telemetry = ForwardTelemetry.Start(_metrics, context.Request.Method, function);
+
+        // Without a listener there is nothing to stop at the end, so no frame of its own is kept for the exchange,
+        // however long it streams.
+        return telemetry is null
+            ? SendAsync(context, function, target, telemetry: null)
+            : ForwardReportingAsync(context, function, target, telemetry);
+    }
+
+    private async Task<ForwarderError> ForwardReportingAsync(HttpContext context, FunctionTarget function, Uri target, ForwardTelemetry telemetry)
+    {
         ForwarderError? error = null;
         try
         {
@@ -53,7 +63,7 @@ internal sealed class FunctionForwarder
         }
         finally
         {
-            telemetry?.Stop(error);
+            telemetry.Stop(error);
         }
     }
 
@@ -114,27 +124,23 @@ internal sealed class FunctionForwarder
 
             context.Response.StatusCode = (int)response.StatusCode;
             HeaderRules.CopyResponseHeaders(response, context.Response, _logger, function.RemovedResponseHeaders);
-            return await CopyResponseBodyAsync(context, response, timeout, options).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+
+            // Response buffering middleware (compression, caching) would otherwise hold an event stream back from the caller.
+            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+            // Copied here rather than in a method of its own: one frame fewer kept alive while a stream is open.
+            var (result, _, exception) = await StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted).ConfigureAwait(false);
+            return result switch
+            {
+                StreamCopyResult.Success => ForwarderError.None,
+                StreamCopyResult.SourceFailed => Report(ForwarderError.ResponseBodyFailed, new(options, context.Request.Method, Exception: exception)),
+                StreamCopyResult.TimedOut => Report(ForwarderError.FunctionTimedOut, new(options, context.Request.Method, Exception: exception)),
+
+                // A write to the caller fails when the caller is gone, whether or not its abort was signalled yet.
+                _ => Report(ForwarderError.CallerAborted, new(options, context.Request.Method, Exception: exception)),
+            };
         }
-    }
-
-    private async Task<ForwarderError> CopyResponseBodyAsync(HttpContext context, HttpResponseMessage response, StepTimeout timeout, AzureFunctionProxyOptions options)
-    {
-        var source = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-
-        // Response buffering middleware (compression, caching) would otherwise hold an event stream back from the caller.
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-
-        var (result, _, exception) = await StreamCopier.CopyToCallerAsync(source, context.Response.Body, timeout, context.RequestAborted).ConfigureAwait(false);
-        return result switch
-        {
-            StreamCopyResult.Success => ForwarderError.None,
-            StreamCopyResult.SourceFailed => Report(ForwarderError.ResponseBodyFailed, new(options, context.Request.Method, Exception: exception)),
-            StreamCopyResult.TimedOut => Report(ForwarderError.FunctionTimedOut, new(options, context.Request.Method, Exception: exception)),
-
-            // A write to the caller fails when the caller is gone, whether or not its abort was signalled yet.
-            _ => Report(ForwarderError.CallerAborted, new(options, context.Request.Method, Exception: exception)),
-        };
     }
 
     // The factory hands out the same pipeline until the client's handler lifetime (infinite unless the user set

@@ -1,6 +1,9 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -15,6 +18,9 @@ internal static class LoadProxyHost
 {
     /// <summary>Where both proxies are mounted, as in the README.</summary>
     public const string MountPath = "/mytest";
+
+    /// <summary>Where the heap reading answers, when <c>AZFI_LOAD_DIAGNOSTICS=1</c>.</summary>
+    public const string HeapPath = "/diagnostics/heap";
 
     private const string Usage = "usage: serve library|yarp --port <proxy port> --function-port <stand-in port> --function-key <key>";
 
@@ -41,7 +47,29 @@ internal static class LoadProxyHost
         });
 
         var app = build(builder, Required<int>(builder.Configuration, "function-port"), Required<string>(builder.Configuration, "function-key"));
+        if (Environment.GetEnvironmentVariable("AZFI_LOAD_DIAGNOSTICS") == "1")
+        {
+            // Only for idle-streams.sh, so run.sh measures nothing but the forward: outside the mount point, both proxies
+            // reach this before their 404.
+            app.Use((context, next) => context.Request.Path == HeapPath ? WriteHeapAsync(context) : next(context));
+        }
+
         return app.RunAsync();
+    }
+
+    // The managed heap that is still reachable after a full compacting collection, next to what the GC has committed and
+    // the process's threads: what splits a stream's RSS into what the proxy keeps alive and what the runtime holds
+    // around it. One line: live bytes, committed bytes, threads.
+    private static Task WriteHeapAsync(HttpContext context)
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        using var process = Process.GetCurrentProcess();
+        var line = string.Create(
+            CultureInfo.InvariantCulture,
+            $"{GC.GetTotalMemory(forceFullCollection: false)} {GC.GetGCMemoryInfo().TotalCommittedBytes} {process.Threads.Count}\n");
+        return context.Response.WriteAsync(line);
     }
 
     private static T Required<T>(IConfiguration configuration, string key) =>

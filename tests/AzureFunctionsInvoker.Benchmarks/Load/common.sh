@@ -1,4 +1,4 @@
-# Shared by run.sh and memory.sh (sourced, not run): tools, ports, the stand-in function, the .NET proxies,
+# Shared by run.sh, memory.sh and idle-streams.sh (sourced, not run): tools, ports, the stand-in function, the .NET proxies,
 # RSS readings and cleanup. Everything listens on 127.0.0.1 only, on ports the OS picks.
 
 # Non-root shells on Debian often lack /usr/sbin, where nginx lives.
@@ -180,7 +180,7 @@ report() {
         echo
         echo "- Commit $(git -C "$REPO_ROOT" rev-parse --short HEAD)$(git -C "$REPO_ROOT" diff --quiet HEAD || echo ' (with local changes)');" \
             "$(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)) shared by the client, the stand-in and the proxy"
-        echo "- $(nginx -v 2>&1), .NET SDK $(dotnet --version), Server GC"
+        echo "- $(! command -v nginx >/dev/null || echo "$(nginx -v 2>&1), ").NET SDK $(dotnet --version), Server GC"
         cat
     } | tee "$file"
     echo "Written to $file" >&2
