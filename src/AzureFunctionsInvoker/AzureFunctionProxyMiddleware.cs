@@ -84,7 +84,7 @@ internal sealed class AzureFunctionProxyMiddleware
 
     private async Task ForwardAsync(HttpContext context, FunctionTarget function, Uri target)
     {
-        var error = await _forwarder.ForwardAsync(context, function, target).ConfigureAwait(false);
+        var error = await _forwarder.ForwardAsync(context, function.Forwarding, target).ConfigureAwait(false);
         if (error == ForwarderError.CallerAborted && !context.Response.HasStarted && context.Features.Get<IHttpRequestTimeoutFeature>() is { } requestTimeout)
         {
             // The app's request timeout policy ended the forward, not the caller: its middleware answers (504 by

@@ -1,6 +1,5 @@
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Diagnostics;
-using AzureFunctionsInvoker.Functions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -39,10 +38,10 @@ internal sealed class FunctionForwarder
     public static string ClientNameFor(string functionName) => $"{ClientName}.{functionName}";
 
     /// <summary>
-    /// Sends the request to <paramref name="target"/>, one of <paramref name="function"/>'s addresses, and copies the
+    /// Sends the request to <paramref name="target"/>, one of the function's addresses, and copies the
     /// response to the caller. Failures are logged here and returned for the caller's answer; none is thrown.
     /// </summary>
-    public Task<ForwarderError> ForwardAsync(HttpContext context, FunctionTarget function, Uri target)
+    public Task<ForwarderError> ForwardAsync(HttpContext context, ForwardingTarget function, Uri target)
     {
         var telemetry = ForwardTelemetry.Start(_metrics, context.Request.Method, function);
 
@@ -53,7 +52,7 @@ internal sealed class FunctionForwarder
             : ForwardReportingAsync(context, function, target, telemetry);
     }
 
-    private async Task<ForwarderError> ForwardReportingAsync(HttpContext context, FunctionTarget function, Uri target, ForwardTelemetry telemetry)
+    private async Task<ForwarderError> ForwardReportingAsync(HttpContext context, ForwardingTarget function, Uri target, ForwardTelemetry telemetry)
     {
         ForwarderError? error = null;
         try
@@ -67,7 +66,7 @@ internal sealed class FunctionForwarder
         }
     }
 
-    private async Task<ForwarderError> SendAsync(HttpContext context, FunctionTarget function, Uri target, ForwardTelemetry? telemetry)
+    private async Task<ForwarderError> SendAsync(HttpContext context, ForwardingTarget function, Uri target, ForwardTelemetry? telemetry)
     {
         var options = function.Options;
         using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);

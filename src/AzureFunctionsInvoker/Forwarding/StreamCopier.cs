@@ -1,4 +1,5 @@
 using System.Buffers;
+using AzureFunctionsInvoker.Connections;
 
 namespace AzureFunctionsInvoker.Forwarding;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.ExceptionServices;
+using AzureFunctionsInvoker.Connections;
 
 namespace AzureFunctionsInvoker.Forwarding;
 

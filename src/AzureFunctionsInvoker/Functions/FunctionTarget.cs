@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
 using Microsoft.Extensions.Logging;
@@ -17,11 +16,7 @@ internal sealed class FunctionTarget
         Options = options;
         Route = new FunctionRoute(options);
         Connection = ConnectionSettings.From(options);
-        ServerAddress = Route.FunctionUri.IdnHost;
-        ServerPort = Route.FunctionUri.Port;
-        Scheme = Route.FunctionUri.Scheme;
-        RemovedRequestHeaders = ToSet(options.RemoveRequestHeaders);
-        RemovedResponseHeaders = ToSet(options.RemoveResponseHeaders);
+        Forwarding = new ForwardingTarget(options, Connection, Route.FunctionUri);
     }
 
     /// <summary>A private copy of the options, so later changes to the caller's instance are not observed.</summary>
@@ -31,18 +26,8 @@ internal sealed class FunctionTarget
 
     public ConnectionSettings Connection { get; }
 
-    /// <summary>The function's host, port and scheme, as telemetry tags them.</summary>
-    public string ServerAddress { get; }
-
-    public int ServerPort { get; }
-
-    public string Scheme { get; }
-
-    /// <summary>The request headers <c>RemoveRequestHeaders</c> names; <see langword="null"/> when it names none.</summary>
-    public FrozenSet<string>? RemovedRequestHeaders { get; }
-
-    /// <summary>The response headers <c>RemoveResponseHeaders</c> names; <see langword="null"/> when it names none.</summary>
-    public FrozenSet<string>? RemovedResponseHeaders { get; }
+    /// <summary>What an exchange with the function needs of it.</summary>
+    public ForwardingTarget Forwarding { get; }
 
     /// <summary>Makes the target of options that passed validation, warning about the risky settings they hold.</summary>
     public static FunctionTarget Create(AzureFunctionProxyOptions validOptions, ILogger logger)
@@ -61,7 +46,4 @@ internal sealed class FunctionTarget
 
         return target;
     }
-
-    private static FrozenSet<string>? ToSet(IList<string> names) =>
-        names.Count == 0 ? null : names.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 }

@@ -15,13 +15,13 @@ internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : I
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var target = function.Current;
-        var endpoint = $"{target.ServerAddress}:{target.ServerPort}";
+        var endpoint = $"{target.Forwarding.ServerAddress}:{target.Forwarding.ServerPort}";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(target.Options.Timeout);
         try
         {
             using var client = new TcpClient();
-            await client.ConnectAsync(target.ServerAddress, target.ServerPort, timeout.Token).ConfigureAwait(false);
+            await client.ConnectAsync(target.Forwarding.ServerAddress, target.Forwarding.ServerPort, timeout.Token).ConfigureAwait(false);
             if (target.Options.Https)
             {
                 await using var tls = new SslStream(client.GetStream());
@@ -39,7 +39,7 @@ internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : I
 
     private static SslClientAuthenticationOptions TlsOptions(FunctionTarget target)
     {
-        var options = new SslClientAuthenticationOptions { TargetHost = target.ServerAddress };
+        var options = new SslClientAuthenticationOptions { TargetHost = target.Forwarding.ServerAddress };
         if (!target.Options.HttpsVerify)
         {
             // As for the forwards: the user turned HttpsVerify off on purpose, and a startup warning says so.

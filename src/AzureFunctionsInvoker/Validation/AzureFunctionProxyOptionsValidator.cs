@@ -1,4 +1,3 @@
-using AzureFunctionsInvoker.Forwarding;
 using Microsoft.Extensions.Options;
 
 namespace AzureFunctionsInvoker.Validation;
@@ -37,7 +36,7 @@ internal sealed class AzureFunctionProxyOptionsValidator : IValidateOptions<Azur
             return; // Reported by the Required rule.
         }
 
-        if (!HostNames.IsValid(FunctionRoute.HostName(options)))
+        if (!HostNames.IsValid(HostNames.Of(options)))
         {
             builder.AddError(
                 $"'{nameof(options.AppName)}' and '{nameof(options.HostDomain)}' must form a valid DNS host name " +

@@ -10,6 +10,13 @@ namespace AzureFunctionsInvoker.Validation;
 /// </summary>
 internal static class HostNames
 {
+    /// <summary>The host name the options name: <c>AppName.HostDomain</c>, or <c>AppName</c> alone when the domain is empty.</summary>
+    public static string Of(AzureFunctionProxyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return string.IsNullOrEmpty(options.HostDomain) ? options.AppName : $"{options.AppName}.{options.HostDomain}";
+    }
+
     public static bool IsValid(string host)
     {
         if (host.Contains(':', StringComparison.Ordinal))

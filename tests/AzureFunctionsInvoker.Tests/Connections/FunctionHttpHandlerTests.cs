@@ -1,6 +1,5 @@
 using System.Net;
 using AzureFunctionsInvoker.Connections;
-using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 

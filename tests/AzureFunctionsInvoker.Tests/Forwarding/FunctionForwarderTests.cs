@@ -205,7 +205,7 @@ public sealed class FunctionForwarderTests
 
     private static string ResponseBody(HttpContext context) => Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
 
-    private static FunctionTarget Target(AzureFunctionProxyOptions options) => FunctionTarget.Create(options, NullLogger.Instance);
+    private static ForwardingTarget Target(AzureFunctionProxyOptions options) => FunctionTarget.Create(options, NullLogger.Instance).Forwarding;
 
     private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)
     {

@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
 
 namespace AzureFunctionsInvoker.Tests.Forwarding;

@@ -1,7 +1,7 @@
-using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Connections;
 using Microsoft.Extensions.Time.Testing;
 
-namespace AzureFunctionsInvoker.Tests.Forwarding;
+namespace AzureFunctionsInvoker.Tests.Connections;
 
 public sealed class StepTimeoutTests
 {

@@ -1,6 +1,5 @@
-using AzureFunctionsInvoker.Connections;
 
-namespace AzureFunctionsInvoker.Forwarding;
+namespace AzureFunctionsInvoker.Connections;
 
 /// <summary>
 /// The forwarded request, carrying what the connection handler needs from its mount: the connection settings

@@ -1,6 +1,8 @@
 using System.Globalization;
+using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Validation;
 
-namespace AzureFunctionsInvoker.Forwarding;
+namespace AzureFunctionsInvoker.Functions;
 
 /// <summary>
 /// Where one function lives: <c>{scheme}://{host}[:{port}]/{RoutePrefix}/{FunctionName}</c>, computed once
@@ -17,7 +19,7 @@ internal sealed class FunctionRoute
         ArgumentNullException.ThrowIfNull(options);
 
         var scheme = options.Https ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
-        var host = HostName(options);
+        var host = HostNames.Of(options);
         if (Uri.CheckHostName(host) == UriHostNameType.IPv6)
         {
             host = $"[{host}]";
@@ -34,13 +36,6 @@ internal sealed class FunctionRoute
 
     /// <summary>The function's own address, with nothing appended.</summary>
     public Uri FunctionUri { get; }
-
-    /// <summary>The host name the options name: <c>AppName.HostDomain</c>, or <c>AppName</c> alone when the domain is empty.</summary>
-    public static string HostName(AzureFunctionProxyOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return string.IsNullOrEmpty(options.HostDomain) ? options.AppName : $"{options.AppName}.{options.HostDomain}";
-    }
 
     /// <summary>
     /// The address for one request. <paramref name="rest"/> and <paramref name="query"/> are appended exactly as

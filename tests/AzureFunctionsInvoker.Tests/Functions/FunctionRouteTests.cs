@@ -1,6 +1,6 @@
-using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Functions;
 
-namespace AzureFunctionsInvoker.Tests.Forwarding;
+namespace AzureFunctionsInvoker.Tests.Functions;
 
 public sealed class FunctionRouteTests
 {

@@ -1,7 +1,6 @@
 using AzureFunctionsInvoker.Connections;
-using AzureFunctionsInvoker.Forwarding;
 
-namespace AzureFunctionsInvoker.Tests.Forwarding;
+namespace AzureFunctionsInvoker.Tests.Connections;
 
 public sealed class FunctionRequestMessageTests
 {

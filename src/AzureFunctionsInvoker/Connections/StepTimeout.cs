@@ -1,4 +1,4 @@
-namespace AzureFunctionsInvoker.Forwarding;
+namespace AzureFunctionsInvoker.Connections;
 
 /// <summary>
 /// The plugin's <c>timeout</c>: the longest the proxy waits on the function for any one step. The timer is

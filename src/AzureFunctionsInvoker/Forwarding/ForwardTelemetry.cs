@@ -1,9 +1,8 @@
 using System.Collections.Frozen;
 using System.Diagnostics;
-using AzureFunctionsInvoker.Forwarding;
-using AzureFunctionsInvoker.Functions;
+using AzureFunctionsInvoker.Diagnostics;
 
-namespace AzureFunctionsInvoker.Diagnostics;
+namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
 /// What one forward reports: an activity in the <c>AzureFunctionsInvoker</c> source (current while the request is
@@ -34,7 +33,7 @@ internal sealed class ForwardTelemetry
     }
 
     /// <summary>Starts reporting a forward of <paramref name="method"/> to <paramref name="function"/>, or returns <see langword="null"/> when nobody listens.</summary>
-    public static ForwardTelemetry? Start(ProxyMetrics metrics, string method, FunctionTarget function)
+    public static ForwardTelemetry? Start(ProxyMetrics metrics, string method, ForwardingTarget function)
     {
         var activity = s_source.StartActivity("AzureFunctionsInvoker.Forward", ActivityKind.Internal);
         if (activity is null && !metrics.Enabled)

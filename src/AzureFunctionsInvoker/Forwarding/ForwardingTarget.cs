@@ -1,0 +1,46 @@
+using System.Collections.Frozen;
+using AzureFunctionsInvoker.Connections;
+
+namespace AzureFunctionsInvoker.Forwarding;
+
+/// <summary>
+/// What an exchange needs to know of the function it forwards to, fixed once per set of options: the options, the
+/// connection settings that pick its pool, the headers to leave out, and its address as telemetry tags it.
+/// </summary>
+internal sealed class ForwardingTarget
+{
+    public ForwardingTarget(AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri)
+    {
+        Options = options;
+        Connection = connection;
+        ServerAddress = functionUri.IdnHost;
+        ServerPort = functionUri.Port;
+        Scheme = functionUri.Scheme;
+        RemovedRequestHeaders = ToSet(options.RemoveRequestHeaders);
+        RemovedResponseHeaders = ToSet(options.RemoveResponseHeaders);
+    }
+
+    /// <summary>The function's options, never changed once the target exists.</summary>
+    public AzureFunctionProxyOptions Options { get; }
+
+    /// <summary>The connection settings that pick the exchange's pool.</summary>
+    public ConnectionSettings Connection { get; }
+
+    /// <summary>The function's host (an IPv6 address without brackets), as telemetry tags it.</summary>
+    public string ServerAddress { get; }
+
+    /// <summary>The function's port.</summary>
+    public int ServerPort { get; }
+
+    /// <summary><c>https</c> or <c>http</c>.</summary>
+    public string Scheme { get; }
+
+    /// <summary>The request headers <c>RemoveRequestHeaders</c> names; <see langword="null"/> when it names none.</summary>
+    public FrozenSet<string>? RemovedRequestHeaders { get; }
+
+    /// <summary>The response headers <c>RemoveResponseHeaders</c> names; <see langword="null"/> when it names none.</summary>
+    public FrozenSet<string>? RemovedResponseHeaders { get; }
+
+    private static FrozenSet<string>? ToSet(IList<string> names) =>
+        names.Count == 0 ? null : names.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+}

@@ -1,0 +1,56 @@
+using AzureFunctionsInvoker.Forwarding;
+using NetArchTest.Rules;
+
+namespace AzureFunctionsInvoker.Tests;
+
+/// <summary>
+/// The library's folders depend one way, as the README's layout section draws them: the public API and the mount at
+/// the top (the root namespace, which every folder may use for the options and the log events), then what a function
+/// is, then one exchange, then connections and metrics. A type in a lower folder naming one in a higher folder (or
+/// one beside it) fails here, read from the compiled assembly, compiler-generated types included.
+/// </summary>
+public sealed class LayeringTests
+{
+    // Each folder with the folders it may use; any other folder is forbidden to it.
+    private static readonly Dictionary<string, string[]> s_allowed = new()
+    {
+        ["Health"] = ["Functions", "Forwarding", "Connections", "Validation", "Diagnostics"],
+        ["Functions"] = ["Validation", "Forwarding", "Connections", "Diagnostics"],
+        ["Validation"] = [],
+        ["Forwarding"] = ["Connections", "Diagnostics"],
+        ["Connections"] = [],
+        ["Diagnostics"] = [],
+        ["Authentication"] = [],
+    };
+
+    public static TheoryData<string> Folders => new(s_allowed.Keys);
+
+    [Theory]
+    [MemberData(nameof(Folders))]
+    public void A_folder_uses_only_the_folders_below_it(string folder)
+    {
+        var forbidden = s_allowed.Keys.Except(s_allowed[folder]).Where(other => other != folder).Select(Namespace).ToArray();
+
+        var result = Types.InAssembly(typeof(ForwarderError).Assembly)
+            .That().ResideInNamespace(Namespace(folder))
+            .ShouldNot().HaveDependencyOnAny(forbidden)
+            .GetResult();
+
+        Assert.True(result.IsSuccessful, $"{folder} uses a folder above or beside it: {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
+
+    [Fact]
+    public void Every_folder_of_the_library_has_a_place_in_the_layers()
+    {
+        var folders = typeof(ForwarderError).Assembly.GetTypes()
+            .Select(t => t.Namespace)
+            .OfType<string>()
+            .Where(ns => ns.StartsWith("AzureFunctionsInvoker.", StringComparison.Ordinal))
+            .Select(ns => ns["AzureFunctionsInvoker.".Length..].Split('.')[0])
+            .ToHashSet();
+
+        Assert.Subset(s_allowed.Keys.ToHashSet(), folders);
+    }
+
+    private static string Namespace(string folder) => $"AzureFunctionsInvoker.{folder}";
+}
