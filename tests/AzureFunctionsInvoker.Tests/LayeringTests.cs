@@ -4,7 +4,7 @@ using NetArchTest.Rules;
 namespace AzureFunctionsInvoker.Tests;
 
 /// <summary>
-/// The library's folders depend one way, as the README's layout section draws them: the public API and the mount at
+/// The library's folders depend one way, as docs/architecture.md draws them: the public API and the mount at
 /// the top (the root namespace, which every folder may use for the options and the log events), then what a function
 /// is, then one exchange, then connections and metrics. A type in a lower folder naming one in a higher folder (or
 /// one beside it) fails here, read from the compiled assembly, compiler-generated types included.

@@ -7,7 +7,7 @@ namespace AzureFunctionsInvoker.Tests.Infrastructure;
 
 /// <summary>
 /// Retry strategies for the proxy's client, as an app would add them with Microsoft.Extensions.Http.Resilience:
-/// <see cref="Safe"/> is the README's recipe ("Resilience") word for word, but with no delay
+/// <see cref="Safe"/> is the recipe in docs/resilience.md word for word, but with no delay
 /// between attempts so the tests run fast; the others are the setups it warns against.
 /// </summary>
 public static class RetryPolicies

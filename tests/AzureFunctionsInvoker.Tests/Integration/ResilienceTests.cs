@@ -129,7 +129,7 @@ public sealed class ResilienceTests
     }
 
     // Polly's timeouts and the proxy's own Timeout run on the app's TimeProvider: a minute is past both of Polly's and
-    // short of the proxy's ten. (With the headers still awaited, the same minute ends the request: see the README, "Resilience".)
+    // short of the proxy's ten. (With the headers still awaited, the same minute ends the request: see docs/resilience.md.)
     [Fact]
     public async Task The_standard_handlers_timeouts_end_at_the_response_headers_and_never_cut_a_streaming_download()
     {

@@ -127,8 +127,8 @@ public sealed class HostileRequestTests
     /// <summary>
     /// Documents Kestrel, not a promise: when <c>Connection</c> also holds <c>keep-alive</c>, <c>close</c> or
     /// <c>upgrade</c>, Kestrel shows the app that token alone, so the names beside it cannot be read and their headers
-    /// are forwarded. If this test fails, Kestrel now keeps the names: the proxy drops them, and the README's
-    /// Security section should say so.
+    /// are forwarded. If this test fails, Kestrel now keeps the names: the proxy drops them, and docs/security.md
+    /// should say so.
     /// </summary>
     [Theory]
     [InlineData("keep-alive, X-Hop-Secret")]
