@@ -1,11 +1,17 @@
 using AzureFunctionsInvoker.Benchmarks.Load;
+using AzureFunctionsInvoker.Benchmarks.Micro;
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project tests/AzureFunctionsInvoker.Benchmarks -- --filter '*'
-// Load/run.sh and Load/memory.sh start the proxies they measure from this same build: -- serve library|yarp ...
+// Load/*.sh start the proxies they measure from this same build: -- serve library|yarp ...
+// -- allocations prints the exact bytes allocated per forwarded request (docs/benchmarks.md).
 if (args is ["serve", var proxy, .. var options])
 {
     await LoadProxyHost.RunAsync(proxy, options).ConfigureAwait(false);
+}
+else if (args is ["allocations"])
+{
+    await AllocationCount.RunAsync().ConfigureAwait(false);
 }
 else
 {

@@ -18,6 +18,7 @@ internal static class ForwarderErrorResponse
     private const int Http3InternalError = 0x102;
     private const int Http3RequestCancelled = 0x10c;
 
+    /// <summary>Answers the caller for <paramref name="error"/>; nothing for <see cref="ForwarderError.None"/> or a caller that went away.</summary>
     public static Task WriteAsync(HttpContext context, ForwarderError error)
     {
         var entry = ForwarderErrors.Describe(error);

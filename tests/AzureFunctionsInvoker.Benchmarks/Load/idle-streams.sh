@@ -14,6 +14,9 @@
 #
 # Knobs: STREAMS (5000), ROUNDS (3), INTERVAL (s between events, 20), HOLD (s the streams stay open before the
 # reading, INTERVAL + 5: every stream has had its second event), CONCURRENCY (connections being opened at a time, 256).
+# GCDUMP=<path of dotnet-gcdump> also lists the proxy's managed heap by type before and with the streams (after each
+# RSS reading, into artifacts/benchmarks/idle-streams-gcdump/), for gcdump_breakdown.py; the dump's own buffers then
+# count in the RSS with the streams, so take RSS figures from a run without it.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -24,6 +27,7 @@ HOLD=${HOLD:-$((INTERVAL + 5))}
 CONCURRENCY=${CONCURRENCY:-256}
 WARMUP_STREAMS=100
 SSE="$LOAD_DIR/idle_sse.py"
+DUMPS="$REPO_ROOT/artifacts/benchmarks/idle-streams-gcdump"
 
 # The proxy holds two sockets per stream (caller and function), each process its own limit.
 ulimit -n "$(ulimit -Hn)"
@@ -60,6 +64,14 @@ heap() {
     curl -fsS "http://127.0.0.1:$PROXY_PORT/diagnostics/heap"
 }
 
+# heap_listing NAME: with GCDUMP set, the proxy's heap by type into $DUMPS/NAME.txt.
+heap_listing() {
+    [ -n "${GCDUMP:-}" ] || return 0
+    mkdir -p "$DUMPS"
+    "$GCDUMP" collect -p "$PROXY_PID" -o "$DUMPS/$1.gcdump" >/dev/null
+    "$GCDUMP" report "$DUMPS/$1.gcdump" >"$DUMPS/$1.txt"
+}
+
 # measure library|yarp ROUND: one measurement, appended to $WORK/idle.tsv.
 measure() {
     local kind=$1 round=$2 opened seconds rss_before rss_after live_before live_after committed threads_before threads_after
@@ -71,6 +83,7 @@ measure() {
     wait_released
     read -r live_before committed threads_before < <(heap)
     rss_before=$(rss_kib "$PROXY_PID" VmRSS)
+    heap_listing "$kind-$round-before"
 
     coproc CLIENT { python3 "$SSE" client --port "$PROXY_PORT" --path "$url_path" --streams "$STREAMS" \
         --concurrency "$CONCURRENCY" --hold-limit $((HOLD + 120)); }
@@ -84,6 +97,7 @@ measure() {
     sleep "$HOLD"
     rss_after=$(rss_kib "$PROXY_PID" VmRSS)
     read -r live_after committed threads_after < <(heap)
+    heap_listing "$kind-$round-after"
 
     echo close >&"$client_in"
     wait "$client_pid" || true

@@ -5,6 +5,7 @@ using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
+using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -140,7 +141,7 @@ public sealed class FunctionForwarderTests
     public async Task A_failure_reading_the_callers_body_is_the_callers_fault(int kestrelStatus, string expected)
     {
         var context = Context("POST");
-        context.Request.Body = Failing(new BadHttpRequestException("body", kestrelStatus));
+        context.Request.Body = new FailingStream(new BadHttpRequestException("body", kestrelStatus));
         context.Request.ContentLength = 10;
 
         var error = await Forwarder(new BodyReadingHandler()).ForwardAsync(context, Target(Options()), s_target);
@@ -151,7 +152,7 @@ public sealed class FunctionForwarderTests
     [Fact]
     public async Task A_response_body_that_fails_is_a_response_body_error()
     {
-        _function.When("*").Respond(_ => new HttpResponseMessage { Content = new StreamContent(Failing(new IOException("reset"))) });
+        _function.When("*").Respond(_ => new HttpResponseMessage { Content = new StreamContent(new FailingStream(new IOException("reset"))) });
         var context = Context("GET");
 
         var error = await Forwarder().ForwardAsync(context, Target(Options()), s_target);
@@ -234,8 +235,6 @@ public sealed class FunctionForwarderTests
             return new HttpResponseMessage();
         }
     }
-
-    private static ScriptedStream Failing(Exception failure) => new(_ => Task.FromException<int>(failure));
 
     /// <summary>A read-only stream each of whose reads is <paramref name="read"/>.</summary>
     private sealed class ScriptedStream(Func<CancellationToken, Task<int>> read) : Stream

@@ -65,33 +65,23 @@ public sealed class StreamCopierTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task A_source_that_fails_is_the_sources_failure(bool towardsFunction)
+    [InlineData(true, nameof(StreamCopyResult.SourceFailed))]
+    [InlineData(false, nameof(StreamCopyResult.SourceFailed))]
+    [InlineData(true, nameof(StreamCopyResult.DestinationFailed))]
+    [InlineData(false, nameof(StreamCopyResult.DestinationFailed))]
+    public async Task A_side_that_fails_is_reported_as_that_sides_failure(bool towardsFunction, string failingSide)
     {
         var failure = new IOException("reset");
+        var expected = Enum.Parse<StreamCopyResult>(failingSide);
+        var failing = new FailingStream(failure);
         var pool = new CountingPool();
         using var timeout = new StepTimeout(s_timeout, TimeProvider.System, CancellationToken.None);
 
-        var (result, _, error) = await Copy(towardsFunction, new FailingStream(failure), new MemoryStream(), timeout, pool);
+        var (result, copied, error) = expected == StreamCopyResult.SourceFailed
+            ? await Copy(towardsFunction, failing, new MemoryStream(), timeout, pool)
+            : await Copy(towardsFunction, new MemoryStream(new byte[10]), failing, timeout, pool);
 
-        Assert.Equal(StreamCopyResult.SourceFailed, result);
-        Assert.Same(failure, error);
-        Assert.Equal(0, pool.Outstanding);
-    }
-
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task A_destination_that_fails_is_the_destinations_failure(bool towardsFunction)
-    {
-        var failure = new IOException("reset");
-        var pool = new CountingPool();
-        using var timeout = new StepTimeout(s_timeout, TimeProvider.System, CancellationToken.None);
-
-        var (result, copied, error) = await Copy(towardsFunction, new MemoryStream(new byte[10]), new FailingStream(failure), timeout, pool);
-
-        Assert.Equal(StreamCopyResult.DestinationFailed, result);
+        Assert.Equal(expected, result);
         Assert.Same(failure, error);
         Assert.Equal(0, copied);
         Assert.Equal(0, pool.Outstanding);
@@ -116,69 +106,39 @@ public sealed class StreamCopierTests
         Assert.IsAssignableFrom<OperationCanceledException>(error);
     }
 
-    [Fact]
-    public async Task A_function_that_sends_nothing_for_longer_than_timeout_times_the_response_copy_out()
+    [Theory]
+    [InlineData(true)] // the function takes no more of the request body
+    [InlineData(false)] // the function sends no more of its response
+    public async Task Waiting_on_the_function_for_longer_than_timeout_times_the_copy_out(bool towardsFunction)
     {
         using var timeout = TenSeconds(out var time);
-        var source = new Pipe();
-        var probe = new ReadProbe(source.Reader.AsStream(), new CountingPool());
+        var function = new IdleSide(isSource: !towardsFunction);
 
-        var copy = StreamCopier.CopyToCallerAsync(probe, new MemoryStream(), timeout, CancellationToken.None).AsTask();
-        await probe.NextWaitAfterAsync(0);
+        var copy = Copy(towardsFunction, function.Source, function.Destination, timeout, new CountingPool()).AsTask();
+        await function.WaitedOnAsync();
         time.Advance(s_timeout);
         var (result, _, _) = await copy.WaitAsync(s_bound);
 
         Assert.Equal(StreamCopyResult.TimedOut, result);
     }
 
-    [Fact]
-    public async Task A_caller_slow_to_take_the_response_is_not_the_functions_timeout()
+    [Theory]
+    [InlineData(true)] // the caller sends no more of its body
+    [InlineData(false)] // the caller takes no more of the response
+    public async Task Waiting_on_the_caller_never_counts_against_the_function(bool towardsFunction)
     {
         using var timeout = TenSeconds(out var time);
-        var destination = new StallingStream();
+        var caller = new IdleSide(isSource: towardsFunction);
 
-        var copy = StreamCopier.CopyToCallerAsync(new MemoryStream(new byte[10]), destination, timeout, CancellationToken.None).AsTask();
-        await destination.WriteStarted.Task.WaitAsync(s_bound);
+        var copy = Copy(towardsFunction, caller.Source, caller.Destination, timeout, new CountingPool()).AsTask();
+        await caller.WaitedOnAsync();
         time.Advance(TimeSpan.FromMinutes(30));
         Assert.False(timeout.IsCancellationRequested);
-        destination.Release.SetResult();
+        await caller.ResumeAsync();
         var (result, copied, _) = await copy.WaitAsync(s_bound);
 
         Assert.Equal(StreamCopyResult.Success, result);
         Assert.Equal(10, copied);
-    }
-
-    [Fact]
-    public async Task A_caller_slow_to_send_its_body_is_not_the_functions_timeout()
-    {
-        using var timeout = TenSeconds(out var time);
-        var source = new Pipe();
-        var probe = new ReadProbe(source.Reader.AsStream(), new CountingPool());
-
-        var copy = StreamCopier.CopyToFunctionAsync(probe, new MemoryStream(), timeout, timeout.Token).AsTask();
-        await probe.NextWaitAfterAsync(0);
-        time.Advance(TimeSpan.FromMinutes(30));
-        Assert.False(timeout.IsCancellationRequested);
-        await source.Writer.WriteAsync(new byte[10]);
-        await source.Writer.CompleteAsync();
-        var (result, copied, _) = await copy.WaitAsync(s_bound);
-
-        Assert.Equal(StreamCopyResult.Success, result);
-        Assert.Equal(10, copied);
-    }
-
-    [Fact]
-    public async Task A_function_that_takes_no_more_of_the_request_body_for_longer_than_timeout_times_the_request_copy_out()
-    {
-        using var timeout = TenSeconds(out var time);
-        var destination = new StallingStream();
-
-        var copy = StreamCopier.CopyToFunctionAsync(new MemoryStream(new byte[10]), destination, timeout, timeout.Token).AsTask();
-        await destination.WriteStarted.Task.WaitAsync(s_bound);
-        time.Advance(s_timeout);
-        var (result, _, _) = await copy.WaitAsync(s_bound);
-
-        Assert.Equal(StreamCopyResult.TimedOut, result);
     }
 
     [Fact]
@@ -325,6 +285,51 @@ public sealed class StreamCopierTests
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
+    /// <summary>
+    /// The side of a copy that keeps it waiting: a source with nothing to send yet, or a destination that takes nothing
+    /// yet. Resumed, it lets 10 bytes through.
+    /// </summary>
+    private sealed class IdleSide
+    {
+        private readonly Pipe? _source;
+        private readonly ReadProbe? _probe;
+        private readonly StallingStream? _destination;
+
+        public IdleSide(bool isSource)
+        {
+            if (isSource)
+            {
+                _source = new Pipe();
+                Source = _probe = new ReadProbe(_source.Reader.AsStream(), new CountingPool());
+                Destination = new MemoryStream();
+            }
+            else
+            {
+                Source = new MemoryStream(new byte[10]);
+                Destination = _destination = new StallingStream();
+            }
+        }
+
+        public Stream Source { get; }
+
+        public Stream Destination { get; }
+
+        /// <summary>Completes once the copy waits on this side.</summary>
+        public Task WaitedOnAsync() => _probe?.NextWaitAfterAsync(0) ?? _destination!.WriteStarted.Task.WaitAsync(s_bound);
+
+        public async Task ResumeAsync()
+        {
+            if (_source is null)
+            {
+                _destination!.Release.SetResult();
+                return;
+            }
+
+            await _source.Writer.WriteAsync(new byte[10]);
+            await _source.Writer.CompleteAsync();
+        }
+    }
+
     /// <summary>A destination whose writes wait until the test releases them (or the write is cancelled).</summary>
     private sealed class StallingStream : Stream
     {
@@ -350,22 +355,5 @@ public sealed class StreamCopierTests
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
-    /// <summary>Fails every read and write with the given exception.</summary>
-    private sealed class FailingStream(Exception failure) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromException<int>(failure);
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromException(failure);
-        public override int Read(byte[] buffer, int offset, int count) => throw failure;
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw failure;
     }
 }

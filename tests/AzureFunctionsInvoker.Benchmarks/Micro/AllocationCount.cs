@@ -1,0 +1,52 @@
+using System.Globalization;
+
+namespace AzureFunctionsInvoker.Benchmarks.Micro;
+
+/// <summary>
+/// The <c>allocations</c> command: the exact bytes each of <see cref="ForwardingBenchmarks"/>' methods allocates per
+/// request, in every scenario, from <see cref="GC.GetTotalAllocatedBytes(bool)"/> around a run of requests. BenchmarkDotNet's
+/// column rounds to 0.01 KB, too coarse for a budget in bytes.
+/// </summary>
+internal static class AllocationCount
+{
+    private const int Requests = 20_000;
+
+    public static async Task RunAsync()
+    {
+        Console.WriteLine($"| Scenario | direct (B) | YARP IHttpForwarder (B) | AzureFunctionsInvoker (B) |");
+        Console.WriteLine("| --- | ---: | ---: | ---: |");
+        foreach (var scenario in Scenario.All)
+        {
+            var benchmarks = new ForwardingBenchmarks { Scenario = scenario };
+            benchmarks.Setup();
+            try
+            {
+                var direct = await PerRequestAsync(benchmarks.Direct).ConfigureAwait(false);
+                var yarp = await PerRequestAsync(benchmarks.Yarp).ConfigureAwait(false);
+                var library = await PerRequestAsync(benchmarks.Library).ConfigureAwait(false);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {scenario} | {direct:N0} | {yarp:N0} | {library:N0} |"));
+            }
+            finally
+            {
+                benchmarks.Cleanup();
+            }
+        }
+    }
+
+    private static async Task<long> PerRequestAsync(Func<Task> forward)
+    {
+        // JIT, tiering and the pools' first buffers are not the forward's.
+        for (var i = 0; i < Requests; i++)
+        {
+            await forward().ConfigureAwait(false);
+        }
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        for (var i = 0; i < Requests; i++)
+        {
+            await forward().ConfigureAwait(false);
+        }
+
+        return (GC.GetTotalAllocatedBytes(precise: true) - before) / Requests;
+    }
+}
