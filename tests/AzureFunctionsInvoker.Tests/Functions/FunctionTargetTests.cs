@@ -1,0 +1,92 @@
+using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Functions;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AzureFunctionsInvoker.Tests.Functions;
+
+/// <summary>One valid set of options and what the proxy computes from them once.</summary>
+public sealed class FunctionTargetTests
+{
+    private const string Key = "the-function-key-0123456789";
+
+    [Fact]
+    public void Computes_where_the_function_lives_and_how_to_connect_to_it()
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", Keepalive = 1500, Timeout = 2500 };
+
+        var target = FunctionTarget.Create(options, NullLogger.Instance);
+
+        Assert.Equal(new Uri("https://myapp.azurewebsites.net/api/hello"), target.Route.FunctionUri);
+        Assert.Equal("myapp.azurewebsites.net", target.ServerAddress);
+        Assert.Equal(443, target.ServerPort);
+        Assert.Equal("https", target.Scheme);
+        Assert.Equal(new ConnectionSettings(TimeSpan.FromMilliseconds(1500), TimeSpan.FromMilliseconds(2500), VerifyCertificate: true), target.Connection);
+    }
+
+    [Theory]
+    [InlineData("localhost", false, 7071, "localhost", 7071, "http")]
+    [InlineData("localhost", false, null, "localhost", 80, "http")]
+    [InlineData("127.0.0.1", true, 8443, "127.0.0.1", 8443, "https")]
+    [InlineData("::1", false, 7071, "::1", 7071, "http")]
+    public void The_server_is_tagged_as_a_socket_would_be_addressed(string host, bool https, int? port, string address, int expectedPort, string scheme)
+    {
+        var target = FunctionTarget.Create(
+            new AzureFunctionProxyOptions { AppName = host, HostDomain = string.Empty, FunctionName = "hello", Https = https, Port = port },
+            NullLogger.Instance);
+
+        Assert.Equal(address, target.ServerAddress);
+        Assert.Equal(expectedPort, target.ServerPort);
+        Assert.Equal(scheme, target.Scheme);
+    }
+
+    [Fact]
+    public void Keeps_its_own_copy_of_the_options()
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", ApiKey = Key };
+
+        var target = FunctionTarget.Create(options, NullLogger.Instance);
+        options.FunctionName = "changed";
+        options.ApiKey = "changed";
+
+        Assert.NotSame(options, target.Options);
+        Assert.Equal("hello", target.Options.FunctionName);
+        Assert.Equal(Key, target.Options.ApiKey);
+        Assert.Equal(new Uri("https://myapp.azurewebsites.net/api/hello"), target.Route.FunctionUri);
+    }
+
+    [Theory]
+    [InlineData("myapp", true, false, Key, "HttpsVerifyDisabled")]
+    [InlineData("myapp", true, false, null, "HttpsVerifyDisabled")]
+    [InlineData("myapp", false, true, Key, "KeyOverHttp")]
+    [InlineData("myapp", false, false, Key, "KeyOverHttp")]
+    [InlineData("myapp", true, true, Key, null)]
+    [InlineData("myapp", false, true, null, null)]
+    [InlineData("myapp", false, true, "", null)]
+    [InlineData("127.0.0.1", false, true, Key, null)]
+    public void Warns_about_a_key_given_away_naming_the_function_and_authority_but_not_the_key(string appName, bool https, bool httpsVerify, string? apiKey, string? expectedEvent)
+    {
+        using var logs = new CapturingLoggerProvider();
+        var options = new AzureFunctionProxyOptions
+        {
+            AppName = appName,
+            HostDomain = appName == "myapp" ? "azurewebsites.net" : string.Empty,
+            FunctionName = "hello",
+            Https = https,
+            HttpsVerify = httpsVerify,
+            ApiKey = apiKey,
+        };
+
+        var target = FunctionTarget.Create(options, logs.CreateLogger("test"));
+
+        string?[] expected = expectedEvent is null ? [] : [expectedEvent];
+        Assert.Equal(expected, logs.Entries.Select(e => e.EventId.Name));
+        foreach (var entry in logs.Entries)
+        {
+            Assert.Contains("'hello'", entry.Text, StringComparison.Ordinal);
+            Assert.Contains(target.Route.ToString(), entry.Text, StringComparison.Ordinal);
+        }
+
+        logs.AssertNeverLogged(Key);
+    }
+}
