@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
@@ -105,7 +106,7 @@ public sealed class FunctionRegistryTests : IDisposable
     }
 
     private FunctionRegistry Registry(params string[] names) =>
-        new(names.Select(name => new RegisteredFunction(name)), _monitor, _loggerFactory.CreateLogger<FunctionRegistry>());
+        new(names.Select(name => new RegisteredFunction(name)), _monitor, new LiveConnectionSettings(), _loggerFactory.CreateLogger<FunctionRegistry>());
 
     private static AzureFunctionProxyOptions Valid(string functionName) => new() { AppName = "myapp", FunctionName = functionName };
 }

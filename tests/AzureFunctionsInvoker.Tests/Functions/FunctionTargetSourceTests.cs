@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
@@ -19,7 +20,7 @@ public sealed class FunctionTargetSourceTests : IDisposable
     {
         var options = Valid("hello");
 
-        using var source = FunctionTargetSource.Fixed(options, Logger);
+        using var source = FunctionTargetSource.Fixed(options, new LiveConnectionSettings(), ClientName, Logger);
         options.FunctionName = "changed";
 
         Assert.Equal("hello", source.Current.Options.FunctionName);
@@ -29,7 +30,7 @@ public sealed class FunctionTargetSourceTests : IDisposable
     [Fact]
     public void A_fixed_source_of_invalid_options_is_refused_without_their_key()
     {
-        var error = Assert.Throws<OptionsValidationException>(() => FunctionTargetSource.Fixed(Invalid(), Logger));
+        var error = Assert.Throws<OptionsValidationException>(() => FunctionTargetSource.Fixed(Invalid(), new LiveConnectionSettings(), ClientName, Logger));
 
         Assert.Equal(Options.DefaultName, error.OptionsName);
         Assert.Contains(nameof(AzureFunctionProxyOptions.ApiKey), error.Message, StringComparison.Ordinal);
@@ -204,7 +205,9 @@ public sealed class FunctionTargetSourceTests : IDisposable
 
     private ILogger Logger => _logs.CreateLogger(nameof(FunctionTargetSource));
 
-    private FunctionTargetSource Watch() => FunctionTargetSource.Watch(Name, _monitor, Logger);
+    private FunctionTargetSource Watch() => FunctionTargetSource.Watch(Name, ClientName, _monitor, new LiveConnectionSettings(), Logger);
+
+    private const string ClientName = "AzureFunctionsInvoker.orders";
 
     private FunctionTargetSource WatchHello()
     {

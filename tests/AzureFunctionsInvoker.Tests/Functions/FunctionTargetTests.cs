@@ -18,9 +18,9 @@ public sealed class FunctionTargetTests
         var target = FunctionTarget.Create(options, NullLogger.Instance);
 
         Assert.Equal(new Uri("https://myapp.azurewebsites.net/api/hello"), target.Route.FunctionUri);
-        Assert.Equal("myapp.azurewebsites.net", target.ServerAddress);
-        Assert.Equal(443, target.ServerPort);
-        Assert.Equal("https", target.Scheme);
+        Assert.Equal("myapp.azurewebsites.net", target.Forwarding.ServerAddress);
+        Assert.Equal(443, target.Forwarding.ServerPort);
+        Assert.Equal("https", target.Forwarding.Scheme);
         Assert.Equal(new ConnectionSettings(TimeSpan.FromMilliseconds(1500), TimeSpan.FromMilliseconds(2500), VerifyCertificate: true), target.Connection);
     }
 
@@ -35,9 +35,9 @@ public sealed class FunctionTargetTests
             new AzureFunctionProxyOptions { AppName = host, HostDomain = string.Empty, FunctionName = "hello", Https = https, Port = port },
             NullLogger.Instance);
 
-        Assert.Equal(address, target.ServerAddress);
-        Assert.Equal(expectedPort, target.ServerPort);
-        Assert.Equal(scheme, target.Scheme);
+        Assert.Equal(address, target.Forwarding.ServerAddress);
+        Assert.Equal(expectedPort, target.Forwarding.ServerPort);
+        Assert.Equal(scheme, target.Forwarding.Scheme);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Health;
 using AzureFunctionsInvoker.Tests.Infrastructure;
@@ -116,7 +117,7 @@ public sealed class FunctionHostHealthCheckTests
     {
         var options = new AzureFunctionProxyOptions { AppName = "127.0.0.1", HostDomain = string.Empty, Https = false, FunctionName = "hello", ApiKey = Key };
         configure(options);
-        var check = new FunctionHostHealthCheck(FunctionTargetSource.Fixed(options, NullLogger.Instance));
+        var check = new FunctionHostHealthCheck(FunctionTargetSource.Fixed(options, new LiveConnectionSettings(), "AzureFunctionsInvoker", NullLogger.Instance));
         var context = new HealthCheckContext { Registration = new HealthCheckRegistration("azure-function-hello", check, failureStatus, tags: null) };
 
         var result = await check.CheckHealthAsync(context, cancellationToken);

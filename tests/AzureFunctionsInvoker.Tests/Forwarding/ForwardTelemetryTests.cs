@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace AzureFunctionsInvoker.Tests.Diagnostics;
+namespace AzureFunctionsInvoker.Tests.Forwarding;
 
 /// <summary>
 /// What one forward reports, read as an OpenTelemetry exporter would. Alone: the activity source is process-wide, and
@@ -21,7 +21,7 @@ public sealed class ForwardTelemetryTests : IDisposable
     private const string FunctionName = "forward-telemetry";
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly ProxyMetrics _metrics;
-    private readonly FunctionTarget _target = FunctionTarget.Create(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = FunctionName }, NullLogger.Instance);
+    private readonly ForwardingTarget _target = FunctionTarget.Create(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = FunctionName }, NullLogger.Instance).Forwarding;
     private readonly ConcurrentQueue<Activity> _spans = new();
 
     public ForwardTelemetryTests() => _metrics = new ProxyMetrics(_services.GetRequiredService<IMeterFactory>());
