@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using AzureFunctionsInvoker;
-using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -27,7 +26,7 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
     /// Literal segments, optionally ending with a catch-all parameter: <c>/orders/{**rest}</c> for everything under
     /// <c>/orders</c>, <c>/orders</c> for that path alone.
     /// </param>
-    /// <param name="name">The name the function was registered with.</param>
+    /// <param name="name">The name the function was registered with, in any case.</param>
     /// <returns>The endpoint's convention builder: <c>RequireAuthorization</c>, <c>RequireRateLimiting</c>, <c>RequireCors</c>, <c>WithRequestTimeout</c> and the like.</returns>
     /// <exception cref="ArgumentException"><paramref name="pattern"/> has parameters other than a final catch-all.</exception>
     /// <exception cref="OptionsValidationException">The function's options are invalid; the message names each invalid option.</exception>
@@ -43,7 +42,7 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
         var services = endpoints.ServiceProvider;
         AzureFunctionProxyMarkerService.EnsureRegistered(services, nameof(MapAzureFunctionProxy));
         var function = services.GetRequiredService<FunctionRegistry>().Get(name);
-        var proxy = AzureFunctionProxyMiddleware.Create(services, function, FunctionForwarder.ClientNameFor(name));
+        var proxy = AzureFunctionProxyMiddleware.Create(services, function);
         proxy.EndpointPrefix = prefix;
 
         var endpoint = endpoints.Map(routePattern, proxy.InvokeAsync).WithDisplayName($"Azure Function proxy '{name}'");

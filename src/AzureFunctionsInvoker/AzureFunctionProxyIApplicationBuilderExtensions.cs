@@ -36,7 +36,7 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
             app.ApplicationServices.GetRequiredService<LiveConnectionSettings>(),
             FunctionForwarder.ClientName,
             app.ApplicationServices.GetRequiredService<ILogger<FunctionTargetSource>>());
-        return app.MapFunction(path, FunctionForwarder.ClientName, function);
+        return app.MapFunction(path, function);
     }
 
     /// <summary>
@@ -46,7 +46,7 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
     /// </summary>
     /// <param name="app">The application builder.</param>
     /// <param name="path">The mount point, e.g. <c>/orders</c>.</param>
-    /// <param name="name">The name the function was registered with.</param>
+    /// <param name="name">The name the function was registered with, in any case.</param>
     /// <returns>The application builder.</returns>
     /// <exception cref="OptionsValidationException">The function's options are invalid; the message names each invalid option.</exception>
     /// <exception cref="InvalidOperationException">No function was registered as <paramref name="name"/>.</exception>
@@ -57,7 +57,7 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
 
         AzureFunctionProxyMarkerService.EnsureRegistered(app.ApplicationServices, nameof(UseAzureFunctionProxy));
         var function = app.ApplicationServices.GetRequiredService<FunctionRegistry>().Get(name);
-        return app.MapFunction(path, FunctionForwarder.ClientNameFor(name), function);
+        return app.MapFunction(path, function);
     }
 
     /// <summary>
@@ -77,9 +77,9 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
         return app.UseAzureFunctionProxy(path, options);
     }
 
-    private static IApplicationBuilder MapFunction(this IApplicationBuilder app, PathString path, string clientName, FunctionTargetSource function)
+    private static IApplicationBuilder MapFunction(this IApplicationBuilder app, PathString path, FunctionTargetSource function)
     {
-        var proxy = AzureFunctionProxyMiddleware.Create(app.ApplicationServices, function, clientName);
+        var proxy = AzureFunctionProxyMiddleware.Create(app.ApplicationServices, function);
         return app.Map(path, branch => branch.Run(proxy.InvokeAsync));
     }
 }

@@ -44,12 +44,13 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     /// logged and ignored.
     /// </summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="name">The function's name in the app, e.g. <c>orders</c>.</param>
+    /// <param name="name">The function's name in the app, e.g. <c>orders</c>: case-insensitive, as configuration keys are.</param>
     /// <param name="configuration">The configuration section of the function, e.g. <c>AzureFunctions:Orders</c>.</param>
     /// <returns>
     /// The builder of the function's own client, <c>AzureFunctionsInvoker.{name}</c>, with its own connection pools,
     /// to add handlers for this function only. See <see cref="AddAzureFunctionProxy(IServiceCollection)"/>.
     /// </returns>
+    /// <exception cref="InvalidOperationException">A function whose name differs from <paramref name="name"/> only in case is registered.</exception>
     public static IHttpClientBuilder AddAzureFunctionProxy(this IServiceCollection services, string name, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -66,9 +67,10 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     /// See <see cref="AddAzureFunctionProxy(IServiceCollection, string, IConfiguration)"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="name">The function's name in the app, e.g. <c>orders</c>.</param>
+    /// <param name="name">The function's name in the app, e.g. <c>orders</c>: case-insensitive, as configuration keys are.</param>
     /// <param name="configureOptions">Sets the options, starting from their defaults (and any configuration bound to the name).</param>
     /// <returns>The builder of the function's own client, <c>AzureFunctionsInvoker.{name}</c>.</returns>
+    /// <exception cref="InvalidOperationException">A function whose name differs from <paramref name="name"/> only in case is registered.</exception>
     public static IHttpClientBuilder AddAzureFunctionProxy(this IServiceCollection services, string name, Action<AzureFunctionProxyOptions> configureOptions)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -81,7 +83,7 @@ public static class AzureFunctionProxyServiceCollectionExtensions
 
     private static IHttpClientBuilder AddNamedFunction(this IServiceCollection services, string name)
     {
-        services.AddSingleton(new RegisteredFunction(name));
+        RegisteredFunction.Add(services, name);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AzureFunctionProxyOptions>, NamedFunctionStartupValidator>());
         return services.AddProxyCore(FunctionForwarder.ClientNameFor(name));
     }

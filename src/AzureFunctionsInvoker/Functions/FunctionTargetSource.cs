@@ -18,7 +18,6 @@ internal sealed class FunctionTargetSource : IDisposable
 
     private readonly Lock _gate = new();
     private readonly LiveConnectionSettings _connections;
-    private readonly string _clientName;
     private FunctionTarget? _current;
     private IDisposable? _lease;
     private AzureFunctionProxyOptions? _rejected;
@@ -27,8 +26,11 @@ internal sealed class FunctionTargetSource : IDisposable
     private FunctionTargetSource(LiveConnectionSettings connections, string clientName)
     {
         _connections = connections;
-        _clientName = clientName;
+        ClientName = clientName;
     }
+
+    /// <summary>The name in <see cref="IHttpClientFactory"/> of the client that sends the function's requests.</summary>
+    public string ClientName { get; }
 
     /// <summary>The target for a request starting now.</summary>
     public FunctionTarget Current => Volatile.Read(ref _current)!;
@@ -124,7 +126,7 @@ internal sealed class FunctionTargetSource : IDisposable
     // unused, which would dispose their pool.
     private void Use(FunctionTarget target)
     {
-        var lease = _connections.Lease(_clientName, target.Connection);
+        var lease = _connections.Lease(ClientName, target.Connection);
         Volatile.Write(ref _current, target);
         _lease?.Dispose();
         _lease = lease;

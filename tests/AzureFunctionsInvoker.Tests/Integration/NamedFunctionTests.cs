@@ -189,6 +189,25 @@ public sealed class NamedFunctionTests
         Assert.Contains("'billing'", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_registered_name_is_mounted_in_any_case_as_configuration_keys_are()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo" },
+            app =>
+            {
+                app.UseAzureFunctionProxy("/branch", "Orders");
+                app.MapAzureFunctionProxy("/endpoint/{**rest}", "ORDERS");
+            });
+
+        var branch = await EchoAsync(env, "/branch/a");
+        var endpoint = await EchoAsync(env, "/endpoint/b");
+
+        Assert.Equal(["orders"], branch.Headers["x-functions-clientid"]);
+        Assert.Equal(branch.ConnectionId, endpoint.ConnectionId); // one function: its own client and pool
+        Assert.Equal(1, PoolCount(env, "orders"));
+    }
+
     // The pools of the function's primary handler, under what the client factory wraps it in.
     private static int PoolCount(NamedProxyEnvironment env, string name)
     {
