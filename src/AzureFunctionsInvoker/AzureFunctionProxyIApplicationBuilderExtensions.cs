@@ -2,6 +2,7 @@ using AzureFunctionsInvoker;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
+using AzureFunctionsInvoker.Validation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -32,6 +33,7 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
 
         AzureFunctionProxyMarkerService.EnsureRegistered(app.ApplicationServices, nameof(UseAzureFunctionProxy));
         var function = FunctionTargetSource.Fixed(
+            OptionsOrigin.Mounted(options.FunctionName, path.Value ?? "/"),
             options,
             app.ApplicationServices.GetRequiredService<LiveConnectionSettings>(),
             FunctionForwarder.ClientName,

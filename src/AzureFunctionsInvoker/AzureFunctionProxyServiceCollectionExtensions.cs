@@ -58,7 +58,10 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
 
         services.AddOptionsWithValidateOnStart<AzureFunctionProxyOptions>(name).Bind(configuration);
-        return services.AddNamedFunction(name);
+
+        // Kept for validation messages, which name the path of the key to fix (AzureFunctions:Orders:Timeout); a
+        // configuration root's keys are the property names themselves.
+        return services.AddNamedFunction(name, configuration is IConfigurationSection section ? section.Path : string.Empty);
     }
 
     /// <summary>
@@ -78,12 +81,12 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configureOptions);
 
         services.AddOptionsWithValidateOnStart<AzureFunctionProxyOptions>(name).Configure(configureOptions);
-        return services.AddNamedFunction(name);
+        return services.AddNamedFunction(name, sectionPath: null);
     }
 
-    private static IHttpClientBuilder AddNamedFunction(this IServiceCollection services, string name)
+    private static IHttpClientBuilder AddNamedFunction(this IServiceCollection services, string name, string? sectionPath)
     {
-        RegisteredFunction.Add(services, name);
+        RegisteredFunction.Add(services, name, sectionPath);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AzureFunctionProxyOptions>, NamedFunctionStartupValidator>());
         return services.AddProxyCore(FunctionForwarder.ClientNameFor(name));
     }

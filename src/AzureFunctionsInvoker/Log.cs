@@ -56,4 +56,7 @@ internal static partial class Log
 
     [LoggerMessage(16, LogLevel.Warning, "The Azure Function '{FunctionName}' answered {StatusCode}, an informational status that cannot be forwarded; the caller gets 502.", EventName = "InformationalResponse")]
     public static partial void InformationalResponse(ILogger logger, string functionName, int statusCode);
+
+    [LoggerMessage(17, LogLevel.Warning, "The Azure Function '{FunctionName}' is called at {Host}: its AppName holds a dot, and the default HostDomain was added to it. If AppName is the whole host name, set {HostDomainKey} to empty to use {AppName} as is.", EventName = "HostDomainAppended")]
+    public static partial void HostDomainAppended(ILogger logger, string functionName, string host, string appName, string hostDomainKey);
 }

@@ -12,7 +12,7 @@ namespace AzureFunctionsInvoker.Functions;
 /// </summary>
 internal sealed class FunctionRegistry : IDisposable
 {
-    private readonly Dictionary<string, string> _names;
+    private readonly Dictionary<string, RegisteredFunction> _functions;
     private readonly IOptionsMonitor<AzureFunctionProxyOptions> _monitor;
     private readonly LiveConnectionSettings _connections;
     private readonly ILogger _logger;
@@ -21,7 +21,7 @@ internal sealed class FunctionRegistry : IDisposable
 
     public FunctionRegistry(IEnumerable<RegisteredFunction> functions, IOptionsMonitor<AzureFunctionProxyOptions> monitor, LiveConnectionSettings connections, ILogger<FunctionRegistry> logger)
     {
-        _names = functions.ToDictionary(f => f.Name, f => f.Name, StringComparer.OrdinalIgnoreCase);
+        _functions = functions.ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
         _monitor = monitor;
         _connections = connections;
         _logger = logger;
@@ -32,7 +32,7 @@ internal sealed class FunctionRegistry : IDisposable
     /// <exception cref="OptionsValidationException">Its options are invalid.</exception>
     public FunctionTargetSource Get(string name)
     {
-        if (!_names.TryGetValue(name, out var registered))
+        if (!_functions.TryGetValue(name, out var registered))
         {
             throw new InvalidOperationException(
                 $"No Azure Function named '{name}' is registered. Call 'services.AddAzureFunctionProxy(\"{name}\", ...)' " +
@@ -44,8 +44,8 @@ internal sealed class FunctionRegistry : IDisposable
             if (!_sources.TryGetValue(name, out var source))
             {
                 // The options and the client are registered under the registered spelling.
-                source = FunctionTargetSource.Watch(registered, FunctionForwarder.ClientNameFor(registered), _monitor, _connections, _logger);
-                _sources.Add(registered, source);
+                source = FunctionTargetSource.Watch(registered.Origin, FunctionForwarder.ClientNameFor(registered.Name), _monitor, _connections, _logger);
+                _sources.Add(registered.Name, source);
             }
 
             return source;

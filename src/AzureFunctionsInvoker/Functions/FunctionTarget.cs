@@ -1,5 +1,6 @@
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Validation;
 using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker.Functions;
@@ -29,19 +30,27 @@ internal sealed class FunctionTarget
     /// <summary>What an exchange with the function needs of it.</summary>
     public ForwardingTarget Forwarding { get; }
 
-    /// <summary>Makes the target of options that passed validation, warning about the risky settings they hold.</summary>
-    public static FunctionTarget Create(AzureFunctionProxyOptions validOptions, ILogger logger)
+    /// <summary>
+    /// Makes the target of options that passed validation, warning about the risky or likely mistaken settings they
+    /// hold, naming the function as <paramref name="origin"/> does.
+    /// </summary>
+    public static FunctionTarget Create(OptionsOrigin origin, AzureFunctionProxyOptions validOptions, ILogger logger)
     {
         var target = new FunctionTarget(validOptions.Clone());
         var options = target.Options;
         if (options.Https && !options.HttpsVerify)
         {
-            Log.HttpsVerifyDisabled(logger, options.FunctionName, target.Route.ToString());
+            Log.HttpsVerifyDisabled(logger, origin.Name, target.Route.ToString());
         }
 
         if (!options.Https && !string.IsNullOrEmpty(options.ApiKey) && !target.Route.FunctionUri.IsLoopback)
         {
-            Log.KeyOverHttp(logger, options.FunctionName, target.Route.ToString());
+            Log.KeyOverHttp(logger, origin.Name, target.Route.ToString());
+        }
+
+        if (HostNames.MayBeWholeHost(options))
+        {
+            Log.HostDomainAppended(logger, origin.Name, target.Route.FunctionUri.Host, options.AppName, origin.PathOf(nameof(options.HostDomain)));
         }
 
         return target;

@@ -5,6 +5,7 @@ using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
+using AzureFunctionsInvoker.Validation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -205,7 +206,7 @@ public sealed class FunctionForwarderTests
 
     private static string ResponseBody(HttpContext context) => Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
 
-    private static ForwardingTarget Target(AzureFunctionProxyOptions options) => FunctionTarget.Create(options, NullLogger.Instance).Forwarding;
+    private static ForwardingTarget Target(AzureFunctionProxyOptions options) => FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/mytest"), options, NullLogger.Instance).Forwarding;
 
     private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)
     {

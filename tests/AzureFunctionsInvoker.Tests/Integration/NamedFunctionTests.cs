@@ -67,7 +67,7 @@ public sealed class NamedFunctionTests
         await env.Logs.WaitForAsync("ReloadRejected", s_bound);
         var rejected = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "ReloadRejected");
         Assert.Equal(LogLevel.Error, rejected.Level);
-        Assert.Contains("ApiKey", rejected.Text, StringComparison.Ordinal);
+        Assert.Contains("Azure Function 'orders' (Functions:orders:ApiKey): ApiKey contains a character", rejected.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("leaked-secret", env.Logs.AllText, StringComparison.Ordinal);
         Assert.Equal([env.Function.Key], echo.Headers["x-functions-key"]);
     }
@@ -163,6 +163,22 @@ public sealed class NamedFunctionTests
         Assert.Contains("Keepalive", error.Message, StringComparison.Ordinal);
         Assert.Equal("billing", error.OptionsName);
         Assert.Equal(typeof(AzureFunctionProxyOptions), error.OptionsType);
+    }
+
+    [Fact]
+    public async Task A_bad_configuration_bound_function_fails_the_hosts_start_naming_the_keys_path_and_its_unit()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" },
+            app => app.UseAzureFunctionProxy("/orders", "orders"),
+            builder =>
+            {
+                builder.Configuration["Functions:billing:Timeout"] = "-5";
+                builder.Configuration["Functions:billing:AppName"] = "billing.example.com:8443";
+            }));
+
+        Assert.Contains("Azure Function 'billing' (Functions:billing:Timeout): Timeout must be between 1 and 2147483647 milliseconds.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Azure Function 'billing' (Functions:billing:AppName): AppName must not hold a port: put the port in Port.", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
