@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Forwarding;
 using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker;
@@ -5,15 +6,16 @@ namespace AzureFunctionsInvoker;
 /// <summary>
 /// Every log line of the library, with stable event ids. No message takes a header value or a body, and the
 /// exceptions logged come from the transport, whose messages name hosts and ports, never headers: the
-/// function key cannot reach a log at any level.
+/// function key cannot reach a log at any level. Addresses are logged without their query, which may hold a
+/// caller's secrets.
 /// </summary>
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Warning, "Certificate validation is off for the Azure Function '{FunctionName}' at {Authority} (HttpsVerify = false): its function key goes to whoever answers.", EventName = "HttpsVerifyDisabled")]
     public static partial void HttpsVerifyDisabled(ILogger logger, string functionName, string authority);
 
-    [LoggerMessage(2, LogLevel.Debug, "Forwarding a {Method} request to the Azure Function '{FunctionName}'.", EventName = "Forwarding")]
-    public static partial void Forwarding(ILogger logger, HttpMethod method, string functionName);
+    [LoggerMessage(2, LogLevel.Debug, "Forwarding a {Method} request to {Target} (Azure Function '{FunctionName}').", EventName = "Forwarding")]
+    public static partial void Forwarding(ILogger logger, HttpMethod method, UrlWithoutQuery target, string functionName);
 
     [LoggerMessage(3, LogLevel.Debug, "Refused a request whose path could leave the function's route (a dot segment, a backslash or an undecodable escape).", EventName = "UnsafePath")]
     public static partial void UnsafePath(ILogger logger);

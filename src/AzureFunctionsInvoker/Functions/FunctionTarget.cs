@@ -12,12 +12,12 @@ namespace AzureFunctionsInvoker.Functions;
 /// </summary>
 internal sealed class FunctionTarget
 {
-    private FunctionTarget(AzureFunctionProxyOptions options)
+    private FunctionTarget(string name, AzureFunctionProxyOptions options)
     {
         Options = options;
         Route = new FunctionRoute(options);
         Connection = ConnectionSettings.From(options);
-        Forwarding = new ForwardingTarget(options, Connection, Route.FunctionUri);
+        Forwarding = new ForwardingTarget(name, options, Connection, Route.FunctionUri);
     }
 
     /// <summary>A private copy of the options, so later changes to the caller's instance are not observed.</summary>
@@ -36,7 +36,7 @@ internal sealed class FunctionTarget
     /// </summary>
     public static FunctionTarget Create(OptionsOrigin origin, AzureFunctionProxyOptions validOptions, ILogger logger)
     {
-        var target = new FunctionTarget(validOptions.Clone());
+        var target = new FunctionTarget(origin.Name, validOptions.Clone());
         var options = target.Options;
         if (options.Https && !options.HttpsVerify)
         {
