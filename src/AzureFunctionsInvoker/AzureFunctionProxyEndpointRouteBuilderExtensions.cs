@@ -45,7 +45,9 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
         var proxy = AzureFunctionProxyMiddleware.Create(services, function);
         proxy.EndpointPrefix = prefix;
 
-        var endpoint = endpoints.Map(routePattern, proxy.InvokeAsync).WithDisplayName($"Azure Function proxy '{name}'");
+        // The mount as metadata, for the startup log line to find its endpoint among the app's.
+        var endpoint = endpoints.Map(routePattern, proxy.InvokeAsync).WithDisplayName($"Azure Function proxy '{name}'").WithMetadata(proxy);
+        services.GetRequiredService<MountLog>().Add(() => FinalPattern(services, proxy) ?? pattern, function);
 
         // In a route group the endpoint's pattern starts with the group's prefix, known once endpoints are built.
         endpoint.Finally(builder =>
@@ -57,6 +59,15 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
         });
         return endpoint;
     }
+
+    // The endpoint's pattern, a route group's prefix included, from the app's endpoints: reading them builds them, as
+    // the first request would. Null when the endpoint is not among them (its builder's data sources were not added to
+    // the app's routing).
+    private static string? FinalPattern(IServiceProvider services, AzureFunctionProxyMiddleware proxy) =>
+        services.GetService<EndpointDataSource>()?.Endpoints
+            .OfType<RouteEndpoint>()
+            .FirstOrDefault(endpoint => ReferenceEquals(endpoint.Metadata.GetMetadata<AzureFunctionProxyMiddleware>(), proxy))?
+            .RoutePattern.RawText;
 
     // "/orders/v1/{**rest}" -> "/orders/v1". Anything else between the literals would make the function's path
     // depend on how routing matched, so it is refused.

@@ -82,6 +82,7 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
     private static IApplicationBuilder MapFunction(this IApplicationBuilder app, PathString path, FunctionTargetSource function)
     {
         var proxy = AzureFunctionProxyMiddleware.Create(app.ApplicationServices, function);
+        app.ApplicationServices.GetRequiredService<MountLog>().Add(() => path.Value ?? "/", function);
         return app.Map(path, branch => branch.Run(proxy.InvokeAsync));
     }
 }

@@ -94,6 +94,7 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     private static IHttpClientBuilder AddProxyCore(this IServiceCollection services, string clientName)
     {
         services.TryAddSingleton<AzureFunctionProxyMarkerService>();
+        services.TryAddSingleton<MountLog>();
         services.TryAddSingleton<FunctionRegistry>();
         services.TryAddSingleton<LiveConnectionSettings>();
         services.AddMetrics();

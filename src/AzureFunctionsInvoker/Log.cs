@@ -47,8 +47,8 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Error, "The reloaded options of the Azure Function '{Name}' are invalid and were not applied; requests keep using the last valid options. {Failures}", EventName = "ReloadRejected")]
     public static partial void ReloadRejected(ILogger logger, string name, string failures);
 
-    [LoggerMessage(13, LogLevel.Information, "The reloaded options of the Azure Function '{Name}' apply from the next request on.", EventName = "Reloaded")]
-    public static partial void Reloaded(ILogger logger, string name);
+    [LoggerMessage(13, LogLevel.Information, "The reloaded options of the Azure Function '{Name}' apply from the next request on: its requests go to {FunctionUrl}.", EventName = "Reloaded")]
+    public static partial void Reloaded(ILogger logger, string name, string functionUrl);
 
     [LoggerMessage(14, LogLevel.Debug, "Refused a {Method} request with 405: the method is never forwarded.", EventName = "MethodNotAllowed")]
     public static partial void MethodNotAllowed(ILogger logger, string method);
@@ -61,4 +61,7 @@ internal static partial class Log
 
     [LoggerMessage(17, LogLevel.Warning, "The Azure Function '{FunctionName}' is called at {Host}: its AppName holds a dot, and the default HostDomain was added to it. If AppName is the whole host name, set {HostDomainKey} to empty to use {AppName} as is.", EventName = "HostDomainAppended")]
     public static partial void HostDomainAppended(ILogger logger, string functionName, string host, string appName, string hostDomainKey);
+
+    [LoggerMessage(18, LogLevel.Information, "Mounted {MountPoint} -> {FunctionUrl} (Azure Function '{FunctionName}').", EventName = "Mounted")]
+    public static partial void Mounted(ILogger logger, string mountPoint, string functionUrl, string functionName);
 }

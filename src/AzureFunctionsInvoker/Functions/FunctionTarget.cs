@@ -20,6 +20,9 @@ internal sealed class FunctionTarget
         Forwarding = new ForwardingTarget(name, options, Connection, Route.FunctionUri);
     }
 
+    /// <summary>The function's name in the app: its registered name, or <c>FunctionName</c> for options given in code.</summary>
+    public string Name => Forwarding.Name;
+
     /// <summary>A private copy of the options, so later changes to the caller's instance are not observed.</summary>
     public AzureFunctionProxyOptions Options { get; }
 

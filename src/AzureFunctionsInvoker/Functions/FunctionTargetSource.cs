@@ -120,8 +120,9 @@ internal sealed class FunctionTargetSource : IDisposable
             }
 
             _rejected = null;
-            Use(FunctionTarget.Create(origin, options, logger));
-            Log.Reloaded(logger, origin.Name);
+            var target = FunctionTarget.Create(origin, options, logger);
+            Use(target);
+            Log.Reloaded(logger, origin.Name, target.Route.Address);
         }
     }
 
