@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using AzureFunctionsInvoker;
-using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -27,7 +26,7 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
     /// Literal segments, optionally ending with a catch-all parameter: <c>/orders/{**rest}</c> for everything under
     /// <c>/orders</c>, <c>/orders</c> for that path alone.
     /// </param>
-    /// <param name="name">The name the function was registered with.</param>
+    /// <param name="name">The name the function was registered with, in any case.</param>
     /// <returns>The endpoint's convention builder: <c>RequireAuthorization</c>, <c>RequireRateLimiting</c>, <c>RequireCors</c>, <c>WithRequestTimeout</c> and the like.</returns>
     /// <exception cref="ArgumentException"><paramref name="pattern"/> has parameters other than a final catch-all.</exception>
     /// <exception cref="OptionsValidationException">The function's options are invalid; the message names each invalid option.</exception>
@@ -43,10 +42,12 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
         var services = endpoints.ServiceProvider;
         AzureFunctionProxyMarkerService.EnsureRegistered(services, nameof(MapAzureFunctionProxy));
         var function = services.GetRequiredService<FunctionRegistry>().Get(name);
-        var proxy = AzureFunctionProxyMiddleware.Create(services, function, FunctionForwarder.ClientNameFor(name));
+        var proxy = AzureFunctionProxyMiddleware.Create(services, function);
         proxy.EndpointPrefix = prefix;
 
-        var endpoint = endpoints.Map(routePattern, proxy.InvokeAsync).WithDisplayName($"Azure Function proxy '{name}'");
+        // The mount as metadata, for the startup log line to find its endpoint among the app's.
+        var endpoint = endpoints.Map(routePattern, proxy.InvokeAsync).WithDisplayName($"Azure Function proxy '{name}'").WithMetadata(proxy);
+        services.GetRequiredService<MountLog>().Add(() => FinalPattern(services, proxy) ?? pattern, function);
 
         // In a route group the endpoint's pattern starts with the group's prefix, known once endpoints are built.
         endpoint.Finally(builder =>
@@ -58,6 +59,15 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
         });
         return endpoint;
     }
+
+    // The endpoint's pattern, a route group's prefix included, from the app's endpoints: reading them builds them, as
+    // the first request would. Null when the endpoint is not among them (its builder's data sources were not added to
+    // the app's routing).
+    private static string? FinalPattern(IServiceProvider services, AzureFunctionProxyMiddleware proxy) =>
+        services.GetService<EndpointDataSource>()?.Endpoints
+            .OfType<RouteEndpoint>()
+            .FirstOrDefault(endpoint => ReferenceEquals(endpoint.Metadata.GetMetadata<AzureFunctionProxyMiddleware>(), proxy))?
+            .RoutePattern.RawText;
 
     // "/orders/v1/{**rest}" -> "/orders/v1". Anything else between the literals would make the function's path
     // depend on how routing matched, so it is refused.

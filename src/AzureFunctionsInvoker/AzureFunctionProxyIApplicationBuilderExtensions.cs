@@ -2,6 +2,7 @@ using AzureFunctionsInvoker;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
+using AzureFunctionsInvoker.Validation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -32,11 +33,12 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
 
         AzureFunctionProxyMarkerService.EnsureRegistered(app.ApplicationServices, nameof(UseAzureFunctionProxy));
         var function = FunctionTargetSource.Fixed(
+            OptionsOrigin.Mounted(options.FunctionName, path.Value ?? "/"),
             options,
             app.ApplicationServices.GetRequiredService<LiveConnectionSettings>(),
             FunctionForwarder.ClientName,
             app.ApplicationServices.GetRequiredService<ILogger<FunctionTargetSource>>());
-        return app.MapFunction(path, FunctionForwarder.ClientName, function);
+        return app.MapFunction(path, function);
     }
 
     /// <summary>
@@ -46,7 +48,7 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
     /// </summary>
     /// <param name="app">The application builder.</param>
     /// <param name="path">The mount point, e.g. <c>/orders</c>.</param>
-    /// <param name="name">The name the function was registered with.</param>
+    /// <param name="name">The name the function was registered with, in any case.</param>
     /// <returns>The application builder.</returns>
     /// <exception cref="OptionsValidationException">The function's options are invalid; the message names each invalid option.</exception>
     /// <exception cref="InvalidOperationException">No function was registered as <paramref name="name"/>.</exception>
@@ -57,7 +59,7 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
 
         AzureFunctionProxyMarkerService.EnsureRegistered(app.ApplicationServices, nameof(UseAzureFunctionProxy));
         var function = app.ApplicationServices.GetRequiredService<FunctionRegistry>().Get(name);
-        return app.MapFunction(path, FunctionForwarder.ClientNameFor(name), function);
+        return app.MapFunction(path, function);
     }
 
     /// <summary>
@@ -77,9 +79,10 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
         return app.UseAzureFunctionProxy(path, options);
     }
 
-    private static IApplicationBuilder MapFunction(this IApplicationBuilder app, PathString path, string clientName, FunctionTargetSource function)
+    private static IApplicationBuilder MapFunction(this IApplicationBuilder app, PathString path, FunctionTargetSource function)
     {
-        var proxy = AzureFunctionProxyMiddleware.Create(app.ApplicationServices, function, clientName);
+        var proxy = AzureFunctionProxyMiddleware.Create(app.ApplicationServices, function);
+        app.ApplicationServices.GetRequiredService<MountLog>().Add(() => path.Value ?? "/", function);
         return app.Map(path, branch => branch.Run(proxy.InvokeAsync));
     }
 }

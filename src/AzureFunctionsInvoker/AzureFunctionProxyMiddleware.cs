@@ -34,12 +34,12 @@ internal sealed class AzureFunctionProxyMiddleware
     /// </summary>
     public PathString EndpointPrefix { get; set; }
 
-    /// <summary>The mount of <paramref name="function"/>, sending through the client named <paramref name="clientName"/>.</summary>
-    public static AzureFunctionProxyMiddleware Create(IServiceProvider services, FunctionTargetSource function, string clientName)
+    /// <summary>The mount of <paramref name="function"/>, sending through the function's client.</summary>
+    public static AzureFunctionProxyMiddleware Create(IServiceProvider services, FunctionTargetSource function)
     {
         var forwarder = new FunctionForwarder(
             services.GetRequiredService<IHttpMessageHandlerFactory>(),
-            clientName,
+            function.ClientName,
             services.GetRequiredService<ProxyMetrics>(),
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILogger<FunctionForwarder>>());

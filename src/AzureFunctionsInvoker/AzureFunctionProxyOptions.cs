@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace AzureFunctionsInvoker;
 
 /// <summary>
@@ -9,25 +7,25 @@ namespace AzureFunctionsInvoker;
 /// </summary>
 public sealed class AzureFunctionProxyOptions
 {
+    internal const string DefaultHostDomain = "azurewebsites.net";
+
     /// <summary>
     /// Name of the Azure Function to invoke (the plugin's <c>functionname</c>). Required.
     /// Leading and trailing slashes are ignored.
     /// </summary>
-    [Required]
     public string FunctionName { get; set; } = string.Empty;
 
     /// <summary>
     /// The Function App's name (the plugin's <c>appname</c>): the first label of the host name. Required.
     /// When <see cref="HostDomain"/> is empty this is the whole host name, e.g. <c>localhost</c>.
     /// </summary>
-    [Required]
     public string AppName { get; set; } = string.Empty;
 
     /// <summary>
     /// The domain the Function App lives in (the plugin's <c>hostdomain</c>).
     /// Defaults to <c>azurewebsites.net</c>. Empty means <see cref="AppName"/> is the whole host name.
     /// </summary>
-    public string HostDomain { get; set; } = "azurewebsites.net";
+    public string HostDomain { get; set; } = DefaultHostDomain;
 
     /// <summary>
     /// The route prefix of the Function App (the plugin's <c>routeprefix</c>). Defaults to <c>/api</c>.
@@ -60,24 +58,21 @@ public sealed class AzureFunctionProxyOptions
     public bool Https { get; set; } = true;
 
     /// <summary>
-    /// The port of the Function App. Defaults to <see langword="null"/>: 443 when <see cref="Https"/> is on, else 80.
+    /// The port of the Function App, 1 to 65535. Defaults to <see langword="null"/>: 443 when <see cref="Https"/> is on, else 80.
     /// </summary>
-    [Range(1, 65535)]
     public int? Port { get; set; }
 
     /// <summary>
     /// The longest time in milliseconds the proxy waits on the function for any one step: connecting,
     /// sending a piece of the request body, receiving the response headers, or receiving a piece of the
-    /// response body (the plugin's <c>timeout</c>). Defaults to 600000 (10 minutes).
+    /// response body (the plugin's <c>timeout</c>). At least 1; defaults to 600000 (10 minutes).
     /// </summary>
-    [Range(1, int.MaxValue)]
     public int Timeout { get; set; } = 600_000;
 
     /// <summary>
     /// Time in milliseconds an idle pooled connection to the Function App lives before it is closed
-    /// (the plugin's <c>keepalive</c>). Defaults to 60000 (1 minute).
+    /// (the plugin's <c>keepalive</c>). At least 1; defaults to 60000 (1 minute).
     /// </summary>
-    [Range(1, int.MaxValue)]
     public int Keepalive { get; set; } = 60_000;
 
     /// <summary>
@@ -85,7 +80,6 @@ public sealed class AzureFunctionProxyOptions
     /// with 413. Defaults to 104857600 (100 MiB, Azure Functions' own limit), replacing Kestrel's 30 MB
     /// default for proxied requests. <see langword="null"/> means no limit.
     /// </summary>
-    [Range(0, long.MaxValue)]
     public long? MaxRequestBodySize { get; set; } = 104_857_600;
 
     /// <summary>

@@ -44,12 +44,13 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     /// logged and ignored.
     /// </summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="name">The function's name in the app, e.g. <c>orders</c>.</param>
+    /// <param name="name">The function's name in the app, e.g. <c>orders</c>: case-insensitive, as configuration keys are.</param>
     /// <param name="configuration">The configuration section of the function, e.g. <c>AzureFunctions:Orders</c>.</param>
     /// <returns>
     /// The builder of the function's own client, <c>AzureFunctionsInvoker.{name}</c>, with its own connection pools,
     /// to add handlers for this function only. See <see cref="AddAzureFunctionProxy(IServiceCollection)"/>.
     /// </returns>
+    /// <exception cref="InvalidOperationException">A function whose name differs from <paramref name="name"/> only in case is registered.</exception>
     public static IHttpClientBuilder AddAzureFunctionProxy(this IServiceCollection services, string name, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -57,7 +58,10 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
 
         services.AddOptionsWithValidateOnStart<AzureFunctionProxyOptions>(name).Bind(configuration);
-        return services.AddNamedFunction(name);
+
+        // Kept for validation messages, which name the path of the key to fix (AzureFunctions:Orders:Timeout); a
+        // configuration root's keys are the property names themselves.
+        return services.AddNamedFunction(name, configuration is IConfigurationSection section ? section.Path : string.Empty);
     }
 
     /// <summary>
@@ -66,9 +70,10 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     /// See <see cref="AddAzureFunctionProxy(IServiceCollection, string, IConfiguration)"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="name">The function's name in the app, e.g. <c>orders</c>.</param>
+    /// <param name="name">The function's name in the app, e.g. <c>orders</c>: case-insensitive, as configuration keys are.</param>
     /// <param name="configureOptions">Sets the options, starting from their defaults (and any configuration bound to the name).</param>
     /// <returns>The builder of the function's own client, <c>AzureFunctionsInvoker.{name}</c>.</returns>
+    /// <exception cref="InvalidOperationException">A function whose name differs from <paramref name="name"/> only in case is registered.</exception>
     public static IHttpClientBuilder AddAzureFunctionProxy(this IServiceCollection services, string name, Action<AzureFunctionProxyOptions> configureOptions)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -76,12 +81,12 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configureOptions);
 
         services.AddOptionsWithValidateOnStart<AzureFunctionProxyOptions>(name).Configure(configureOptions);
-        return services.AddNamedFunction(name);
+        return services.AddNamedFunction(name, sectionPath: null);
     }
 
-    private static IHttpClientBuilder AddNamedFunction(this IServiceCollection services, string name)
+    private static IHttpClientBuilder AddNamedFunction(this IServiceCollection services, string name, string? sectionPath)
     {
-        services.AddSingleton(new RegisteredFunction(name));
+        RegisteredFunction.Add(services, name, sectionPath);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AzureFunctionProxyOptions>, NamedFunctionStartupValidator>());
         return services.AddProxyCore(FunctionForwarder.ClientNameFor(name));
     }
@@ -89,6 +94,7 @@ public static class AzureFunctionProxyServiceCollectionExtensions
     private static IHttpClientBuilder AddProxyCore(this IServiceCollection services, string clientName)
     {
         services.TryAddSingleton<AzureFunctionProxyMarkerService>();
+        services.TryAddSingleton<MountLog>();
         services.TryAddSingleton<FunctionRegistry>();
         services.TryAddSingleton<LiveConnectionSettings>();
         services.AddMetrics();

@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Forwarding;
 using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker;
@@ -5,15 +6,16 @@ namespace AzureFunctionsInvoker;
 /// <summary>
 /// Every log line of the library, with stable event ids. No message takes a header value or a body, and the
 /// exceptions logged come from the transport, whose messages name hosts and ports, never headers: the
-/// function key cannot reach a log at any level.
+/// function key cannot reach a log at any level. Addresses are logged without their query, which may hold a
+/// caller's secrets.
 /// </summary>
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Warning, "Certificate validation is off for the Azure Function '{FunctionName}' at {Authority} (HttpsVerify = false): its function key goes to whoever answers.", EventName = "HttpsVerifyDisabled")]
     public static partial void HttpsVerifyDisabled(ILogger logger, string functionName, string authority);
 
-    [LoggerMessage(2, LogLevel.Debug, "Forwarding a {Method} request to the Azure Function '{FunctionName}'.", EventName = "Forwarding")]
-    public static partial void Forwarding(ILogger logger, HttpMethod method, string functionName);
+    [LoggerMessage(2, LogLevel.Debug, "Forwarding a {Method} request to {Target} (Azure Function '{FunctionName}').", EventName = "Forwarding")]
+    public static partial void Forwarding(ILogger logger, HttpMethod method, UrlWithoutQuery target, string functionName);
 
     [LoggerMessage(3, LogLevel.Debug, "Refused a request whose path could leave the function's route (a dot segment, a backslash or an undecodable escape).", EventName = "UnsafePath")]
     public static partial void UnsafePath(ILogger logger);
@@ -45,8 +47,8 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Error, "The reloaded options of the Azure Function '{Name}' are invalid and were not applied; requests keep using the last valid options. {Failures}", EventName = "ReloadRejected")]
     public static partial void ReloadRejected(ILogger logger, string name, string failures);
 
-    [LoggerMessage(13, LogLevel.Information, "The reloaded options of the Azure Function '{Name}' apply from the next request on.", EventName = "Reloaded")]
-    public static partial void Reloaded(ILogger logger, string name);
+    [LoggerMessage(13, LogLevel.Information, "The reloaded options of the Azure Function '{Name}' apply from the next request on: its requests go to {FunctionUrl}.", EventName = "Reloaded")]
+    public static partial void Reloaded(ILogger logger, string name, string functionUrl);
 
     [LoggerMessage(14, LogLevel.Debug, "Refused a {Method} request with 405: the method is never forwarded.", EventName = "MethodNotAllowed")]
     public static partial void MethodNotAllowed(ILogger logger, string method);
@@ -56,4 +58,10 @@ internal static partial class Log
 
     [LoggerMessage(16, LogLevel.Warning, "The Azure Function '{FunctionName}' answered {StatusCode}, an informational status that cannot be forwarded; the caller gets 502.", EventName = "InformationalResponse")]
     public static partial void InformationalResponse(ILogger logger, string functionName, int statusCode);
+
+    [LoggerMessage(17, LogLevel.Warning, "The Azure Function '{FunctionName}' is called at {Host}: its AppName holds a dot, and the default HostDomain was added to it. If AppName is the whole host name, set {HostDomainKey} to empty to use {AppName} as is.", EventName = "HostDomainAppended")]
+    public static partial void HostDomainAppended(ILogger logger, string functionName, string host, string appName, string hostDomainKey);
+
+    [LoggerMessage(18, LogLevel.Information, "Mounted {MountPoint} -> {FunctionUrl} (Azure Function '{FunctionName}').", EventName = "Mounted")]
+    public static partial void Mounted(ILogger logger, string mountPoint, string functionUrl, string functionName);
 }

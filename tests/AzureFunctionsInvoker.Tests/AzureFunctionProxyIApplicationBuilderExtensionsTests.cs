@@ -75,6 +75,42 @@ public sealed class AzureFunctionProxyIApplicationBuilderExtensionsTests
         Assert.DoesNotContain("secret-key", logs.AllText, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_whole_host_name_in_app_name_under_the_default_domain_logs_a_warning_naming_the_function()
+    {
+        var app = AppWithProxyServices(out var logs);
+
+        app.UseAzureFunctionProxy("/mytest", o =>
+        {
+            o.AppName = "myapp.example.com";
+            o.FunctionName = "hello";
+        });
+
+        var warning = Assert.Single(logs.Entries, e => e.EventId.Name == "HostDomainAppended");
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains(
+            "The Azure Function 'hello' is called at myapp.example.com.azurewebsites.net: its AppName holds a dot, and the default " +
+            "HostDomain was added to it. If AppName is the whole host name, set HostDomain to empty to use myapp.example.com as is.",
+            warning.Text,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Invalid_options_name_the_function_and_the_unit()
+    {
+        var app = AppWithProxyServices(out _);
+
+        var error = Assert.Throws<OptionsValidationException>(() => app.UseAzureFunctionProxy("/mytest", o =>
+        {
+            o.AppName = "https://myapp.azurewebsites.net";
+            o.FunctionName = "hello";
+            o.Timeout = 0;
+        }));
+
+        Assert.Contains("Azure Function 'hello': Timeout must be between 1 and 2147483647 milliseconds.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Azure Function 'hello': AppName must be the Function App's name, not a URL: put only the app name, e.g. 'myapp'", error.Message, StringComparison.Ordinal);
+    }
+
     private static WebApplication AppWithProxyServices(out CapturingLoggerProvider logs)
     {
         var builder = WebApplication.CreateSlimBuilder();

@@ -4,13 +4,14 @@ using AzureFunctionsInvoker.Connections;
 namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
-/// What an exchange needs to know of the function it forwards to, fixed once per set of options: the options, the
-/// connection settings that pick its pool, the headers to leave out, and its address as telemetry tags it.
+/// What an exchange needs to know of the function it forwards to, fixed once per set of options: its name, the
+/// options, the connection settings that pick its pool, the headers to leave out, and its address as telemetry tags it.
 /// </summary>
 internal sealed class ForwardingTarget
 {
-    public ForwardingTarget(AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri)
+    public ForwardingTarget(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri)
     {
+        Name = name;
         Options = options;
         Connection = connection;
         ServerAddress = functionUri.IdnHost;
@@ -19,6 +20,9 @@ internal sealed class ForwardingTarget
         RemovedRequestHeaders = ToSet(options.RemoveRequestHeaders);
         RemovedResponseHeaders = ToSet(options.RemoveResponseHeaders);
     }
+
+    /// <summary>The function's name in the app, as logs name it: its registered name, or <c>FunctionName</c> for options given in code.</summary>
+    public string Name { get; }
 
     /// <summary>The function's options, never changed once the target exists.</summary>
     public AzureFunctionProxyOptions Options { get; }

@@ -83,7 +83,7 @@ internal sealed class FunctionForwarder
             request.TravelInOptions();
         }
 
-        Log.Forwarding(_logger, request.Method, options.FunctionName);
+        Log.Forwarding(_logger, request.Method, new UrlWithoutQuery(target), function.Name);
 
         HttpResponseMessage response;
         try

@@ -7,31 +7,32 @@ namespace AzureFunctionsInvoker.Functions;
 
 /// <summary>
 /// The named functions of the app, each with one <see cref="FunctionTargetSource"/> shared by every mount and
-/// health check that names it, so a reload is validated and logged once.
+/// health check that names it, so a reload is validated and logged once. Names are case-insensitive, as
+/// configuration keys are: <c>Get("Orders")</c> finds the function registered as <c>orders</c>.
 /// </summary>
 internal sealed class FunctionRegistry : IDisposable
 {
-    private readonly HashSet<string> _names;
+    private readonly Dictionary<string, RegisteredFunction> _functions;
     private readonly IOptionsMonitor<AzureFunctionProxyOptions> _monitor;
     private readonly LiveConnectionSettings _connections;
     private readonly ILogger _logger;
-    private readonly Dictionary<string, FunctionTargetSource> _sources = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FunctionTargetSource> _sources = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
 
     public FunctionRegistry(IEnumerable<RegisteredFunction> functions, IOptionsMonitor<AzureFunctionProxyOptions> monitor, LiveConnectionSettings connections, ILogger<FunctionRegistry> logger)
     {
-        _names = functions.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        _functions = functions.ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
         _monitor = monitor;
         _connections = connections;
         _logger = logger;
     }
 
-    /// <summary>The source of the function registered as <paramref name="name"/>, validated on first use.</summary>
+    /// <summary>The source of the function registered as <paramref name="name"/> in any case, validated on first use.</summary>
     /// <exception cref="InvalidOperationException">No function has that name.</exception>
     /// <exception cref="OptionsValidationException">Its options are invalid.</exception>
     public FunctionTargetSource Get(string name)
     {
-        if (!_names.Contains(name))
+        if (!_functions.TryGetValue(name, out var registered))
         {
             throw new InvalidOperationException(
                 $"No Azure Function named '{name}' is registered. Call 'services.AddAzureFunctionProxy(\"{name}\", ...)' " +
@@ -42,8 +43,9 @@ internal sealed class FunctionRegistry : IDisposable
         {
             if (!_sources.TryGetValue(name, out var source))
             {
-                source = FunctionTargetSource.Watch(name, FunctionForwarder.ClientNameFor(name), _monitor, _connections, _logger);
-                _sources.Add(name, source);
+                // The options and the client are registered under the registered spelling.
+                source = FunctionTargetSource.Watch(registered.Origin, FunctionForwarder.ClientNameFor(registered.Name), _monitor, _connections, _logger);
+                _sources.Add(registered.Name, source);
             }
 
             return source;

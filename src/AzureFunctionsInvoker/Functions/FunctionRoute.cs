@@ -37,6 +37,9 @@ internal sealed class FunctionRoute
     /// <summary>The function's own address, with nothing appended.</summary>
     public Uri FunctionUri { get; }
 
+    /// <summary>The function's own address as logs show it: scheme, host, port, route prefix and function name, never a key.</summary>
+    public string Address => _prefix;
+
     /// <summary>
     /// The address for one request. <paramref name="rest"/> and <paramref name="query"/> are appended exactly as
     /// the caller sent them, percent-encoding included: <see cref="Uri"/> must neither decode nor re-encode them.

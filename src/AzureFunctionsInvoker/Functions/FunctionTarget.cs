@@ -1,5 +1,6 @@
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Validation;
 using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker.Functions;
@@ -11,13 +12,16 @@ namespace AzureFunctionsInvoker.Functions;
 /// </summary>
 internal sealed class FunctionTarget
 {
-    private FunctionTarget(AzureFunctionProxyOptions options)
+    private FunctionTarget(string name, AzureFunctionProxyOptions options)
     {
         Options = options;
         Route = new FunctionRoute(options);
         Connection = ConnectionSettings.From(options);
-        Forwarding = new ForwardingTarget(options, Connection, Route.FunctionUri);
+        Forwarding = new ForwardingTarget(name, options, Connection, Route.FunctionUri);
     }
+
+    /// <summary>The function's name in the app: its registered name, or <c>FunctionName</c> for options given in code.</summary>
+    public string Name => Forwarding.Name;
 
     /// <summary>A private copy of the options, so later changes to the caller's instance are not observed.</summary>
     public AzureFunctionProxyOptions Options { get; }
@@ -29,19 +33,27 @@ internal sealed class FunctionTarget
     /// <summary>What an exchange with the function needs of it.</summary>
     public ForwardingTarget Forwarding { get; }
 
-    /// <summary>Makes the target of options that passed validation, warning about the risky settings they hold.</summary>
-    public static FunctionTarget Create(AzureFunctionProxyOptions validOptions, ILogger logger)
+    /// <summary>
+    /// Makes the target of options that passed validation, warning about the risky or likely mistaken settings they
+    /// hold, naming the function as <paramref name="origin"/> does.
+    /// </summary>
+    public static FunctionTarget Create(OptionsOrigin origin, AzureFunctionProxyOptions validOptions, ILogger logger)
     {
-        var target = new FunctionTarget(validOptions.Clone());
+        var target = new FunctionTarget(origin.Name, validOptions.Clone());
         var options = target.Options;
         if (options.Https && !options.HttpsVerify)
         {
-            Log.HttpsVerifyDisabled(logger, options.FunctionName, target.Route.ToString());
+            Log.HttpsVerifyDisabled(logger, origin.Name, target.Route.ToString());
         }
 
         if (!options.Https && !string.IsNullOrEmpty(options.ApiKey) && !target.Route.FunctionUri.IsLoopback)
         {
-            Log.KeyOverHttp(logger, options.FunctionName, target.Route.ToString());
+            Log.KeyOverHttp(logger, origin.Name, target.Route.ToString());
+        }
+
+        if (HostNames.MayBeWholeHost(options))
+        {
+            Log.HostDomainAppended(logger, origin.Name, target.Route.FunctionUri.Host, options.AppName, origin.PathOf(nameof(options.HostDomain)));
         }
 
         return target;

@@ -14,11 +14,8 @@ namespace AzureFunctionsInvoker.Functions;
 /// </summary>
 internal sealed class FunctionTargetSource : IDisposable
 {
-    private static readonly AzureFunctionProxyOptionsValidator s_validator = new();
-
     private readonly Lock _gate = new();
     private readonly LiveConnectionSettings _connections;
-    private readonly string _clientName;
     private FunctionTarget? _current;
     private IDisposable? _lease;
     private AzureFunctionProxyOptions? _rejected;
@@ -27,17 +24,20 @@ internal sealed class FunctionTargetSource : IDisposable
     private FunctionTargetSource(LiveConnectionSettings connections, string clientName)
     {
         _connections = connections;
-        _clientName = clientName;
+        ClientName = clientName;
     }
+
+    /// <summary>The name in <see cref="IHttpClientFactory"/> of the client that sends the function's requests.</summary>
+    public string ClientName { get; }
 
     /// <summary>The target for a request starting now.</summary>
     public FunctionTarget Current => Volatile.Read(ref _current)!;
 
     /// <summary>A source that always gives the target of <paramref name="options"/>, sent through the client named <paramref name="clientName"/>.</summary>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public static FunctionTargetSource Fixed(AzureFunctionProxyOptions options, LiveConnectionSettings connections, string clientName, ILogger logger)
+    public static FunctionTargetSource Fixed(OptionsOrigin origin, AzureFunctionProxyOptions options, LiveConnectionSettings connections, string clientName, ILogger logger)
     {
-        var target = FunctionTarget.Create(Validate(Options.DefaultName, options), logger);
+        var target = FunctionTarget.Create(origin, Validate(Options.DefaultName, origin, options), logger);
         var source = new FunctionTargetSource(connections, clientName);
         lock (source._gate)
         {
@@ -47,17 +47,22 @@ internal sealed class FunctionTargetSource : IDisposable
         return source;
     }
 
-    /// <summary>A source that follows the named options of <paramref name="monitor"/>, sent through the client named <paramref name="clientName"/>.</summary>
+    /// <summary>
+    /// A source that follows the options of <paramref name="monitor"/> named as <paramref name="origin"/> names the
+    /// function, sent through the client named <paramref name="clientName"/>.
+    /// </summary>
     /// <exception cref="OptionsValidationException">The options are invalid now, at startup.</exception>
-    public static FunctionTargetSource Watch(string name, string clientName, IOptionsMonitor<AzureFunctionProxyOptions> monitor, LiveConnectionSettings connections, ILogger logger)
+    public static FunctionTargetSource Watch(OptionsOrigin origin, string clientName, IOptionsMonitor<AzureFunctionProxyOptions> monitor, LiveConnectionSettings connections, ILogger logger)
     {
+        var name = origin.Name;
+
         // Listening first, then reading: a reload between the two is not lost.
         var source = new FunctionTargetSource(connections, clientName);
         source._reloads = monitor.OnChange((options, changed) =>
         {
             if (changed == name)
             {
-                source.Reload(name, options, logger);
+                source.Reload(origin, options, logger);
             }
         });
 
@@ -67,7 +72,7 @@ internal sealed class FunctionTargetSource : IDisposable
             {
                 if (source._current is null)
                 {
-                    source.Use(FunctionTarget.Create(Validate(name, monitor.Get(name)), logger));
+                    source.Use(FunctionTarget.Create(origin, Validate(name, origin, monitor.Get(name)), logger));
                 }
             }
 
@@ -90,7 +95,7 @@ internal sealed class FunctionTargetSource : IDisposable
         }
     }
 
-    private void Reload(string name, AzureFunctionProxyOptions options, ILogger logger)
+    private void Reload(OptionsOrigin origin, AzureFunctionProxyOptions options, ILogger logger)
     {
         lock (_gate)
         {
@@ -106,17 +111,18 @@ internal sealed class FunctionTargetSource : IDisposable
                 return;
             }
 
-            var result = s_validator.Validate(name, options);
+            var result = AzureFunctionProxyOptionsValidator.Validate(origin, options);
             if (result.Failed)
             {
                 _rejected = options.Clone();
-                Log.ReloadRejected(logger, name, result.FailureMessage);
+                Log.ReloadRejected(logger, origin.Name, result.FailureMessage);
                 return;
             }
 
             _rejected = null;
-            Use(FunctionTarget.Create(options, logger));
-            Log.Reloaded(logger, name);
+            var target = FunctionTarget.Create(origin, options, logger);
+            Use(target);
+            Log.Reloaded(logger, origin.Name, target.Route.Address);
         }
     }
 
@@ -124,15 +130,15 @@ internal sealed class FunctionTargetSource : IDisposable
     // unused, which would dispose their pool.
     private void Use(FunctionTarget target)
     {
-        var lease = _connections.Lease(_clientName, target.Connection);
+        var lease = _connections.Lease(ClientName, target.Connection);
         Volatile.Write(ref _current, target);
         _lease?.Dispose();
         _lease = lease;
     }
 
-    private static AzureFunctionProxyOptions Validate(string name, AzureFunctionProxyOptions options)
+    private static AzureFunctionProxyOptions Validate(string optionsName, OptionsOrigin origin, AzureFunctionProxyOptions options)
     {
-        var result = s_validator.Validate(name, options);
-        return result.Failed ? throw new OptionsValidationException(name, typeof(AzureFunctionProxyOptions), result.Failures) : options;
+        var result = AzureFunctionProxyOptionsValidator.Validate(origin, options);
+        return result.Failed ? throw new OptionsValidationException(optionsName, typeof(AzureFunctionProxyOptions), result.Failures) : options;
     }
 }

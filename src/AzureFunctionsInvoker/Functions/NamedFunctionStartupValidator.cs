@@ -13,19 +13,18 @@ namespace AzureFunctionsInvoker.Functions;
 /// </summary>
 internal sealed class NamedFunctionStartupValidator(IEnumerable<RegisteredFunction> functions) : IValidateOptions<AzureFunctionProxyOptions>
 {
-    private static readonly AzureFunctionProxyOptionsValidator s_validator = new();
-
-    private readonly HashSet<string> _names = functions.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+    // Options are named by the registered spelling; another spelling read from the monitor is not this library's.
+    private readonly Dictionary<string, OptionsOrigin> _origins = functions.ToDictionary(f => f.Name, f => f.Origin, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _passed = new(StringComparer.Ordinal);
 
     public ValidateOptionsResult Validate(string? name, AzureFunctionProxyOptions options)
     {
-        if (name is null || !_names.Contains(name) || _passed.ContainsKey(name))
+        if (name is null || !_origins.TryGetValue(name, out var origin) || _passed.ContainsKey(name))
         {
             return ValidateOptionsResult.Skip;
         }
 
-        var result = s_validator.Validate(name, options);
+        var result = AzureFunctionProxyOptionsValidator.Validate(origin, options);
         if (result.Succeeded)
         {
             _passed.TryAdd(name, true);

@@ -3,56 +3,105 @@ using Microsoft.Extensions.Options;
 namespace AzureFunctionsInvoker.Validation;
 
 /// <summary>
-/// Validates <see cref="AzureFunctionProxyOptions"/>: the DataAnnotations rules plus the rules that span
-/// several options or need parsing. Failure messages name the option and the problem, never its value,
-/// so a misplaced key cannot end up in a startup log.
+/// Validates <see cref="AzureFunctionProxyOptions"/>. Every failure is one sentence in one shape: the function, the
+/// key's configuration path when the options are bound to configuration, what the value must be (with its unit), and a
+/// hint where the mistake is a common one (a URL or a port in <c>AppName</c>). No message prints a value, so a
+/// misplaced key cannot end up in a startup log.
 /// </summary>
-internal sealed class AzureFunctionProxyOptionsValidator : IValidateOptions<AzureFunctionProxyOptions>
+internal static class AzureFunctionProxyOptionsValidator
 {
-    private readonly DataAnnotationsOptionsValidator _dataAnnotations = new();
+    private const string AllMilliseconds = "between 1 and 2147483647 milliseconds";
 
-    public ValidateOptionsResult Validate(string? name, AzureFunctionProxyOptions options)
+    public static ValidateOptionsResult Validate(OptionsOrigin origin, AzureFunctionProxyOptions options)
     {
+        ArgumentNullException.ThrowIfNull(origin);
         ArgumentNullException.ThrowIfNull(options);
 
-        var builder = new ValidateOptionsResultBuilder();
-        builder.AddResult(_dataAnnotations.Validate(name, options));
+        var failures = new Failures(origin);
+        if (string.IsNullOrWhiteSpace(options.FunctionName))
+        {
+            failures.Add(nameof(options.FunctionName), "FunctionName is required: the function's name in its Function App, e.g. 'hello' for /api/hello.");
+        }
+        else
+        {
+            ValidatePath(nameof(options.FunctionName), options.FunctionName, allowEmpty: false, failures);
+        }
 
-        ValidateHost(options, builder);
-        ValidatePath(nameof(options.RoutePrefix), options.RoutePrefix, allowEmpty: true, builder);
-        ValidatePath(nameof(options.FunctionName), options.FunctionName, allowEmpty: false, builder);
-        ValidateHeaderValue(nameof(options.ApiKey), options.ApiKey, builder);
-        ValidateHeaderValue(nameof(options.ClientId), options.ClientId, builder);
-        ValidateRemovedHeaders(nameof(options.RemoveRequestHeaders), options.RemoveRequestHeaders, builder);
-        ValidateRemovedHeaders(nameof(options.RemoveResponseHeaders), options.RemoveResponseHeaders, builder);
+        ValidateHost(options, failures);
+        ValidatePath(nameof(options.RoutePrefix), options.RoutePrefix, allowEmpty: true, failures);
+        if (options.Port is < 1 or > 65535)
+        {
+            failures.Add(nameof(options.Port), "Port must be between 1 and 65535, or unset for the scheme's own (443 with Https, else 80).");
+        }
 
-        return builder.Build();
+        if (options.Timeout < 1)
+        {
+            failures.Add(nameof(options.Timeout), $"Timeout must be {AllMilliseconds}.");
+        }
+
+        if (options.Keepalive < 1)
+        {
+            failures.Add(nameof(options.Keepalive), $"Keepalive must be {AllMilliseconds}.");
+        }
+
+        if (options.MaxRequestBodySize < 0)
+        {
+            failures.Add(nameof(options.MaxRequestBodySize), "MaxRequestBodySize must be 0 bytes or more, or unset for no limit.");
+        }
+
+        ValidateHeaderValue(nameof(options.ApiKey), options.ApiKey, failures);
+        ValidateHeaderValue(nameof(options.ClientId), options.ClientId, failures);
+        ValidateRemovedHeaders(nameof(options.RemoveRequestHeaders), options.RemoveRequestHeaders, failures);
+        ValidateRemovedHeaders(nameof(options.RemoveResponseHeaders), options.RemoveResponseHeaders, failures);
+
+        return failures.Result();
     }
 
-    private static void ValidateHost(AzureFunctionProxyOptions options, ValidateOptionsResultBuilder builder)
+    private static void ValidateHost(AzureFunctionProxyOptions options, Failures failures)
     {
-        if (string.IsNullOrEmpty(options.AppName))
+        var appName = options.AppName;
+        if (string.IsNullOrWhiteSpace(appName))
         {
-            return; // Reported by the Required rule.
+            failures.Add(nameof(options.AppName), "AppName is required: the Function App's name, e.g. 'myapp' for myapp.azurewebsites.net.");
         }
-
-        if (!HostNames.IsValid(HostNames.Of(options)))
+        else if (appName.Contains("://", StringComparison.Ordinal))
         {
-            builder.AddError(
-                $"'{nameof(options.AppName)}' and '{nameof(options.HostDomain)}' must form a valid DNS host name " +
-                $"(letters, digits and hyphens) or IP address; a port goes in '{nameof(options.Port)}', not in the host.",
-                nameof(options.AppName));
+            failures.Add(nameof(options.AppName), "AppName must be the Function App's name, not a URL: put only the app name, e.g. 'myapp' (Https and Port set the scheme and port).");
+        }
+        else if (appName.Contains('/', StringComparison.Ordinal))
+        {
+            failures.Add(nameof(options.AppName), "AppName must not hold a path: put only the app name, e.g. 'myapp' (RoutePrefix and FunctionName make the path).");
+        }
+        else if (appName.Count(c => c == ':') == 1)
+        {
+            // One colon is a port; an IPv6 address has several.
+            failures.Add(nameof(options.AppName), "AppName must not hold a port: put the port in Port.");
+        }
+        else if (!string.IsNullOrEmpty(options.HostDomain) && appName.EndsWith("." + options.HostDomain, StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add(nameof(options.AppName), "AppName must not end with HostDomain, which is added to it: put only the app name, e.g. 'myapp', or set HostDomain to empty to use AppName as the whole host name.");
+        }
+        else if (!HostNames.IsValid(HostNames.Of(options)))
+        {
+            if (!string.IsNullOrEmpty(options.HostDomain) && !HostNames.IsValid(options.HostDomain))
+            {
+                failures.Add(nameof(options.HostDomain), "HostDomain must be a DNS domain of letters, digits and hyphens, e.g. 'azurewebsites.net', or empty when AppName is the whole host name.");
+            }
+            else
+            {
+                failures.Add(nameof(options.AppName), "AppName must be a DNS name of letters, digits and hyphens, e.g. 'myapp', or, with HostDomain empty, an IP address.");
+            }
         }
     }
 
-    private static void ValidatePath(string optionName, string? value, bool allowEmpty, ValidateOptionsResultBuilder builder)
+    private static void ValidatePath(string optionName, string? value, bool allowEmpty, Failures failures)
     {
         var trimmed = (value ?? string.Empty).Trim('/');
         if (trimmed.Length == 0)
         {
-            if (!allowEmpty && !string.IsNullOrEmpty(value))
+            if (!allowEmpty)
             {
-                builder.AddError("must contain more than slashes.", optionName);
+                failures.Add(optionName, $"{optionName} must hold more than slashes.");
             }
 
             return;
@@ -62,40 +111,41 @@ internal sealed class AzureFunctionProxyOptionsValidator : IValidateOptions<Azur
         {
             if (segment.Length == 0 || segment is "." or ".." || !PathCharacters.AreAllowedInSegment(segment))
             {
-                builder.AddError(
-                    "must be path segments of letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ " +
-                    "with no empty, '.' or '..' segment and no percent-encoding.",
-                    optionName);
+                failures.Add(
+                    optionName,
+                    $"{optionName} must be path segments of letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ " +
+                    "with no empty, '.' or '..' segment and no percent-encoding.");
                 return;
             }
         }
     }
 
-    private static void ValidateRemovedHeaders(string optionName, IList<string>? names, ValidateOptionsResultBuilder builder)
+    private static void ValidateRemovedHeaders(string optionName, IList<string>? names, Failures failures)
     {
         if (names is null)
         {
-            builder.AddError("must be a list of header names, or empty.", optionName);
+            failures.Add(optionName, $"{optionName} must be a list of header names, or empty.");
             return;
         }
 
-        foreach (var name in names)
+        for (var i = 0; i < names.Count; i++)
         {
+            var name = names[i];
             if (!HeaderNameCharacters.IsToken(name))
             {
-                builder.AddError($"holds '{name}', which is not a header name (RFC 9110 token characters).", optionName);
+                failures.Add($"{optionName}:{i}", $"{optionName} holds '{name}', which is not a header name (RFC 9110 token characters).");
             }
             else if (HeaderNameCharacters.IsOwnedByProxy(name))
             {
-                builder.AddError(
-                    $"holds '{name}', a header the proxy sets itself (x-functions-key, x-functions-clientid, X-Forwarded-*, Host): " +
-                    "it cannot be removed this way.",
-                    optionName);
+                failures.Add(
+                    $"{optionName}:{i}",
+                    $"{optionName} holds '{name}', a header the proxy sets itself (x-functions-key, x-functions-clientid, X-Forwarded-*, Host): " +
+                    "it cannot be removed this way.");
             }
         }
     }
 
-    private static void ValidateHeaderValue(string optionName, string? value, ValidateOptionsResultBuilder builder)
+    private static void ValidateHeaderValue(string optionName, string? value, Failures failures)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -104,10 +154,19 @@ internal sealed class AzureFunctionProxyOptionsValidator : IValidateOptions<Azur
 
         if (char.IsWhiteSpace(value[0]) || char.IsWhiteSpace(value[^1]) || !value.All(c => c is '\t' or (>= ' ' and <= '~')))
         {
-            builder.AddError(
-                "contains a character that cannot be sent in an HTTP header (CR, LF, another control or non-ASCII " +
-                "character, or leading or trailing white space).",
-                optionName);
+            failures.Add(
+                optionName,
+                $"{optionName} contains a character that cannot be sent in an HTTP header (CR, LF, another control or " +
+                "non-ASCII character, or leading or trailing white space).");
         }
+    }
+
+    private sealed class Failures(OptionsOrigin origin)
+    {
+        private readonly List<string> _messages = [];
+
+        public void Add(string key, string message) => _messages.Add(origin.Failure(key, message));
+
+        public ValidateOptionsResult Result() => _messages.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(_messages);
     }
 }

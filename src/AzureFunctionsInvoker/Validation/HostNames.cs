@@ -17,6 +17,18 @@ internal static class HostNames
         return string.IsNullOrEmpty(options.HostDomain) ? options.AppName : $"{options.AppName}.{options.HostDomain}";
     }
 
+    /// <summary>
+    /// Whether <c>AppName</c> may be a whole host name the default <c>HostDomain</c> was added to by mistake
+    /// (<c>myapp.example.com</c> called at <c>myapp.example.com.azurewebsites.net</c>). A warning, not a failure: an
+    /// App Service Environment's apps do live at <c>myapp.myase.p.azurewebsites.net</c>.
+    /// </summary>
+    public static bool MayBeWholeHost(AzureFunctionProxyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.AppName.Contains('.', StringComparison.Ordinal)
+            && string.Equals(options.HostDomain, AzureFunctionProxyOptions.DefaultHostDomain, StringComparison.OrdinalIgnoreCase);
+    }
+
     public static bool IsValid(string host)
     {
         if (host.Contains(':', StringComparison.Ordinal))

@@ -5,6 +5,7 @@ using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Tests.Infrastructure;
+using AzureFunctionsInvoker.Validation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -21,7 +22,7 @@ public sealed class ForwardTelemetryTests : IDisposable
     private const string FunctionName = "forward-telemetry";
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly ProxyMetrics _metrics;
-    private readonly ForwardingTarget _target = FunctionTarget.Create(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = FunctionName }, NullLogger.Instance).Forwarding;
+    private readonly ForwardingTarget _target = FunctionTarget.Create(OptionsOrigin.Mounted(FunctionName, "/test"), new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = FunctionName }, NullLogger.Instance).Forwarding;
     private readonly ConcurrentQueue<Activity> _spans = new();
 
     public ForwardTelemetryTests() => _metrics = new ProxyMetrics(_services.GetRequiredService<IMeterFactory>());

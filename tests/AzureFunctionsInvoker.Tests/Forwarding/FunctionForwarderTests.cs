@@ -6,6 +6,7 @@ using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Tests.Infrastructure;
+using AzureFunctionsInvoker.Validation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -206,7 +207,7 @@ public sealed class FunctionForwarderTests
 
     private static string ResponseBody(HttpContext context) => Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
 
-    private static ForwardingTarget Target(AzureFunctionProxyOptions options) => FunctionTarget.Create(options, NullLogger.Instance).Forwarding;
+    private static ForwardingTarget Target(AzureFunctionProxyOptions options) => FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/mytest"), options, NullLogger.Instance).Forwarding;
 
     private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)
     {

@@ -27,14 +27,13 @@ public sealed class FunctionRegistryTests : IDisposable
     }
 
     [Fact]
-    public void Names_are_matched_exactly()
+    public void Names_match_whatever_their_case_and_share_one_source()
     {
         _monitor.Set("orders", Valid("hello"));
-        _monitor.Set("Orders", Valid("hello"));
         using var registry = Registry("orders");
 
-        Assert.Throws<InvalidOperationException>(() => registry.Get("Orders"));
-        Assert.NotNull(registry.Get("orders"));
+        Assert.Same(registry.Get("orders"), registry.Get("ORDERS"));
+        Assert.Throws<InvalidOperationException>(() => registry.Get("order"));
     }
 
     [Fact]
@@ -106,7 +105,7 @@ public sealed class FunctionRegistryTests : IDisposable
     }
 
     private FunctionRegistry Registry(params string[] names) =>
-        new(names.Select(name => new RegisteredFunction(name)), _monitor, new LiveConnectionSettings(), _loggerFactory.CreateLogger<FunctionRegistry>());
+        new(names.Select(name => new RegisteredFunction(name, SectionPath: null)), _monitor, new LiveConnectionSettings(), _loggerFactory.CreateLogger<FunctionRegistry>());
 
     private static AzureFunctionProxyOptions Valid(string functionName) => new() { AppName = "myapp", FunctionName = functionName };
 }

@@ -1,6 +1,7 @@
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Tests.Infrastructure;
+using AzureFunctionsInvoker.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -20,7 +21,7 @@ public sealed class FunctionTargetSourceTests : IDisposable
     {
         var options = Valid("hello");
 
-        using var source = FunctionTargetSource.Fixed(options, new LiveConnectionSettings(), ClientName, Logger);
+        using var source = FunctionTargetSource.Fixed(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, new LiveConnectionSettings(), ClientName, Logger);
         options.FunctionName = "changed";
 
         Assert.Equal("hello", source.Current.Options.FunctionName);
@@ -30,7 +31,7 @@ public sealed class FunctionTargetSourceTests : IDisposable
     [Fact]
     public void A_fixed_source_of_invalid_options_is_refused_without_their_key()
     {
-        var error = Assert.Throws<OptionsValidationException>(() => FunctionTargetSource.Fixed(Invalid(), new LiveConnectionSettings(), ClientName, Logger));
+        var error = Assert.Throws<OptionsValidationException>(() => FunctionTargetSource.Fixed(OptionsOrigin.Mounted("hello", "/test"), Invalid(), new LiveConnectionSettings(), ClientName, Logger));
 
         Assert.Equal(Options.DefaultName, error.OptionsName);
         Assert.Contains(nameof(AzureFunctionProxyOptions.ApiKey), error.Message, StringComparison.Ordinal);
@@ -205,7 +206,7 @@ public sealed class FunctionTargetSourceTests : IDisposable
 
     private ILogger Logger => _logs.CreateLogger(nameof(FunctionTargetSource));
 
-    private FunctionTargetSource Watch() => FunctionTargetSource.Watch(Name, ClientName, _monitor, new LiveConnectionSettings(), Logger);
+    private FunctionTargetSource Watch() => FunctionTargetSource.Watch(OptionsOrigin.Registered(Name, sectionPath: null), ClientName, _monitor, new LiveConnectionSettings(), Logger);
 
     private const string ClientName = "AzureFunctionsInvoker.orders";
 

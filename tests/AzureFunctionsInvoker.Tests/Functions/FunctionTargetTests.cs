@@ -1,6 +1,7 @@
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Tests.Infrastructure;
+using AzureFunctionsInvoker.Validation;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AzureFunctionsInvoker.Tests.Functions;
@@ -15,7 +16,7 @@ public sealed class FunctionTargetTests
     {
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", Keepalive = 1500, Timeout = 2500 };
 
-        var target = FunctionTarget.Create(options, NullLogger.Instance);
+        var target = FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, NullLogger.Instance);
 
         Assert.Equal(new Uri("https://myapp.azurewebsites.net/api/hello"), target.Route.FunctionUri);
         Assert.Equal("myapp.azurewebsites.net", target.Forwarding.ServerAddress);
@@ -32,6 +33,7 @@ public sealed class FunctionTargetTests
     public void The_server_is_tagged_as_a_socket_would_be_addressed(string host, bool https, int? port, string address, int expectedPort, string scheme)
     {
         var target = FunctionTarget.Create(
+            OptionsOrigin.Mounted("hello", "/test"),
             new AzureFunctionProxyOptions { AppName = host, HostDomain = string.Empty, FunctionName = "hello", Https = https, Port = port },
             NullLogger.Instance);
 
@@ -45,7 +47,7 @@ public sealed class FunctionTargetTests
     {
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", ApiKey = Key };
 
-        var target = FunctionTarget.Create(options, NullLogger.Instance);
+        var target = FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, NullLogger.Instance);
         options.FunctionName = "changed";
         options.ApiKey = "changed";
 
@@ -77,7 +79,7 @@ public sealed class FunctionTargetTests
             ApiKey = apiKey,
         };
 
-        var target = FunctionTarget.Create(options, logs.CreateLogger("test"));
+        var target = FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, logs.CreateLogger("test"));
 
         string?[] expected = expectedEvent is null ? [] : [expectedEvent];
         Assert.Equal(expected, logs.Entries.Select(e => e.EventId.Name));

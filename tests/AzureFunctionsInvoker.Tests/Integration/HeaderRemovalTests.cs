@@ -57,10 +57,11 @@ public sealed class HeaderRemovalTests
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };
         (option == "RemoveRequestHeaders" ? options.RemoveRequestHeaders : options.RemoveResponseHeaders).Add(header);
 
-        var result = new AzureFunctionsInvoker.Validation.AzureFunctionProxyOptionsValidator().Validate("orders", options);
+        var result = AzureFunctionProxyOptionsValidator.Validate(OptionsOrigin.Registered("orders", "Functions:orders"), options);
 
         Assert.True(result.Failed);
         Assert.Contains(option, result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains(header, result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains($"(Functions:orders:{option}:0)", result.FailureMessage, StringComparison.Ordinal);
     }
 }

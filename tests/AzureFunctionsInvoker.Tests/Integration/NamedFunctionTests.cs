@@ -67,7 +67,7 @@ public sealed class NamedFunctionTests
         await env.Logs.WaitForAsync("ReloadRejected", s_bound);
         var rejected = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "ReloadRejected");
         Assert.Equal(LogLevel.Error, rejected.Level);
-        Assert.Contains("ApiKey", rejected.Text, StringComparison.Ordinal);
+        Assert.Contains("Azure Function 'orders' (Functions:orders:ApiKey): ApiKey contains a character", rejected.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("leaked-secret", env.Logs.AllText, StringComparison.Ordinal);
         Assert.Equal([env.Function.Key], echo.Headers["x-functions-key"]);
     }
@@ -166,6 +166,22 @@ public sealed class NamedFunctionTests
     }
 
     [Fact]
+    public async Task A_bad_configuration_bound_function_fails_the_hosts_start_naming_the_keys_path_and_its_unit()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" },
+            app => app.UseAzureFunctionProxy("/orders", "orders"),
+            builder =>
+            {
+                builder.Configuration["Functions:billing:Timeout"] = "-5";
+                builder.Configuration["Functions:billing:AppName"] = "billing.example.com:8443";
+            }));
+
+        Assert.Contains("Azure Function 'billing' (Functions:billing:Timeout): Timeout must be between 1 and 2147483647 milliseconds.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Azure Function 'billing' (Functions:billing:AppName): AppName must not hold a port: put the port in Port.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_invalid_reload_of_a_function_nothing_mounts_is_no_error_for_the_configuration_reload()
     {
         await using var env = await NamedProxyEnvironment.StartAsync(
@@ -187,6 +203,25 @@ public sealed class NamedFunctionTests
             app => app.UseAzureFunctionProxy("/billing", "billing")));
 
         Assert.Contains("'billing'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_registered_name_is_mounted_in_any_case_as_configuration_keys_are()
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["orders"] = "echo" },
+            app =>
+            {
+                app.UseAzureFunctionProxy("/branch", "Orders");
+                app.MapAzureFunctionProxy("/endpoint/{**rest}", "ORDERS");
+            });
+
+        var branch = await EchoAsync(env, "/branch/a");
+        var endpoint = await EchoAsync(env, "/endpoint/b");
+
+        Assert.Equal(["orders"], branch.Headers["x-functions-clientid"]);
+        Assert.Equal(branch.ConnectionId, endpoint.ConnectionId); // one function: its own client and pool
+        Assert.Equal(1, PoolCount(env, "orders"));
     }
 
     // The pools of the function's primary handler, under what the client factory wraps it in.

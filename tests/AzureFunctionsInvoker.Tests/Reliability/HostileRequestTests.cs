@@ -23,6 +23,7 @@ public sealed class HostileRequestTests
     {
         await using var function = RecordingFunction();
         await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        var atStart = env.Logs.Entries.Count; // the startup lines (Mounted is Information) are not the caller's doing
 
         var raw = await RawHttp.SendAsync(env.ProxyPort, $"{requestLine}\nHost: proxy");
 
@@ -31,7 +32,7 @@ public sealed class HostileRequestTests
         Assert.Contains("\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n", raw, StringComparison.Ordinal);
         Assert.Empty(function.Received);
         Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "MethodNotAllowed" && e.Level == LogLevel.Debug);
-        Assert.DoesNotContain(env.Logs.Entries, e => e.Level >= LogLevel.Information && e.Category.StartsWith("AzureFunctionsInvoker", StringComparison.Ordinal));
+        Assert.DoesNotContain(env.Logs.Entries.Skip(atStart), e => e.Level >= LogLevel.Information && e.Category.StartsWith("AzureFunctionsInvoker", StringComparison.Ordinal));
     }
 
     [Fact]

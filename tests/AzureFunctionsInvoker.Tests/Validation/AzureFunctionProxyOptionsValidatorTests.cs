@@ -108,8 +108,95 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
         }
     }
 
+    [Theory]
+    [InlineData(nameof(AzureFunctionProxyOptions.Timeout), "0", "Timeout must be between 1 and 2147483647 milliseconds.")]
+    [InlineData(nameof(AzureFunctionProxyOptions.Keepalive), "-1", "Keepalive must be between 1 and 2147483647 milliseconds.")]
+    [InlineData(nameof(AzureFunctionProxyOptions.MaxRequestBodySize), "-1", "MaxRequestBodySize must be 0 bytes or more, or unset for no limit.")]
+    [InlineData(nameof(AzureFunctionProxyOptions.Port), "65536", "Port must be between 1 and 65535, or unset for the scheme's own (443 with Https, else 80).")]
+    [InlineData(nameof(AzureFunctionProxyOptions.FunctionName), "", "FunctionName is required: the function's name in its Function App, e.g. 'hello' for /api/hello.")]
+    [InlineData(nameof(AzureFunctionProxyOptions.AppName), " ", "AppName is required: the Function App's name, e.g. 'myapp' for myapp.azurewebsites.net.")]
+    public void A_bound_functions_message_names_it_the_keys_configuration_path_and_the_unit(string property, string value, string expected)
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "orders" };
+        Set(options, property, value);
+
+        var result = AzureFunctionProxyOptionsValidator.Validate(OptionsOrigin.Registered("Orders", "AzureFunctions:Orders"), options);
+
+        Assert.Equal([$"Azure Function 'Orders' (AzureFunctions:Orders:{property}): {expected}"], result.Failures);
+    }
+
+    [Fact]
+    public void Options_given_in_code_are_named_by_their_function_name_or_their_mount_point_without_a_path()
+    {
+        var named = Validate(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", Timeout = 0 });
+        var unnamed = Validate(new AzureFunctionProxyOptions { AppName = "myapp" });
+        var registeredInCode = AzureFunctionProxyOptionsValidator.Validate(
+            OptionsOrigin.Registered("orders", sectionPath: null), new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", Keepalive = 0 });
+
+        Assert.Equal(["Azure Function 'hello': Timeout must be between 1 and 2147483647 milliseconds."], named.Failures);
+        Assert.Equal(["Azure Function at '/mytest': FunctionName is required: the function's name in its Function App, e.g. 'hello' for /api/hello."], unnamed.Failures);
+        Assert.Equal(["Azure Function 'orders': Keepalive must be between 1 and 2147483647 milliseconds."], registeredInCode.Failures);
+    }
+
+    [Fact]
+    public void Options_bound_to_the_configuration_root_name_the_bare_key()
+    {
+        var result = AzureFunctionProxyOptionsValidator.Validate(
+            OptionsOrigin.Registered("orders", sectionPath: string.Empty), new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", Timeout = 0 });
+
+        Assert.Equal(["Azure Function 'orders' (Timeout): Timeout must be between 1 and 2147483647 milliseconds."], result.Failures);
+    }
+
+    [Theory]
+    [InlineData("https://myapp.azurewebsites.net", "azurewebsites.net", "AppName", "not a URL: put only the app name, e.g. 'myapp'")]
+    [InlineData("http://localhost:7071", "", "AppName", "not a URL: put only the app name, e.g. 'myapp'")]
+    [InlineData("myapp/api", "azurewebsites.net", "AppName", "must not hold a path: put only the app name, e.g. 'myapp'")]
+    [InlineData("localhost:7071", "", "AppName", "must not hold a port: put the port in Port.")]
+    [InlineData("myapp:443", "azurewebsites.net", "AppName", "must not hold a port: put the port in Port.")]
+    [InlineData("myapp.azurewebsites.net", "azurewebsites.net", "AppName", "put only the app name, e.g. 'myapp', or set HostDomain to empty")]
+    [InlineData("::1", "azurewebsites.net", "AppName", "or, with HostDomain empty, an IP address.")]
+    [InlineData("my_app", "azurewebsites.net", "AppName", "AppName must be a DNS name of letters, digits and hyphens")]
+    [InlineData("myapp", "azurewebsites.net.", "HostDomain", "HostDomain must be a DNS domain of letters, digits and hyphens")]
+    [InlineData("myapp", "bad_domain!", "HostDomain", "HostDomain must be a DNS domain of letters, digits and hyphens")]
+    public void A_mistaken_host_gets_a_hint_on_the_key_to_fix(string appName, string hostDomain, string key, string hint)
+    {
+        var options = new AzureFunctionProxyOptions { AppName = appName, HostDomain = hostDomain, FunctionName = "hello" };
+
+        var result = AzureFunctionProxyOptionsValidator.Validate(OptionsOrigin.Registered("Hello", "AzureFunctions:Hello"), options);
+
+        var failure = Assert.Single(result.Failures!);
+        Assert.StartsWith($"Azure Function 'Hello' (AzureFunctions:Hello:{key}): ", failure, StringComparison.Ordinal);
+        Assert.Contains(hint, failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_failure_has_the_same_shape_naming_the_function_and_the_key()
+    {
+        var options = new AzureFunctionProxyOptions
+        {
+            FunctionName = "a/../b",
+            AppName = "myapp:7071",
+            RoutePrefix = "%2e",
+            ApiKey = Secret + "\n",
+            ClientId = " id",
+            Port = 0,
+            Timeout = 0,
+            Keepalive = 0,
+            MaxRequestBodySize = -1,
+            RemoveRequestHeaders = ["X-Api-Key", "Host"],
+            RemoveResponseHeaders = ["Not A Name"],
+        };
+
+        var result = AzureFunctionProxyOptionsValidator.Validate(OptionsOrigin.Registered("Orders", "AzureFunctions:Orders"), options);
+
+        Assert.Equal(11, result.Failures!.Count());
+        Assert.All(result.Failures!, failure => Assert.Matches(@"^Azure Function 'Orders' \(AzureFunctions:Orders:[A-Za-z]+(:[0-9]+)?\): [A-Z].*\.$", failure));
+        Assert.Contains(result.Failures!, f => f.StartsWith("Azure Function 'Orders' (AzureFunctions:Orders:RemoveRequestHeaders:1): ", StringComparison.Ordinal));
+        Assert.DoesNotContain(Secret, result.FailureMessage, StringComparison.Ordinal);
+    }
+
     private static Microsoft.Extensions.Options.ValidateOptionsResult Validate(AzureFunctionProxyOptions options) =>
-        new AzureFunctionProxyOptionsValidator().Validate(null, options);
+        AzureFunctionProxyOptionsValidator.Validate(OptionsOrigin.Mounted(options.FunctionName, "/mytest"), options);
 
     private static void Set(AzureFunctionProxyOptions options, string property, string value)
     {
