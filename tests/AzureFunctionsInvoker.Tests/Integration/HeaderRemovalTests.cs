@@ -1,6 +1,5 @@
 using System.Net;
 using AzureFunctionsInvoker.Tests.Infrastructure;
-using AzureFunctionsInvoker.Validation;
 using Microsoft.AspNetCore.Builder;
 
 namespace AzureFunctionsInvoker.Tests.Integration;
