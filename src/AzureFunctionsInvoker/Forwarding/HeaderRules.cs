@@ -250,7 +250,7 @@ internal static class HeaderRules
     private static bool TryAdd(HttpHeaders headers, string name, StringValues values) =>
         values.Count == 1
             ? headers.TryAddWithoutValidation(name, values.ToString())
-            : headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values.ToArray());
+            : headers.TryAddWithoutValidation(name, values.ToArray());
 
     private static void Replace(HttpRequestMessage request, string name, string? value)
     {

@@ -12,8 +12,6 @@ internal sealed class FunctionRoute
 {
     private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
-    private readonly string _prefix;
-
     public FunctionRoute(AzureFunctionProxyOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -30,15 +28,15 @@ internal sealed class FunctionRoute
         var path = routePrefix.Length == 0 ? string.Empty : "/" + routePrefix;
         path += "/" + options.FunctionName.Trim('/');
 
-        _prefix = $"{scheme}://{host}{port}{path}";
-        FunctionUri = new Uri(_prefix, UriKind.Absolute);
+        Address = $"{scheme}://{host}{port}{path}";
+        FunctionUri = new Uri(Address, UriKind.Absolute);
     }
 
     /// <summary>The function's own address, with nothing appended.</summary>
     public Uri FunctionUri { get; }
 
     /// <summary>The function's own address as logs show it: scheme, host, port, route prefix and function name, never a key.</summary>
-    public string Address => _prefix;
+    public string Address { get; }
 
     /// <summary>
     /// The address for one request. <paramref name="rest"/> and <paramref name="query"/> are appended exactly as
@@ -52,7 +50,7 @@ internal sealed class FunctionRoute
             return FunctionUri;
         }
 
-        return new Uri(string.Concat(_prefix, rest, query), in s_verbatim);
+        return new Uri(string.Concat(Address, rest, query), in s_verbatim);
     }
 
     /// <summary>The authority as a caller would see it in a log: scheme, host and port, never a key.</summary>

@@ -11,7 +11,10 @@ public sealed class YarpTransformer : HttpTransformer
 {
     private readonly string _apiKey;
 
-    public YarpTransformer(string apiKey) => _apiKey = apiKey;
+    public YarpTransformer(string apiKey)
+    {
+        _apiKey = apiKey;
+    }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {

@@ -15,16 +15,19 @@ public sealed class BearerTokenHandlerTests : IDisposable
     private readonly MockHttpMessageHandler _function = new();
     private readonly ConcurrentQueue<Received> _received = new();
 
-    public BearerTokenHandlerTests() => _function.When("*").Respond(async request =>
+    public BearerTokenHandlerTests()
     {
-        _received.Enqueue(new(
-            request.Method,
-            request.RequestUri,
-            Values(request, "Authorization"),
-            Values(request, "X-Custom"),
-            request.Content is null ? null : await request.Content.ReadAsStringAsync()));
-        return new HttpResponseMessage(HttpStatusCode.Accepted);
-    });
+        _function.When("*").Respond(async request =>
+        {
+            _received.Enqueue(new(
+                request.Method,
+                request.RequestUri,
+                Values(request, "Authorization"),
+                Values(request, "X-Custom"),
+                request.Content is null ? null : await request.Content.ReadAsStringAsync()));
+            return new HttpResponseMessage(HttpStatusCode.Accepted);
+        });
+    }
 
     [Theory]
     [InlineData]

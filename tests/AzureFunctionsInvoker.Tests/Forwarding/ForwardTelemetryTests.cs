@@ -25,7 +25,10 @@ public sealed class ForwardTelemetryTests : IDisposable
     private readonly ForwardingTarget _target = FunctionTarget.Create(OptionsOrigin.Mounted(FunctionName, "/test"), new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = FunctionName }, NullLogger.Instance).Forwarding;
     private readonly ConcurrentQueue<Activity> _spans = new();
 
-    public ForwardTelemetryTests() => _metrics = new ProxyMetrics(_services.GetRequiredService<IMeterFactory>());
+    public ForwardTelemetryTests()
+    {
+        _metrics = new ProxyMetrics(_services.GetRequiredService<IMeterFactory>());
+    }
 
     public static TheoryData<string> Failures => new(Enum.GetNames<ForwarderError>().Where(e => e != nameof(ForwarderError.None)));
 

@@ -13,7 +13,10 @@ public sealed class FunctionRegistryTests : IDisposable
     private readonly CapturingLoggerProvider _logs = new();
     private readonly LoggerFactory _loggerFactory;
 
-    public FunctionRegistryTests() => _loggerFactory = new LoggerFactory([_logs]);
+    public FunctionRegistryTests()
+    {
+        _loggerFactory = new LoggerFactory([_logs]);
+    }
 
     [Fact]
     public void An_unregistered_name_is_refused_saying_how_to_register_it()

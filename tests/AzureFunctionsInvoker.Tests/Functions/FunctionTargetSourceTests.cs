@@ -56,7 +56,7 @@ public sealed class FunctionTargetSourceTests : IDisposable
     {
         _monitor.Set(Name, Invalid());
 
-        var error = Assert.Throws<OptionsValidationException>(() => Watch());
+        var error = Assert.Throws<OptionsValidationException>(Watch);
 
         Assert.Equal(Name, error.OptionsName);
         Assert.DoesNotContain(Key, error.Message, StringComparison.Ordinal);

@@ -1,12 +1,9 @@
-using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using AzureFunctionsInvoker;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker.Tests.Infrastructure;
 

@@ -75,7 +75,13 @@ public static class RawHttp2
         {
             return (block[0] & 0x7f) switch
             {
-                8 => 200, 9 => 204, 10 => 206, 11 => 304, 12 => 400, 13 => 404, 14 => 500,
+                8 => 200,
+                9 => 204,
+                10 => 206,
+                11 => 304,
+                12 => 400,
+                13 => 404,
+                14 => 500,
                 var index => throw new InvalidOperationException($"Unexpected indexed :status {index}."),
             };
         }

@@ -1,6 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using static AzureFunctionsInvoker.Tests.Infrastructure.StandInFunction;
 

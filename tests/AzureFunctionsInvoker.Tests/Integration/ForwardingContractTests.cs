@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using static AzureFunctionsInvoker.Tests.Infrastructure.StandInFunction;
 
