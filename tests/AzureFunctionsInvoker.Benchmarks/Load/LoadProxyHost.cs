@@ -37,6 +37,13 @@ internal static class LoadProxyHost
         // builder's extra middleware (host filtering) or logging providers, so the proxy is all that runs per request.
         var builder = WebApplication.CreateSlimBuilder(options);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (Environment.GetEnvironmentVariable("AZFI_LOAD_KESTREL_INLINE") == "1")
+        {
+            // Kestrel's UnsafePreferInlineScheduling, as docs/benchmarks.md ("Tuning") measures it: the app's code runs
+            // on the socket threads.
+            builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(IPAddress.Loopback, Required<int>(builder.Configuration, "port"));

@@ -9,7 +9,10 @@
 # with errors, the proxy's peak RSS and the ratios to YARP and to direct, on the console and in
 # artifacts/benchmarks/load-<time>.md. Installs wrk and nginx with apt-get if they are missing.
 #
-# Knobs: DURATION (s per measured run, 10), REPEATS (3), CONNECTIONS (32), WARMUP (s before each run, 2).
+# Knobs: DURATION (s per measured run, 10), REPEATS (3), CONNECTIONS (32), WARMUP (s before each run, 2), SCENARIO (one
+# of the scenarios alone, e.g. "small GET"). Host settings under test go in the environment, which both .NET proxies
+# inherit: DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_gcServer=0, DOTNET_GCDynamicAdaptationMode=0, and
+# AZFI_LOAD_KESTREL_INLINE=1 for Kestrel's UnsafePreferInlineScheduling (docs/benchmarks.md, "Tuning").
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -21,6 +24,9 @@ WARMUP=${WARMUP:-2}
 PROXIES=(nginx yarp library)
 TARGETS=(direct "${PROXIES[@]}")
 SCENARIOS=("small GET" "64 KiB POST" "1 MiB GET")
+if [ -n "${SCENARIO:-}" ]; then
+    SCENARIOS=("$SCENARIO")
+fi
 declare -A SCENARIO_PATH=(["small GET"]="/hello?name=Kong" ["64 KiB POST"]="/upload" ["1 MiB GET"]="/large")
 declare -A SCENARIO_SCRIPT=(["64 KiB POST"]="$WORK/post.lua")
 declare -A BASE_URL PID
