@@ -14,7 +14,7 @@ FUNCTION_KEY=load-benchmark-function-key
 
 # Server GC, as an app made with the Web SDK gets by default; this console project would otherwise run the
 # proxies with workstation GC.
-export DOTNET_gcServer=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+export DOTNET_gcServer=${DOTNET_gcServer:-1} DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/azfi-load.XXXXXX")
 STARTED_PIDS=()
@@ -180,7 +180,7 @@ report() {
         echo
         echo "- Commit $(git -C "$REPO_ROOT" rev-parse --short HEAD)$(git -C "$REPO_ROOT" diff --quiet HEAD || echo ' (with local changes)');" \
             "$(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)) shared by the client, the stand-in and the proxy"
-        echo "- $(! command -v nginx >/dev/null || echo "$(nginx -v 2>&1), ").NET SDK $(dotnet --version), Server GC"
+        echo "- $(! command -v nginx >/dev/null || echo "$(nginx -v 2>&1), ").NET SDK $(dotnet --version), $([ "$DOTNET_gcServer" = 1 ] && echo Server || echo Workstation) GC${DOTNET_GCDynamicAdaptationMode:+, DOTNET_GCDynamicAdaptationMode=$DOTNET_GCDynamicAdaptationMode}${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:+, inline socket completions}${AZFI_LOAD_KESTREL_INLINE:+, Kestrel inline scheduling}"
         cat
     } | tee "$file"
     echo "Written to $file" >&2
