@@ -60,17 +60,20 @@ internal static class AzureFunctionProxyOptionsValidator
     private static void ValidateHost(AzureFunctionProxyOptions options, Failures failures)
     {
         var appName = options.AppName;
+
+        // With HostDomain empty AppName is the whole host, as for a local Functions host.
+        var example = string.IsNullOrEmpty(options.HostDomain) ? "e.g. 'localhost'" : "e.g. 'myapp'";
         if (string.IsNullOrWhiteSpace(appName))
         {
             failures.Add(nameof(options.AppName), "AppName is required: the Function App's name, e.g. 'myapp' for myapp.azurewebsites.net.");
         }
         else if (appName.Contains("://", StringComparison.Ordinal))
         {
-            failures.Add(nameof(options.AppName), "AppName must be the Function App's name, not a URL: put only the app name, e.g. 'myapp' (Https and Port set the scheme and port).");
+            failures.Add(nameof(options.AppName), $"AppName must be the Function App's name, not a URL: put only the app name, {example} (Https and Port set the scheme and port).");
         }
         else if (appName.Contains('/', StringComparison.Ordinal))
         {
-            failures.Add(nameof(options.AppName), "AppName must not hold a path: put only the app name, e.g. 'myapp' (RoutePrefix and FunctionName make the path).");
+            failures.Add(nameof(options.AppName), $"AppName must not hold a path: put only the app name, {example} (RoutePrefix and FunctionName make the path).");
         }
         else if (appName.Count(c => c == ':') == 1)
         {

@@ -149,7 +149,7 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
 
     [Theory]
     [InlineData("https://myapp.azurewebsites.net", "azurewebsites.net", "AppName", "not a URL: put only the app name, e.g. 'myapp'")]
-    [InlineData("http://localhost:7071", "", "AppName", "not a URL: put only the app name, e.g. 'myapp'")]
+    [InlineData("http://localhost:7071", "", "AppName", "not a URL: put only the app name, e.g. 'localhost'")]
     [InlineData("myapp/api", "azurewebsites.net", "AppName", "must not hold a path: put only the app name, e.g. 'myapp'")]
     [InlineData("localhost:7071", "", "AppName", "must not hold a port: put the port in Port.")]
     [InlineData("myapp:443", "azurewebsites.net", "AppName", "must not hold a port: put the port in Port.")]
