@@ -1,6 +1,8 @@
 using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
+using AzureFunctionsInvoker.Rewriting;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
@@ -16,13 +18,17 @@ namespace AzureFunctionsInvoker;
 /// </summary>
 internal sealed class AzureFunctionProxyMiddleware
 {
+    private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
+
     private readonly FunctionTargetSource _function;
+    private readonly CallerMount _mount;
     private readonly FunctionForwarder _forwarder;
     private readonly ILogger _logger;
 
-    private AzureFunctionProxyMiddleware(FunctionTargetSource function, FunctionForwarder forwarder, ILogger logger)
+    private AzureFunctionProxyMiddleware(FunctionTargetSource function, CallerMount mount, FunctionForwarder forwarder, ILogger logger)
     {
         _function = function;
+        _mount = mount;
         _forwarder = forwarder;
         _logger = logger;
     }
@@ -32,18 +38,25 @@ internal sealed class AzureFunctionProxyMiddleware
     /// prefixes included), which the forwarded path leaves out. Set before the first request. A branch has none,
     /// its mount point being in <see cref="HttpRequest.PathBase"/> already.
     /// </summary>
-    public PathString EndpointPrefix { get; set; }
+    public PathString EndpointPrefix
+    {
+        get => _mount.EndpointPrefix;
+        set => _mount.EndpointPrefix = value;
+    }
 
     /// <summary>The mount of <paramref name="function"/>, sending through the function's client.</summary>
     public static AzureFunctionProxyMiddleware Create(IServiceProvider services, FunctionTargetSource function)
     {
+        var time = services.GetRequiredService<TimeProvider>();
+        var mount = new CallerMount(new DurableLinkProtector(services.GetRequiredService<IDataProtectionProvider>(), function.Current.Name, time));
         var forwarder = new FunctionForwarder(
             services.GetRequiredService<IHttpMessageHandlerFactory>(),
             function.ClientName,
             services.GetRequiredService<ProxyMetrics>(),
-            services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<ILogger<FunctionForwarder>>());
-        return new AzureFunctionProxyMiddleware(function, forwarder, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
+            time,
+            services.GetRequiredService<ILogger<FunctionForwarder>>(),
+            mount);
+        return new AzureFunctionProxyMiddleware(function, mount, forwarder, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
     }
 
     /// <summary>The mount's request delegate.</summary>
@@ -72,7 +85,30 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.RequestBodyTooLarge, options);
         }
 
-        return ForwardAsync(context, function, function.Route.Resolve(rest, query));
+        if (DurableLinkRequest.IsLink(rest, options.DurableLinksPath))
+        {
+            return ForwardDurableLinkAsync(context, function, rest, query);
+        }
+
+        return ForwardAsync(context, function.Forwarding, function.Route.Resolve(rest, query));
+    }
+
+    // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the function's
+    // origin, or nowhere. The function's own route never sees these paths.
+    private Task ForwardDurableLinkAsync(HttpContext context, FunctionTarget function, ReadOnlySpan<char> rest, string query)
+    {
+        var options = function.Options;
+        var pathAndQuery = DurableLinkRequest.Resolve(rest, query, options.DurableLinksPath, _mount.Links, function.Route.FunctionUri, out var carriesCode);
+        var queryStart = pathAndQuery?.IndexOf('?') ?? -1;
+        if (pathAndQuery is null
+            || !RequestTarget.CanCarry(pathAndQuery)
+            || !PathSafety.IsSafe(queryStart < 0 ? pathAndQuery : pathAndQuery.AsSpan(0, queryStart)))
+        {
+            return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
+        }
+
+        var target = new Uri(function.Route.Origin + pathAndQuery, in s_verbatim);
+        return ForwardAsync(context, carriesCode ? function.KeylessForwarding : function.Forwarding, target);
     }
 
     // Refused before anything was sent: logged as the table says, answered as it says.
@@ -82,9 +118,9 @@ internal sealed class AzureFunctionProxyMiddleware
         return ForwarderErrorResponse.WriteAsync(context, error);
     }
 
-    private async Task ForwardAsync(HttpContext context, FunctionTarget function, Uri target)
+    private async Task ForwardAsync(HttpContext context, ForwardingTarget function, Uri target)
     {
-        var error = await _forwarder.ForwardAsync(context, function.Forwarding, target).ConfigureAwait(false);
+        var error = await _forwarder.ForwardAsync(context, function, target).ConfigureAwait(false);
         if (error == ForwarderError.CallerAborted && !context.Response.HasStarted && context.Features.Get<IHttpRequestTimeoutFeature>() is { } requestTimeout)
         {
             // The app's request timeout policy ended the forward, not the caller: its middleware answers (504 by

@@ -101,6 +101,8 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         services.TryAddSingleton<ProxyMetrics>();
         // Step timeouts run on the app's clock (a fake one in tests), as YARP's activity timeout does.
         services.TryAddSingleton(TimeProvider.System);
+        // Durable links' tokens: the app's key ring, shared by its instances as for its cookies and antiforgery tokens.
+        services.AddDataProtection();
         return services.AddHttpClient(clientName)
             // The proxy logs its own events; the factory's two log lines per request would cost every forward
             // a formatted address and a logging scope, whatever the log level.

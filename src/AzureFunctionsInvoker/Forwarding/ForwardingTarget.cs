@@ -17,6 +17,7 @@ internal sealed class ForwardingTarget
         ServerAddress = functionUri.IdnHost;
         ServerPort = functionUri.Port;
         Scheme = functionUri.Scheme;
+        FunctionPath = functionUri.AbsolutePath.TrimEnd('/');
         RemovedRequestHeaders = ToSet(options.RemoveRequestHeaders);
         RemovedResponseHeaders = ToSet(options.RemoveResponseHeaders);
     }
@@ -38,6 +39,9 @@ internal sealed class ForwardingTarget
 
     /// <summary><c>https</c> or <c>http</c>.</summary>
     public string Scheme { get; }
+
+    /// <summary>The function's route on its host, e.g. <c>/api/hello</c>: what a redirect or cookie path of its own starts with.</summary>
+    public string FunctionPath { get; }
 
     /// <summary>The request headers <c>RemoveRequestHeaders</c> names; <see langword="null"/> when it names none.</summary>
     public FrozenSet<string>? RemovedRequestHeaders { get; }

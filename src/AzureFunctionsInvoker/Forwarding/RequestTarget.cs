@@ -60,6 +60,9 @@ internal static class RequestTarget
         return !rest.ContainsAnyExcept(s_requestLine) && PathSafety.IsSafe(rest);
     }
 
+    /// <summary>Whether <paramref name="target"/> can be written in the function's request line as it is.</summary>
+    public static bool CanCarry(ReadOnlySpan<char> target) => !target.ContainsAnyExcept(s_requestLine);
+
     private static ReadOnlySpan<char> RawPath(string? rawTarget)
     {
         var target = rawTarget.AsSpan();

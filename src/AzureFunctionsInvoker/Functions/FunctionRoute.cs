@@ -28,12 +28,16 @@ internal sealed class FunctionRoute
         var path = routePrefix.Length == 0 ? string.Empty : "/" + routePrefix;
         path += "/" + options.FunctionName.Trim('/');
 
-        Address = $"{scheme}://{host}{port}{path}";
+        Origin = $"{scheme}://{host}{port}";
+        Address = Origin + path;
         FunctionUri = new Uri(Address, UriKind.Absolute);
     }
 
     /// <summary>The function's own address, with nothing appended.</summary>
     public Uri FunctionUri { get; }
+
+    /// <summary>The function's origin: scheme, host and port (when not the scheme's own), no path.</summary>
+    public string Origin { get; }
 
     /// <summary>The function's own address as logs show it: scheme, host, port, route prefix and function name, never a key.</summary>
     public string Address { get; }

@@ -12,12 +12,21 @@ namespace AzureFunctionsInvoker.Functions;
 /// </summary>
 internal sealed class FunctionTarget
 {
+    private const string FunctionsKeyHeader = "x-functions-key";
+
     private FunctionTarget(string name, AzureFunctionProxyOptions options)
     {
         Options = options;
         Route = new FunctionRoute(options);
         Connection = ConnectionSettings.From(options);
         Forwarding = new ForwardingTarget(name, options, Connection, Route.FunctionUri);
+
+        // A Durable link's token carries the Durable Task system key as its code, which the Functions host reads only
+        // when no x-functions-key header comes with it: neither the function key nor a caller's may be sent.
+        var keyless = options.Clone();
+        keyless.ApiKey = null;
+        keyless.RemoveRequestHeaders.Add(FunctionsKeyHeader);
+        KeylessForwarding = new ForwardingTarget(name, keyless, Connection, Route.FunctionUri);
     }
 
     /// <summary>The function's name in the app: its registered name, or <c>FunctionName</c> for options given in code.</summary>
@@ -32,6 +41,9 @@ internal sealed class FunctionTarget
 
     /// <summary>What an exchange with the function needs of it.</summary>
     public ForwardingTarget Forwarding { get; }
+
+    /// <summary>As <see cref="Forwarding"/>, sending no <c>x-functions-key</c>: for Durable links, whose URL carries its own key.</summary>
+    public ForwardingTarget KeylessForwarding { get; }
 
     /// <summary>
     /// Makes the target of options that passed validation, warning about the risky or likely mistaken settings they

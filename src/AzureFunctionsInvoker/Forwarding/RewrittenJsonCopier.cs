@@ -1,0 +1,97 @@
+using System.Buffers;
+using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Rewriting;
+using Microsoft.AspNetCore.Http;
+
+namespace AzureFunctionsInvoker.Forwarding;
+
+/// <summary>
+/// Copies a small JSON response body to the caller with its Durable management URLs rewritten into links: read whole
+/// (one pooled buffer of its <c>Content-Length</c>, at most 64 KiB), rewritten by <see cref="DurableJson"/>, written
+/// with its new length. Every other body streams through <see cref="StreamCopier"/> untouched.
+/// </summary>
+internal static class RewrittenJsonCopier
+{
+    /// <summary>
+    /// Whether the response the caller is about to get is one to rewrite: a 2xx with a body (not a <c>HEAD</c>), of
+    /// <c>application/json</c> without a content coding, whose length is known and at most <see cref="DurableJson.MaxBodySize"/>.
+    /// </summary>
+    public static bool Applies(HttpContext context, AzureFunctionProxyOptions options)
+    {
+        var response = context.Response;
+        return RewriteScope.DurableLinksEnabled(options)
+            && response.StatusCode is >= 200 and < 300
+            && response.ContentLength is > 0 and <= DurableJson.MaxBodySize
+            && IsJson(response.ContentType)
+            && response.Headers.ContentEncoding.Count == 0
+            && !HttpMethods.IsHead(context.Request.Method);
+    }
+
+    /// <summary>Reads the function's body, rewrites it and writes it to the caller, saying why it stopped as <see cref="StreamCopier"/> does.</summary>
+    public static async ValueTask<(StreamCopyResult Result, long Copied, Exception? Error)> CopyToCallerAsync(
+        Stream function, RewriteScope scope, StepTimeout timeout, CancellationToken callerAborted)
+    {
+        var caller = scope.Caller.HttpContext.Response;
+        var length = (int)caller.ContentLength!.Value;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            int read;
+            timeout.Restart();
+            try
+            {
+                read = await function.ReadAtLeastAsync(buffer.AsMemory(0, length), length, throwOnEndOfStream: false, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                var result = timeout.HasExpired ? StreamCopyResult.TimedOut
+                    : timeout.IsCancellationRequested ? StreamCopyResult.Canceled
+                    : StreamCopyResult.SourceFailed;
+                return (result, 0, e);
+            }
+            finally
+            {
+                timeout.Pause();
+            }
+
+            if (read < length)
+            {
+                return (StreamCopyResult.SourceFailed, 0, new IOException("The function's response body ended before its Content-Length."));
+            }
+
+            var rewritten = new ArrayBufferWriter<byte>(length + 1024);
+            var outcome = DurableJson.Rewrite(buffer.AsSpan(0, length), scope, rewritten);
+            if (outcome == DurableJsonResult.Unreadable)
+            {
+                return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
+                    "The function's application/json response body does not parse, yet names a Durable Task URL: it is not passed on, as its key could be in it."));
+            }
+
+            var body = outcome == DurableJsonResult.Rewritten ? rewritten.WrittenMemory : buffer.AsMemory(0, length);
+            caller.ContentLength = body.Length;
+            try
+            {
+                await caller.Body.WriteAsync(body, callerAborted).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                return (StreamCopyResult.DestinationFailed, 0, e);
+            }
+
+            return (StreamCopyResult.Success, body.Length, null);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // application/json, with or without parameters (a charset), in any case.
+    private static bool IsJson(string? contentType)
+    {
+        const string json = "application/json";
+        var value = contentType.AsSpan().Trim();
+        return value.StartsWith(json, StringComparison.OrdinalIgnoreCase)
+            && (value.Length == json.Length || value[json.Length] is ';' or ' ' or '\t');
+    }
+}

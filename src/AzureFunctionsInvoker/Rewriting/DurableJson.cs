@@ -1,0 +1,64 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace AzureFunctionsInvoker.Rewriting;
+
+/// <summary>
+/// Rewrites the Durable management URLs of a JSON body (<c>CreateCheckStatusResponse</c>'s <c>statusQueryGetUri</c>,
+/// <c>sendEventPostUri</c>..., in any property and any casing, in the in-process and the isolated worker's shapes) into
+/// links. The body is read as JSON, so escapes (<c>\/</c>, <c>\u0026</c>) mean what they mean; each string value that is
+/// such a URL is replaced in place and every other byte is kept as it was.
+/// </summary>
+internal static class DurableJson
+{
+    /// <summary>The largest body rewritten; larger ones stream through untouched.</summary>
+    public const int MaxBodySize = 64 * 1024;
+
+    // Any depth a body of MaxBodySize can have: the reader keeps depth in a bit stack, not on the call stack.
+    private static readonly JsonReaderOptions s_reader = new() { MaxDepth = MaxBodySize + 1 };
+
+    /// <summary>
+    /// Writes <paramref name="json"/> to <paramref name="output"/> with its management URLs rewritten, and says whether
+    /// any was. Nothing is written when none was, nor when the body is not JSON.
+    /// </summary>
+    public static DurableJsonResult Rewrite(ReadOnlySpan<byte> json, in RewriteScope scope, IBufferWriter<byte> output)
+    {
+        var reader = new Utf8JsonReader(json, s_reader);
+        var copied = 0;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { } value
+                    || DurableUrlRewriter.Rewrite(value, scope) is not { } link)
+                {
+                    continue;
+                }
+
+                var start = (int)reader.TokenStartIndex;
+                output.Write(json[copied..start]);
+                output.Write("\""u8);
+                output.Write(JsonEncodedText.Encode(link, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes);
+                output.Write("\""u8);
+                copied = (int)reader.BytesConsumed;
+            }
+        }
+        catch (JsonException)
+        {
+            // A body that is not JSON, yet names a management URL somewhere, cannot be passed on safely.
+            return Encoding.UTF8.GetString(json).Contains("durabletask", StringComparison.OrdinalIgnoreCase)
+                ? DurableJsonResult.Unreadable
+                : DurableJsonResult.Unchanged;
+        }
+
+        if (copied == 0)
+        {
+            return DurableJsonResult.Unchanged;
+        }
+
+        output.Write(json[copied..]);
+        return DurableJsonResult.Rewritten;
+    }
+}
