@@ -7,21 +7,22 @@ namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
 /// Copies a small JSON response body to the caller with its Durable management URLs rewritten into links: read whole
-/// (one pooled buffer of its <c>Content-Length</c>, at most 64 KiB), rewritten by <see cref="DurableJson"/>, written
-/// with its new length. Every other body streams through <see cref="StreamCopier"/> untouched.
+/// (one pooled buffer of at most 64 KiB), rewritten by <see cref="DurableJson"/>, written with its new length. Every
+/// other body streams through <see cref="StreamCopier"/> untouched.
 /// </summary>
 internal static class RewrittenJsonCopier
 {
     /// <summary>
     /// Whether the response the caller is about to get is one to rewrite: a 2xx with a body (not a <c>HEAD</c>), of
-    /// <c>application/json</c> without a content coding, whose length is known and at most <see cref="DurableJson.MaxBodySize"/>.
+    /// <c>application/json</c> without a content coding, whose length is known and at most <see cref="DurableJson.MaxBodySize"/>
+    /// or, for a response of Durable's own (<paramref name="durableLocation"/>: its <c>Location</c> was a management URL), unknown.
     /// </summary>
-    public static bool Applies(HttpContext context, AzureFunctionProxyOptions options)
+    public static bool Applies(HttpContext context, AzureFunctionProxyOptions options, bool durableLocation)
     {
         var response = context.Response;
         return RewriteScope.DurableLinksEnabled(options)
             && response.StatusCode is >= 200 and < 300
-            && response.ContentLength is > 0 and <= DurableJson.MaxBodySize
+            && (response.ContentLength is > 0 and <= DurableJson.MaxBodySize || (durableLocation && response.ContentLength is null))
             && IsJson(response.ContentType)
             && response.Headers.ContentEncoding.Count == 0
             && !HttpMethods.IsHead(context.Request.Method);
@@ -32,7 +33,9 @@ internal static class RewrittenJsonCopier
         Stream function, RewriteScope scope, StepTimeout timeout, CancellationToken callerAborted)
     {
         var caller = scope.Caller.HttpContext.Response;
-        var length = (int)caller.ContentLength!.Value;
+
+        // A body of unknown length is read to one byte past the most that is rewritten, to know it ended.
+        var length = (int)(caller.ContentLength ?? DurableJson.MaxBodySize + 1);
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
@@ -54,20 +57,23 @@ internal static class RewrittenJsonCopier
                 timeout.Pause();
             }
 
-            if (read < length)
+            if (caller.ContentLength is null ? read > DurableJson.MaxBodySize : read < length)
             {
-                return (StreamCopyResult.SourceFailed, 0, new IOException("The function's response body ended before its Content-Length."));
+                // A Durable response too large to rewrite would hand out its key: it fails rather than pass.
+                return (StreamCopyResult.SourceFailed, 0, new IOException(caller.ContentLength is null
+                    ? "The function's chunked Durable response body is larger than 64 KiB, too large to rewrite: it is not passed on, as its key could be in it."
+                    : "The function's response body ended before its Content-Length."));
             }
 
-            var rewritten = new ArrayBufferWriter<byte>(length + 1024);
-            var outcome = DurableJson.Rewrite(buffer.AsSpan(0, length), scope, rewritten);
+            var rewritten = new ArrayBufferWriter<byte>(read + 1024);
+            var outcome = DurableJson.Rewrite(buffer.AsSpan(0, read), scope, rewritten);
             if (outcome == DurableJsonResult.Unreadable)
             {
                 return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
                     "The function's application/json response body does not parse, yet names a Durable Task URL: it is not passed on, as its key could be in it."));
             }
 
-            var body = outcome == DurableJsonResult.Rewritten ? rewritten.WrittenMemory : buffer.AsMemory(0, length);
+            var body = outcome == DurableJsonResult.Rewritten ? rewritten.WrittenMemory : buffer.AsMemory(0, read);
             caller.ContentLength = body.Length;
             try
             {

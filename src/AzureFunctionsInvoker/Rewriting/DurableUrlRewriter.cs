@@ -12,9 +12,7 @@ internal static class DurableUrlRewriter
     /// <summary>The link for <paramref name="value"/>; <see langword="null"/> when it is not a management URL on the origin.</summary>
     public static string? Rewrite(string value, in RewriteScope scope)
     {
-        if (!OriginUrl.TrySplit(value, scope.Target, pathAbsolute: false, out _, out var path, out var tail)
-            || !path.StartsWith(DurableLink.WebhookPath, StringComparison.OrdinalIgnoreCase)
-            || path.Length == DurableLink.WebhookPath.Length)
+        if (!TrySplit(value, scope.Target, out var path, out var tail))
         {
             return null;
         }
@@ -45,4 +43,12 @@ internal static class DurableUrlRewriter
             visible.Length == 0 ? string.Empty : "?" + visible,
             fragment.ToString());
     }
+
+    /// <summary>Whether <paramref name="value"/> is a management URL on the origin of <paramref name="target"/>.</summary>
+    public static bool IsManagementUrl(string value, Uri target) => TrySplit(value, target, out _, out _);
+
+    private static bool TrySplit(string value, Uri target, out ReadOnlySpan<char> path, out ReadOnlySpan<char> tail) =>
+        OriginUrl.TrySplit(value, target, pathAbsolute: false, out _, out path, out tail)
+        && path.StartsWith(DurableLink.WebhookPath, StringComparison.OrdinalIgnoreCase)
+        && path.Length > DurableLink.WebhookPath.Length;
 }

@@ -12,14 +12,23 @@ internal static class ResponseHeaderRewriter
 {
     private delegate string? ValueRewriter(string value, in RewriteScope scope);
 
-    public static void Rewrite(IHeaderDictionary headers, in RewriteScope scope)
+    /// <summary>
+    /// Rewrites the headers; returns whether the <c>Location</c> was a Durable management URL, which makes the response
+    /// one of Durable's own (a starter's <c>CreateCheckStatusResponse</c>, a running instance's status) whatever its framing.
+    /// </summary>
+    public static bool Rewrite(IHeaderDictionary headers, in RewriteScope scope)
     {
         var options = scope.Options;
+        var durable = false;
         if (options.RewriteRedirects || RewriteScope.DurableLinksEnabled(options))
         {
-            if (headers.Location.Count > 0 && RewriteEach(headers.Location, scope, RewriteReference) is { } location)
+            if (headers.Location.Count > 0)
             {
-                headers.Location = location;
+                durable = RewriteScope.DurableLinksEnabled(options) && DurableUrlRewriter.IsManagementUrl(headers.Location.ToString(), scope.Target);
+                if (RewriteEach(headers.Location, scope, RewriteReference) is { } location)
+                {
+                    headers.Location = location;
+                }
             }
 
             if (headers.ContentLocation.Count > 0 && RewriteEach(headers.ContentLocation, scope, RewriteReference) is { } contentLocation)
@@ -32,6 +41,8 @@ internal static class ResponseHeaderRewriter
         {
             headers.SetCookie = cookies;
         }
+
+        return durable;
     }
 
     private static string? RewriteReference(string value, in RewriteScope scope) =>
