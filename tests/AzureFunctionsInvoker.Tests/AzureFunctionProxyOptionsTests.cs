@@ -18,6 +18,7 @@ public sealed class AzureFunctionProxyOptionsTests
             bool value => !value,
             int value => value + 1,
             long value => value + 1,
+            TimeSpan value => value + TimeSpan.FromSeconds(1),
             IList<string> value => (IList<string>)[.. value, "X-Added"],
             var other => throw new InvalidOperationException($"No change defined for {property} = {other}."),
         });
