@@ -5,8 +5,9 @@ using AzureFunctionsInvoker;
 namespace MinimalApi;
 
 /// <summary>
-/// A stand-in for a Function App with the sample's two functions, <c>hello</c> and <c>orders</c>, served on a
-/// loopback port of its own so the sample answers with no Azure account. Like Azure it refuses calls without the
+/// A stand-in for a Function App with the sample's two functions, <c>hello</c> and <c>orders</c>, and a Durable
+/// Functions orchestration (<see cref="DemoOrchestrations"/>), served on a loopback port of its own so the sample
+/// answers with no Azure account. Like Azure it refuses calls without the
 /// function key, a fresh one per run.
 /// </summary>
 internal sealed class DemoFunction : IAsyncDisposable
@@ -37,6 +38,7 @@ internal sealed class DemoFunction : IAsyncDisposable
         var app = builder.Build();
         app.Map("/api/hello/{**rest}", (HttpRequest request, string? name) =>
             request.Headers["x-functions-key"] == key ? Results.Text($"Hello {name ?? "World"}!") : Results.Unauthorized());
+        new DemoOrchestrations().Map(app, key);
         app.Map("/api/orders/{**rest}", (HttpRequest request, string? rest) =>
             request.Headers["x-functions-key"] == key ? Results.Text($"Order {(string.IsNullOrEmpty(rest) ? "list" : rest)}: shipped.") : Results.Unauthorized());
         await app.StartAsync();
