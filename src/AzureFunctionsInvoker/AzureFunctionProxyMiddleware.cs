@@ -102,12 +102,13 @@ internal sealed class AzureFunctionProxyMiddleware
         var queryStart = pathAndQuery?.IndexOf('?') ?? -1;
         if (pathAndQuery is null
             || !RequestTarget.CanCarry(pathAndQuery)
-            || !PathSafety.IsSafe(queryStart < 0 ? pathAndQuery : pathAndQuery.AsSpan(0, queryStart)))
+            || !PathSafety.IsSafe(queryStart < 0 ? pathAndQuery : pathAndQuery.AsSpan(0, queryStart))
+            || !Uri.TryCreate(function.Route.Origin + pathAndQuery, in s_verbatim, out var target))
         {
+            // Never an exception: its message would hold the address, and the address holds the key.
             return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
         }
 
-        var target = new Uri(function.Route.Origin + pathAndQuery, in s_verbatim);
         return ForwardAsync(context, carriesCode ? function.KeylessForwarding : function.Forwarding, target);
     }
 

@@ -13,19 +13,21 @@ namespace AzureFunctionsInvoker.Forwarding;
 internal static class RewrittenJsonCopier
 {
     /// <summary>
-    /// Whether the response the caller is about to get is one to rewrite: a 2xx with a body (not a <c>HEAD</c>), of
-    /// <c>application/json</c> without a content coding, whose length is known and at most <see cref="DurableJson.MaxBodySize"/>
-    /// or, for a response of Durable's own (<paramref name="durableLocation"/>: its <c>Location</c> was a management URL), unknown.
+    /// Whether the body of the response the caller is about to get is one to rewrite: a 2xx with a body (not a
+    /// <c>HEAD</c>) that is either of <c>application/json</c> without a content coding and at most
+    /// <see cref="DurableJson.MaxBodySize"/> by its <c>Content-Length</c>, or, whatever its framing, type and length,
+    /// a response of Durable's own (<paramref name="durableLocation"/>: its <c>Location</c> was a management URL),
+    /// which passes only rewritten.
     /// </summary>
     public static bool Applies(HttpContext context, AzureFunctionProxyOptions options, bool durableLocation)
     {
         var response = context.Response;
         return RewriteScope.DurableLinksEnabled(options)
             && response.StatusCode is >= 200 and < 300
-            && (response.ContentLength is > 0 and <= DurableJson.MaxBodySize || (durableLocation && response.ContentLength is null))
-            && IsJson(response.ContentType)
-            && response.Headers.ContentEncoding.Count == 0
-            && !HttpMethods.IsHead(context.Request.Method);
+            && response.ContentLength != 0
+            && !HttpMethods.IsHead(context.Request.Method)
+            && (durableLocation
+                || (response.ContentLength <= DurableJson.MaxBodySize && IsJson(response.ContentType) && response.Headers.ContentEncoding.Count == 0));
     }
 
     /// <summary>Reads the function's body, rewrites it and writes it to the caller, saying why it stopped as <see cref="StreamCopier"/> does.</summary>
@@ -33,6 +35,12 @@ internal static class RewrittenJsonCopier
         Stream function, RewriteScope scope, StepTimeout timeout, CancellationToken callerAborted)
     {
         var caller = scope.Caller.HttpContext.Response;
+        if (caller.ContentLength > DurableJson.MaxBodySize || caller.Headers.ContentEncoding.Count > 0)
+        {
+            // Only a response of Durable's own comes here so: it cannot be rewritten, and would hand out its key.
+            return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
+                "The function's Durable response body is encoded or larger than 64 KiB, so its URLs cannot be rewritten: it is not passed on, as its key could be in it."));
+        }
 
         // A body of unknown length is read to one byte past the most that is rewritten, to know it ended.
         var length = (int)(caller.ContentLength ?? DurableJson.MaxBodySize + 1);

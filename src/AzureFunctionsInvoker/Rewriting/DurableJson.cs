@@ -45,8 +45,9 @@ internal static class DurableJson
                 copied = (int)reader.BytesConsumed;
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
         {
+            // (ArgumentException: a string holding a lone surrogate, which no link can be encoded from.)
             // A body that is not JSON, yet names a management URL somewhere, cannot be passed on safely.
             return Encoding.UTF8.GetString(json).Contains("durabletask", StringComparison.OrdinalIgnoreCase)
                 ? DurableJsonResult.Unreadable

@@ -24,7 +24,7 @@ internal static class ResponseHeaderRewriter
         {
             if (headers.Location.Count > 0)
             {
-                durable = RewriteScope.DurableLinksEnabled(options) && DurableUrlRewriter.IsManagementUrl(headers.Location.ToString(), scope.Target);
+                durable = RewriteScope.DurableLinksEnabled(options) && AnyIsManagementUrl(headers.Location, scope.Target);
                 if (RewriteEach(headers.Location, scope, RewriteReference) is { } location)
                 {
                     headers.Location = location;
@@ -43,6 +43,19 @@ internal static class ResponseHeaderRewriter
         }
 
         return durable;
+    }
+
+    private static bool AnyIsManagementUrl(StringValues values, Uri target)
+    {
+        foreach (var value in values)
+        {
+            if (value is not null && DurableUrlRewriter.IsManagementUrl(value, target))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string? RewriteReference(string value, in RewriteScope scope) =>

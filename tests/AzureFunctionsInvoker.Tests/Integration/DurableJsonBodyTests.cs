@@ -121,8 +121,37 @@ public sealed class DurableJsonBodyTests
         Assert.DoesNotContain("SYSTEMKEY", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(70_000, false, null, "application/json")] // chunked, too large to rewrite
+    [InlineData(70_000, true, null, "application/json")] // too large by its length
+    [InlineData(100, true, "gzip", "application/json")] // encoded (a caller's Accept-Encoding, honoured by the function's host)
+    [InlineData(100, true, null, "text/plain")] // not declared JSON
+    [InlineData(100, false, null, null)]
+    public async Task A_durable_response_whose_body_cannot_be_rewritten_fails_rather_than_leak(int padding, bool withLength, string? encoding, string? contentType)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer");
+        var url = $"{env.Function.Origin}{Management}";
+        var body = Encoding.UTF8.GetBytes($$"""{"statusQueryGetUri":"{{url}}","pad":"{{new string('x', padding)}}"}""");
+        env.Function.Answer = async context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+            context.Response.ContentType = contentType;
+            context.Response.Headers.ContentEncoding = encoding;
+            context.Response.Headers.Location = url;
+            context.Response.ContentLength = withLength ? body.Length : null;
+            await context.Response.Body.WriteAsync(body);
+        };
+
+        using var response = await env.Caller.GetAsync("/mytest");
+        var received = await ReadWhatArrivesAsync(response);
+
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+        Assert.DoesNotContain("SYSTEMKEY", response.Headers.ToString(), StringComparison.Ordinal);
+        Assert.True(response.StatusCode == HttpStatusCode.BadGateway || received.Contains("/mytest/_durable/", StringComparison.Ordinal), $"{response.StatusCode}: {received}");
+    }
+
     [Fact]
-    public async Task A_chunked_durable_response_too_large_to_rewrite_fails_rather_than_leak()
+    public async Task A_durable_response_with_several_locations_has_each_rewritten_and_its_chunked_body_too()
     {
         await using var env = await ProxyEnvironment.StartAsync("answer");
         var url = $"{env.Function.Origin}{Management}";
@@ -130,14 +159,28 @@ public sealed class DurableJsonBodyTests
         {
             context.Response.StatusCode = StatusCodes.Status202Accepted;
             context.Response.ContentType = "application/json";
-            context.Response.Headers.Location = url;
-            await context.Response.WriteAsync($$"""{"statusQueryGetUri":"{{url}}","pad":"{{new string('x', 70_000)}}"}""");
+            context.Response.Headers.Location = new(["https://elsewhere.example/", url]);
+            await context.Response.WriteAsync($$"""{"statusQueryGetUri":"{{url}}"}""");
         };
 
         using var response = await env.Caller.GetAsync("/mytest");
-        var received = await ReadWhatArrivesAsync(response);
+        var received = await response.Content.ReadAsStringAsync();
 
         Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+        Assert.DoesNotContain("SYSTEMKEY", response.Headers.ToString(), StringComparison.Ordinal);
+        Assert.Contains("/mytest/_durable/", received, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_management_url_with_a_lone_surrogate_fails_rather_than_leak()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer");
+        var body = $$"""{"u":"{{env.Function.Origin}}{{Management}}"}""".Replace("&code", "&reason=\\uD800&code", StringComparison.Ordinal);
+        env.Function.Answer = context => Json(context, body);
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.DoesNotContain("SYSTEMKEY", await ReadWhatArrivesAsync(response), StringComparison.Ordinal);
     }
 
     [Fact]
