@@ -7,8 +7,8 @@ namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
 /// Copies a small JSON response body to the caller with its Durable management URLs rewritten into links: read whole
-/// (one pooled buffer of at most 64 KiB), rewritten by <see cref="DurableJson"/>, written with its new length. Every
-/// other body streams through <see cref="StreamCopier"/> untouched.
+/// into one pooled buffer of at most 64 KiB, the one copy it costs, then written to the caller's pipe around the links
+/// <see cref="DurableJson"/> found, with its new length. Every other body streams through <see cref="StreamCopier"/> untouched.
 /// </summary>
 internal static class RewrittenJsonCopier
 {
@@ -73,31 +73,52 @@ internal static class RewrittenJsonCopier
                     : "The function's response body ended before its Content-Length."));
             }
 
-            var rewritten = new ArrayBufferWriter<byte>(read + 1024);
-            var outcome = DurableJson.Rewrite(buffer.AsSpan(0, read), scope, rewritten);
-            if (outcome == DurableJsonResult.Unreadable)
+            var splices = new List<DurableJsonSplice>();
+            if (DurableJson.Rewrite(buffer.AsSpan(0, read), scope, splices) == DurableJsonResult.Unreadable)
             {
                 return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
-                    "The function's application/json response body does not parse, yet names a Durable Task URL: it is not passed on, as its key could be in it."));
+                    "The function's JSON response body does not parse, yet names a Durable Task URL: it is not passed on, as its key could be in it."));
             }
 
-            var body = outcome == DurableJsonResult.Rewritten ? rewritten.WrittenMemory : buffer.AsMemory(0, read);
-            caller.ContentLength = body.Length;
+            var written = Write(caller, buffer.AsSpan(0, read), splices);
             try
             {
-                await caller.Body.WriteAsync(body, callerAborted).ConfigureAwait(false);
+                await caller.BodyWriter.FlushAsync(callerAborted).ConfigureAwait(false);
             }
             catch (Exception e)
             {
                 return (StreamCopyResult.DestinationFailed, 0, e);
             }
 
-            return (StreamCopyResult.Success, body.Length, null);
+            return (StreamCopyResult.Success, written, null);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    // The body with each splice's replacement in its place, straight into the caller's pipe, its length set first.
+    private static long Write(HttpResponse caller, ReadOnlySpan<byte> body, List<DurableJsonSplice> splices)
+    {
+        long length = body.Length;
+        foreach (var splice in splices)
+        {
+            length += splice.Replacement.Length - (splice.End - splice.Start);
+        }
+
+        caller.ContentLength = length;
+        var pipe = caller.BodyWriter;
+        var copied = 0;
+        foreach (var splice in splices)
+        {
+            pipe.Write(body[copied..splice.Start]);
+            pipe.Write(splice.Replacement);
+            copied = splice.End;
+        }
+
+        pipe.Write(body[copied..]);
+        return length;
     }
 
     // application/json, with or without parameters (a charset), in any case.

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -20,13 +19,13 @@ internal static class DurableJson
     private static readonly JsonReaderOptions s_reader = new() { MaxDepth = MaxBodySize + 1 };
 
     /// <summary>
-    /// Writes <paramref name="json"/> to <paramref name="output"/> with its management URLs rewritten, and says whether
-    /// any was. Nothing is written when none was, nor when the body is not JSON.
+    /// Finds the management URLs of <paramref name="json"/> and adds to <paramref name="splices"/>, in order, where each is
+    /// and the link that replaces it; says whether there was any, or whether the body cannot be passed on at all.
+    /// The body is left as it is, to be written around the splices with no copy of its own.
     /// </summary>
-    public static DurableJsonResult Rewrite(ReadOnlySpan<byte> json, in RewriteScope scope, IBufferWriter<byte> output)
+    public static DurableJsonResult Rewrite(ReadOnlySpan<byte> json, in RewriteScope scope, List<DurableJsonSplice> splices)
     {
         var reader = new Utf8JsonReader(json, s_reader);
-        var copied = 0;
         try
         {
             while (reader.Read())
@@ -37,12 +36,11 @@ internal static class DurableJson
                     continue;
                 }
 
-                var start = (int)reader.TokenStartIndex;
-                output.Write(json[copied..start]);
-                output.Write("\""u8);
-                output.Write(JsonEncodedText.Encode(link, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes);
-                output.Write("\""u8);
-                copied = (int)reader.BytesConsumed;
+                var encoded = JsonEncodedText.Encode(link, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes;
+                var replacement = new byte[encoded.Length + 2];
+                replacement[0] = replacement[^1] = (byte)'"';
+                encoded.CopyTo(replacement.AsSpan(1));
+                splices.Add(new DurableJsonSplice((int)reader.TokenStartIndex, (int)reader.BytesConsumed, replacement));
             }
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
@@ -54,12 +52,6 @@ internal static class DurableJson
                 : DurableJsonResult.Unchanged;
         }
 
-        if (copied == 0)
-        {
-            return DurableJsonResult.Unchanged;
-        }
-
-        output.Write(json[copied..]);
-        return DurableJsonResult.Rewritten;
+        return splices.Count == 0 ? DurableJsonResult.Unchanged : DurableJsonResult.Rewritten;
     }
 }
