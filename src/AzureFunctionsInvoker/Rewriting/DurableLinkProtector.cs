@@ -14,8 +14,13 @@ internal sealed class DurableLinkProtector
 {
     private const byte Version = 1;
 
+    // A Durable response names one instance up to nine times (its Location and eight URLs), each needing the same token:
+    // the last token made is reused for the same link within a second, so its expiry is at most a second short.
+    private static readonly TimeSpan s_reuse = TimeSpan.FromSeconds(1);
+
     private readonly ITimeLimitedDataProtector _protector;
     private readonly TimeProvider _time;
+    private IssuedToken? _last;
 
     public DurableLinkProtector(IDataProtectionProvider provider, string functionName, TimeProvider time)
     {
@@ -27,6 +32,13 @@ internal sealed class DurableLinkProtector
     /// <summary>The token of <paramref name="link"/>, valid for <paramref name="lifetime"/> from now: base64url, safe in a path segment.</summary>
     public string Protect(DurableLink link, TimeSpan lifetime)
     {
+        var now = _time.GetUtcNow();
+        var last = Volatile.Read(ref _last);
+        if (last is not null && last.Link == link && last.Lifetime == lifetime && now >= last.Issued && now - last.Issued < s_reuse)
+        {
+            return last.Token;
+        }
+
         using var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload))
         {
@@ -36,7 +48,9 @@ internal sealed class DurableLinkProtector
             writer.Write(link.HiddenQuery);
         }
 
-        return WebEncoders.Base64UrlEncode(_protector.Protect(payload.ToArray(), _time.GetUtcNow() + lifetime));
+        var token = WebEncoders.Base64UrlEncode(_protector.Protect(payload.ToArray(), now + lifetime));
+        Volatile.Write(ref _last, new IssuedToken(link, lifetime, now, token));
+        return token;
     }
 
     /// <summary>Reads <paramref name="token"/>; <see langword="false"/> when it is malformed, tampered with, expired, or not this function's.</summary>
@@ -65,4 +79,6 @@ internal sealed class DurableLinkProtector
             return false;
         }
     }
+
+    private sealed record IssuedToken(DurableLink Link, TimeSpan Lifetime, DateTimeOffset Issued, string Token);
 }

@@ -38,7 +38,8 @@ internal static class OriginUrl
             var authorityLength = span[authorityStart..].IndexOfAny('/', '?', '#');
             pathStart = authorityLength < 0 ? span.Length : authorityStart + authorityLength;
             var authority = span[authorityStart..pathStart];
-            if (authority.IsEmpty || authority.Contains('@') || !IsOrigin(origin, value[..pathStart]))
+            if (authority.IsEmpty || authority.Contains('@')
+                || !(authority.Equals(origin.Authority, StringComparison.OrdinalIgnoreCase) || IsOrigin(origin, value[..pathStart])))
             {
                 return false;
             }
