@@ -64,4 +64,7 @@ internal static partial class Log
 
     [LoggerMessage(18, LogLevel.Information, "Mounted {MountPoint} -> {FunctionUrl} (Azure Function '{FunctionName}').", EventName = "Mounted")]
     public static partial void Mounted(ILogger logger, string mountPoint, string functionUrl, string functionName);
+
+    [LoggerMessage(19, LogLevel.Debug, "Refused a request with 404: the app mount exposes no function by the name in its path.", EventName = "FunctionNotFound")]
+    public static partial void FunctionNotFound(ILogger logger);
 }
