@@ -7,11 +7,14 @@ namespace AzureFunctionsInvoker.Tests.Infrastructure;
 
 /// <summary>
 /// A stand-in Function App and a proxy app whose configuration is a JSON file, as an appsettings.json is:
-/// <c>AzureFunctions:Shop</c> registered as the function <c>Shop</c>, pointed at the stand-in by <see cref="Section"/>.
+/// <c>Apps:Shop</c> registered as the function <c>Shop</c>, pointed at the stand-in by <see cref="Section"/>. Not under
+/// <c>AzureFunctions</c>, which the sample's appsettings.json in the tests' folder fills (and every app there reads).
 /// The test mounts it; <see cref="Reload"/> rewrites the file and reloads the configuration, as an edit does.
 /// </summary>
 public sealed class AppMountEnvironment : IAsyncDisposable
 {
+    public const string Root = "Apps";
+
     public const string Name = "Shop";
 
     private readonly string _file;
@@ -47,7 +50,11 @@ public sealed class AppMountEnvironment : IAsyncDisposable
         ["Functions"] = functions,
     };
 
-    /// <param name="configuration">The whole configuration file, from the stand-in (<c>AzureFunctions:Shop</c> and anything else).</param>
+    /// <summary>The section of <c>Shop</c> in a configuration file.</summary>
+    public static Dictionary<string, object?> SectionOf(Dictionary<string, object> configuration) =>
+        (Dictionary<string, object?>)((Dictionary<string, object>)configuration[Root])[Name];
+
+    /// <param name="configuration">The whole configuration file, from the stand-in (<c>Apps:Shop</c> and anything else).</param>
     /// <param name="mount">Mounts <c>Shop</c>.</param>
     /// <param name="register">Registers <c>Shop</c>, given its section; <c>AddAzureFunctionProxy</c> when null.</param>
     /// <param name="certificate">Serves the stand-in over TLS with it.</param>
@@ -64,7 +71,7 @@ public sealed class AppMountEnvironment : IAsyncDisposable
         await File.WriteAllTextAsync(file, JsonSerializer.Serialize(configuration(function)));
         var builder = LoopbackApp.CreateBuilder(logs);
         builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
-        var section = builder.Configuration.GetSection($"AzureFunctions:{Name}");
+        var section = builder.Configuration.GetSection($"{Root}:{Name}");
         if (register is null)
         {
             builder.Services.AddAzureFunctionProxy(Name, section);

@@ -72,7 +72,7 @@ public sealed class ServiceDiscoveryTests
     // Shop as Aspire configures a Function App project resource: AppName is its resource name.
     private static Dictionary<string, object> Configuration(string endpointName, string endpoint, bool https, int? port) => new()
     {
-        ["AzureFunctions"] = new Dictionary<string, object>
+        [AppMountEnvironment.Root] = new Dictionary<string, object>
         {
             [AppMountEnvironment.Name] = new Dictionary<string, object?>
             {
@@ -90,8 +90,7 @@ public sealed class ServiceDiscoveryTests
         },
     };
 
-    private static Dictionary<string, object?> Section(Dictionary<string, object> configuration) =>
-        (Dictionary<string, object?>)((Dictionary<string, object>)configuration["AzureFunctions"])[AppMountEnvironment.Name];
+    private static Dictionary<string, object?> Section(Dictionary<string, object> configuration) => AppMountEnvironment.SectionOf(configuration);
 
     private static async Task<AppMountEnvironment> StartAsync(Func<StandInFunction, Dictionary<string, object>> configuration, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null) =>
         await AppMountEnvironment.StartAsync(
