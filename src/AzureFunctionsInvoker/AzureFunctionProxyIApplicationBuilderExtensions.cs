@@ -41,7 +41,16 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
             app.ApplicationServices.GetRequiredService<LiveConnectionSettings>(),
             FunctionForwarder.ClientName,
             app.ApplicationServices.GetRequiredService<ILogger<FunctionTargetSource>>());
-        return app.MapFunction(path, function);
+        try
+        {
+            return app.MapFunction(path, function);
+        }
+        catch
+        {
+            // Options of an app mount: the source leased their connection settings, and nothing will use them.
+            function.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
