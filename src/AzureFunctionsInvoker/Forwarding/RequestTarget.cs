@@ -120,7 +120,8 @@ internal static class RequestTarget
         return pathStart < 0 ? ReadOnlySpan<char>.Empty : authority[pathStart..];
     }
 
-    // Whether the server decoded rawPath into pathBase + path, as Kestrel does: every escape but %2F decoded.
+    // Whether the server decoded rawPath into pathBase + path, as Kestrel does: every escape but %2F decoded. The path
+    // base in any case: UsePathBase sets its own spelling of a prefix it matched case-insensitively.
     private static bool DecodesTo(ReadOnlySpan<char> rawPath, string pathBase, string path)
     {
         if (rawPath.IsEmpty)
@@ -130,12 +131,15 @@ internal static class RequestTarget
 
         if (!rawPath.Contains('%'))
         {
-            return rawPath.StartsWith(pathBase, StringComparison.Ordinal) && rawPath[pathBase.Length..].SequenceEqual(path);
+            return IsPathBaseThenPath(rawPath, pathBase, path);
         }
 
         var keptSlashes = rawPath.ToString().Replace("%2F", "%252F", StringComparison.Ordinal).Replace("%2f", "%252f", StringComparison.Ordinal);
-        return string.Equals(Uri.UnescapeDataString(keptSlashes), string.Concat(pathBase, path), StringComparison.Ordinal);
+        return IsPathBaseThenPath(Uri.UnescapeDataString(keptSlashes), pathBase, path);
     }
+
+    private static bool IsPathBaseThenPath(ReadOnlySpan<char> decoded, string pathBase, string path) =>
+        decoded.StartsWith(pathBase, StringComparison.OrdinalIgnoreCase) && decoded[pathBase.Length..].SequenceEqual(path);
 
     private static int SegmentStart(ReadOnlySpan<char> path, int segmentsToSkip)
     {

@@ -64,6 +64,8 @@ public sealed class RequestTargetTests
     [InlineData("/base", "/v1/shop", "/v1/shop/invoices/7", "/base/v1/shop/invoices/7", "invoices", "/7")]
     [InlineData("", "/shop", "/shop", "/shop", "", "")]
     [InlineData("", "", "/orders/1", "/orders/1", "orders", "/1")]
+    [InlineData("/base", "/shop", "/shop/orders/1", "/BASE/shop/%6Frders/1", "%6Frders", "/1")]
+    [InlineData("/base", "/shop", "/shop/orders/a%2Fb", "/Base/shop/orders/a%2Fb", "orders", "/a%2Fb")]
     public void An_app_mount_takes_the_function_segment_as_the_caller_encoded_it_and_forwards_what_follows(
         string pathBase, string prefix, string path, string rawTarget, string expectedFunction, string expectedRest)
     {

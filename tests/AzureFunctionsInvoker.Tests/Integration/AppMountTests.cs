@@ -144,6 +144,25 @@ public sealed class AppMountTests
         Assert.Equal("/api/echo/a%2Fb?c=d", echo.Target);
     }
 
+    [Theory]
+    [InlineData("/BASE/v1/shop/%6Frders/1")]
+    [InlineData("/Base/V1/SHOP/echo%2F../x")]
+    public async Task Behind_a_path_base_matched_in_another_case_an_encoded_name_is_still_404(string target)
+    {
+        await using var env = await StartAsync(
+            f => Shop(f, f.Key, new() { ["orders"] = new { } }),
+            app =>
+            {
+                app.UsePathBase("/base");
+                app.MapGroup("/v1").MapAzureFunctionProxy(Pattern, AppMountEnvironment.Name);
+            });
+
+        var response = await RawHttp.SendAsync(env.Port, $"GET {target} HTTP/1.1\nHost: proxy");
+
+        Assert.Equal([404], RawHttp.Statuses(response));
+        Assert.Empty(env.Function.ReceivedTargets);
+    }
+
     [Fact]
     public async Task A_reload_that_adds_a_function_exposes_it_and_one_that_removes_a_function_closes_it()
     {
