@@ -14,7 +14,8 @@ namespace AzureFunctionsInvoker;
 /// <summary>
 /// The end of the pipeline for requests to one mount (a <c>UseAzureFunctionProxy</c> branch or a
 /// <c>MapAzureFunctionProxy</c> endpoint): refuses what must not reach the function, hands the rest to
-/// <see cref="FunctionForwarder"/> with the function's current target, and turns failures into the caller's answer.
+/// <see cref="FunctionForwarder"/> with the function's current target (for an app mount, the function the request's
+/// first segment below the mount point names), and turns failures into the caller's answer.
 /// </summary>
 internal sealed class AzureFunctionProxyMiddleware
 {
@@ -34,8 +35,8 @@ internal sealed class AzureFunctionProxyMiddleware
     }
 
     /// <summary>
-    /// The literal start of an endpoint's route pattern (<c>/orders</c> of <c>/orders/{**rest}</c>, route group
-    /// prefixes included), which the forwarded path leaves out. Set before the first request. A branch has none,
+    /// The literal start of an endpoint's route pattern (<c>/orders</c> of <c>/orders/{**rest}</c>, <c>/shop</c> of
+    /// <c>/shop/{function}/{**rest}</c>, route group prefixes included), which the forwarded path leaves out. Set before the first request. A branch has none,
     /// its mount point being in <see cref="HttpRequest.PathBase"/> already.
     /// </summary>
     public PathString EndpointPrefix
@@ -69,7 +70,24 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.MethodNotAllowed, options);
         }
 
-        if (!RequestTarget.TryGetRestAndQuery(context, EndpointPrefix, out var rest, out var query))
+        var forwarding = function.Forwarding;
+        var route = function.Route;
+        var segmentsBelowPrefix = 0;
+        if (function.IsAppMount)
+        {
+            // Judged as the caller sent it, before anything else: only a configured name, spelled with no escape,
+            // is a function (routing's {function} value is decoded already).
+            if (!function.TryGetFunction(RequestTarget.FirstSegmentBelow(context, EndpointPrefix), out var called))
+            {
+                return RefuseAsync(context, ForwarderError.FunctionNotFound, options);
+            }
+
+            forwarding = called.Forwarding;
+            route = called.Route;
+            segmentsBelowPrefix = 1;
+        }
+
+        if (!RequestTarget.TryGetRestAndQuery(context, EndpointPrefix, segmentsBelowPrefix, out var rest, out var query))
         {
             return RefuseAsync(context, ForwarderError.UnsafePath, options);
         }
@@ -87,29 +105,29 @@ internal sealed class AzureFunctionProxyMiddleware
 
         if (DurableLinkRequest.IsLink(rest, options.DurableLinksPath))
         {
-            return ForwardDurableLinkAsync(context, function, rest, query);
+            return ForwardDurableLinkAsync(context, forwarding, route, rest, query);
         }
 
-        return ForwardAsync(context, function.Forwarding, function.Route.Resolve(rest, query));
+        return ForwardAsync(context, forwarding, route.Resolve(rest, query));
     }
 
     // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the function's
     // origin, or nowhere. The function's own route never sees these paths.
-    private Task ForwardDurableLinkAsync(HttpContext context, FunctionTarget function, ReadOnlySpan<char> rest, string query)
+    private Task ForwardDurableLinkAsync(HttpContext context, ForwardingTarget forwarding, FunctionRoute route, ReadOnlySpan<char> rest, string query)
     {
-        var options = function.Options;
-        var pathAndQuery = DurableLinkRequest.Resolve(rest, query, options.DurableLinksPath, _mount.Links, function.Route.FunctionUri, out var carriesCode);
+        var options = forwarding.Options;
+        var pathAndQuery = DurableLinkRequest.Resolve(rest, query, options.DurableLinksPath, _mount.Links, route.FunctionUri, out var carriesCode);
         var queryStart = pathAndQuery?.IndexOf('?') ?? -1;
         if (pathAndQuery is null
             || !RequestTarget.CanCarry(pathAndQuery)
             || !PathSafety.IsSafe(queryStart < 0 ? pathAndQuery : pathAndQuery.AsSpan(0, queryStart))
-            || !Uri.TryCreate(function.Route.Origin + pathAndQuery, in s_verbatim, out var target))
+            || !Uri.TryCreate(route.Origin + pathAndQuery, in s_verbatim, out var target))
         {
             // Never an exception: its message would hold the address, and the address holds the key.
             return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
         }
 
-        return ForwardAsync(context, carriesCode ? function.KeylessForwarding : function.Forwarding, target);
+        return ForwardAsync(context, carriesCode ? forwarding.Keyless : forwarding, target);
     }
 
     // Refused before anything was sent: logged as the table says, answered as it says.

@@ -39,6 +39,9 @@ internal enum ForwarderError
     /// <summary>The function answered with a 1xx status the client surfaced (<c>101 Switching Protocols</c>): nothing a caller can be given.</summary>
     InformationalResponse,
 
+    /// <summary>The app mount exposes no function by the name the request's path gives (as the caller encoded it).</summary>
+    FunctionNotFound,
+
     /// <summary>A Durable link's token does not read (tampered with, expired, another function's or app's), or what follows it is no operation.</summary>
     DurableLinkInvalid,
 }

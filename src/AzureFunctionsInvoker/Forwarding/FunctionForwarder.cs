@@ -133,7 +133,7 @@ internal sealed class FunctionForwarder
             // What the function says of its own address is rewritten for the caller; a Durable Location marks a
             // response of Durable's own, whose body is rewritten even when chunked.
             var rewriteBody = _mount is not null && RewriteScope.AnyEnabled(options)
-                && RewrittenJsonCopier.Applies(context, options, ResponseHeaderRewriter.Rewrite(context.Response.Headers, new RewriteScope(target, function.FunctionPath, context.Request, _mount, options)));
+                && RewrittenJsonCopier.Applies(context, options, ResponseHeaderRewriter.Rewrite(context.Response.Headers, new RewriteScope(target, function.FunctionPath, context.Request, _mount, options, function.MountSuffix)));
 
             var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
 
@@ -143,7 +143,7 @@ internal sealed class FunctionForwarder
             // Copied here rather than in a method of its own: one frame fewer kept alive while a stream is open. Only a
             // small JSON body that may hold Durable management URLs is read whole, to rewrite them.
             var copy = rewriteBody
-                ? RewrittenJsonCopier.CopyToCallerAsync(body, new RewriteScope(target, function.FunctionPath, context.Request, _mount!, options), timeout, context.RequestAborted)
+                ? RewrittenJsonCopier.CopyToCallerAsync(body, new RewriteScope(target, function.FunctionPath, context.Request, _mount!, options, function.MountSuffix), timeout, context.RequestAborted)
                 : StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted);
             var (result, _, exception) = await copy.ConfigureAwait(false);
             return result switch

@@ -10,7 +10,8 @@ namespace AzureFunctionsInvoker.Functions;
 /// following configuration for a named function, so a rotated key or a new timeout applies to the next request
 /// without a restart. A reload that fails validation is logged, naming the options, and the last valid target
 /// stays in use. The current target's connection settings are leased for the client the mount sends through, so
-/// the pool of settings a reload replaced is disposed once its requests end.
+/// the pool of settings a reload replaced is disposed once its requests end. What the function is mounted as (an app
+/// mount or one function) is fixed by its first options: a reload that would change it is rejected.
 /// </summary>
 internal sealed class FunctionTargetSource : IDisposable
 {
@@ -21,11 +22,15 @@ internal sealed class FunctionTargetSource : IDisposable
     private AzureFunctionProxyOptions? _rejected;
     private IDisposable? _reloads;
 
-    private FunctionTargetSource(LiveConnectionSettings connections, string clientName)
+    private FunctionTargetSource(OptionsOrigin origin, LiveConnectionSettings connections, string clientName)
     {
+        Origin = origin;
         _connections = connections;
         ClientName = clientName;
     }
+
+    /// <summary>Where the function's options come from, as messages name it.</summary>
+    public OptionsOrigin Origin { get; }
 
     /// <summary>The name in <see cref="IHttpClientFactory"/> of the client that sends the function's requests.</summary>
     public string ClientName { get; }
@@ -38,7 +43,7 @@ internal sealed class FunctionTargetSource : IDisposable
     public static FunctionTargetSource Fixed(OptionsOrigin origin, AzureFunctionProxyOptions options, LiveConnectionSettings connections, string clientName, ILogger logger)
     {
         var target = FunctionTarget.Create(origin, Validate(Options.DefaultName, origin, options), logger);
-        var source = new FunctionTargetSource(connections, clientName);
+        var source = new FunctionTargetSource(origin, connections, clientName);
         lock (source._gate)
         {
             source.Use(target);
@@ -57,7 +62,7 @@ internal sealed class FunctionTargetSource : IDisposable
         var name = origin.Name;
 
         // Listening first, then reading: a reload between the two is not lost.
-        var source = new FunctionTargetSource(connections, clientName);
+        var source = new FunctionTargetSource(origin, connections, clientName);
         source._reloads = monitor.OnChange((options, changed) =>
         {
             if (changed == name)
@@ -82,6 +87,19 @@ internal sealed class FunctionTargetSource : IDisposable
         {
             source.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Checks, for a mount at startup, that it serves what the options describe: an app mount's functions when
+    /// <paramref name="appMount"/> is <see langword="true"/> (a route pattern with <c>{function}</c>), else one function.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">It does not; the message names the option and the mount to use.</exception>
+    public void EnsureMountedAs(bool appMount)
+    {
+        if (Current.IsAppMount != appMount)
+        {
+            throw new InvalidOperationException(AzureFunctionProxyOptionsValidator.MountMismatch(Origin, appMount));
         }
     }
 
@@ -111,7 +129,8 @@ internal sealed class FunctionTargetSource : IDisposable
                 return;
             }
 
-            var result = AzureFunctionProxyOptionsValidator.Validate(origin, options);
+            var appMount = _current.IsAppMount;
+            var result = AzureFunctionProxyOptionsValidator.Validate(origin, options, appMount);
             if (result.Failed)
             {
                 _rejected = options.Clone();
@@ -120,7 +139,7 @@ internal sealed class FunctionTargetSource : IDisposable
             }
 
             _rejected = null;
-            var target = FunctionTarget.Create(origin, options, logger);
+            var target = FunctionTarget.Create(origin, options, logger, appMount);
             Use(target);
             Log.Reloaded(logger, origin.Name, target.Route.Address);
         }

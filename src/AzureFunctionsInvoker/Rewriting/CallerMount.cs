@@ -20,9 +20,12 @@ internal sealed class CallerMount
     /// <summary>Protects and reads the Durable links of the mount's function.</summary>
     public DurableLinkProtector Links { get; }
 
-    /// <summary>The mount's path as the caller addresses it: <see cref="HttpRequest.PathBase"/>, then <see cref="EndpointPrefix"/>, URI-encoded.</summary>
-    public string PathOf(HttpRequest request) => string.Concat(request.PathBase.ToUriComponent(), EndpointPrefix.ToUriComponent());
+    /// <summary>
+    /// The function's path under the mount as the caller addresses it: <see cref="HttpRequest.PathBase"/>, then
+    /// <see cref="EndpointPrefix"/>, URI-encoded, then <paramref name="suffix"/> (an app mount's <c>/{function}</c>).
+    /// </summary>
+    public string PathOf(HttpRequest request, string suffix) => string.Concat(request.PathBase.ToUriComponent(), EndpointPrefix.ToUriComponent(), suffix);
 
-    /// <summary>The mount's absolute address as the caller addresses it: the caller's scheme and host, then <see cref="PathOf"/>.</summary>
-    public string AddressOf(HttpRequest request) => string.Concat(request.Scheme, "://", request.Host.ToUriComponent(), PathOf(request));
+    /// <summary>The function's absolute address under the mount as the caller addresses it: the caller's scheme and host, then <see cref="PathOf"/>.</summary>
+    public string AddressOf(HttpRequest request, string suffix) => string.Concat(request.Scheme, "://", request.Host.ToUriComponent(), PathOf(request, suffix));
 }

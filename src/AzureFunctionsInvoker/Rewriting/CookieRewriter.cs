@@ -36,7 +36,7 @@ internal static class CookieRewriter
             else if (name.Equals("Path", StringComparison.OrdinalIgnoreCase)
                 && OriginUrl.TryGetBelow(attributeValue.Trim(), scope.FunctionPath, out var rest))
             {
-                var mount = scope.Mount.PathOf(scope.Caller);
+                var mount = scope.MountPath;
                 replacement = string.Concat(" Path=", mount, rest.IsEmpty && mount.Length == 0 ? "/" : rest);
             }
 

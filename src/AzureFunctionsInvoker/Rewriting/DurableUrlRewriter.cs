@@ -39,7 +39,7 @@ internal static class DurableUrlRewriter
             scope.Options.DurableLinksLifetime);
 
         return string.Concat(
-            scope.Mount.AddressOf(scope.Caller), "/", scope.Options.DurableLinksPath, "/", token, operation,
+            scope.MountAddress, "/", scope.Options.DurableLinksPath, "/", token, operation,
             visible.Length == 0 ? string.Empty : "?" + visible,
             fragment.ToString());
     }

@@ -16,7 +16,7 @@ internal static class RedirectRewriter
             return null;
         }
 
-        var mount = isAbsolute ? scope.Mount.AddressOf(scope.Caller) : scope.Mount.PathOf(scope.Caller);
+        var mount = isAbsolute ? scope.MountAddress : scope.MountPath;
 
         // A mount at the root of a path-absolute reference still needs its slash.
         if (!isAbsolute && mount.Length == 0 && rest.IsEmpty)

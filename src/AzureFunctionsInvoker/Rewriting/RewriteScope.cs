@@ -12,8 +12,15 @@ namespace AzureFunctionsInvoker.Rewriting;
 /// <param name="Caller">The caller's request, for its scheme, host and path base.</param>
 /// <param name="Mount">The mount the request came through.</param>
 /// <param name="Options">The function's options.</param>
-internal readonly record struct RewriteScope(Uri Target, string FunctionPath, HttpRequest Caller, CallerMount Mount, AzureFunctionProxyOptions Options)
+/// <param name="MountSuffix">What follows the mount's path in the caller's address of the function: an app mount's <c>/{function}</c>, else empty.</param>
+internal readonly record struct RewriteScope(Uri Target, string FunctionPath, HttpRequest Caller, CallerMount Mount, AzureFunctionProxyOptions Options, string MountSuffix = "")
 {
+    /// <summary>The function's path under the mount, as the caller addresses it.</summary>
+    public string MountPath => Mount.PathOf(Caller, MountSuffix);
+
+    /// <summary>The function's absolute address under the mount, as the caller addresses it.</summary>
+    public string MountAddress => Mount.AddressOf(Caller, MountSuffix);
+
     /// <summary>Whether the options rewrite anything at all.</summary>
     public static bool AnyEnabled(AzureFunctionProxyOptions options) =>
         options.RewriteRedirects || options.RewriteCookies || DurableLinksEnabled(options);
