@@ -67,6 +67,7 @@ public sealed class AppMountEnvironment : IAsyncDisposable
         var function = await StandInFunction.StartAsync(certificate);
         var logs = new CapturingLoggerProvider();
         logs.Watch(function.Key);
+        logs.Watch(function.SystemKey);
         var file = Path.Combine(Path.GetTempPath(), $"appmount-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(file, JsonSerializer.Serialize(configuration(function)));
         var builder = LoopbackApp.CreateBuilder(logs);
@@ -114,5 +115,6 @@ public sealed class AppMountEnvironment : IAsyncDisposable
         await Function.DisposeAsync();
         File.Delete(_file);
         Logs.AssertNeverLogged(Function.Key);
+        Logs.AssertNeverLogged(Function.SystemKey);
     }
 }
