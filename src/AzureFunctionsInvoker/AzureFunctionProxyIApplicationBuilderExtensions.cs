@@ -37,7 +37,8 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
             options,
             app.ApplicationServices.GetRequiredService<LiveConnectionSettings>(),
             FunctionForwarder.ClientName,
-            app.ApplicationServices.GetRequiredService<ILogger<FunctionTargetSource>>());
+            app.ApplicationServices.GetRequiredService<ILogger<FunctionTargetSource>>(),
+            app.ApplicationServices.GetRequiredService<CircuitRegistry>());
         return app.MapFunction(path, function);
     }
 
