@@ -23,6 +23,7 @@ internal sealed class FunctionTarget
             var own = backends.Count == 0 ? options : options.ForBackend(backends[0]);
             Route = new FunctionRoute(own);
             Forwarding = new ForwardingTarget(name, own, Connection, Route.FunctionUri);
+            Address = Route.Address;
             return;
         }
 
@@ -38,6 +39,7 @@ internal sealed class FunctionTarget
         Backends = new BackendPool(targets, [.. backends.Select(b => b.Priority)], [.. backends.Select(b => b.Weight)]);
         Forwarding = Backends.Backends[0];
         Route = new FunctionRoute(Forwarding.Options);
+        Address = string.Join(" or ", Backends.Backends.Select(backend => backend.FunctionUri.OriginalString));
     }
 
     /// <summary>The function's name in the app: its registered name, or <c>FunctionName</c> for options given in code.</summary>
@@ -50,6 +52,9 @@ internal sealed class FunctionTarget
     public FunctionRoute Route { get; }
 
     public ConnectionSettings Connection { get; }
+
+    /// <summary>Where requests go, as logs show it: the function's address, or its backends' by priority (<c>https://a/api/hello or https://b/api/hello</c>).</summary>
+    public string Address { get; }
 
     /// <summary>What an exchange with the function needs of it; with <see cref="Backends"/>, of the first by priority.</summary>
     public ForwardingTarget Forwarding { get; }

@@ -126,7 +126,7 @@ internal sealed class FunctionTargetSource : IDisposable
             _rejected = null;
             var target = FunctionTarget.Create(origin, options, logger, _circuits);
             Use(target);
-            Log.Reloaded(logger, origin.Name, target.Route.Address);
+            Log.Reloaded(logger, origin.Name, target.Address);
         }
     }
 

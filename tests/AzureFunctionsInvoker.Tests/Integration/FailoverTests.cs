@@ -29,6 +29,9 @@ public sealed class FailoverTests
         Assert.All(answeredBy, region => Assert.Equal("B", region));
         Assert.Empty(env.Regions[0].Requests);
         Assert.Empty(env.Regions[2].Requests);
+        var mounted = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "Mounted");
+        var (a, b, c) = (env.Regions[0].Port, env.Regions[1].Port, env.Regions[2].Port);
+        Assert.Contains($"http://127.0.0.1:{b}/api/hello or http://127.0.0.1:{a}/api/hello or http://127.0.0.1:{c}/api/hello", mounted.Text, StringComparison.Ordinal);
     }
 
     [Fact]
