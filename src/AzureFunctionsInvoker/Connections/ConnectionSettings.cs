@@ -3,8 +3,9 @@ namespace AzureFunctionsInvoker.Connections;
 /// <summary>
 /// The options that shape a connection to a Function App rather than a request. Mounts with equal settings
 /// share one connection pool; each request carries its mount's settings on its <c>FunctionRequestMessage</c>.
+/// A class made once per set of options, so a request carries a reference to them rather than a copy of their 24 bytes.
 /// </summary>
-internal readonly record struct ConnectionSettings(TimeSpan IdleTimeout, TimeSpan ConnectTimeout, bool VerifyCertificate)
+internal sealed record ConnectionSettings(TimeSpan IdleTimeout, TimeSpan ConnectTimeout, bool VerifyCertificate)
 {
     public static ConnectionSettings From(AzureFunctionProxyOptions options)
     {
