@@ -65,12 +65,12 @@ internal static partial class Log
     [LoggerMessage(18, LogLevel.Information, "Mounted {MountPoint} -> {FunctionUrl} (Azure Function '{FunctionName}').", EventName = "Mounted")]
     public static partial void Mounted(ILogger logger, string mountPoint, string functionUrl, string functionName);
 
-    [LoggerMessage(19, LogLevel.Warning, "The circuit of the backend {Endpoint} of the Azure Function '{FunctionName}' opened ({Reason}): no request goes to it for {BreakDuration} ms unless every backend is out.", EventName = "CircuitOpened")]
+    [LoggerMessage(20, LogLevel.Warning, "The circuit of the backend {Endpoint} of the Azure Function '{FunctionName}' opened ({Reason}): no request goes to it for {BreakDuration} ms unless every backend is out.", EventName = "CircuitOpened")]
     public static partial void CircuitOpened(ILogger logger, string functionName, string endpoint, string reason, long breakDuration);
 
-    [LoggerMessage(20, LogLevel.Information, "The circuit of the backend {Endpoint} of the Azure Function '{FunctionName}' closed: it answered a trial request.", EventName = "CircuitClosed")]
+    [LoggerMessage(21, LogLevel.Information, "The circuit of the backend {Endpoint} of the Azure Function '{FunctionName}' closed: it answered a trial request.", EventName = "CircuitClosed")]
     public static partial void CircuitClosed(ILogger logger, string functionName, string endpoint);
 
-    [LoggerMessage(21, LogLevel.Information, "An attempt at the Azure Function '{FunctionName}' failed (status {StatusCode}) before anything reached the caller; the request goes to its next backend.", EventName = "FailedOver")]
+    [LoggerMessage(22, LogLevel.Information, "An attempt at the Azure Function '{FunctionName}' failed (status {StatusCode}) before anything reached the caller; the request goes to its next backend.", EventName = "FailedOver")]
     public static partial void FailedOver(ILogger logger, string functionName, int statusCode, Exception? exception);
 }
