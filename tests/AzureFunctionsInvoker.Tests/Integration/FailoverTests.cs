@@ -141,6 +141,40 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task After_the_break_one_request_at_a_time_tries_the_backend()
+    {
+        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
+        {
+            ["Backends:1:Priority"] = "2",
+            ["FailureThreshold"] = "1",
+            ["BreakDuration"] = "10000",
+        });
+        var a = env.Regions[0];
+        a.AnswerWith(StatusCodes.Status503ServiceUnavailable);
+        await AnsweredByAsync(env, 1);
+        env.Clock.Advance(TimeSpan.FromSeconds(10));
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        a.Answer = async context =>
+        {
+            await release.Task;
+            await context.Response.WriteAsync("A");
+        };
+        a.Reset();
+
+        var trial = env.GetAsync();
+        await a.Arrived.Task.WaitAsync(s_bound);
+        var duringTrial = await AnsweredByAsync(env, 2);
+        release.SetResult();
+        using var trialAnswer = await trial.WaitAsync(s_bound);
+        var afterTrial = await AnsweredByAsync(env, 2);
+
+        Assert.Equal(["B", "B"], duringTrial);
+        Assert.Equal("A", FailoverEnvironment.AnsweredBy(trialAnswer));
+        Assert.Equal(["A", "A"], afterTrial);
+        Assert.Equal(3, a.Requests.Count);
+    }
+
+    [Fact]
     public async Task A_POST_with_a_body_is_never_sent_twice_its_caller_gets_the_503()
     {
         await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" });
