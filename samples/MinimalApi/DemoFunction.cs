@@ -5,12 +5,16 @@ using AzureFunctionsInvoker;
 namespace MinimalApi;
 
 /// <summary>
-/// A stand-in for a Function App with the sample's two functions, <c>hello</c> and <c>orders</c>, served on a
-/// loopback port of its own so the sample answers with no Azure account. Like Azure it refuses calls without the
+/// A stand-in for the Function Apps of the sample, served on a loopback port of its own so the sample answers with no
+/// Azure account: one with the functions <c>hello</c> and <c>orders</c>, and the shop app, under <c>/shop/api</c>, whose
+/// every function answers with its own name, so a caller sees which one ran. Like Azure it refuses calls without the
 /// function key, a fresh one per run.
 /// </summary>
 internal sealed class DemoFunction : IAsyncDisposable
 {
+    // The shop app's functions live beside the other app's, as if in a Function App of their own.
+    private const string ShopRoutePrefix = "/shop/api";
+
     private readonly WebApplication _app;
     private readonly Uri _address;
     private readonly string _key;
@@ -42,6 +46,8 @@ internal sealed class DemoFunction : IAsyncDisposable
             request.Headers["x-functions-key"] == key ? Results.Text($"Hello {name ?? "World"}!") : Results.Unauthorized());
         app.Map("/api/orders/{**rest}", (HttpRequest request, string? rest) =>
             request.Headers["x-functions-key"] == key ? Results.Text($"Order {(string.IsNullOrEmpty(rest) ? "list" : rest)}: shipped.") : Results.Unauthorized());
+        app.Map($"{ShopRoutePrefix}/{{function}}/{{**rest}}", (HttpRequest request, string function, string? rest) =>
+            request.Headers["x-functions-key"] == key ? Results.Text($"The shop's '{function}' function answered{(string.IsNullOrEmpty(rest) ? "" : $" for '{rest}'")}.") : Results.Unauthorized());
         await app.StartAsync();
         return new DemoFunction(app, key);
     }
@@ -58,7 +64,7 @@ internal sealed class DemoFunction : IAsyncDisposable
         options.HostDomain = string.Empty;
         options.Port = _address.Port;
         options.Https = false;
-        options.RoutePrefix = "/api";
+        options.RoutePrefix = options.Functions.Count > 0 ? ShopRoutePrefix : "/api";
         options.ApiKey = _key;
     }
 

@@ -7,11 +7,12 @@ using OpenTelemetry.Trace;
 
 var builder = WebApplication.CreateBuilder(args);
 
-// Two functions from appsettings.json (AzureFunctions:Hello, AzureFunctions:Orders), reloaded when it changes.
-// A function whose AppName is empty is served by the embedded demo Function App instead, so the sample answers
-// with no Azure account.
-await using var demo = await DemoFunction.StartIfNeededAsync(builder.Configuration.GetSection("AzureFunctions"), ["Hello", "Orders"]);
-foreach (var name in new[] { "Hello", "Orders" })
+// Two functions and an app mount from appsettings.json (AzureFunctions:Hello, AzureFunctions:Orders, and
+// AzureFunctions:Shop, whose Functions are orders and invoices), reloaded when it changes. A function whose AppName is
+// empty is served by the embedded demo Function App instead, so the sample answers with no Azure account.
+string[] names = ["Hello", "Orders", "Shop"];
+await using var demo = await DemoFunction.StartIfNeededAsync(builder.Configuration.GetSection("AzureFunctions"), names);
+foreach (var name in names)
 {
     builder.Services.AddAzureFunctionProxy(name, builder.Configuration.GetSection($"AzureFunctions:{name}"));
     builder.Services.PostConfigure<AzureFunctionProxyOptions>(name, options => demo?.Serve(options));
@@ -37,7 +38,10 @@ builder.Services.AddRateLimiter(limiter =>
         }));
 });
 
-builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("Hello").AddAzureFunctionProxyCheck("Orders");
+builder.Services.AddHealthChecks()
+    .AddAzureFunctionProxyCheck("Hello")
+    .AddAzureFunctionProxyCheck("Orders")
+    .AddAzureFunctionProxyCheck("Shop");
 
 // Traces and metrics of the proxy (and of ASP.NET Core) on the console: Telemetry:ConsoleExporter=true.
 if (builder.Configuration.GetValue<bool>("Telemetry:ConsoleExporter"))
@@ -51,7 +55,11 @@ var app = builder.Build();
 app.UseRateLimiter();
 app.MapAzureFunctionProxy("/mytest/{**rest}", "Hello").RequireRateLimiting("per-client");
 app.MapAzureFunctionProxy("/orders/{**rest}", "Orders").RequireAuthorization("orders");
+
+// Every function AzureFunctions:Shop:Functions lists, by name: /shop/orders/42 calls orders, /shop/invoices calls
+// invoices, and any other name is 404 without a call.
+app.MapAzureFunctionProxy("/shop/{function}/{**rest}", "Shop");
 app.MapHealthChecks("/health");
-app.MapGet("/", () => "Try /mytest?name=Kong, or /orders with an X-Api-Key header: both are forwarded to Azure Functions.");
+app.MapGet("/", () => "Try /mytest?name=Kong, /orders with an X-Api-Key header, or /shop/orders/42 and /shop/invoices: all are forwarded to Azure Functions.");
 
 await app.RunAsync();

@@ -15,6 +15,9 @@ namespace Microsoft.AspNetCore.Builder;
 /// </summary>
 public static class AzureFunctionProxyEndpointRouteBuilderExtensions
 {
+    // The route parameter of an app mount's pattern: the function called.
+    private const string FunctionParameter = "function";
+
     /// <summary>
     /// Adds an endpoint that forwards the requests matching <paramref name="pattern"/> to the Azure Function
     /// registered as <paramref name="name"/> with <c>services.AddAzureFunctionProxy(name, ...)</c>, following its
@@ -24,13 +27,18 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
     /// <param name="endpoints">The endpoint route builder.</param>
     /// <param name="pattern">
     /// Literal segments, optionally ending with a catch-all parameter: <c>/orders/{**rest}</c> for everything under
-    /// <c>/orders</c>, <c>/orders</c> for that path alone.
+    /// <c>/orders</c>, <c>/orders</c> for that path alone. For an app mount, whose options list <c>Functions</c>, a
+    /// <c>{function}</c> segment after the literals: <c>/shop/{function}/{**rest}</c> forwards <c>/shop/orders/42</c> to
+    /// <c>{app}/orders/42</c>, and answers 404 for a function not listed.
     /// </param>
     /// <param name="name">The name the function was registered with, in any case.</param>
     /// <returns>The endpoint's convention builder: <c>RequireAuthorization</c>, <c>RequireRateLimiting</c>, <c>RequireCors</c>, <c>WithRequestTimeout</c> and the like.</returns>
-    /// <exception cref="ArgumentException"><paramref name="pattern"/> has parameters other than a final catch-all.</exception>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> has parameters other than <c>{function}</c> and a final catch-all.</exception>
     /// <exception cref="OptionsValidationException">The function's options are invalid; the message names each invalid option.</exception>
-    /// <exception cref="InvalidOperationException">No function was registered as <paramref name="name"/>.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// No function was registered as <paramref name="name"/>, or its options do not fit the pattern: <c>Functions</c>
+    /// without <c>{function}</c>, or <c>FunctionName</c> with it.
+    /// </exception>
     public static IEndpointConventionBuilder MapAzureFunctionProxy(this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string pattern, string name)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -38,10 +46,11 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
 
         var routePattern = RoutePatternFactory.Parse(pattern);
-        var prefix = LiteralPrefix(routePattern);
+        var prefix = LiteralPrefix(routePattern, out var appMount);
         var services = endpoints.ServiceProvider;
         AzureFunctionProxyMarkerService.EnsureRegistered(services, nameof(MapAzureFunctionProxy));
         var function = services.GetRequiredService<FunctionRegistry>().Get(name);
+        function.EnsureMountedAs(appMount);
         var proxy = AzureFunctionProxyMiddleware.Create(services, function);
         proxy.EndpointPrefix = prefix;
 
@@ -54,7 +63,7 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
         {
             if (builder is RouteEndpointBuilder { RoutePattern: var final })
             {
-                proxy.EndpointPrefix = LiteralPrefix(final);
+                proxy.EndpointPrefix = LiteralPrefix(final, out _);
             }
         });
         return endpoint;
@@ -69,27 +78,40 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
             .FirstOrDefault(endpoint => ReferenceEquals(endpoint.Metadata.GetMetadata<AzureFunctionProxyMiddleware>(), proxy))?
             .RoutePattern.RawText;
 
-    // "/orders/v1/{**rest}" -> "/orders/v1". Anything else between the literals would make the function's path
-    // depend on how routing matched, so it is refused.
-    private static PathString LiteralPrefix(RoutePattern pattern)
+    // "/orders/v1/{**rest}" -> "/orders/v1"; "/shop/{function}/{**rest}" -> "/shop", an app mount. Anything else
+    // between the literals would make the function's path depend on how routing matched, so it is refused.
+    private static PathString LiteralPrefix(RoutePattern pattern, out bool appMount)
     {
         var literals = new List<string>();
         var segments = pattern.PathSegments;
+        appMount = false;
         for (var i = 0; i < segments.Count; i++)
         {
             var parts = segments[i].Parts;
-            if (parts is [RoutePatternLiteralPart literal])
+            var last = i == segments.Count - 1;
+            if (!appMount && parts is [RoutePatternLiteralPart literal])
             {
                 literals.Add(literal.Content);
             }
-            else if (i != segments.Count - 1 || parts is not [RoutePatternParameterPart { IsCatchAll: true }])
+            else if (!appMount && IsFunctionParameter(parts) && (last || IsCatchAll(segments[i + 1].Parts)))
+            {
+                appMount = true;
+            }
+            else if (!last || !IsCatchAll(parts))
             {
                 throw new ArgumentException(
-                    $"The route pattern '{pattern.RawText ?? pattern.ToString()}' must be literal segments, optionally ending with a catch-all parameter, such as '/orders/{{**rest}}'.",
+                    $"The route pattern '{pattern.RawText ?? pattern.ToString()}' must be literal segments, optionally followed by " +
+                    "'{function}' for an app mount, optionally ending with a catch-all parameter, such as '/orders/{**rest}' or " +
+                    "'/shop/{function}/{**rest}'.",
                     nameof(pattern));
             }
         }
 
         return literals.Count == 0 ? PathString.Empty : new PathString("/" + string.Join('/', literals));
     }
+
+    private static bool IsFunctionParameter(IReadOnlyList<RoutePatternPart> parts) =>
+        parts is [RoutePatternParameterPart { Name: FunctionParameter, IsCatchAll: false, IsOptional: false, Default: null }];
+
+    private static bool IsCatchAll(IReadOnlyList<RoutePatternPart> parts) => parts is [RoutePatternParameterPart { IsCatchAll: true }];
 }

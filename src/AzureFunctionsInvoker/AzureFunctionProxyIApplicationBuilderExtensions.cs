@@ -25,7 +25,10 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
     /// <param name="options">The function to forward to. Read once: later changes to the instance are not observed.</param>
     /// <returns>The application builder.</returns>
     /// <exception cref="OptionsValidationException">The options are invalid; the message names each invalid option.</exception>
-    /// <exception cref="InvalidOperationException"><c>services.AddAzureFunctionProxy()</c> was not called.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// <c>services.AddAzureFunctionProxy()</c> was not called, or the options list <c>Functions</c>, which only
+    /// <c>MapAzureFunctionProxy</c> with <c>{function}</c> serves.
+    /// </exception>
     public static IApplicationBuilder UseAzureFunctionProxy(this IApplicationBuilder app, PathString path, AzureFunctionProxyOptions options)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -39,7 +42,16 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
             FunctionForwarder.ClientName,
             app.ApplicationServices.GetRequiredService<ILogger<FunctionTargetSource>>(),
             app.ApplicationServices.GetRequiredService<CircuitRegistry>());
-        return app.MapFunction(path, function);
+        try
+        {
+            return app.MapFunction(path, function);
+        }
+        catch
+        {
+            // Options of an app mount: the source leased their connection settings, and nothing will use them.
+            function.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -52,7 +64,10 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
     /// <param name="name">The name the function was registered with, in any case.</param>
     /// <returns>The application builder.</returns>
     /// <exception cref="OptionsValidationException">The function's options are invalid; the message names each invalid option.</exception>
-    /// <exception cref="InvalidOperationException">No function was registered as <paramref name="name"/>.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// No function was registered as <paramref name="name"/>, or its options list <c>Functions</c>, which only
+    /// <c>MapAzureFunctionProxy</c> with <c>{function}</c> serves.
+    /// </exception>
     public static IApplicationBuilder UseAzureFunctionProxy(this IApplicationBuilder app, PathString path, string name)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -82,6 +97,8 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
 
     private static IApplicationBuilder MapFunction(this IApplicationBuilder app, PathString path, FunctionTargetSource function)
     {
+        // An app mount picks the function from a route parameter, which only an endpoint has.
+        function.EnsureMountedAs(appMount: false);
         var proxy = AzureFunctionProxyMiddleware.Create(app.ApplicationServices, function);
         app.ApplicationServices.GetRequiredService<MountLog>().Add(() => path.Value ?? "/", function);
         return app.Map(path, branch => branch.Run(proxy.InvokeAsync));

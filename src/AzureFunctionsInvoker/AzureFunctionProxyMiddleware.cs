@@ -12,7 +12,8 @@ namespace AzureFunctionsInvoker;
 /// <summary>
 /// The end of the pipeline for requests to one mount (a <c>UseAzureFunctionProxy</c> branch or a
 /// <c>MapAzureFunctionProxy</c> endpoint): refuses what must not reach the function, hands the rest to
-/// <see cref="FunctionForwarder"/> with the function's current target, and turns failures into the caller's answer.
+/// <see cref="FunctionForwarder"/> with the function's current target (for an app mount, the function the request's
+/// first segment below the mount point names), and turns failures into the caller's answer.
 /// </summary>
 internal sealed class AzureFunctionProxyMiddleware
 {
@@ -28,8 +29,8 @@ internal sealed class AzureFunctionProxyMiddleware
     }
 
     /// <summary>
-    /// The literal start of an endpoint's route pattern (<c>/orders</c> of <c>/orders/{**rest}</c>, route group
-    /// prefixes included), which the forwarded path leaves out. Set before the first request. A branch has none,
+    /// The literal start of an endpoint's route pattern (<c>/orders</c> of <c>/orders/{**rest}</c>, <c>/shop</c> of
+    /// <c>/shop/{function}/{**rest}</c>, route group prefixes included), which the forwarded path leaves out. Set before the first request. A branch has none,
     /// its mount point being in <see cref="HttpRequest.PathBase"/> already.
     /// </summary>
     public PathString EndpointPrefix { get; set; }
@@ -56,7 +57,24 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.MethodNotAllowed, options);
         }
 
-        if (!RequestTarget.TryGetRestAndQuery(context, EndpointPrefix, out var rest, out var query))
+        var forwarding = function.Forwarding;
+        var route = function.Route;
+        var segmentsBelowPrefix = 0;
+        if (function.IsAppMount)
+        {
+            // Judged as the caller sent it, before anything else: only a configured name, spelled with no escape,
+            // is a function (routing's {function} value is decoded already).
+            if (!function.TryGetFunction(RequestTarget.FirstSegmentBelow(context, EndpointPrefix), out var called))
+            {
+                return RefuseAsync(context, ForwarderError.FunctionNotFound, options);
+            }
+
+            forwarding = called.Forwarding;
+            route = called.Route;
+            segmentsBelowPrefix = 1;
+        }
+
+        if (!RequestTarget.TryGetRestAndQuery(context, EndpointPrefix, segmentsBelowPrefix, out var rest, out var query))
         {
             return RefuseAsync(context, ForwarderError.UnsafePath, options);
         }
@@ -77,7 +95,7 @@ internal sealed class AzureFunctionProxyMiddleware
             return FailoverAsync(context, backends, rest.ToString(), query);
         }
 
-        return ForwardAsync(context, function, function.Route.Resolve(rest, query));
+        return ForwardAsync(context, forwarding, route.Resolve(rest, query));
     }
 
     // Refused before anything was sent: logged as the table says, answered as it says.
@@ -87,9 +105,9 @@ internal sealed class AzureFunctionProxyMiddleware
         return ForwarderErrorResponse.WriteAsync(context, error);
     }
 
-    private async Task ForwardAsync(HttpContext context, FunctionTarget function, Uri target)
+    private async Task ForwardAsync(HttpContext context, ForwardingTarget function, Uri target)
     {
-        var error = await _forwarder.ForwardAsync(context, function.Forwarding, target).ConfigureAwait(false);
+        var error = await _forwarder.ForwardAsync(context, function, target).ConfigureAwait(false);
         await AnswerAsync(context, error).ConfigureAwait(false);
     }
 

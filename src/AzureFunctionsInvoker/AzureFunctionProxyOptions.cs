@@ -13,10 +13,20 @@ public sealed class AzureFunctionProxyOptions
     internal const int MaxBackends = 64;
 
     /// <summary>
-    /// Name of the Azure Function to invoke (the plugin's <c>functionname</c>). Required.
-    /// Leading and trailing slashes are ignored.
+    /// Name of the Azure Function to invoke (the plugin's <c>functionname</c>). Required unless <see cref="Functions"/>
+    /// lists the functions of an app mount; the two cannot both be set. Leading and trailing slashes are ignored.
     /// </summary>
     public string FunctionName { get; set; } = string.Empty;
+
+    /// <summary>
+    /// For an app mount (<c>MapAzureFunctionProxy("/shop/{function}/{**rest}", name)</c>): the functions of the Function
+    /// App the mount exposes, by name (one path segment of the characters <see cref="FunctionName"/> allows; matched
+    /// case-insensitively, as Azure matches them), each with the <c>ApiKey</c> and <c>ClientId</c> it sends instead of
+    /// the app's. A function not listed is answered with 404 and never called. Empty by default: the options name one
+    /// function, <see cref="FunctionName"/>.
+    /// </summary>
+    public IDictionary<string, AzureFunctionProxyFunctionOptions> Functions { get; set; } =
+        new Dictionary<string, AzureFunctionProxyFunctionOptions>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// The Function App's name (the plugin's <c>appname</c>): the first label of the host name. Required.
@@ -149,6 +159,13 @@ public sealed class AzureFunctionProxyOptions
         clone.RemoveResponseHeaders = [.. RemoveResponseHeaders];
         clone.Backends = [.. Backends.Select(backend => backend.Clone())];
         clone.FailureStatusCodes = FailureStatusCodes is null ? null : [.. FailureStatusCodes];
+        clone.Functions = new Dictionary<string, AzureFunctionProxyFunctionOptions>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, function) in Functions)
+        {
+            // An entry bound from an empty section may be null: no settings of its own.
+            clone.Functions[name] = function?.Clone() ?? new();
+        }
+
         return clone;
     }
 
@@ -163,6 +180,18 @@ public sealed class AzureFunctionProxyOptions
         options.Https = backend.Https ?? Https;
         options.ApiKey = backend.ApiKey ?? ApiKey;
         options.ClientId = backend.ClientId ?? ClientId;
+        return options;
+    }
+
+    // The options one function of an app mount is called with: the app's, with the function's name, and its own key
+    // and client id where it has them (empty is unset, as for the app's). Made once per set of the app's options.
+    internal AzureFunctionProxyOptions ForFunction(string functionName, AzureFunctionProxyFunctionOptions? own)
+    {
+        var options = (AzureFunctionProxyOptions)MemberwiseClone();
+        options.FunctionName = functionName;
+        options.Functions = new Dictionary<string, AzureFunctionProxyFunctionOptions>(StringComparer.OrdinalIgnoreCase);
+        options.ApiKey = string.IsNullOrEmpty(own?.ApiKey) ? ApiKey : own.ApiKey;
+        options.ClientId = string.IsNullOrEmpty(own?.ClientId) ? ClientId : own.ClientId;
         return options;
     }
 
@@ -189,5 +218,26 @@ public sealed class AzureFunctionProxyOptions
         && FailureThreshold == other.FailureThreshold
         && BreakDuration == other.BreakDuration
         && (FailureStatusCodes ?? (IEnumerable<int>)DefaultFailureStatusCodes).SequenceEqual(other.FailureStatusCodes ?? (IEnumerable<int>)DefaultFailureStatusCodes)
-        && MaxRetryAfter == other.MaxRetryAfter;
+        && MaxRetryAfter == other.MaxRetryAfter
+        && HaveSameFunctions(Functions, other.Functions);
+
+    private static bool HaveSameFunctions(IDictionary<string, AzureFunctionProxyFunctionOptions> functions, IDictionary<string, AzureFunctionProxyFunctionOptions> others)
+    {
+        if (functions.Count != others.Count)
+        {
+            return false;
+        }
+
+        foreach (var (name, function) in functions)
+        {
+            // Names compare as Azure matches them; an entry's settings compare exactly.
+            var other = others.FirstOrDefault(o => string.Equals(o.Key, name, StringComparison.OrdinalIgnoreCase));
+            if (other.Key is null || !AzureFunctionProxyFunctionOptions.HaveSameValues(function, other.Value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

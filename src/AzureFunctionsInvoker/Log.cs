@@ -65,6 +65,9 @@ internal static partial class Log
     [LoggerMessage(18, LogLevel.Information, "Mounted {MountPoint} -> {FunctionUrl} (Azure Function '{FunctionName}').", EventName = "Mounted")]
     public static partial void Mounted(ILogger logger, string mountPoint, string functionUrl, string functionName);
 
+    [LoggerMessage(19, LogLevel.Debug, "Refused a request with 404: the app mount exposes no function by the name in its path.", EventName = "FunctionNotFound")]
+    public static partial void FunctionNotFound(ILogger logger);
+
     [LoggerMessage(20, LogLevel.Warning, "The circuit of the backend {Endpoint} of the Azure Function '{FunctionName}' opened ({Reason}): no request goes to it for {BreakDuration} ms unless every backend is out.", EventName = "CircuitOpened")]
     public static partial void CircuitOpened(ILogger logger, string functionName, string endpoint, string reason, long breakDuration);
 

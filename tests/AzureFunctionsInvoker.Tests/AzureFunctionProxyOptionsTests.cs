@@ -21,6 +21,7 @@ public sealed class AzureFunctionProxyOptionsTests
             IList<string> value => (IList<string>)[.. value, "X-Added"],
             IList<AzureFunctionProxyBackend> value => (IList<AzureFunctionProxyBackend>)[.. value, new() { AppName = "other" }],
             null when property == nameof(AzureFunctionProxyOptions.FailureStatusCodes) => (IList<int>)[500],
+            IDictionary<string, AzureFunctionProxyFunctionOptions> value => new Dictionary<string, AzureFunctionProxyFunctionOptions>(value) { ["added"] = new() },
             var other => throw new InvalidOperationException($"No change defined for {property} = {other}."),
         });
 
@@ -82,5 +83,37 @@ public sealed class AzureFunctionProxyOptionsTests
 
         Assert.Equal(("neu", "example.net", 8443, true, "k-neu", "c"), (backend.AppName, backend.HostDomain, backend.Port, backend.Https, backend.ApiKey, backend.ClientId));
         Assert.Empty(backend.Backends);
+    }
+
+    [Theory]
+    [InlineData("orders", "k", "c", true)]
+    [InlineData("ORDERS", "k", "c", true)]
+    [InlineData("invoices", "k", "c", false)]
+    [InlineData("orders", "k2", "c", false)]
+    [InlineData("orders", "k", "C", false)]
+    [InlineData("orders", null, "c", false)]
+    public void A_reload_notices_a_function_added_renamed_or_given_another_key_or_client_id(string name, string? apiKey, string clientId, bool same)
+    {
+        var options = new AzureFunctionProxyOptions();
+        options.Functions["orders"] = new() { ApiKey = "k", ClientId = "c" };
+        var reloaded = new AzureFunctionProxyOptions();
+        reloaded.Functions[name] = new() { ApiKey = apiKey, ClientId = clientId };
+
+        Assert.Equal(same, options.HasSameValues(reloaded));
+    }
+
+    [Fact]
+    public void A_clone_does_not_share_the_functions_and_an_entry_bound_empty_is_one_without_settings()
+    {
+        var options = new AzureFunctionProxyOptions();
+        options.Functions["orders"] = new() { ApiKey = "k" };
+        options.Functions["invoices"] = null!;
+        var clone = options.Clone();
+
+        options.Functions["orders"].ApiKey = "changed";
+        options.Functions.Remove("invoices");
+
+        Assert.Equal("k", clone.Functions["orders"].ApiKey);
+        Assert.Null(clone.Functions["INVOICES"].ApiKey);
     }
 }

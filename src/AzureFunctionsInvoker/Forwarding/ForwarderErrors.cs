@@ -25,6 +25,9 @@ internal static class ForwarderErrors
             [ForwarderError.UnsafePath] = new(
                 StatusCodes.Status400BadRequest, BadRequest, "The request path cannot be forwarded to the function.", "unsafe_path",
                 static (logger, _) => Log.UnsafePath(logger)),
+            [ForwarderError.FunctionNotFound] = new(
+                StatusCodes.Status404NotFound, "Not Found", "No function by that name is served here.", "function_not_found",
+                static (logger, _) => Log.FunctionNotFound(logger)),
             [ForwarderError.MethodNotAllowed] = new(
                 StatusCodes.Status405MethodNotAllowed, "Method Not Allowed", "The request method cannot be forwarded to the function.", "method_not_allowed",
                 static (logger, failure) => Log.MethodNotAllowed(logger, failure.Method)),

@@ -56,7 +56,7 @@ internal sealed class FunctionForwarder
     /// Sends the request to the backends of <paramref name="pool"/>, one at a time, each at most once: first the one
     /// <see cref="BackendPool.First"/> chooses, then, while an attempt fails where that is safe and nothing reached
     /// the caller, the next. The last attempt's answer is the caller's. <paramref name="rest"/> and
-    /// <paramref name="query"/> come from <see cref="RequestTarget.TryGetRestAndQuery"/>.
+    /// <paramref name="query"/> come from <c>RequestTarget.TryGetRestAndQuery</c>.
     /// </summary>
     public async Task<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, string rest, string query)
     {

@@ -24,7 +24,7 @@ internal static class RequestTarget
     /// <summary>
     /// The address of one request to the function at <paramref name="functionUri"/>. <paramref name="rest"/> and
     /// <paramref name="query"/> are appended exactly as the caller sent them, percent-encoding included: <see cref="Uri"/>
-    /// must neither decode nor re-encode them. <paramref name="rest"/> must come from <see cref="TryGetRestAndQuery"/>.
+    /// must neither decode nor re-encode them. <paramref name="rest"/> must come from <c>TryGetRestAndQuery</c>.
     /// </summary>
     public static Uri Append(Uri functionUri, ReadOnlySpan<char> rest, string query)
     {
@@ -43,7 +43,19 @@ internal static class RequestTarget
     /// <see cref="HttpRequest.Path"/> instead. Returns <see langword="false"/> when the path is not safe to forward, or
     /// the path or query holds a character a request line cannot carry (a space, a control or non-ASCII character, '#').
     /// </summary>
-    public static bool TryGetRestAndQuery(HttpContext context, PathString endpointPrefix, out ReadOnlySpan<char> rest, out string query)
+    public static bool TryGetRestAndQuery(HttpContext context, PathString endpointPrefix, out ReadOnlySpan<char> rest, out string query) =>
+        TryGetRestAndQuery(context, endpointPrefix, 0, out rest, out query);
+
+    /// <summary>
+    /// As <see cref="TryGetRestAndQuery(HttpContext, PathString, out ReadOnlySpan{char}, out string)"/>, leaving out
+    /// <paramref name="segmentsBelowPrefix"/> more segments after the prefix.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="endpointPrefix">The literal start of the endpoint's route pattern below the path base.</param>
+    /// <param name="segmentsBelowPrefix">Segments after the prefix that are not forwarded either: 1 for an app mount's function name.</param>
+    /// <param name="rest">The path to append to the function's route.</param>
+    /// <param name="query">The query, with its <c>?</c>, or empty.</param>
+    public static bool TryGetRestAndQuery(HttpContext context, PathString endpointPrefix, int segmentsBelowPrefix, out ReadOnlySpan<char> rest, out string query)
     {
         var request = context.Request;
 
@@ -62,19 +74,44 @@ internal static class RequestTarget
             return false;
         }
 
-        var pathBase = request.PathBase.Value ?? string.Empty;
-        var prefixSegments = endpointPrefix.Value.AsSpan().Count('/');
-        if (DecodesTo(rawPath, pathBase, request.Path.Value ?? string.Empty))
+        rest = Below(request, rawPath, endpointPrefix.Value.AsSpan().Count('/') + segmentsBelowPrefix, out var fromRawPath);
+        return fromRawPath || (!rest.ContainsAnyExcept(s_requestLine) && PathSafety.IsSafe(rest));
+    }
+
+    /// <summary>
+    /// The first segment below <see cref="HttpRequest.PathBase"/> and <paramref name="endpointPrefix"/> exactly as the
+    /// caller encoded it (<c>%6Frders</c> stays so), before anything is judged: an app mount's function name, which is
+    /// to match a configured name as is. When middleware rewrote the path, the segment of the current path instead.
+    /// Empty when there is none.
+    /// </summary>
+    public static ReadOnlySpan<char> FirstSegmentBelow(HttpContext context, PathString endpointPrefix)
+    {
+        var rawPath = RawPath(context.Features.Get<IHttpRequestFeature>()?.RawTarget);
+        var below = Below(context.Request, rawPath, endpointPrefix.Value.AsSpan().Count('/'), out _);
+        if (below.IsEmpty || below[0] != '/')
         {
-            // The raw path has as many segments as its decoded form: no dot segments are left, and servers
-            // do not decode %2F into a separator.
-            rest = rawPath[SegmentStart(rawPath, pathBase.AsSpan().Count('/') + prefixSegments)..];
-            return true;
+            return ReadOnlySpan<char>.Empty;
+        }
+
+        below = below[1..];
+        var end = below.IndexOf('/');
+        return end < 0 ? below : below[..end];
+    }
+
+    // The path below the path base and prefixSegments more segments: of the raw path when the server decoded it into
+    // PathBase + Path (the raw path then has as many segments as its decoded form: no dot segments are left, and
+    // servers do not decode %2F into a separator), else of the current path, rewritten by middleware, encoded.
+    private static ReadOnlySpan<char> Below(HttpRequest request, ReadOnlySpan<char> rawPath, int prefixSegments, out bool fromRawPath)
+    {
+        var pathBase = request.PathBase.Value ?? string.Empty;
+        fromRawPath = DecodesTo(rawPath, pathBase, request.Path.Value ?? string.Empty);
+        if (fromRawPath)
+        {
+            return rawPath[SegmentStart(rawPath, pathBase.AsSpan().Count('/') + prefixSegments)..];
         }
 
         var path = request.Path.ToUriComponent();
-        rest = path.AsSpan(SegmentStart(path, prefixSegments));
-        return !rest.ContainsAnyExcept(s_requestLine) && PathSafety.IsSafe(rest);
+        return path.AsSpan(SegmentStart(path, prefixSegments));
     }
 
     private static ReadOnlySpan<char> RawPath(string? rawTarget)
@@ -100,7 +137,8 @@ internal static class RequestTarget
         return pathStart < 0 ? ReadOnlySpan<char>.Empty : authority[pathStart..];
     }
 
-    // Whether the server decoded rawPath into pathBase + path, as Kestrel does: every escape but %2F decoded.
+    // Whether the server decoded rawPath into pathBase + path, as Kestrel does: every escape but %2F decoded. The path
+    // base in any case: UsePathBase sets its own spelling of a prefix it matched case-insensitively.
     private static bool DecodesTo(ReadOnlySpan<char> rawPath, string pathBase, string path)
     {
         if (rawPath.IsEmpty)
@@ -110,12 +148,15 @@ internal static class RequestTarget
 
         if (!rawPath.Contains('%'))
         {
-            return rawPath.StartsWith(pathBase, StringComparison.Ordinal) && rawPath[pathBase.Length..].SequenceEqual(path);
+            return IsPathBaseThenPath(rawPath, pathBase, path);
         }
 
         var keptSlashes = rawPath.ToString().Replace("%2F", "%252F", StringComparison.Ordinal).Replace("%2f", "%252f", StringComparison.Ordinal);
-        return string.Equals(Uri.UnescapeDataString(keptSlashes), string.Concat(pathBase, path), StringComparison.Ordinal);
+        return IsPathBaseThenPath(Uri.UnescapeDataString(keptSlashes), pathBase, path);
     }
+
+    private static bool IsPathBaseThenPath(ReadOnlySpan<char> decoded, string pathBase, string path) =>
+        decoded.StartsWith(pathBase, StringComparison.OrdinalIgnoreCase) && decoded[pathBase.Length..].SequenceEqual(path);
 
     private static int SegmentStart(ReadOnlySpan<char> path, int segmentsToSkip)
     {

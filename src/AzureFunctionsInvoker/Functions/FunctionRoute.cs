@@ -6,13 +6,21 @@ namespace AzureFunctionsInvoker.Functions;
 
 /// <summary>
 /// Where one function lives: <c>{scheme}://{host}[:{port}]/{RoutePrefix}/{FunctionName}</c>, computed once
-/// from the options. Per request only the caller's path below the mount point and query are appended.
+/// from the options. Per request only the caller's path below the mount point and query are appended. An app mount has
+/// one per function it exposes, and one for the app whose function segment is <c>{function}</c>, for logs and the health check.
 /// </summary>
 internal sealed class FunctionRoute
 {
     public FunctionRoute(AzureFunctionProxyOptions options)
+        : this(options, options?.FunctionName ?? throw new ArgumentNullException(nameof(options)))
+    {
+    }
+
+    /// <summary>The route of the function <paramref name="functionName"/> of the Function App <paramref name="options"/> name.</summary>
+    public FunctionRoute(AzureFunctionProxyOptions options, string functionName)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(functionName);
 
         var scheme = options.Https ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
         var host = HostNames.Of(options);
@@ -24,7 +32,7 @@ internal sealed class FunctionRoute
         var port = options.Port is int p ? ":" + p.ToString(CultureInfo.InvariantCulture) : string.Empty;
         var routePrefix = options.RoutePrefix.Trim('/');
         var path = routePrefix.Length == 0 ? string.Empty : "/" + routePrefix;
-        path += "/" + options.FunctionName.Trim('/');
+        path += "/" + functionName.Trim('/');
 
         Address = $"{scheme}://{host}{port}{path}";
         FunctionUri = new Uri(Address, UriKind.Absolute);

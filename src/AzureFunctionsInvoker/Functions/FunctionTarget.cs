@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+using System.Diagnostics.CodeAnalysis;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Validation;
@@ -7,15 +9,34 @@ namespace AzureFunctionsInvoker.Functions;
 
 /// <summary>
 /// One valid set of options for a function, with what the proxy computes from them once: where the function
-/// lives and how to connect to it. Immutable: a request uses the target it started with to the end, even when
-/// the options reload meanwhile.
+/// lives and how to connect to it, for an app mount each function it exposes, and for a function with backends each
+/// of them. Immutable: a request uses the target it started with to the end, even when the options reload meanwhile.
 /// </summary>
 internal sealed class FunctionTarget
 {
-    private FunctionTarget(string name, AzureFunctionProxyOptions options, CircuitRegistry? circuits)
+    /// <summary>The function segment of an app mount's own route, as logs show its address.</summary>
+    private const string AppMountSegment = "{function}";
+
+    private readonly FrozenDictionary<string, AppFunction>.AlternateLookup<ReadOnlySpan<char>> _functions;
+
+    private FunctionTarget(string name, AzureFunctionProxyOptions options, bool appMount, CircuitRegistry? circuits)
     {
         Options = options;
+        IsAppMount = appMount;
         Connection = ConnectionSettings.From(options);
+        if (appMount)
+        {
+            // Validation refuses Backends on an app mount: its functions share the one host.
+            Route = new FunctionRoute(options, AppMountSegment);
+            Forwarding = new ForwardingTarget(name, options, Connection, Route.FunctionUri);
+            Address = Route.Address;
+            var connection = Connection;
+            _functions = options.Functions
+                .ToFrozenDictionary(f => f.Key, f => new AppFunction(name, f.Key, options, f.Value, connection), StringComparer.OrdinalIgnoreCase)
+                .GetAlternateLookup<ReadOnlySpan<char>>();
+            return;
+        }
+
         var backends = options.Backends;
         if (backends.Count < 2)
         {
@@ -48,7 +69,16 @@ internal sealed class FunctionTarget
     /// <summary>A private copy of the options, so later changes to the caller's instance are not observed.</summary>
     public AzureFunctionProxyOptions Options { get; }
 
-    /// <summary>Where the function lives; with <see cref="Backends"/>, where the first by priority does.</summary>
+    /// <summary>
+    /// Whether the options are an app mount's, exposing the functions <c>Functions</c> lists (maybe none, once a reload
+    /// removed them all), rather than the one function <c>FunctionName</c> names.
+    /// </summary>
+    public bool IsAppMount { get; }
+
+    /// <summary>
+    /// The function's route; for an app mount, the app's, whose function segment is <c>{function}</c>; with
+    /// <see cref="Backends"/>, the first by priority's.
+    /// </summary>
     public FunctionRoute Route { get; }
 
     public ConnectionSettings Connection { get; }
@@ -56,7 +86,10 @@ internal sealed class FunctionTarget
     /// <summary>Where requests go, as logs show it: the function's address, or its backends' by priority (<c>https://a/api/hello or https://b/api/hello</c>).</summary>
     public string Address { get; }
 
-    /// <summary>What an exchange with the function needs of it; with <see cref="Backends"/>, of the first by priority.</summary>
+    /// <summary>
+    /// What an exchange with the function needs of it. For an app mount, only its host is meant: see
+    /// <see cref="TryGetFunction"/>; with <see cref="Backends"/>, the first by priority.
+    /// </summary>
     public ForwardingTarget Forwarding { get; }
 
     /// <summary>The function's backends when it has two or more, each with its circuit; <see langword="null"/> otherwise.</summary>
@@ -64,21 +97,38 @@ internal sealed class FunctionTarget
 
     /// <summary>
     /// Makes the target of options that passed validation, warning about the risky or likely mistaken settings they
-    /// hold, naming the function as <paramref name="origin"/> does. The circuits of its backends, when it has two or
-    /// more, come from <paramref name="circuits"/>, or from a registry of their own (on the system clock) without one.
+    /// hold, naming the function as <paramref name="origin"/> does. <paramref name="appMount"/> is what the function is
+    /// mounted as; <see langword="null"/> before it is, when the options decide. The circuits of its backends, when it
+    /// has two or more, come from <paramref name="circuits"/>, or from a registry of their own (on the system clock)
+    /// without one.
     /// </summary>
-    public static FunctionTarget Create(OptionsOrigin origin, AzureFunctionProxyOptions validOptions, ILogger logger, CircuitRegistry? circuits = null)
+    public static FunctionTarget Create(OptionsOrigin origin, AzureFunctionProxyOptions validOptions, ILogger logger, bool? appMount = null, CircuitRegistry? circuits = null)
     {
         var options = validOptions.Clone();
         circuits ??= options.Backends.Count < 2 ? null : new CircuitRegistry(TimeProvider.System, metrics: null, logger);
-        var target = new FunctionTarget(origin.Name, options, circuits);
+        var target = new FunctionTarget(origin.Name, options, appMount ?? options.Functions.Count > 0, circuits);
         var backends = target.Backends?.Backends ?? [target.Forwarding];
         foreach (var backend in backends)
         {
-            Warn(origin, backend.Options, backend.FunctionUri, logger);
+            Warn(origin, backend.Options, target.IsAppMount ? target.Route.FunctionUri : backend.FunctionUri, logger);
         }
 
         return target;
+    }
+
+    /// <summary>
+    /// The function of an app mount called <paramref name="name"/> (as the caller spelled it, in any case), if the
+    /// mount exposes it. Never one for a mount of one function.
+    /// </summary>
+    public bool TryGetFunction(ReadOnlySpan<char> name, [NotNullWhen(true)] out AppFunction? function)
+    {
+        if (!IsAppMount)
+        {
+            function = null;
+            return false;
+        }
+
+        return _functions.TryGetValue(name, out function);
     }
 
     private static void Warn(OptionsOrigin origin, AzureFunctionProxyOptions options, Uri functionUri, ILogger logger)
@@ -89,7 +139,7 @@ internal sealed class FunctionTarget
             Log.HttpsVerifyDisabled(logger, origin.Name, authority);
         }
 
-        if (!options.Https && !string.IsNullOrEmpty(options.ApiKey) && !functionUri.IsLoopback)
+        if (!options.Https && SendsKey(options) && !functionUri.IsLoopback)
         {
             Log.KeyOverHttp(logger, origin.Name, authority);
         }
@@ -99,4 +149,7 @@ internal sealed class FunctionTarget
             Log.HostDomainAppended(logger, origin.Name, functionUri.Host, options.AppName, origin.PathOf(nameof(options.HostDomain)));
         }
     }
+
+    private static bool SendsKey(AzureFunctionProxyOptions options) =>
+        !string.IsNullOrEmpty(options.ApiKey) || options.Functions.Values.Any(f => !string.IsNullOrEmpty(f?.ApiKey));
 }

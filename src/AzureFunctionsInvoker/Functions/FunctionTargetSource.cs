@@ -11,7 +11,8 @@ namespace AzureFunctionsInvoker.Functions;
 /// following configuration for a named function, so a rotated key or a new timeout applies to the next request
 /// without a restart. A reload that fails validation is logged, naming the options, and the last valid target
 /// stays in use. The current target's connection settings are leased for the client the mount sends through, so
-/// the pool of settings a reload replaced is disposed once its requests end.
+/// the pool of settings a reload replaced is disposed once its requests end. What the function is mounted as (an app
+/// mount or one function) is fixed by its first options: a reload that would change it is rejected.
 /// </summary>
 internal sealed class FunctionTargetSource : IDisposable
 {
@@ -23,12 +24,16 @@ internal sealed class FunctionTargetSource : IDisposable
     private AzureFunctionProxyOptions? _rejected;
     private IDisposable? _reloads;
 
-    private FunctionTargetSource(LiveConnectionSettings connections, string clientName, CircuitRegistry? circuits)
+    private FunctionTargetSource(OptionsOrigin origin, LiveConnectionSettings connections, string clientName, CircuitRegistry? circuits)
     {
+        Origin = origin;
         _connections = connections;
         _circuits = circuits;
         ClientName = clientName;
     }
+
+    /// <summary>Where the function's options come from, as messages name it.</summary>
+    public OptionsOrigin Origin { get; }
 
     /// <summary>The name in <see cref="IHttpClientFactory"/> of the client that sends the function's requests.</summary>
     public string ClientName { get; }
@@ -40,8 +45,8 @@ internal sealed class FunctionTargetSource : IDisposable
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     public static FunctionTargetSource Fixed(OptionsOrigin origin, AzureFunctionProxyOptions options, LiveConnectionSettings connections, string clientName, ILogger logger, CircuitRegistry? circuits = null)
     {
-        var target = FunctionTarget.Create(origin, Validate(Options.DefaultName, origin, options), logger, circuits);
-        var source = new FunctionTargetSource(connections, clientName, circuits);
+        var target = FunctionTarget.Create(origin, Validate(Options.DefaultName, origin, options), logger, circuits: circuits);
+        var source = new FunctionTargetSource(origin, connections, clientName, circuits);
         lock (source._gate)
         {
             source.Use(target);
@@ -61,7 +66,7 @@ internal sealed class FunctionTargetSource : IDisposable
         var name = origin.Name;
 
         // Listening first, then reading: a reload between the two is not lost.
-        var source = new FunctionTargetSource(connections, clientName, circuits);
+        var source = new FunctionTargetSource(origin, connections, clientName, circuits);
         source._reloads = monitor.OnChange((options, changed) =>
         {
             if (changed == name)
@@ -76,7 +81,7 @@ internal sealed class FunctionTargetSource : IDisposable
             {
                 if (source._current is null)
                 {
-                    source.Use(FunctionTarget.Create(origin, Validate(name, origin, monitor.Get(name)), logger, circuits));
+                    source.Use(FunctionTarget.Create(origin, Validate(name, origin, monitor.Get(name)), logger, circuits: circuits));
                 }
             }
 
@@ -86,6 +91,19 @@ internal sealed class FunctionTargetSource : IDisposable
         {
             source.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Checks, for a mount at startup, that it serves what the options describe: an app mount's functions when
+    /// <paramref name="appMount"/> is <see langword="true"/> (a route pattern with <c>{function}</c>), else one function.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">It does not; the message names the option and the mount to use.</exception>
+    public void EnsureMountedAs(bool appMount)
+    {
+        if (Current.IsAppMount != appMount)
+        {
+            throw new InvalidOperationException(AzureFunctionProxyOptionsValidator.MountMismatch(Origin, appMount));
         }
     }
 
@@ -115,7 +133,8 @@ internal sealed class FunctionTargetSource : IDisposable
                 return;
             }
 
-            var result = AzureFunctionProxyOptionsValidator.Validate(origin, options);
+            var appMount = _current.IsAppMount;
+            var result = AzureFunctionProxyOptionsValidator.Validate(origin, options, appMount);
             if (result.Failed)
             {
                 _rejected = options.Clone();
@@ -124,7 +143,7 @@ internal sealed class FunctionTargetSource : IDisposable
             }
 
             _rejected = null;
-            var target = FunctionTarget.Create(origin, options, logger, _circuits);
+            var target = FunctionTarget.Create(origin, options, logger, appMount, _circuits);
             Use(target);
             Log.Reloaded(logger, origin.Name, target.Address);
         }

@@ -12,19 +12,63 @@ internal static class AzureFunctionProxyOptionsValidator
 {
     private const string AllMilliseconds = "between 1 and 2147483647 milliseconds";
 
-    public static ValidateOptionsResult Validate(OptionsOrigin origin, AzureFunctionProxyOptions options)
+    private const string FunctionParameter = "'{function}'";
+
+    /// <summary>
+    /// Validates <paramref name="options"/>. <paramref name="appMount"/> says what the function is mounted as once it
+    /// is: an app mount (<see cref="AzureFunctionProxyOptions.Functions"/>, possibly emptied by a reload) or one function
+    /// (<see cref="AzureFunctionProxyOptions.FunctionName"/>); <see langword="null"/> before, when the options decide.
+    /// </summary>
+    public static ValidateOptionsResult Validate(OptionsOrigin origin, AzureFunctionProxyOptions options, bool? appMount = null)
     {
         ArgumentNullException.ThrowIfNull(origin);
         ArgumentNullException.ThrowIfNull(options);
 
         var failures = new Failures(origin);
-        if (string.IsNullOrWhiteSpace(options.FunctionName))
+        var hasFunctionName = !string.IsNullOrWhiteSpace(options.FunctionName);
+        if (options.Functions is null)
         {
-            failures.Add(nameof(options.FunctionName), "FunctionName is required: the function's name in its Function App, e.g. 'hello' for /api/hello.");
+            failures.Add(nameof(options.Functions), "Functions must be a map of function names to their settings, or empty.");
+        }
+        else if (hasFunctionName && options.Functions.Count > 0)
+        {
+            failures.Add(
+                nameof(options.FunctionName),
+                "FunctionName and Functions cannot both be set: FunctionName names the one function of a mount, Functions the " +
+                $"functions of an app mount (a route pattern with {FunctionParameter}). Remove one of them.");
+        }
+        else if (appMount ?? options.Functions.Count > 0)
+        {
+            if (hasFunctionName)
+            {
+                failures.Add(nameof(options.FunctionName), MountMismatchMessage(appMount: true));
+            }
+
+            ValidateFunctions(options.Functions, failures);
+        }
+        else if (options.Functions.Count > 0)
+        {
+            failures.Add(nameof(options.Functions), MountMismatchMessage(appMount: false));
+        }
+        else if (!hasFunctionName)
+        {
+            failures.Add(
+                nameof(options.FunctionName),
+                "FunctionName is required: the function's name in its Function App, e.g. 'hello' for /api/hello (or, for an " +
+                $"app mount with {FunctionParameter} in its route pattern, Functions).");
         }
         else
         {
             ValidatePath(nameof(options.FunctionName), options.FunctionName, allowEmpty: false, failures);
+        }
+
+        // Each function of an app mount has one host: failing it over to other Function Apps is not built.
+        if (options.Backends is { Count: > 0 } && options.Functions is not null && (appMount ?? options.Functions.Count > 0))
+        {
+            failures.Add(
+                nameof(options.Backends),
+                "Backends and Functions cannot be combined: Backends fails one function (FunctionName) over between Function " +
+                "Apps, Functions exposes an app mount's functions on one host. Mount each function that needs failover on its own.");
         }
 
         // With backends, the function's AppName is only the default of entries that leave theirs out.
@@ -142,6 +186,51 @@ internal static class AzureFunctionProxyOptionsValidator
             {
                 failures.Add($"{nameof(options.FailureStatusCodes)}:{i}", "FailureStatusCodes must hold error statuses, between 400 and 599.");
             }
+        }
+    }
+
+    /// <summary>
+    /// Why options mounted the wrong way cannot be served, for the mount to throw at startup: an app mount's options
+    /// (<see cref="AzureFunctionProxyOptions.Functions"/>) behind <c>UseAzureFunctionProxy</c> or a pattern without
+    /// <c>{function}</c>, when <paramref name="appMount"/> is <see langword="false"/>; one function's options behind a
+    /// pattern with <c>{function}</c>, when it is <see langword="true"/>.
+    /// </summary>
+    public static string MountMismatch(OptionsOrigin origin, bool appMount)
+    {
+        ArgumentNullException.ThrowIfNull(origin);
+        return appMount
+            ? origin.Failure(nameof(AzureFunctionProxyOptions.FunctionName), MountMismatchMessage(appMount: true))
+            : origin.Failure(nameof(AzureFunctionProxyOptions.Functions), MountMismatchMessage(appMount: false));
+    }
+
+    private static string MountMismatchMessage(bool appMount) => appMount
+        ? $"FunctionName cannot be set on an app mount, whose route pattern has {FunctionParameter}: list the functions it serves " +
+            $"in Functions, or map a pattern without {FunctionParameter} to call the one function FunctionName names."
+        : "Functions lists the functions of an app mount, which only MapAzureFunctionProxy serves, with " +
+            $"{FunctionParameter} in its route pattern (e.g. '/shop/{{function}}/{{**rest}}'); UseAzureFunctionProxy and " +
+            $"patterns without {FunctionParameter} call the one function FunctionName names.";
+
+    // Each name is one path segment, as FunctionName's segments are, and its key and client id header values.
+    private static void ValidateFunctions(IDictionary<string, AzureFunctionProxyFunctionOptions> functions, Failures failures)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, function) in functions)
+        {
+            var key = $"{nameof(AzureFunctionProxyOptions.Functions)}:{name}";
+            if (string.IsNullOrEmpty(name) || name is "." or ".." || !PathCharacters.AreAllowedInSegment(name))
+            {
+                failures.Add(
+                    key,
+                    $"Functions holds '{name}', which is not a function name: one path segment of letters, digits and " +
+                    "- . _ ~ ! $ & ' ( ) * + , ; = : @, not '.' or '..', with no percent-encoding.");
+            }
+            else if (!seen.TryAdd(name, name))
+            {
+                failures.Add(key, $"Functions holds both '{seen[name]}' and '{name}', one function: names match case-insensitively, as Azure matches them.");
+            }
+
+            ValidateHeaderValue($"{key}:{nameof(function.ApiKey)}", function?.ApiKey, failures);
+            ValidateHeaderValue($"{key}:{nameof(function.ClientId)}", function?.ClientId, failures);
         }
     }
 

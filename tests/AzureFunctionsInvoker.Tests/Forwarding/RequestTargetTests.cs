@@ -54,6 +54,44 @@ public sealed class RequestTargetTests
         Assert.Equal(queryString, query);
     }
 
+    [Theory]
+    [InlineData("", "/shop", "/shop/orders/42", "/shop/orders/42?x=1", "orders", "/42")]
+    [InlineData("", "/shop", "/shop/ORDERS", "/shop/ORDERS", "ORDERS", "")]
+    [InlineData("", "/shop", "/shop/orders/", "/shop/orders/", "orders", "/")]
+    [InlineData("", "/shop", "/shop/orders/a b", "/shop/%6Frders/a%20b", "%6Frders", "/a%20b")]
+    [InlineData("", "/shop", "/shop/orders%2F../x", "/shop/orders%2F../x", "orders%2F..", "/x")]
+    [InlineData("", "/v1/shop", "/v1/shop/orders/a%2Fb", "/v1/shop/orders/a%2Fb", "orders", "/a%2Fb")]
+    [InlineData("/base", "/v1/shop", "/v1/shop/invoices/7", "/base/v1/shop/invoices/7", "invoices", "/7")]
+    [InlineData("", "/shop", "/shop", "/shop", "", "")]
+    [InlineData("", "", "/orders/1", "/orders/1", "orders", "/1")]
+    [InlineData("/base", "/shop", "/shop/orders/1", "/BASE/shop/%6Frders/1", "%6Frders", "/1")]
+    [InlineData("/base", "/shop", "/shop/orders/a%2Fb", "/Base/shop/orders/a%2Fb", "orders", "/a%2Fb")]
+    public void An_app_mount_takes_the_function_segment_as_the_caller_encoded_it_and_forwards_what_follows(
+        string pathBase, string prefix, string path, string rawTarget, string expectedFunction, string expectedRest)
+    {
+        var context = ContextWith(pathBase, path, rawTarget);
+
+        var function = RequestTarget.FirstSegmentBelow(context, new PathString(prefix)).ToString();
+        var safe = RequestTarget.TryGetRestAndQuery(context, new PathString(prefix), 1, out var rest, out _);
+
+        Assert.Equal(expectedFunction, function);
+        Assert.Equal(expectedFunction != "orders%2F..", safe);
+        if (safe)
+        {
+            Assert.Equal(expectedRest, rest.ToString());
+        }
+    }
+
+    [Fact]
+    public void A_rewritten_path_gives_the_function_segment_of_the_current_path()
+    {
+        var context = ContextWith(string.Empty, "/shop/orders/1", "/legacy/orders-v1/1");
+
+        Assert.Equal("orders", RequestTarget.FirstSegmentBelow(context, new PathString("/shop")).ToString());
+        Assert.True(RequestTarget.TryGetRestAndQuery(context, new PathString("/shop"), 1, out var rest, out _));
+        Assert.Equal("/1", rest.ToString());
+    }
+
     private static void AssertRest(string pathBase, string path, string rawTarget, string expectedRest)
     {
         Assert.True(RequestTarget.TryGetRestAndQuery(ContextWith(pathBase, path, rawTarget), PathString.Empty, out var rest, out _));

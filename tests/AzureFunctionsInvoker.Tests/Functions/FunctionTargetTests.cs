@@ -126,4 +126,51 @@ public sealed class FunctionTargetTests
 
         logs.AssertNeverLogged(Key);
     }
+
+    [Fact]
+    public void An_app_mount_has_a_target_per_function_on_the_apps_host_and_connections_with_its_own_key_or_the_apps()
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "contoso-shop", ApiKey = "host-key", ClientId = "app-client", Timeout = 2500 };
+        options.Functions["orders"] = new();
+        options.Functions["Invoices"] = new() { ApiKey = "invoices-key", ClientId = "invoices-client" };
+
+        var target = FunctionTarget.Create(OptionsOrigin.Registered("Shop", "AzureFunctions:Shop"), options, NullLogger.Instance);
+
+        Assert.True(target.IsAppMount);
+        Assert.Equal("https://contoso-shop.azurewebsites.net/api/{function}", target.Route.Address);
+        Assert.True(target.TryGetFunction("ORDERS", out var orders));
+        Assert.True(target.TryGetFunction("invoices", out var invoices));
+        Assert.False(target.TryGetFunction("refunds", out _));
+        Assert.False(target.TryGetFunction("%6Frders", out _));
+        Assert.False(target.TryGetFunction(string.Empty, out _));
+        Assert.Equal(new Uri("https://contoso-shop.azurewebsites.net/api/orders"), orders.Route.FunctionUri);
+        Assert.Equal(new Uri("https://contoso-shop.azurewebsites.net/api/Invoices"), invoices.Route.FunctionUri);
+        Assert.Equal(("orders", "host-key", "app-client"), (orders.Forwarding.Options.FunctionName, orders.Forwarding.Options.ApiKey, orders.Forwarding.Options.ClientId));
+        Assert.Equal(("Invoices", "invoices-key", "invoices-client"), (invoices.Forwarding.Options.FunctionName, invoices.Forwarding.Options.ApiKey, invoices.Forwarding.Options.ClientId));
+        Assert.Equal(target.Connection, orders.Forwarding.Connection);
+        Assert.Equal("Shop", orders.Forwarding.Name);
+        Assert.Equal(2500, invoices.Forwarding.Options.Timeout);
+    }
+
+    [Fact]
+    public void A_target_of_one_function_exposes_no_function_by_name()
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };
+
+        var target = FunctionTarget.Create(OptionsOrigin.Mounted("hello", "/test"), options, NullLogger.Instance);
+
+        Assert.False(target.IsAppMount);
+        Assert.False(target.TryGetFunction("hello", out _));
+    }
+
+    [Fact]
+    public void An_app_mount_whose_functions_were_all_removed_stays_an_app_mount_exposing_none()
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "contoso-shop" };
+
+        var target = FunctionTarget.Create(OptionsOrigin.Registered("Shop", null), options, NullLogger.Instance, appMount: true);
+
+        Assert.True(target.IsAppMount);
+        Assert.False(target.TryGetFunction("orders", out _));
+    }
 }

@@ -113,6 +113,40 @@ public sealed class SampleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_demo_shop_answers_each_listed_function_with_its_name_and_any_other_with_404()
+    {
+        await using var sample = await SampleProcess.StartAsync();
+
+        var orders = await sample.Client.GetStringAsync("/shop/orders/42");
+        var invoices = await sample.Client.GetStringAsync("/shop/Invoices");
+        using var refunds = await sample.Client.GetAsync("/shop/refunds/1");
+
+        Assert.Equal("The shop's 'orders' function answered for '42'.", orders);
+        Assert.Equal("The shop's 'invoices' function answered.", invoices);
+        Assert.Equal(HttpStatusCode.NotFound, refunds.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_sample_reads_the_shops_app_and_further_functions_from_the_environment()
+    {
+        await using var function = await StandInFunction.StartAsync();
+        var environment = SampleProcess.Forwarding(function, functionName: string.Empty, name: "Shop");
+        environment["AzureFunctions__Shop__Functions__echo__ClientId"] = "shop-echo";
+        await using var sample = await SampleProcess.StartAsync(environment);
+
+        using var response = await sample.Client.GetAsync("/shop/echo/a?b=c");
+        using var orders = await sample.Client.GetAsync("/shop/orders/42");
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.Equal("/api/echo/a?b=c", echo.Target);
+        Assert.Equal(["shop-echo"], echo.Headers["x-functions-clientid"]);
+
+        // orders, listed in appsettings.json, reaches the app too (the stand-in has no such function).
+        Assert.Equal(HttpStatusCode.NotFound, orders.StatusCode);
+        Assert.Equal(["/api/echo/a?b=c", "/api/orders/42"], function.ReceivedTargets);
+    }
+
+    [Fact]
     public async Task The_proxy_process_stays_flat_in_memory_through_50_MiB_each_way()
     {
         await using var function = await StandInFunction.StartAsync();

@@ -113,7 +113,7 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
     [InlineData(nameof(AzureFunctionProxyOptions.Keepalive), "-1", "Keepalive must be between 1 and 2147483647 milliseconds.")]
     [InlineData(nameof(AzureFunctionProxyOptions.MaxRequestBodySize), "-1", "MaxRequestBodySize must be 0 bytes or more, or unset for no limit.")]
     [InlineData(nameof(AzureFunctionProxyOptions.Port), "65536", "Port must be between 1 and 65535, or unset for the scheme's own (443 with Https, else 80).")]
-    [InlineData(nameof(AzureFunctionProxyOptions.FunctionName), "", "FunctionName is required: the function's name in its Function App, e.g. 'hello' for /api/hello.")]
+    [InlineData(nameof(AzureFunctionProxyOptions.FunctionName), "", "FunctionName is required: the function's name in its Function App, e.g. 'hello' for /api/hello (or, for an app mount with '{function}' in its route pattern, Functions).")]
     [InlineData(nameof(AzureFunctionProxyOptions.AppName), " ", "AppName is required: the Function App's name, e.g. 'myapp' for myapp.azurewebsites.net.")]
     public void A_bound_functions_message_names_it_the_keys_configuration_path_and_the_unit(string property, string value, string expected)
     {
@@ -134,7 +134,7 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
             OptionsOrigin.Registered("orders", sectionPath: null), new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", Keepalive = 0 });
 
         Assert.Equal(["Azure Function 'hello': Timeout must be between 1 and 2147483647 milliseconds."], named.Failures);
-        Assert.Equal(["Azure Function at '/mytest': FunctionName is required: the function's name in its Function App, e.g. 'hello' for /api/hello."], unnamed.Failures);
+        Assert.Equal(["Azure Function at '/mytest': FunctionName is required: the function's name in its Function App, e.g. 'hello' for /api/hello (or, for an app mount with '{function}' in its route pattern, Functions)."], unnamed.Failures);
         Assert.Equal(["Azure Function 'orders': Keepalive must be between 1 and 2147483647 milliseconds."], registeredInCode.Failures);
     }
 
@@ -193,6 +193,123 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
         Assert.All(result.Failures!, failure => Assert.Matches(@"^Azure Function 'Orders' \(AzureFunctions:Orders:[A-Za-z]+(:[0-9]+)?\): [A-Z].*\.$", failure));
         Assert.Contains(result.Failures!, f => f.StartsWith("Azure Function 'Orders' (AzureFunctions:Orders:RemoveRequestHeaders:1): ", StringComparison.Ordinal));
         Assert.DoesNotContain(Secret, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("functions")]
+    [InlineData("func-app")]
+    [InlineData("shop-functions-7")]
+    public void An_aspire_service_name_with_an_empty_HostDomain_is_a_valid_AppName(string serviceName)
+    {
+        var result = Validate(new AzureFunctionProxyOptions { AppName = serviceName, HostDomain = string.Empty, Https = false, FunctionName = "hello" });
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+    }
+
+    [Fact]
+    public void An_app_mounts_functions_with_their_own_keys_are_valid_without_a_FunctionName()
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "contoso-shop", ApiKey = Secret };
+        options.Functions["orders"] = new();
+        options.Functions["invoices"] = new() { ApiKey = Secret, ClientId = "client" };
+        options.Functions["refunds"] = null!;
+
+        var result = Validate(options);
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public void Empty_Functions_are_valid_only_for_an_app_mount_already_mounted(bool? appMount, bool valid)
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "contoso-shop" };
+        if (appMount is null)
+        {
+            options.FunctionName = "hello";
+        }
+
+        var result = AzureFunctionProxyOptionsValidator.Validate(OptionsOrigin.Registered("Shop", "AzureFunctions:Shop"), options, appMount);
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.StartsWith("Azure Function 'Shop' (AzureFunctions:Shop:FunctionName): FunctionName is required", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_reload_cannot_turn_one_function_into_an_app_mount()
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "contoso-shop" };
+        options.Functions["orders"] = new();
+
+        var result = AzureFunctionProxyOptionsValidator.Validate(OptionsOrigin.Registered("Shop", "AzureFunctions:Shop"), options, appMount: false);
+
+        Assert.Equal(
+            [AzureFunctionProxyOptionsValidator.MountMismatch(OptionsOrigin.Registered("Shop", "AzureFunctions:Shop"), appMount: false)],
+            result.Failures);
+        Assert.StartsWith("Azure Function 'Shop' (AzureFunctions:Shop:Functions): Functions lists", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("a/b")]
+    [InlineData("a%2Fb")]
+    [InlineData("%6Frders")]
+    [InlineData("a b")]
+    [InlineData("a?b")]
+    [InlineData("a#b")]
+    [InlineData("\u043erders")]
+    public void A_Functions_name_that_is_not_one_plain_segment_is_named_with_its_path(string name)
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "contoso-shop" };
+        options.Functions[name] = new();
+
+        var result = AzureFunctionProxyOptionsValidator.Validate(OptionsOrigin.Registered("Shop", "AzureFunctions:Shop"), options);
+
+        var failure = Assert.Single(result.Failures!);
+        Assert.StartsWith($"Azure Function 'Shop' (AzureFunctions:Shop:Functions:{name}): Functions holds '{name}', which is not a function name", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_Functions_names_differing_only_in_case_given_in_code_are_one_function_and_refused()
+    {
+        var options = new AzureFunctionProxyOptions
+        {
+            AppName = "contoso-shop",
+            Functions = new Dictionary<string, AzureFunctionProxyFunctionOptions>(StringComparer.Ordinal) { ["orders"] = new(), ["Orders"] = new() },
+        };
+
+        var result = Validate(options);
+
+        Assert.Contains("Functions holds both 'orders' and 'Orders', one function", Assert.Single(result.Failures!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_functions_key_or_client_id_that_cannot_be_a_header_value_is_named_by_its_path_never_its_value()
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "contoso-shop" };
+        options.Functions["orders"] = new() { ApiKey = Secret + "\r\nX-Injected: 1", ClientId = "caf\u00e9" };
+
+        var result = AzureFunctionProxyOptionsValidator.Validate(OptionsOrigin.Registered("Shop", "AzureFunctions:Shop"), options);
+
+        Assert.Equal(2, result.Failures!.Count());
+        Assert.Contains(result.Failures!, f => f.StartsWith("Azure Function 'Shop' (AzureFunctions:Shop:Functions:orders:ApiKey): ", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("Azure Function 'Shop' (AzureFunctions:Shop:Functions:orders:ClientId): ", StringComparison.Ordinal));
+        Assert.DoesNotContain(Secret, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Null_Functions_set_in_code_is_named()
+    {
+        var result = Validate(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", Functions = null! });
+
+        Assert.StartsWith("Azure Function 'hello': Functions must be a map", Assert.Single(result.Failures!), StringComparison.Ordinal);
     }
 
     private static Microsoft.Extensions.Options.ValidateOptionsResult Validate(AzureFunctionProxyOptions options) =>

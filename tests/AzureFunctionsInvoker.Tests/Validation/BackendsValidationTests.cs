@@ -49,6 +49,17 @@ public sealed class BackendsValidationTests
     }
 
     [Fact]
+    public void Backends_cannot_be_combined_with_an_app_mounts_Functions()
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "shop", Backends = [new() { AppName = "shop-weu" }, new() { AppName = "shop-neu" }] };
+        options.Functions["orders"] = new();
+
+        var failure = Assert.Single(Validate(options).Failures!);
+
+        Assert.StartsWith("Azure Function 'Hello' (AzureFunctions:Hello:Backends): Backends and Functions cannot be combined", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_same_app_on_another_port_is_another_backend()
     {
         var result = Validate(new AzureFunctionProxyOptions
