@@ -90,6 +90,11 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.RequestBodyTooLarge, options);
         }
 
+        if (function.Backends is { } backends)
+        {
+            return FailoverAsync(context, backends, rest.ToString(), query);
+        }
+
         return ForwardAsync(context, forwarding, route.Resolve(rest, query));
     }
 
@@ -103,6 +108,17 @@ internal sealed class AzureFunctionProxyMiddleware
     private async Task ForwardAsync(HttpContext context, ForwardingTarget function, Uri target)
     {
         var error = await _forwarder.ForwardAsync(context, function, target).ConfigureAwait(false);
+        await AnswerAsync(context, error).ConfigureAwait(false);
+    }
+
+    private async Task FailoverAsync(HttpContext context, BackendPool backends, string rest, string query)
+    {
+        var error = await _forwarder.ForwardAsync(context, backends, rest, query).ConfigureAwait(false);
+        await AnswerAsync(context, error).ConfigureAwait(false);
+    }
+
+    private static Task AnswerAsync(HttpContext context, ForwarderError error)
+    {
         if (error == ForwarderError.CallerAborted && !context.Response.HasStarted && context.Features.Get<IHttpRequestTimeoutFeature>() is { } requestTimeout)
         {
             // The app's request timeout policy ended the forward, not the caller: its middleware answers (504 by
@@ -110,6 +126,6 @@ internal sealed class AzureFunctionProxyMiddleware
             requestTimeout.RequestTimeoutToken.ThrowIfCancellationRequested();
         }
 
-        await ForwarderErrorResponse.WriteAsync(context, error).ConfigureAwait(false);
+        return ForwarderErrorResponse.WriteAsync(context, error);
     }
 }

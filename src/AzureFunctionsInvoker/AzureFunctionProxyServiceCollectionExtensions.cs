@@ -4,6 +4,7 @@ using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -101,6 +102,10 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         services.TryAddSingleton<ProxyMetrics>();
         // Step timeouts run on the app's clock (a fake one in tests), as YARP's activity timeout does.
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(services => new CircuitRegistry(
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ProxyMetrics>(),
+            services.GetRequiredService<ILoggerFactory>().CreateLogger<CircuitRegistry>()));
         return services.AddHttpClient(clientName)
             // The proxy logs its own events; the factory's two log lines per request would cost every forward
             // a formatted address and a logging scope, whatever the log level.

@@ -9,9 +9,11 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// </summary>
 internal sealed class ForwardingTarget
 {
-    public ForwardingTarget(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri)
+    public ForwardingTarget(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, CircuitBreaker? circuit = null)
     {
         Name = name;
+        FunctionUri = functionUri;
+        Circuit = circuit;
         Options = options;
         Connection = connection;
         ServerAddress = functionUri.IdnHost;
@@ -30,6 +32,12 @@ internal sealed class ForwardingTarget
     /// <summary>The connection settings that pick the exchange's pool.</summary>
     public ConnectionSettings Connection { get; }
 
+    /// <summary>The function's own address, with nothing appended.</summary>
+    public Uri FunctionUri { get; }
+
+    /// <summary>The backend's circuit, for a function with two or more backends; <see langword="null"/> otherwise.</summary>
+    public CircuitBreaker? Circuit { get; }
+
     /// <summary>The function's host (an IPv6 address without brackets), as telemetry tags it.</summary>
     public string ServerAddress { get; }
 
@@ -44,6 +52,9 @@ internal sealed class ForwardingTarget
 
     /// <summary>The response headers <c>RemoveResponseHeaders</c> names; <see langword="null"/> when it names none.</summary>
     public FrozenSet<string>? RemovedResponseHeaders { get; }
+
+    /// <summary>The address for one request: see <see cref="RequestTarget.Append"/>.</summary>
+    public Uri Resolve(string rest, string query) => RequestTarget.Append(FunctionUri, rest, query);
 
     private static FrozenSet<string>? ToSet(IList<string> names) =>
         names.Count == 0 ? null : names.ToFrozenSet(StringComparer.OrdinalIgnoreCase);

@@ -11,6 +11,8 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// </summary>
 internal static class RequestTarget
 {
+    private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
+
     // What may be written in the function's request line: printable ASCII less '#'. HTTP/2 callers can put spaces,
     // controls and non-ASCII characters in :path, which Kestrel passes on; HttpClient writes a request line it is
     // handed without checking, and for a non-ASCII character it writes no byte at all, leaving whatever its buffer
@@ -18,6 +20,21 @@ internal static class RequestTarget
     // the target for the function's server.
     private static readonly SearchValues<char> s_requestLine = SearchValues.Create(
         "!\"$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
+    /// <summary>
+    /// The address of one request to the function at <paramref name="functionUri"/>. <paramref name="rest"/> and
+    /// <paramref name="query"/> are appended exactly as the caller sent them, percent-encoding included: <see cref="Uri"/>
+    /// must neither decode nor re-encode them. <paramref name="rest"/> must come from <c>TryGetRestAndQuery</c>.
+    /// </summary>
+    public static Uri Append(Uri functionUri, ReadOnlySpan<char> rest, string query)
+    {
+        if (rest.Length == 0 && query.Length == 0)
+        {
+            return functionUri;
+        }
+
+        return new Uri(string.Concat(functionUri.OriginalString, rest, query), in s_verbatim);
+    }
 
     /// <summary>
     /// Gives the path below the mount point (<see cref="HttpRequest.PathBase"/>, then the segments of

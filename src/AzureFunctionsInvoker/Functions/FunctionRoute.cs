@@ -11,8 +11,6 @@ namespace AzureFunctionsInvoker.Functions;
 /// </summary>
 internal sealed class FunctionRoute
 {
-    private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
-
     public FunctionRoute(AzureFunctionProxyOptions options)
         : this(options, options?.FunctionName ?? throw new ArgumentNullException(nameof(options)))
     {
@@ -51,15 +49,7 @@ internal sealed class FunctionRoute
     /// the caller sent them, percent-encoding included: <see cref="Uri"/> must neither decode nor re-encode them.
     /// <paramref name="rest"/> must already have passed <see cref="PathSafety.IsSafe"/>.
     /// </summary>
-    public Uri Resolve(ReadOnlySpan<char> rest, string query)
-    {
-        if (rest.Length == 0 && query.Length == 0)
-        {
-            return FunctionUri;
-        }
-
-        return new Uri(string.Concat(Address, rest, query), in s_verbatim);
-    }
+    public Uri Resolve(ReadOnlySpan<char> rest, string query) => RequestTarget.Append(FunctionUri, rest, query);
 
     /// <summary>The authority as a caller would see it in a log: scheme, host and port, never a key.</summary>
     public override string ToString() => FunctionUri.GetLeftPart(UriPartial.Authority);
