@@ -27,10 +27,13 @@ internal sealed class DemoFunction : IAsyncDisposable
         _address = new Uri(app.Urls.First());
     }
 
-    /// <summary>Starts the demo when a function in <paramref name="functions"/> has no <c>AppName</c>; otherwise returns <see langword="null"/>.</summary>
+    /// <summary>
+    /// Starts the demo when a function in <paramref name="functions"/> has neither an <c>AppName</c> nor <c>Backends</c>;
+    /// otherwise returns <see langword="null"/>.
+    /// </summary>
     public static async Task<DemoFunction?> StartIfNeededAsync(IConfiguration functions, IEnumerable<string> names)
     {
-        if (names.All(name => !string.IsNullOrEmpty(functions[$"{name}:AppName"])))
+        if (names.All(name => !string.IsNullOrEmpty(functions[$"{name}:AppName"]) || functions.GetSection($"{name}:Backends").GetChildren().Any()))
         {
             return null;
         }
@@ -51,10 +54,10 @@ internal sealed class DemoFunction : IAsyncDisposable
         return new DemoFunction(app, key);
     }
 
-    /// <summary>Points options that name no Function App at the demo.</summary>
+    /// <summary>Points options that name no Function App (no <c>AppName</c>, no <c>Backends</c>) at the demo.</summary>
     public void Serve(AzureFunctionProxyOptions options)
     {
-        if (!string.IsNullOrEmpty(options.AppName))
+        if (!string.IsNullOrEmpty(options.AppName) || options.Backends.Count > 0)
         {
             return;
         }

@@ -40,7 +40,8 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
             options,
             app.ApplicationServices.GetRequiredService<LiveConnectionSettings>(),
             FunctionForwarder.ClientName,
-            app.ApplicationServices.GetRequiredService<ILogger<FunctionTargetSource>>());
+            app.ApplicationServices.GetRequiredService<ILogger<FunctionTargetSource>>(),
+            app.ApplicationServices.GetRequiredService<CircuitRegistry>());
         try
         {
             return app.MapFunction(path, function);

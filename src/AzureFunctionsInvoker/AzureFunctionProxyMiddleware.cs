@@ -105,29 +105,51 @@ internal sealed class AzureFunctionProxyMiddleware
 
         if (DurableLinkRequest.IsLink(rest, options.DurableLinksPath))
         {
-            return ForwardDurableLinkAsync(context, forwarding, route, rest, query);
+            return ForwardDurableLinkAsync(context, forwarding, function.Backends, rest, query);
+        }
+
+        if (function.Backends is { } backends)
+        {
+            return FailoverAsync(context, backends, rest.ToString(), query);
         }
 
         return ForwardAsync(context, forwarding, route.Resolve(rest, query));
     }
 
-    // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the function's
-    // origin, or nowhere. The function's own route never sees these paths.
-    private Task ForwardDurableLinkAsync(HttpContext context, ForwardingTarget forwarding, FunctionRoute route, ReadOnlySpan<char> rest, string query)
+    // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the host the
+    // link was made on (one of the function's backends, with failover: the instance and its key live there), or
+    // nowhere. The function's own route never sees these paths.
+    private Task ForwardDurableLinkAsync(HttpContext context, ForwardingTarget forwarding, BackendPool? backends, ReadOnlySpan<char> rest, string query)
     {
         var options = forwarding.Options;
-        var pathAndQuery = DurableLinkRequest.Resolve(rest, query, options.DurableLinksPath, _mount.Links, route.FunctionUri, out var carriesCode);
+        var pathAndQuery = DurableLinkRequest.Resolve(rest, query, options.DurableLinksPath, _mount.Links, out var link);
+        var madeOn = link is null ? null : MadeOn(link, forwarding, backends);
         var queryStart = pathAndQuery?.IndexOf('?') ?? -1;
         if (pathAndQuery is null
+            || madeOn is null
             || !RequestTarget.CanCarry(pathAndQuery)
             || !PathSafety.IsSafe(queryStart < 0 ? pathAndQuery : pathAndQuery.AsSpan(0, queryStart))
-            || !Uri.TryCreate(route.Origin + pathAndQuery, in s_verbatim, out var target))
+            || !Uri.TryCreate(madeOn.FunctionUri.GetLeftPart(UriPartial.Authority) + pathAndQuery, in s_verbatim, out var target))
         {
             // Never an exception: its message would hold the address, and the address holds the key.
             return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
         }
 
-        return ForwardAsync(context, carriesCode ? forwarding.Keyless : forwarding, target);
+        return ForwardAsync(context, link!.CarriesCode ? madeOn.Keyless : madeOn, target);
+    }
+
+    // The function's target (or backend) on the origin the link was made on; none when it is no longer one of them.
+    private static ForwardingTarget? MadeOn(DurableLink link, ForwardingTarget forwarding, BackendPool? backends)
+    {
+        foreach (var target in backends?.Backends ?? [forwarding])
+        {
+            if (string.Equals(link.Origin, DurableLink.OriginOf(target.FunctionUri), StringComparison.OrdinalIgnoreCase))
+            {
+                return target;
+            }
+        }
+
+        return null;
     }
 
     // Refused before anything was sent: logged as the table says, answered as it says.
@@ -140,6 +162,17 @@ internal sealed class AzureFunctionProxyMiddleware
     private async Task ForwardAsync(HttpContext context, ForwardingTarget function, Uri target)
     {
         var error = await _forwarder.ForwardAsync(context, function, target).ConfigureAwait(false);
+        await AnswerAsync(context, error).ConfigureAwait(false);
+    }
+
+    private async Task FailoverAsync(HttpContext context, BackendPool backends, string rest, string query)
+    {
+        var error = await _forwarder.ForwardAsync(context, backends, rest, query).ConfigureAwait(false);
+        await AnswerAsync(context, error).ConfigureAwait(false);
+    }
+
+    private static Task AnswerAsync(HttpContext context, ForwarderError error)
+    {
         if (error == ForwarderError.CallerAborted && !context.Response.HasStarted && context.Features.Get<IHttpRequestTimeoutFeature>() is { } requestTimeout)
         {
             // The app's request timeout policy ended the forward, not the caller: its middleware answers (504 by
@@ -147,6 +180,6 @@ internal sealed class AzureFunctionProxyMiddleware
             requestTimeout.RequestTimeoutToken.ThrowIfCancellationRequested();
         }
 
-        await ForwarderErrorResponse.WriteAsync(context, error).ConfigureAwait(false);
+        return ForwarderErrorResponse.WriteAsync(context, error);
     }
 }

@@ -9,6 +9,9 @@ public sealed class AzureFunctionProxyOptions
 {
     internal const string DefaultHostDomain = "azurewebsites.net";
 
+    // A request keeps the backends it tried in a 64-bit mask.
+    internal const int MaxBackends = 64;
+
     /// <summary>
     /// Name of the Azure Function to invoke (the plugin's <c>functionname</c>). Required unless <see cref="Functions"/>
     /// lists the functions of an app mount; the two cannot both be set. Leading and trailing slashes are ignored.
@@ -139,11 +142,49 @@ public sealed class AzureFunctionProxyOptions
     /// </summary>
     public TimeSpan DurableLinksLifetime { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// Function Apps that serve this function side by side (regions, plans), for failover: each request goes to the
+    /// lowest <see cref="AzureFunctionProxyBackend.Priority"/> with a backend whose circuit is not open, shared by
+    /// <see cref="AzureFunctionProxyBackend.Weight"/>, and a failed attempt moves on to the next backend where that is
+    /// safe. An entry's unset keys are the function's own; with backends, <see cref="AppName"/> is only the default
+    /// of entries that leave theirs out. Empty by default (the function's own host alone). At most 64 entries.
+    /// </summary>
+    public IList<AzureFunctionProxyBackend> Backends { get; set; } = [];
+
+    /// <summary>
+    /// With two or more <see cref="Backends"/>: how many failures in a row open a backend's circuit, taking it out of
+    /// the choice for <see cref="BreakDuration"/>. At least 1; defaults to 5.
+    /// </summary>
+    public int FailureThreshold { get; set; } = 5;
+
+    /// <summary>
+    /// With two or more <see cref="Backends"/>: how long in milliseconds an open circuit keeps its backend out; then one
+    /// request at a time tries it, and a success closes it. At least 1; defaults to 30000 (30 seconds).
+    /// </summary>
+    public int BreakDuration { get; set; } = 30_000;
+
+    /// <summary>
+    /// With two or more <see cref="Backends"/>: the statuses that count as a backend's failure, as no connection and
+    /// <see cref="Timeout"/> do. <see langword="null"/> (unset) means 429, 502, 503 and 504: the function's own 500 is
+    /// an application error, not an outage.
+    /// </summary>
+    public IList<int>? FailureStatusCodes { get; set; }
+
+    /// <summary>
+    /// With two or more <see cref="Backends"/>: the longest time in milliseconds a <c>Retry-After</c> on a failing 429
+    /// or 503 keeps its backend out (its circuit opens at once for that long). At least 1; defaults to 60000 (1 minute).
+    /// </summary>
+    public int MaxRetryAfter { get; set; } = 60_000;
+
+    internal static int[] DefaultFailureStatusCodes { get; } = [429, 502, 503, 504];
+
     internal AzureFunctionProxyOptions Clone()
     {
         var clone = (AzureFunctionProxyOptions)MemberwiseClone();
         clone.RemoveRequestHeaders = [.. RemoveRequestHeaders];
         clone.RemoveResponseHeaders = [.. RemoveResponseHeaders];
+        clone.Backends = [.. Backends.Select(backend => backend.Clone())];
+        clone.FailureStatusCodes = FailureStatusCodes is null ? null : [.. FailureStatusCodes];
         clone.Functions = new Dictionary<string, AzureFunctionProxyFunctionOptions>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, function) in Functions)
         {
@@ -152,6 +193,20 @@ public sealed class AzureFunctionProxyOptions
         }
 
         return clone;
+    }
+
+    /// <summary>The options of one of <see cref="Backends"/>: this function's, with what the entry sets in their place.</summary>
+    internal AzureFunctionProxyOptions ForBackend(AzureFunctionProxyBackend backend)
+    {
+        var options = Clone();
+        options.Backends = [];
+        options.AppName = backend.AppName ?? AppName;
+        options.HostDomain = backend.HostDomain ?? HostDomain;
+        options.Port = backend.Port ?? Port;
+        options.Https = backend.Https ?? Https;
+        options.ApiKey = backend.ApiKey ?? ApiKey;
+        options.ClientId = backend.ClientId ?? ClientId;
+        return options;
     }
 
     // The options one function of an app mount is called with: the app's, with the function's name, and its own key
@@ -188,6 +243,12 @@ public sealed class AzureFunctionProxyOptions
         && DurableLinksLifetime == other.DurableLinksLifetime
         && RemoveRequestHeaders.SequenceEqual(other.RemoveRequestHeaders, StringComparer.OrdinalIgnoreCase)
         && RemoveResponseHeaders.SequenceEqual(other.RemoveResponseHeaders, StringComparer.OrdinalIgnoreCase)
+        && Backends.Count == other.Backends.Count
+        && Backends.Zip(other.Backends).All(pair => pair.First.HasSameValues(pair.Second))
+        && FailureThreshold == other.FailureThreshold
+        && BreakDuration == other.BreakDuration
+        && (FailureStatusCodes ?? (IEnumerable<int>)DefaultFailureStatusCodes).SequenceEqual(other.FailureStatusCodes ?? (IEnumerable<int>)DefaultFailureStatusCodes)
+        && MaxRetryAfter == other.MaxRetryAfter
         && HaveSameFunctions(Functions, other.Functions);
 
     private static bool HaveSameFunctions(IDictionary<string, AzureFunctionProxyFunctionOptions> functions, IDictionary<string, AzureFunctionProxyFunctionOptions> others)

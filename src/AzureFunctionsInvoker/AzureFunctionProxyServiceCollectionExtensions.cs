@@ -4,6 +4,7 @@ using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -103,6 +104,10 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         // Durable links' tokens: the app's key ring, shared by its instances as for its cookies and antiforgery tokens.
         services.AddDataProtection();
+        services.TryAddSingleton(services => new CircuitRegistry(
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ProxyMetrics>(),
+            services.GetRequiredService<ILoggerFactory>().CreateLogger<CircuitRegistry>()));
         return services.AddHttpClient(clientName)
             // The proxy logs its own events; the factory's two log lines per request would cost every forward
             // a formatted address and a logging scope, whatever the log level.

@@ -68,6 +68,15 @@ internal static partial class Log
     [LoggerMessage(19, LogLevel.Debug, "Refused a request with 404: the app mount exposes no function by the name in its path.", EventName = "FunctionNotFound")]
     public static partial void FunctionNotFound(ILogger logger);
 
-    [LoggerMessage(20, LogLevel.Debug, "Refused a {Method} request to a Durable link of the Azure Function '{FunctionName}' with 404: its token does not read (tampered with, expired, or made for another function or app), or what follows it is no operation.", EventName = "DurableLinkInvalid")]
+    [LoggerMessage(20, LogLevel.Warning, "The circuit of the backend {Endpoint} of the Azure Function '{FunctionName}' opened ({Reason}): no request goes to it for {BreakDuration} ms unless every backend is out.", EventName = "CircuitOpened")]
+    public static partial void CircuitOpened(ILogger logger, string functionName, string endpoint, string reason, long breakDuration);
+
+    [LoggerMessage(21, LogLevel.Information, "The circuit of the backend {Endpoint} of the Azure Function '{FunctionName}' closed: it answered a trial request.", EventName = "CircuitClosed")]
+    public static partial void CircuitClosed(ILogger logger, string functionName, string endpoint);
+
+    [LoggerMessage(22, LogLevel.Information, "An attempt at the Azure Function '{FunctionName}' failed (status {StatusCode}) before anything reached the caller; the request goes to its next backend.", EventName = "FailedOver")]
+    public static partial void FailedOver(ILogger logger, string functionName, int statusCode, Exception? exception);
+
+    [LoggerMessage(23, LogLevel.Debug, "Refused a {Method} request to a Durable link of the Azure Function '{FunctionName}' with 404: its token does not read (tampered with, expired, or made for another function or app), or what follows it is no operation.", EventName = "DurableLinkInvalid")]
     public static partial void DurableLinkInvalid(ILogger logger, string method, string functionName);
 }

@@ -37,7 +37,7 @@ internal sealed class MountLog
             foreach (var (mountPoint, function) in _mounts)
             {
                 var target = function.Current;
-                Log.Mounted(_logger, mountPoint(), target.Route.Address, target.Name);
+                Log.Mounted(_logger, mountPoint(), target.Address, target.Name);
             }
         }
     }

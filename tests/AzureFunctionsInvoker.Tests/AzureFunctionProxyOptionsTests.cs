@@ -20,6 +20,8 @@ public sealed class AzureFunctionProxyOptionsTests
             long value => value + 1,
             TimeSpan value => value + TimeSpan.FromSeconds(1),
             IList<string> value => (IList<string>)[.. value, "X-Added"],
+            IList<AzureFunctionProxyBackend> value => (IList<AzureFunctionProxyBackend>)[.. value, new() { AppName = "other" }],
+            null when property == nameof(AzureFunctionProxyOptions.FailureStatusCodes) => (IList<int>)[500],
             IDictionary<string, AzureFunctionProxyFunctionOptions> value => new Dictionary<string, AzureFunctionProxyFunctionOptions>(value) { ["added"] = new() },
             var other => throw new InvalidOperationException($"No change defined for {property} = {other}."),
         });
@@ -39,6 +41,49 @@ public sealed class AzureFunctionProxyOptionsTests
 
         Assert.Equal(["X-Api-Key"], clone.RemoveRequestHeaders);
         Assert.Equal(["Server"], clone.RemoveResponseHeaders);
+    }
+
+    [Theory]
+    [InlineData(nameof(AzureFunctionProxyBackend.AppName))]
+    [InlineData(nameof(AzureFunctionProxyBackend.HostDomain))]
+    [InlineData(nameof(AzureFunctionProxyBackend.Port))]
+    [InlineData(nameof(AzureFunctionProxyBackend.Https))]
+    [InlineData(nameof(AzureFunctionProxyBackend.ApiKey))]
+    [InlineData(nameof(AzureFunctionProxyBackend.ClientId))]
+    [InlineData(nameof(AzureFunctionProxyBackend.Priority))]
+    [InlineData(nameof(AzureFunctionProxyBackend.Weight))]
+    public void A_change_to_any_key_of_a_backend_is_a_change_and_a_clone_does_not_share_it(string property)
+    {
+        var options = new AzureFunctionProxyOptions { FunctionName = "hello", Backends = [new() { AppName = "weu" }, new() { AppName = "neu" }] };
+        var clone = options.Clone();
+        var info = typeof(AzureFunctionProxyBackend).GetProperty(property)!;
+        var before = info.GetValue(options.Backends[1]);
+
+        info.SetValue(options.Backends[1], info.PropertyType == typeof(string) ? "changed" : info.PropertyType == typeof(bool?) ? false : 7);
+
+        Assert.False(options.HasSameValues(clone));
+        Assert.Equal(before, info.GetValue(clone.Backends[1]));
+    }
+
+    [Fact]
+    public void A_backend_takes_the_keys_it_leaves_out_from_its_function()
+    {
+        var options = new AzureFunctionProxyOptions
+        {
+            FunctionName = "hello",
+            AppName = "shared",
+            HostDomain = "example.net",
+            Port = 8443,
+            Https = true,
+            ApiKey = "k",
+            ClientId = "c",
+            Backends = [new() { AppName = "neu", ApiKey = "k-neu" }],
+        };
+
+        var backend = options.ForBackend(options.Backends[0]);
+
+        Assert.Equal(("neu", "example.net", 8443, true, "k-neu", "c"), (backend.AppName, backend.HostDomain, backend.Port, backend.Https, backend.ApiKey, backend.ClientId));
+        Assert.Empty(backend.Backends);
     }
 
     [Theory]

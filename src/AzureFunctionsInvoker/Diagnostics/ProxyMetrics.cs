@@ -1,10 +1,12 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace AzureFunctionsInvoker.Diagnostics;
 
 /// <summary>
 /// The <c>AzureFunctionsInvoker</c> meter: how long forwards to functions take and how many are in flight, tagged
-/// as OpenTelemetry tags HTTP client metrics, plus the function's name (<c>faas.invoked_name</c>).
+/// as OpenTelemetry tags HTTP client metrics, plus the function's name (<c>faas.invoked_name</c>); for functions with
+/// backends, how many each request tried and when their circuits open and close.
 /// </summary>
 internal sealed class ProxyMetrics
 {
@@ -25,12 +27,36 @@ internal sealed class ProxyMetrics
             "azurefunctionsinvoker.active_requests",
             unit: "{request}",
             description: "Requests being forwarded to Azure Functions.");
+        Attempts = meter.CreateHistogram<int>(
+            "azurefunctionsinvoker.request.attempts",
+            unit: "{attempt}",
+            description: "Backends tried per request to a function with two or more backends, tagged with the one that answered.",
+            tags: null,
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 3, 4, 5] });
+        CircuitChanges = meter.CreateCounter<long>(
+            "azurefunctionsinvoker.circuit.state_changes",
+            unit: "{change}",
+            description: "Circuits of Azure Function backends that opened or closed, tagged with the backend and the new state.");
     }
 
     public Histogram<double> Duration { get; }
 
     public UpDownCounter<long> ActiveRequests { get; }
 
+    public Histogram<int> Attempts { get; }
+
+    public Counter<long> CircuitChanges { get; }
+
     /// <summary>Whether anyone listens: when not, a forward records nothing and pays nothing.</summary>
-    public bool Enabled => Duration.Enabled || ActiveRequests.Enabled;
+    public bool Enabled => Duration.Enabled || ActiveRequests.Enabled || Attempts.Enabled;
+
+    /// <summary>The circuit of the backend at <paramref name="host"/>:<paramref name="port"/> of <paramref name="functionName"/> changed to <paramref name="state"/>.</summary>
+    public void RecordCircuitChange(string host, int port, string functionName, string state) =>
+        CircuitChanges.Add(1, new TagList
+        {
+            { "server.address", host },
+            { "server.port", port },
+            { "faas.invoked_name", functionName },
+            { "azurefunctionsinvoker.circuit.state", state },
+        });
 }

@@ -23,6 +23,10 @@ internal sealed class ForwardTelemetry
     private TagList _tags;
     private int _statusCode;
 
+    // For a function with backends: the one tried last, and how many were tried.
+    private ForwardingTarget? _backend;
+    private int _attempts;
+
     private ForwardTelemetry(ProxyMetrics metrics, Activity? activity, TagList tags)
     {
         _metrics = metrics;
@@ -68,6 +72,19 @@ internal sealed class ForwardTelemetry
         return new ForwardTelemetry(metrics, activity, tags);
     }
 
+    /// <summary>
+    /// A request to a function with backends is about to try <paramref name="backend"/>: the activity, the duration and
+    /// the attempt count name the backend tried last. Each attempt's own span is the HttpClient's, under this one.
+    /// </summary>
+    public void Attempting(ForwardingTarget backend)
+    {
+        _backend = backend;
+        _attempts++;
+        _statusCode = 0;
+        _activity?.SetTag("server.address", backend.ServerAddress);
+        _activity?.SetTag("server.port", backend.ServerPort);
+    }
+
     /// <summary>The function answered with <paramref name="statusCode"/>.</summary>
     public void ResponseReceived(int statusCode) => _statusCode = statusCode;
 
@@ -75,6 +92,13 @@ internal sealed class ForwardTelemetry
     public void Stop(ForwarderError? error)
     {
         _metrics.ActiveRequests.Add(-1, _tags);
+        if (_backend is { } backend)
+        {
+            // Tagged at the start with the backend tried first.
+            _tags[1] = new("server.address", backend.ServerAddress);
+            _tags[2] = new("server.port", backend.ServerPort);
+            _metrics.Attempts.Record(_attempts, _tags);
+        }
 
         var statusCode = _statusCode;
         var errorType = ErrorType(error, statusCode);

@@ -55,8 +55,57 @@ internal sealed class FunctionForwarder
         // Without a listener there is nothing to stop at the end, so no frame of its own is kept for the exchange,
         // however long it streams.
         return telemetry is null
-            ? SendAsync(context, function, target, telemetry: null)
+            ? SendAsync(context, function, target, telemetry: null, failOver: false)
             : ForwardReportingAsync(context, function, target, telemetry);
+    }
+
+    /// <summary>
+    /// Sends the request to the backends of <paramref name="pool"/>, one at a time, each at most once: first the one
+    /// <see cref="BackendPool.First"/> chooses, then, while an attempt fails where that is safe and nothing reached
+    /// the caller, the next. The last attempt's answer is the caller's. <paramref name="rest"/> and
+    /// <paramref name="query"/> come from <c>RequestTarget.TryGetRestAndQuery</c>.
+    /// </summary>
+    public async Task<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, string rest, string query)
+    {
+        var current = pool.First(out var probe);
+        var backend = pool.Backends[current];
+        var telemetry = ForwardTelemetry.Start(_metrics, context.Request.Method, backend);
+        var tried = 0UL;
+        ForwarderError? error = null;
+        try
+        {
+            while (true)
+            {
+                tried |= 1UL << current;
+                telemetry?.Attempting(backend);
+                var next = pool.Next(tried);
+                try
+                {
+                    error = await SendAsync(context, backend, backend.Resolve(rest, query), telemetry, failOver: next >= 0).ConfigureAwait(false);
+                }
+                finally
+                {
+                    backend.Circuit!.State.Release(probe);
+                }
+
+                if (error != ForwarderError.FailedOver)
+                {
+                    return error.Value;
+                }
+
+                // Its circuit may have opened meanwhile: the request goes there anyway rather than get no answer.
+                current = next;
+                backend = pool.Backends[current];
+                if (!backend.Circuit!.State.TryEnter(out probe))
+                {
+                    probe = false;
+                }
+            }
+        }
+        finally
+        {
+            telemetry?.Stop(error);
+        }
     }
 
     private async Task<ForwarderError> ForwardReportingAsync(HttpContext context, ForwardingTarget function, Uri target, ForwardTelemetry telemetry)
@@ -64,7 +113,7 @@ internal sealed class FunctionForwarder
         ForwarderError? error = null;
         try
         {
-            error = await SendAsync(context, function, target, telemetry).ConfigureAwait(false);
+            error = await SendAsync(context, function, target, telemetry, failOver: false).ConfigureAwait(false);
             return error.Value;
         }
         finally
@@ -73,7 +122,8 @@ internal sealed class FunctionForwarder
         }
     }
 
-    private async Task<ForwarderError> SendAsync(HttpContext context, ForwardingTarget function, Uri target, ForwardTelemetry? telemetry)
+    // With failOver, a backend's failure that another may answer instead returns FailedOver, nothing written to the caller.
+    private async Task<ForwarderError> SendAsync(HttpContext context, ForwardingTarget function, Uri target, ForwardTelemetry? telemetry, bool failOver)
     {
         var options = function.Options;
         using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);
@@ -110,12 +160,31 @@ internal sealed class FunctionForwarder
         {
             // Besides the transport's own failures: what handlers the app added throw (a resilience pipeline's
             // timeout or open circuit). The function was not reached either way, and the caller gets a 502.
-            return Report(ClassifySendFailure(context, content, timeout), new(options, context.Request.Method, Exception: e));
+            var error = ClassifySendFailure(context, content, timeout);
+            if (function.Circuit is { } circuit && error is ForwarderError.FunctionUnreachable or ForwarderError.FunctionTimedOut)
+            {
+                circuit.Unanswered(ForwarderErrors.Describe(error).ErrorType!);
+                if (failOver && (NothingSent(e, content) || IsRepeatable(context, content)))
+                {
+                    error = ForwarderError.FailedOver;
+                }
+            }
+
+            return Report(error, new(options, context.Request.Method, Exception: e));
         }
 
         using (response)
         {
             telemetry?.ResponseReceived((int)response.StatusCode);
+            if (function.Circuit is { } circuit)
+            {
+                circuit.Answered((int)response.StatusCode, response.Headers.RetryAfter);
+                if (failOver && circuit.IsFailure((int)response.StatusCode) && (content?.TryAbandon() ?? IsRepeatable(context, content)))
+                {
+                    return Report(ForwarderError.FailedOver, new(options, context.Request.Method, (int)response.StatusCode));
+                }
+            }
+
             if ((int)response.StatusCode < StatusCodes.Status200OK)
             {
                 // A 101 comes with the raw connection as its body: passing it on would hand the caller unframed bytes.
@@ -190,6 +259,14 @@ internal sealed class FunctionForwarder
 
         return timeout.HasExpired ? ForwarderError.FunctionTimedOut : ForwarderError.FunctionUnreachable;
     }
+
+    // Nothing of the request reached the backend: no connection was made for it, or its body was never read.
+    private static bool NothingSent(Exception e, StreamingRequestContent? content) =>
+        content?.TryAbandon() ?? (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError });
+
+    // Sent, yet safe to send again: a read without a body.
+    private static bool IsRepeatable(HttpContext context, StreamingRequestContent? content) =>
+        content is null && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || HttpMethods.IsOptions(context.Request.Method));
 
     private ForwarderError Report(ForwarderError error, ForwarderFailure failure)
     {

@@ -13,7 +13,7 @@ internal sealed class StreamingRequestContent : HttpContent
 {
     private readonly Stream _source;
     private readonly StepTimeout _timeout;
-    private bool _started;
+    private int _started;
 
     public StreamingRequestContent(Stream source, StepTimeout timeout)
     {
@@ -27,19 +27,23 @@ internal sealed class StreamingRequestContent : HttpContent
     /// <summary>Whether something tried to send this content a second time (a retrying handler).</summary>
     public bool ResendRefused { get; private set; }
 
+    /// <summary>
+    /// Makes sure no byte of the caller's body is ever read for this content: true when none was (the body can go to
+    /// another backend), false when sending it had started.
+    /// </summary>
+    public bool TryAbandon() => Interlocked.Exchange(ref _started, 1) == 0;
+
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        if (_started)
+        if (Interlocked.Exchange(ref _started, 1) != 0)
         {
             ResendRefused = true;
             throw new InvalidOperationException(
                 "The caller's request body streams through once and was already sent: a request with a body cannot be retried.");
         }
-
-        _started = true;
 
         // Middleware earlier in the pipeline may have read a buffered body already.
         if (_source.CanSeek && _source.Position != 0)

@@ -15,7 +15,7 @@ internal sealed class AppFunction
     {
         var options = app.ForFunction(functionName, own);
         Route = new FunctionRoute(options);
-        Forwarding = new ForwardingTarget(mountName, options, connection, Route.FunctionUri, "/" + functionName);
+        Forwarding = new ForwardingTarget(mountName, options, connection, Route.FunctionUri, mountSuffix: "/" + functionName);
     }
 
     public FunctionRoute Route { get; }

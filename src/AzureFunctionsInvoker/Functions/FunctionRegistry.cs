@@ -16,11 +16,13 @@ internal sealed class FunctionRegistry : IDisposable
     private readonly IOptionsMonitor<AzureFunctionProxyOptions> _monitor;
     private readonly LiveConnectionSettings _connections;
     private readonly ILogger _logger;
+    private readonly CircuitRegistry _circuits;
     private readonly Dictionary<string, FunctionTargetSource> _sources = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
 
-    public FunctionRegistry(IEnumerable<RegisteredFunction> functions, IOptionsMonitor<AzureFunctionProxyOptions> monitor, LiveConnectionSettings connections, ILogger<FunctionRegistry> logger)
+    public FunctionRegistry(IEnumerable<RegisteredFunction> functions, IOptionsMonitor<AzureFunctionProxyOptions> monitor, LiveConnectionSettings connections, CircuitRegistry circuits, ILogger<FunctionRegistry> logger)
     {
+        _circuits = circuits;
         _functions = functions.ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
         _monitor = monitor;
         _connections = connections;
@@ -44,7 +46,7 @@ internal sealed class FunctionRegistry : IDisposable
             if (!_sources.TryGetValue(name, out var source))
             {
                 // The options and the client are registered under the registered spelling.
-                source = FunctionTargetSource.Watch(registered.Origin, FunctionForwarder.ClientNameFor(registered.Name), _monitor, _connections, _logger);
+                source = FunctionTargetSource.Watch(registered.Origin, FunctionForwarder.ClientNameFor(registered.Name), _monitor, _connections, _logger, _circuits);
                 _sources.Add(registered.Name, source);
             }
 

@@ -11,8 +11,6 @@ namespace AzureFunctionsInvoker.Functions;
 /// </summary>
 internal sealed class FunctionRoute
 {
-    private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
-
     public FunctionRoute(AzureFunctionProxyOptions options)
         : this(options, options?.FunctionName ?? throw new ArgumentNullException(nameof(options)))
     {
@@ -36,16 +34,12 @@ internal sealed class FunctionRoute
         var path = routePrefix.Length == 0 ? string.Empty : "/" + routePrefix;
         path += "/" + functionName.Trim('/');
 
-        Origin = $"{scheme}://{host}{port}";
-        Address = Origin + path;
+        Address = $"{scheme}://{host}{port}{path}";
         FunctionUri = new Uri(Address, UriKind.Absolute);
     }
 
     /// <summary>The function's own address, with nothing appended.</summary>
     public Uri FunctionUri { get; }
-
-    /// <summary>The function's origin: scheme, host and port (when not the scheme's own), no path.</summary>
-    public string Origin { get; }
 
     /// <summary>The function's own address as logs show it: scheme, host, port, route prefix and function name, never a key.</summary>
     public string Address { get; }
@@ -55,15 +49,7 @@ internal sealed class FunctionRoute
     /// the caller sent them, percent-encoding included: <see cref="Uri"/> must neither decode nor re-encode them.
     /// <paramref name="rest"/> must already have passed <see cref="PathSafety.IsSafe"/>.
     /// </summary>
-    public Uri Resolve(ReadOnlySpan<char> rest, string query)
-    {
-        if (rest.Length == 0 && query.Length == 0)
-        {
-            return FunctionUri;
-        }
-
-        return new Uri(string.Concat(Address, rest, query), in s_verbatim);
-    }
+    public Uri Resolve(ReadOnlySpan<char> rest, string query) => RequestTarget.Append(FunctionUri, rest, query);
 
     /// <summary>The authority as a caller would see it in a log: scheme, host and port, never a key.</summary>
     public override string ToString() => FunctionUri.GetLeftPart(UriPartial.Authority);

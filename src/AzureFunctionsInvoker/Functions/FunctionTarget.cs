@@ -9,8 +9,8 @@ namespace AzureFunctionsInvoker.Functions;
 
 /// <summary>
 /// One valid set of options for a function, with what the proxy computes from them once: where the function
-/// lives and how to connect to it, and for an app mount each function it exposes. Immutable: a request uses the
-/// target it started with to the end, even when the options reload meanwhile.
+/// lives and how to connect to it, for an app mount each function it exposes, and for a function with backends each
+/// of them. Immutable: a request uses the target it started with to the end, even when the options reload meanwhile.
 /// </summary>
 internal sealed class FunctionTarget
 {
@@ -19,20 +19,48 @@ internal sealed class FunctionTarget
 
     private readonly FrozenDictionary<string, AppFunction>.AlternateLookup<ReadOnlySpan<char>> _functions;
 
-    private FunctionTarget(string name, AzureFunctionProxyOptions options, bool appMount)
+    private FunctionTarget(string name, AzureFunctionProxyOptions options, bool appMount, CircuitRegistry? circuits)
     {
         Options = options;
         IsAppMount = appMount;
-        Route = appMount ? new FunctionRoute(options, AppMountSegment) : new FunctionRoute(options);
         Connection = ConnectionSettings.From(options);
-        Forwarding = new ForwardingTarget(name, options, Connection, Route.FunctionUri);
         if (appMount)
         {
+            // Validation refuses Backends on an app mount: its functions share the one host.
+            Route = new FunctionRoute(options, AppMountSegment);
+            Forwarding = new ForwardingTarget(name, options, Connection, Route.FunctionUri);
+            Address = Route.Address;
             var connection = Connection;
             _functions = options.Functions
                 .ToFrozenDictionary(f => f.Key, f => new AppFunction(name, f.Key, options, f.Value, connection), StringComparer.OrdinalIgnoreCase)
                 .GetAlternateLookup<ReadOnlySpan<char>>();
+            return;
         }
+
+        var backends = options.Backends;
+        if (backends.Count < 2)
+        {
+            // One backend is the function's host with that entry's keys: with nowhere to fail over to, no circuit.
+            var own = backends.Count == 0 ? options : options.ForBackend(backends[0]);
+            Route = new FunctionRoute(own);
+            Forwarding = new ForwardingTarget(name, own, Connection, Route.FunctionUri);
+            Address = Route.Address;
+            return;
+        }
+
+        var targets = new ForwardingTarget[backends.Count];
+        for (var i = 0; i < backends.Count; i++)
+        {
+            var backend = options.ForBackend(backends[i]);
+            var uri = new FunctionRoute(backend).FunctionUri;
+            var circuit = new CircuitBreaker(circuits!.Get(name, uri), backend, circuits.Time);
+            targets[i] = new ForwardingTarget(name, backend, Connection, uri, circuit);
+        }
+
+        Backends = new BackendPool(targets, [.. backends.Select(b => b.Priority)], [.. backends.Select(b => b.Weight)]);
+        Forwarding = Backends.Backends[0];
+        Route = new FunctionRoute(Forwarding.Options);
+        Address = string.Join(" or ", Backends.Backends.Select(backend => backend.FunctionUri.OriginalString));
     }
 
     /// <summary>The function's name in the app: its registered name, or <c>FunctionName</c> for options given in code.</summary>
@@ -47,36 +75,42 @@ internal sealed class FunctionTarget
     /// </summary>
     public bool IsAppMount { get; }
 
-    /// <summary>The function's route; for an app mount, the app's, whose function segment is <c>{function}</c>.</summary>
+    /// <summary>
+    /// The function's route; for an app mount, the app's, whose function segment is <c>{function}</c>; with
+    /// <see cref="Backends"/>, the first by priority's.
+    /// </summary>
     public FunctionRoute Route { get; }
 
     public ConnectionSettings Connection { get; }
 
-    /// <summary>What an exchange with the function needs of it. For an app mount, only its host is meant: see <see cref="TryGetFunction"/>.</summary>
+    /// <summary>Where requests go, as logs show it: the function's address, or its backends' by priority (<c>https://a/api/hello or https://b/api/hello</c>).</summary>
+    public string Address { get; }
+
+    /// <summary>
+    /// What an exchange with the function needs of it. For an app mount, only its host is meant: see
+    /// <see cref="TryGetFunction"/>; with <see cref="Backends"/>, the first by priority.
+    /// </summary>
     public ForwardingTarget Forwarding { get; }
+
+    /// <summary>The function's backends when it has two or more, each with its circuit; <see langword="null"/> otherwise.</summary>
+    public BackendPool? Backends { get; }
 
     /// <summary>
     /// Makes the target of options that passed validation, warning about the risky or likely mistaken settings they
     /// hold, naming the function as <paramref name="origin"/> does. <paramref name="appMount"/> is what the function is
-    /// mounted as; <see langword="null"/> before it is, when the options decide.
+    /// mounted as; <see langword="null"/> before it is, when the options decide. The circuits of its backends, when it
+    /// has two or more, come from <paramref name="circuits"/>, or from a registry of their own (on the system clock)
+    /// without one.
     /// </summary>
-    public static FunctionTarget Create(OptionsOrigin origin, AzureFunctionProxyOptions validOptions, ILogger logger, bool? appMount = null)
+    public static FunctionTarget Create(OptionsOrigin origin, AzureFunctionProxyOptions validOptions, ILogger logger, bool? appMount = null, CircuitRegistry? circuits = null)
     {
         var options = validOptions.Clone();
-        var target = new FunctionTarget(origin.Name, options, appMount ?? options.Functions.Count > 0);
-        if (options.Https && !options.HttpsVerify)
+        circuits ??= options.Backends.Count < 2 ? null : new CircuitRegistry(TimeProvider.System, metrics: null, logger);
+        var target = new FunctionTarget(origin.Name, options, appMount ?? options.Functions.Count > 0, circuits);
+        var backends = target.Backends?.Backends ?? [target.Forwarding];
+        foreach (var backend in backends)
         {
-            Log.HttpsVerifyDisabled(logger, origin.Name, target.Route.ToString());
-        }
-
-        if (!options.Https && SendsKey(options) && !target.Route.FunctionUri.IsLoopback)
-        {
-            Log.KeyOverHttp(logger, origin.Name, target.Route.ToString());
-        }
-
-        if (HostNames.MayBeWholeHost(options))
-        {
-            Log.HostDomainAppended(logger, origin.Name, target.Route.FunctionUri.Host, options.AppName, origin.PathOf(nameof(options.HostDomain)));
+            Warn(origin, backend.Options, target.IsAppMount ? target.Route.FunctionUri : backend.FunctionUri, logger);
         }
 
         return target;
@@ -95,6 +129,25 @@ internal sealed class FunctionTarget
         }
 
         return _functions.TryGetValue(name, out function);
+    }
+
+    private static void Warn(OptionsOrigin origin, AzureFunctionProxyOptions options, Uri functionUri, ILogger logger)
+    {
+        var authority = functionUri.GetLeftPart(UriPartial.Authority);
+        if (options.Https && !options.HttpsVerify)
+        {
+            Log.HttpsVerifyDisabled(logger, origin.Name, authority);
+        }
+
+        if (!options.Https && SendsKey(options) && !functionUri.IsLoopback)
+        {
+            Log.KeyOverHttp(logger, origin.Name, authority);
+        }
+
+        if (HostNames.MayBeWholeHost(options))
+        {
+            Log.HostDomainAppended(logger, origin.Name, functionUri.Host, options.AppName, origin.PathOf(nameof(options.HostDomain)));
+        }
     }
 
     private static bool SendsKey(AzureFunctionProxyOptions options) =>

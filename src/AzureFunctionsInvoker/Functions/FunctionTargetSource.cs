@@ -1,4 +1,5 @@
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,15 +18,17 @@ internal sealed class FunctionTargetSource : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly LiveConnectionSettings _connections;
+    private readonly CircuitRegistry? _circuits;
     private FunctionTarget? _current;
     private IDisposable? _lease;
     private AzureFunctionProxyOptions? _rejected;
     private IDisposable? _reloads;
 
-    private FunctionTargetSource(OptionsOrigin origin, LiveConnectionSettings connections, string clientName)
+    private FunctionTargetSource(OptionsOrigin origin, LiveConnectionSettings connections, string clientName, CircuitRegistry? circuits)
     {
         Origin = origin;
         _connections = connections;
+        _circuits = circuits;
         ClientName = clientName;
     }
 
@@ -40,10 +43,10 @@ internal sealed class FunctionTargetSource : IDisposable
 
     /// <summary>A source that always gives the target of <paramref name="options"/>, sent through the client named <paramref name="clientName"/>.</summary>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public static FunctionTargetSource Fixed(OptionsOrigin origin, AzureFunctionProxyOptions options, LiveConnectionSettings connections, string clientName, ILogger logger)
+    public static FunctionTargetSource Fixed(OptionsOrigin origin, AzureFunctionProxyOptions options, LiveConnectionSettings connections, string clientName, ILogger logger, CircuitRegistry? circuits = null)
     {
-        var target = FunctionTarget.Create(origin, Validate(Options.DefaultName, origin, options), logger);
-        var source = new FunctionTargetSource(origin, connections, clientName);
+        var target = FunctionTarget.Create(origin, Validate(Options.DefaultName, origin, options), logger, circuits: circuits);
+        var source = new FunctionTargetSource(origin, connections, clientName, circuits);
         lock (source._gate)
         {
             source.Use(target);
@@ -54,15 +57,16 @@ internal sealed class FunctionTargetSource : IDisposable
 
     /// <summary>
     /// A source that follows the options of <paramref name="monitor"/> named as <paramref name="origin"/> names the
-    /// function, sent through the client named <paramref name="clientName"/>.
+    /// function, sent through the client named <paramref name="clientName"/>. The circuits of its backends come from
+    /// <paramref name="circuits"/>, so a reload keeps those of the backends it keeps.
     /// </summary>
     /// <exception cref="OptionsValidationException">The options are invalid now, at startup.</exception>
-    public static FunctionTargetSource Watch(OptionsOrigin origin, string clientName, IOptionsMonitor<AzureFunctionProxyOptions> monitor, LiveConnectionSettings connections, ILogger logger)
+    public static FunctionTargetSource Watch(OptionsOrigin origin, string clientName, IOptionsMonitor<AzureFunctionProxyOptions> monitor, LiveConnectionSettings connections, ILogger logger, CircuitRegistry? circuits = null)
     {
         var name = origin.Name;
 
         // Listening first, then reading: a reload between the two is not lost.
-        var source = new FunctionTargetSource(origin, connections, clientName);
+        var source = new FunctionTargetSource(origin, connections, clientName, circuits);
         source._reloads = monitor.OnChange((options, changed) =>
         {
             if (changed == name)
@@ -77,7 +81,7 @@ internal sealed class FunctionTargetSource : IDisposable
             {
                 if (source._current is null)
                 {
-                    source.Use(FunctionTarget.Create(origin, Validate(name, origin, monitor.Get(name)), logger));
+                    source.Use(FunctionTarget.Create(origin, Validate(name, origin, monitor.Get(name)), logger, circuits: circuits));
                 }
             }
 
@@ -139,9 +143,9 @@ internal sealed class FunctionTargetSource : IDisposable
             }
 
             _rejected = null;
-            var target = FunctionTarget.Create(origin, options, logger, appMount);
+            var target = FunctionTarget.Create(origin, options, logger, appMount, _circuits);
             Use(target);
-            Log.Reloaded(logger, origin.Name, target.Route.Address);
+            Log.Reloaded(logger, origin.Name, target.Address);
         }
     }
 

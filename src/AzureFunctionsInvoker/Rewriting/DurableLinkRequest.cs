@@ -21,28 +21,27 @@ internal static class DurableLinkRequest
         && rest[linksPath.Length + 1] == '/';
 
     /// <summary>
-    /// The path and query on the function's origin the link request <paramref name="rest"/> stands for, and whether
-    /// its hidden parameters carry a <c>code</c>; <see langword="null"/> when the token does not read as one of
-    /// <paramref name="protector"/>'s for <paramref name="origin"/>, or the path after it is no operation of its instance.
+    /// The path and query the link request <paramref name="rest"/> stands for, on the origin its <paramref name="link"/>
+    /// names (which the caller must check is still the function's); <see langword="null"/> when the token does not read
+    /// as one of <paramref name="protector"/>'s, or the path after it is no operation of its instance.
     /// </summary>
-    public static string? Resolve(ReadOnlySpan<char> rest, string query, string linksPath, DurableLinkProtector protector, Uri origin, out bool carriesCode)
+    public static string? Resolve(ReadOnlySpan<char> rest, string query, string linksPath, DurableLinkProtector protector, out DurableLink? link)
     {
-        carriesCode = false;
         var afterPath = rest[(linksPath.Length + 2)..];
         var tokenEnd = afterPath.IndexOf('/');
         var token = tokenEnd < 0 ? afterPath : afterPath[..tokenEnd];
-        if (token.IsEmpty || token.ContainsAnyExcept(s_base64Url)
-            || !protector.TryUnprotect(token.ToString(), out var link)
-            || !string.Equals(link!.Origin, DurableLink.OriginOf(origin), StringComparison.OrdinalIgnoreCase))
+        if (token.IsEmpty || token.ContainsAnyExcept(s_base64Url) || !protector.TryUnprotect(token.ToString(), out link))
         {
+            link = null;
             return null;
         }
 
         var operation = string.Empty;
         if (tokenEnd >= 0)
         {
-            if (!link.IsInstance || !DurableOperation.TryParse(afterPath[(tokenEnd + 1)..], out var canonical))
+            if (!link!.IsInstance || !DurableOperation.TryParse(afterPath[(tokenEnd + 1)..], out var canonical))
             {
+                link = null;
                 return null;
             }
 
@@ -50,9 +49,8 @@ internal static class DurableLinkRequest
         }
 
         var callerQuery = CallerParameters.Filter(query);
-        var separator = link.HiddenQuery.Length > 0 && callerQuery.Length > 0 ? "&" : string.Empty;
+        var separator = link!.HiddenQuery.Length > 0 && callerQuery.Length > 0 ? "&" : string.Empty;
         var fullQuery = link.HiddenQuery.Length + callerQuery.Length > 0 ? "?" : string.Empty;
-        carriesCode = link.CarriesCode;
         return string.Concat(DurableLink.WebhookPath, link.Resource, operation, fullQuery, link.HiddenQuery, separator, callerQuery);
     }
 }

@@ -62,12 +62,23 @@ internal static class AzureFunctionProxyOptionsValidator
             ValidatePath(nameof(options.FunctionName), options.FunctionName, allowEmpty: false, failures);
         }
 
-        ValidateHost(options, failures);
-        ValidatePath(nameof(options.RoutePrefix), options.RoutePrefix, allowEmpty: true, failures);
-        if (options.Port is < 1 or > 65535)
+        // Each function of an app mount has one host: failing it over to other Function Apps is not built.
+        if (options.Backends is { Count: > 0 } && options.Functions is not null && (appMount ?? options.Functions.Count > 0))
         {
-            failures.Add(nameof(options.Port), "Port must be between 1 and 65535, or unset for the scheme's own (443 with Https, else 80).");
+            failures.Add(
+                nameof(options.Backends),
+                "Backends and Functions cannot be combined: Backends fails one function (FunctionName) over between Function " +
+                "Apps, Functions exposes an app mount's functions on one host. Mount each function that needs failover on its own.");
         }
+
+        // With backends, the function's AppName is only the default of entries that leave theirs out.
+        if (options.Backends is not { Count: > 0 } || !string.IsNullOrEmpty(options.AppName))
+        {
+            ValidateHost(options, failures);
+        }
+
+        ValidatePath(nameof(options.RoutePrefix), options.RoutePrefix, allowEmpty: true, failures);
+        ValidatePort(options.Port, failures);
 
         if (options.Timeout < 1)
         {
@@ -89,8 +100,94 @@ internal static class AzureFunctionProxyOptionsValidator
         ValidateHeaderValue(nameof(options.ClientId), options.ClientId, failures);
         ValidateRemovedHeaders(nameof(options.RemoveRequestHeaders), options.RemoveRequestHeaders, failures);
         ValidateRemovedHeaders(nameof(options.RemoveResponseHeaders), options.RemoveResponseHeaders, failures);
+        ValidateBackends(options, failures);
+        ValidateCircuit(options, failures);
 
         return failures.Result();
+    }
+
+    private static void ValidatePort(int? port, Failures failures)
+    {
+        if (port is < 1 or > 65535)
+        {
+            failures.Add("Port", "Port must be between 1 and 65535, or unset for the scheme's own (443 with Https, else 80).");
+        }
+    }
+
+    private static void ValidateBackends(AzureFunctionProxyOptions options, Failures failures)
+    {
+        if (options.Backends is null)
+        {
+            failures.Add(nameof(options.Backends), "Backends must be a list of Function Apps, or empty.");
+            return;
+        }
+
+        if (options.Backends.Count > AzureFunctionProxyOptions.MaxBackends)
+        {
+            failures.Add(nameof(options.Backends), $"Backends must hold at most {AzureFunctionProxyOptions.MaxBackends} Function Apps.");
+            return;
+        }
+
+        var endpoints = new Dictionary<(bool Https, string Host, int? Port), int>();
+        for (var i = 0; i < options.Backends.Count; i++)
+        {
+            var entry = failures.ForBackend(i);
+            if (options.Backends[i] is not { } backend)
+            {
+                failures.Add($"{nameof(options.Backends)}:{i}", $"Backends[{i}] must be a Function App, not empty.");
+                continue;
+            }
+
+            // The entry as it is used: the function's keys where it leaves them out.
+            var effective = options.ForBackend(backend);
+            var failuresBefore = entry.Count;
+            ValidateHost(effective, entry);
+            ValidatePort(backend.Port, entry);
+            ValidateHeaderValue(nameof(backend.ApiKey), backend.ApiKey, entry);
+            ValidateHeaderValue(nameof(backend.ClientId), backend.ClientId, entry);
+            if (backend.Priority < 1)
+            {
+                entry.Add(nameof(backend.Priority), "Priority must be 1 or more (1 is tried first).");
+            }
+
+            if (backend.Weight is < 1 or > 100)
+            {
+                entry.Add(nameof(backend.Weight), "Weight must be between 1 and 100.");
+            }
+
+            var port = effective.Port ?? (effective.Https ? 443 : 80);
+            if (entry.Count == failuresBefore && !endpoints.TryAdd((effective.Https, HostNames.Of(effective).ToUpperInvariant(), port), i))
+            {
+                entry.Add(nameof(backend.AppName), $"AppName, HostDomain, Port and Https name the same Function App as Backends[{endpoints[(effective.Https, HostNames.Of(effective).ToUpperInvariant(), port)]}]: each backend must be another one.");
+            }
+        }
+    }
+
+    private static void ValidateCircuit(AzureFunctionProxyOptions options, Failures failures)
+    {
+        if (options.FailureThreshold < 1)
+        {
+            failures.Add(nameof(options.FailureThreshold), "FailureThreshold must be between 1 and 2147483647 failures in a row.");
+        }
+
+        if (options.BreakDuration < 1)
+        {
+            failures.Add(nameof(options.BreakDuration), $"BreakDuration must be {AllMilliseconds}.");
+        }
+
+        if (options.MaxRetryAfter < 1)
+        {
+            failures.Add(nameof(options.MaxRetryAfter), $"MaxRetryAfter must be {AllMilliseconds}.");
+        }
+
+        var codes = options.FailureStatusCodes ?? [];
+        for (var i = 0; i < codes.Count; i++)
+        {
+            if (codes[i] is < 400 or > 599)
+            {
+                failures.Add($"{nameof(options.FailureStatusCodes)}:{i}", "FailureStatusCodes must hold error statuses, between 400 and 599.");
+            }
+        }
     }
 
     /// <summary>
@@ -262,11 +359,34 @@ internal static class AzureFunctionProxyOptionsValidator
         }
     }
 
-    private sealed class Failures(OptionsOrigin origin)
+    private sealed class Failures
     {
-        private readonly List<string> _messages = [];
+        private readonly OptionsOrigin _origin;
+        private readonly List<string> _messages;
+        private readonly string _keyPrefix;
+        private readonly string _messagePrefix;
 
-        public void Add(string key, string message) => _messages.Add(origin.Failure(key, message));
+        public Failures(OptionsOrigin origin)
+            : this(origin, [], string.Empty, string.Empty)
+        {
+        }
+
+        private Failures(OptionsOrigin origin, List<string> messages, string keyPrefix, string messagePrefix)
+        {
+            _origin = origin;
+            _messages = messages;
+            _keyPrefix = keyPrefix;
+            _messagePrefix = messagePrefix;
+        }
+
+        /// <summary>The failures so far, of every entry.</summary>
+        public int Count => _messages.Count;
+
+        /// <summary>The failures of <c>Backends[index]</c>: keys under <c>Backends:index</c>, messages naming <c>Backends[index].Key</c>.</summary>
+        public Failures ForBackend(int index) =>
+            new(_origin, _messages, $"{nameof(AzureFunctionProxyOptions.Backends)}:{index}:", $"{nameof(AzureFunctionProxyOptions.Backends)}[{index}].");
+
+        public void Add(string key, string message) => _messages.Add(_origin.Failure(_keyPrefix + key, _messagePrefix + message));
 
         public ValidateOptionsResult Result() => _messages.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(_messages);
     }

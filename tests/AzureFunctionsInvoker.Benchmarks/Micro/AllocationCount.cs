@@ -13,8 +13,8 @@ internal static class AllocationCount
 
     public static async Task RunAsync()
     {
-        Console.WriteLine($"| Scenario | direct (B) | YARP IHttpForwarder (B) | AzureFunctionsInvoker (B) |");
-        Console.WriteLine("| --- | ---: | ---: | ---: |");
+        Console.WriteLine($"| Scenario | direct (B) | YARP IHttpForwarder (B) | AzureFunctionsInvoker (B) | AzureFunctionsInvoker, two backends (B) |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
         foreach (var scenario in Scenario.All)
         {
             var benchmarks = new ForwardingBenchmarks { Scenario = scenario };
@@ -24,7 +24,8 @@ internal static class AllocationCount
                 var direct = await PerRequestAsync(benchmarks.Direct).ConfigureAwait(false);
                 var yarp = await PerRequestAsync(benchmarks.Yarp).ConfigureAwait(false);
                 var library = await PerRequestAsync(benchmarks.Library).ConfigureAwait(false);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {scenario} | {direct:N0} | {yarp:N0} | {library:N0} |"));
+                var twoBackends = await PerRequestAsync(benchmarks.LibraryTwoBackends).ConfigureAwait(false);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {scenario} | {direct:N0} | {yarp:N0} | {library:N0} | {twoBackends:N0} |"));
             }
             finally
             {

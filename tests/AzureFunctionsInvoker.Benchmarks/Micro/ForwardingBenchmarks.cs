@@ -22,6 +22,7 @@ public class ForwardingBenchmarks
     private readonly DiscardStream _responseBody = new();
     private ServiceProvider _services = null!;
     private RequestDelegate _library = null!;
+    private RequestDelegate _twoBackends = null!;
     private RequestDelegate _yarp = null!;
     private HttpMessageInvoker _direct = null!;
 
@@ -48,6 +49,16 @@ public class ForwardingBenchmarks
             options.ApiKey = ApiKey;
         });
         _library = library.Build();
+
+        // The same function in two regions of equal priority and weight: each request takes its turn, lock-free.
+        var twoBackends = new ApplicationBuilder(_services);
+        twoBackends.UseAzureFunctionProxy("/mytest", options =>
+        {
+            options.FunctionName = "hello";
+            options.ApiKey = ApiKey;
+            options.Backends = [new() { AppName = "app-weu" }, new() { AppName = "app-neu" }];
+        });
+        _twoBackends = twoBackends.Build();
 
         var forwarder = _services.GetRequiredService<IHttpForwarder>();
         var yarpClient = new HttpMessageInvoker(function, disposeHandler: false);
@@ -86,4 +97,7 @@ public class ForwardingBenchmarks
 
     [Benchmark(Description = "AzureFunctionsInvoker")]
     public Task Library() => _library(Scenario.CreateContext(_services, _responseBody));
+
+    [Benchmark(Description = "AzureFunctionsInvoker, two backends")]
+    public Task LibraryTwoBackends() => _twoBackends(Scenario.CreateContext(_services, _responseBody));
 }

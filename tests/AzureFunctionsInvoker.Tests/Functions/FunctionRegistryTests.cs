@@ -1,4 +1,5 @@
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
@@ -108,7 +109,7 @@ public sealed class FunctionRegistryTests : IDisposable
     }
 
     private FunctionRegistry Registry(params string[] names) =>
-        new(names.Select(name => new RegisteredFunction(name, SectionPath: null)), _monitor, new LiveConnectionSettings(), _loggerFactory.CreateLogger<FunctionRegistry>());
+        new(names.Select(name => new RegisteredFunction(name, SectionPath: null)), _monitor, new LiveConnectionSettings(), new CircuitRegistry(TimeProvider.System, metrics: null, _loggerFactory.CreateLogger<CircuitRegistry>()), _loggerFactory.CreateLogger<FunctionRegistry>());
 
     private static AzureFunctionProxyOptions Valid(string functionName) => new() { AppName = "myapp", FunctionName = functionName };
 }

@@ -1,4 +1,5 @@
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using AzureFunctionsInvoker.Validation;
@@ -23,6 +24,40 @@ public sealed class FunctionTargetTests
         Assert.Equal(443, target.Forwarding.ServerPort);
         Assert.Equal("https", target.Forwarding.Scheme);
         Assert.Equal(new ConnectionSettings(TimeSpan.FromMilliseconds(1500), TimeSpan.FromMilliseconds(2500), VerifyCertificate: true), target.Connection);
+    }
+
+    [Fact]
+    public void A_function_with_one_backend_goes_to_it_with_its_keys_and_no_circuit()
+    {
+        var options = new AzureFunctionProxyOptions { FunctionName = "hello", ApiKey = "k", Backends = [new() { AppName = "hello-neu", ApiKey = "k-neu" }] };
+
+        var target = FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, NullLogger.Instance);
+
+        Assert.Null(target.Backends);
+        Assert.Null(target.Forwarding.Circuit);
+        Assert.Equal("hello-neu.azurewebsites.net", target.Forwarding.ServerAddress);
+        Assert.Equal("k-neu", target.Forwarding.Options.ApiKey);
+    }
+
+    [Fact]
+    public void A_reload_keeps_the_circuit_of_a_backend_whose_host_and_port_it_keeps()
+    {
+        var circuits = new CircuitRegistry(TimeProvider.System, metrics: null, NullLogger.Instance);
+        var origin = OptionsOrigin.Registered("Hello", sectionPath: null);
+        var before = FunctionTarget.Create(origin, Options(("weu", 443), ("neu", 443)), NullLogger.Instance, circuits: circuits);
+
+        var after = FunctionTarget.Create(origin, Options(("neu", 443), ("weu", 8443)), NullLogger.Instance, circuits: circuits);
+
+        var neuBefore = before.Backends!.Backends.Single(b => b.ServerAddress.StartsWith("neu.", StringComparison.Ordinal)).Circuit!.State;
+        var weuBefore = before.Backends.Backends.Single(b => b.ServerAddress.StartsWith("weu.", StringComparison.Ordinal)).Circuit!.State;
+        Assert.Same(neuBefore, after.Backends!.Backends.Single(b => b.ServerAddress.StartsWith("neu.", StringComparison.Ordinal)).Circuit!.State);
+        Assert.NotSame(weuBefore, after.Backends.Backends.Single(b => b.ServerAddress.StartsWith("weu.", StringComparison.Ordinal)).Circuit!.State);
+
+        static AzureFunctionProxyOptions Options(params (string AppName, int Port)[] backends) => new()
+        {
+            FunctionName = "hello",
+            Backends = [.. backends.Select(b => new AzureFunctionProxyBackend { AppName = b.AppName, Port = b.Port })],
+        };
     }
 
     [Theory]

@@ -232,6 +232,29 @@ public sealed class DurableLinkTests
     }
 
     [Fact]
+    public async Task With_backends_a_link_goes_to_the_backend_it_was_made_on()
+    {
+        using var dead = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        dead.Start();
+        var deadPort = ((IPEndPoint)dead.LocalEndpoint).Port;
+        dead.Stop(); // a port nothing listens on: the first backend refuses every connection
+        await using var env = await ProxyEnvironment.StartAsync("orchestrators", options =>
+        {
+            options.Backends = [new() { Port = deadPort, Priority = 1 }, new() { Port = options.Port, Priority = 2 }];
+            options.FailureThreshold = 1000;
+        });
+
+        using var start = await env.Caller.PostAsync("/mytest/hello", null);
+        var status = start.Headers.Location!.OriginalString;
+        using var running = await env.Caller.GetAsync(status);
+
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        Assert.StartsWith($"http://127.0.0.1:{env.ProxyPort}/mytest/_durable/", status, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Accepted, running.StatusCode);
+        Assert.Single(env.Function.DurableTargets);
+    }
+
+    [Fact]
     public async Task Links_follow_the_callers_path_base()
     {
         await using var env = await ProxyEnvironment.StartAsync("orchestrators", configurePipeline: app => app.UsePathBase("/base"));

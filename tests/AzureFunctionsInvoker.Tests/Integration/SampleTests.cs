@@ -74,6 +74,29 @@ public sealed class SampleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_function_with_Backends_and_no_AppName_goes_to_its_backends_not_to_the_demo()
+    {
+        await using var down = await StandInRegion.StartAsync("A");
+        await using var up = await StandInRegion.StartAsync("B");
+        await down.StopAsync();
+        var environment = new Dictionary<string, string> { ["AzureFunctions__Hello__HostDomain"] = string.Empty, ["AzureFunctions__Hello__Https"] = "false" };
+        foreach (var (region, i) in new[] { (down, 0), (up, 1) })
+        {
+            environment[$"AzureFunctions__Hello__Backends__{i}__AppName"] = "127.0.0.1";
+            environment[$"AzureFunctions__Hello__Backends__{i}__Port"] = region.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            environment[$"AzureFunctions__Hello__Backends__{i}__ApiKey"] = region.Key;
+            environment[$"AzureFunctions__Hello__Backends__{i}__Priority"] = (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        await using var sample = await SampleProcess.StartAsync(environment);
+        using var response = await sample.Client.GetAsync(new Uri("/mytest?name=Kong", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("B", await response.Content.ReadAsStringAsync());
+        Assert.Equal("B", FailoverEnvironment.AnsweredBy(response));
+    }
+
+    [Fact]
     public async Task The_demo_orders_function_answers_only_callers_with_the_api_key()
     {
         await using var sample = await SampleProcess.StartAsync();

@@ -1,0 +1,119 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AzureFunctionsInvoker.Tests.Infrastructure;
+
+/// <summary>
+/// Stand-in regions and a proxy app on a fake clock whose function <c>Hello</c> (under <c>Functions:Hello</c>, mounted at
+/// <c>/hello</c>) has them as its <c>Backends</c>, each with its own key and its name as <c>ClientId</c>, all of priority
+/// 1 and weight 1 unless the test's settings say otherwise. <see cref="Configure"/> replaces the configuration, as an
+/// edited file would.
+/// </summary>
+public sealed class FailoverEnvironment : IAsyncDisposable
+{
+    private readonly SwappableConfiguration _configuration;
+
+    private FailoverEnvironment(StandInRegion[] regions, WebApplication app, CapturingLoggerProvider logs, ObservableClock clock, SwappableConfiguration configuration)
+    {
+        Regions = regions;
+        App = app;
+        Logs = logs;
+        Clock = clock;
+        _configuration = configuration;
+        Caller = LoopbackApp.Caller(LoopbackApp.Port(app));
+    }
+
+    public StandInRegion[] Regions { get; }
+
+    public WebApplication App { get; }
+
+    public CapturingLoggerProvider Logs { get; }
+
+    public ObservableClock Clock { get; }
+
+    public HttpClient Caller { get; }
+
+    /// <param name="regions">How many regions to start, named A, B, C...</param>
+    /// <param name="settings">Keys under <c>Functions:Hello</c> to set or override, e.g. <c>Backends:0:Priority</c>.</param>
+    /// <param name="configureServices">Adds what the test observes with (health checks).</param>
+    public static async Task<FailoverEnvironment> StartAsync(int regions, IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configureServices = null)
+    {
+        var started = new StandInRegion[regions];
+        for (var i = 0; i < regions; i++)
+        {
+            started[i] = await StandInRegion.StartAsync(((char)('A' + i)).ToString());
+        }
+
+        var logs = new CapturingLoggerProvider();
+        foreach (var region in started)
+        {
+            logs.Watch(region.Key);
+        }
+
+        var clock = new ObservableClock();
+        var configuration = new SwappableConfiguration();
+        var builder = LoopbackApp.CreateBuilder(logs);
+        clock.UseIn(builder);
+        ((IConfigurationBuilder)builder.Configuration).Add(configuration);
+        configuration.Swap(Settings(started, settings));
+        builder.Services.AddAzureFunctionProxy("Hello", builder.Configuration.GetSection("Functions:Hello"));
+        configureServices?.Invoke(builder);
+        var app = builder.Build();
+        app.UseAzureFunctionProxy("/hello", "Hello");
+        await app.StartAsync();
+        return new FailoverEnvironment(started, app, logs, clock, configuration);
+    }
+
+    /// <summary>
+    /// The configuration of <paramref name="regions"/> as the function's backends, in that order, with
+    /// <paramref name="settings"/> under <c>Functions:Hello</c> over it.
+    /// </summary>
+    public static Dictionary<string, string?> Settings(IReadOnlyList<StandInRegion> regions, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["Functions:Hello:FunctionName"] = "hello",
+            ["Functions:Hello:AppName"] = "127.0.0.1",
+            ["Functions:Hello:HostDomain"] = string.Empty,
+            ["Functions:Hello:Https"] = "false",
+        };
+        for (var i = 0; i < regions.Count; i++)
+        {
+            data[$"Functions:Hello:Backends:{i}:Port"] = regions[i].Port.ToString(CultureInfo.InvariantCulture);
+            data[$"Functions:Hello:Backends:{i}:ApiKey"] = regions[i].Key;
+            data[$"Functions:Hello:Backends:{i}:ClientId"] = regions[i].Name;
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            data[$"Functions:Hello:{key}"] = value;
+        }
+
+        return data;
+    }
+
+    /// <summary>Replaces the whole configuration with <paramref name="data"/> and reloads it.</summary>
+    public void Configure(IReadOnlyDictionary<string, string?> data) => _configuration.Swap(data);
+
+    public Task<HttpResponseMessage> GetAsync() => Caller.GetAsync(new Uri("/hello", UriKind.Relative));
+
+    public Task<HttpResponseMessage> PostAsync(byte[] body) => Caller.PostAsync(new Uri("/hello", UriKind.Relative), new ByteArrayContent(body));
+
+    /// <summary>The region that answered, as its <c>X-Region</c> header says.</summary>
+    public static string AnsweredBy(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("X-Region", out var values) ? values.Single() : "(none)";
+
+    public async ValueTask DisposeAsync()
+    {
+        Caller.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+        foreach (var region in Regions)
+        {
+            await region.DisposeAsync();
+            Logs.AssertNeverLogged(region.Key);
+        }
+    }
+}
