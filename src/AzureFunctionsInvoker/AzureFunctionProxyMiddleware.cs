@@ -59,6 +59,7 @@ internal sealed class AzureFunctionProxyMiddleware
 
         var forwarding = function.Forwarding;
         var route = function.Route;
+        var backends = function.Backends;
         var segmentsBelowPrefix = 0;
         if (function.IsAppMount)
         {
@@ -71,6 +72,7 @@ internal sealed class AzureFunctionProxyMiddleware
 
             forwarding = called.Forwarding;
             route = called.Route;
+            backends = called.Backends;
             segmentsBelowPrefix = 1;
         }
 
@@ -90,7 +92,7 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.RequestBodyTooLarge, options);
         }
 
-        if (function.Backends is { } backends)
+        if (backends is not null)
         {
             return FailoverAsync(context, backends, rest.ToString(), query);
         }

@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -114,7 +115,7 @@ public sealed class CircuitStateTests
     {
         var options = new AzureFunctionProxyOptions { FunctionName = "hello", AppName = "a" };
         ForwardingTarget Target(CircuitState state) =>
-            new("hello", options, Connections.ConnectionSettings.From(options), new Uri($"http://{state.Endpoint}/api/hello"), new CircuitBreaker(state, options, _time));
+            new("hello", options, ConnectionSettings.From(options), new Uri($"http://{state.Endpoint}/api/hello"), new CircuitBreaker(state, options, _time));
         return new BackendPool([Target(first), Target(second)], [1, 2], [1, 1]);
     }
 
