@@ -39,7 +39,7 @@ internal static class RequestTarget
     /// <summary>
     /// Gives the path below the mount point (<see cref="HttpRequest.PathBase"/>, then the segments of
     /// <paramref name="endpointPrefix"/>) as the caller encoded it, and the query including its <c>?</c>. When
-    /// middleware rewrote the path or path base, or the server keeps no raw target, the path is the current
+    /// middleware rewrote the path, or the server keeps no raw target, the path is the current
     /// <see cref="HttpRequest.Path"/> instead. Returns <see langword="false"/> when the path is not safe to forward, or
     /// the path or query holds a character a request line cannot carry (a space, a control or non-ASCII character, '#').
     /// </summary>
@@ -75,7 +75,10 @@ internal static class RequestTarget
         }
 
         rest = Below(request, rawPath, endpointPrefix.Value.AsSpan().Count('/') + segmentsBelowPrefix, out var fromRawPath);
-        return fromRawPath || (!rest.ContainsAnyExcept(s_requestLine) && PathSafety.IsSafe(rest));
+
+        // A rest that does not start a segment begins inside one the caller sent (after a %2F the server decoded into
+        // a separator): appended, it would lengthen the function's own name.
+        return (rest.IsEmpty || rest[0] == '/') && (fromRawPath || (!rest.ContainsAnyExcept(s_requestLine) && PathSafety.IsSafe(rest)));
     }
 
     /// <summary>
@@ -98,20 +101,20 @@ internal static class RequestTarget
         return end < 0 ? below : below[..end];
     }
 
-    // The path below the path base and prefixSegments more segments: of the raw path when the server decoded it into
-    // PathBase + Path (the raw path then has as many segments as its decoded form: no dot segments are left, and
-    // servers do not decode %2F into a separator), else of the current path, rewritten by middleware, encoded.
+    // The path below the path base and prefixSegments more segments: of the raw path when the server decoded its end
+    // into Path (the raw path then has the segments of its decoded form, no dot segments being left; when the server
+    // decoded %2F too, each %2F ends one of them, and what is below may start at one, inside a segment as the caller
+    // sent it), else of the current path, rewritten by middleware, encoded.
     private static ReadOnlySpan<char> Below(HttpRequest request, ReadOnlySpan<char> rawPath, int prefixSegments, out bool fromRawPath)
     {
-        var pathBase = request.PathBase.Value ?? string.Empty;
-        fromRawPath = DecodesTo(rawPath, pathBase, request.Path.Value ?? string.Empty);
+        fromRawPath = DecodesTo(rawPath, request.Path.Value ?? string.Empty, out var baseSegments, out var slashesDecoded);
         if (fromRawPath)
         {
-            return rawPath[SegmentStart(rawPath, pathBase.AsSpan().Count('/') + prefixSegments)..];
+            return rawPath[SegmentStart(rawPath, baseSegments + prefixSegments, slashesDecoded)..];
         }
 
         var path = request.Path.ToUriComponent();
-        return path.AsSpan(SegmentStart(path, prefixSegments));
+        return path.AsSpan(SegmentStart(path, prefixSegments, encodedSlashes: false));
     }
 
     private static ReadOnlySpan<char> RawPath(string? rawTarget)
@@ -137,10 +140,14 @@ internal static class RequestTarget
         return pathStart < 0 ? ReadOnlySpan<char>.Empty : authority[pathStart..];
     }
 
-    // Whether the server decoded rawPath into pathBase + path, as Kestrel does: every escape but %2F decoded. The path
-    // base in any case: UsePathBase sets its own spelling of a prefix it matched case-insensitively.
-    private static bool DecodesTo(ReadOnlySpan<char> rawPath, string pathBase, string path)
+    // Whether the server decoded rawPath into segments ending with path, as Kestrel does: every escape but %2F decoded,
+    // or, for an absolute-form target (which Kestrel reads as a Uri's LocalPath), every escape, slashesDecoded then.
+    // baseSegments are the decoded segments before path: the path base, as UsePathBase took it from the path in its
+    // own spelling, or none when the path base is not in the path at all (a trusted X-Forwarded-Prefix sets it).
+    private static bool DecodesTo(ReadOnlySpan<char> rawPath, string path, out int baseSegments, out bool slashesDecoded)
     {
+        baseSegments = 0;
+        slashesDecoded = false;
         if (rawPath.IsEmpty)
         {
             return false;
@@ -148,17 +155,32 @@ internal static class RequestTarget
 
         if (!rawPath.Contains('%'))
         {
-            return IsPathBaseThenPath(rawPath, pathBase, path);
+            return EndsWithPath(rawPath, path, out baseSegments);
         }
 
-        var keptSlashes = rawPath.ToString().Replace("%2F", "%252F", StringComparison.Ordinal).Replace("%2f", "%252f", StringComparison.Ordinal);
-        return IsPathBaseThenPath(Uri.UnescapeDataString(keptSlashes), pathBase, path);
+        var raw = rawPath.ToString();
+        var keptSlashes = raw.Replace("%2F", "%252F", StringComparison.Ordinal).Replace("%2f", "%252f", StringComparison.Ordinal);
+        if (EndsWithPath(Uri.UnescapeDataString(keptSlashes), path, out baseSegments))
+        {
+            return true;
+        }
+
+        slashesDecoded = EndsWithPath(Uri.UnescapeDataString(raw), path, out baseSegments);
+        return slashesDecoded;
     }
 
-    private static bool IsPathBaseThenPath(ReadOnlySpan<char> decoded, string pathBase, string path) =>
-        decoded.StartsWith(pathBase, StringComparison.OrdinalIgnoreCase) && decoded[pathBase.Length..].SequenceEqual(path);
+    // The segments before path end where path starts: at a '/', or at the end when path is empty.
+    private static bool EndsWithPath(ReadOnlySpan<char> decoded, string path, out int baseSegments)
+    {
+        var head = decoded.Length - path.Length;
+        var ends = head >= 0 && decoded[head..].SequenceEqual(path) && (path.Length == 0 || path[0] == '/');
+        baseSegments = ends ? decoded[..head].Count('/') : 0;
+        return ends;
+    }
 
-    private static int SegmentStart(ReadOnlySpan<char> path, int segmentsToSkip)
+    // Where the segment after segmentsToSkip ones starts: at its '/', or at the %2F that ends the last one skipped when
+    // encodedSlashes (the server decoded them into separators).
+    private static int SegmentStart(ReadOnlySpan<char> path, int segmentsToSkip, bool encodedSlashes)
     {
         var index = 0;
         for (var skipped = 0; skipped < segmentsToSkip; skipped++)
@@ -168,7 +190,7 @@ internal static class RequestTarget
                 return path.Length;
             }
 
-            var next = path[(index + 1)..].IndexOf('/');
+            var next = NextSeparator(path[(index + 1)..], encodedSlashes);
             if (next < 0)
             {
                 return path.Length;
@@ -178,5 +200,18 @@ internal static class RequestTarget
         }
 
         return index;
+    }
+
+    private static int NextSeparator(ReadOnlySpan<char> path, bool encodedSlashes)
+    {
+        var slash = path.IndexOf('/');
+        if (!encodedSlashes)
+        {
+            return slash;
+        }
+
+        var searched = slash < 0 ? path : path[..slash];
+        var encoded = searched.IndexOf("%2F", StringComparison.OrdinalIgnoreCase);
+        return encoded < 0 ? slash : encoded;
     }
 }

@@ -15,6 +15,8 @@ public sealed class RequestTargetTests
     [InlineData("/vdir/mytest", "/a/b", "/vdir/mytest/a/b", "/a/b")]
     [InlineData("/my test", "/a", "/my%20test/a", "/a")]
     [InlineData("/mytest", "/a", "http://evil.example:81/mytest/a?q", "/a")]
+    [InlineData("/mytest", "/a/b", "http://evil.example/mytest/a%2Fb", "/a%2Fb")]
+    [InlineData("/forwarded-prefix", "/A", "/%41", "/%41")]
     public void Takes_the_path_below_the_mount_point_as_the_caller_encoded_it(string pathBase, string path, string rawTarget, string expectedRest)
         => AssertRest(pathBase, path, rawTarget, expectedRest);
 
@@ -76,6 +78,30 @@ public sealed class RequestTargetTests
 
         Assert.Equal(expectedFunction, function);
         Assert.Equal(expectedFunction != "orders%2F..", safe);
+        if (safe)
+        {
+            Assert.Equal(expectedRest, rest.ToString());
+        }
+    }
+
+    [Theory]
+    [InlineData("", "/shop/orders/a/b", "http://h/shop/orders/a%2Fb", "orders", "/a%2Fb")]
+    [InlineData("", "/shop/orders/a/b", "http://h/shop/%6Frders%2Fa/b", "%6Frders%2Fa", null)]
+    [InlineData("", "/shop/x/orders/1", "http://h/shop%2Fx/orders/1", "", "/orders/1")]
+    [InlineData("/base", "/shop/orders/1", "http://h/base%2Fshop/orders/1", "orders", "/1")]
+    [InlineData("/forged", "/shop/orders/1", "/shop/%6Frders/1", "%6Frders", "/1")]
+    public void The_function_segment_is_the_callers_where_the_server_decoded_a_slash_or_the_path_base_is_not_in_the_path(
+        string pathBase, string path, string rawTarget, string expectedFunction, string? expectedRest)
+    {
+        // Kestrel reads an absolute-form target's path as a Uri's LocalPath, %2F decoded; a trusted X-Forwarded-Prefix
+        // sets a path base the path does not hold. The segment routing matched is still read as the caller sent it.
+        var context = ContextWith(pathBase, path, rawTarget);
+
+        var function = RequestTarget.FirstSegmentBelow(context, new PathString("/shop")).ToString();
+        var safe = RequestTarget.TryGetRestAndQuery(context, new PathString("/shop"), 1, out var rest, out _);
+
+        Assert.Equal(expectedFunction, function);
+        Assert.Equal(expectedRest is not null, safe);
         if (safe)
         {
             Assert.Equal(expectedRest, rest.ToString());

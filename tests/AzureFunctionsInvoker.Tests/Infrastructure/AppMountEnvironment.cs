@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -58,18 +59,20 @@ public sealed class AppMountEnvironment : IAsyncDisposable
     /// <param name="mount">Mounts <c>Shop</c>.</param>
     /// <param name="register">Registers <c>Shop</c>, given its section; <c>AddAzureFunctionProxy</c> when null.</param>
     /// <param name="certificate">Serves the stand-in over TLS with it.</param>
+    /// <param name="protocols">What the proxy app speaks: <see cref="HttpProtocols.Http1AndHttp2"/> for callers of <see cref="RawHttp2"/>.</param>
     public static async Task<AppMountEnvironment> StartAsync(
         Func<StandInFunction, object> configuration,
         Action<WebApplication> mount,
         Action<WebApplicationBuilder, IConfigurationSection>? register = null,
-        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null,
+        HttpProtocols protocols = HttpProtocols.Http1)
     {
         var function = await StandInFunction.StartAsync(certificate);
         var logs = new CapturingLoggerProvider();
         logs.Watch(function.Key);
         var file = Path.Combine(Path.GetTempPath(), $"appmount-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(file, JsonSerializer.Serialize(configuration(function)));
-        var builder = LoopbackApp.CreateBuilder(logs);
+        var builder = LoopbackApp.CreateBuilder(logs, protocols);
         builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
         var section = builder.Configuration.GetSection($"{Root}:{Name}");
         if (register is null)
