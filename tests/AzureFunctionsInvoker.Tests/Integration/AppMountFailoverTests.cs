@@ -76,6 +76,31 @@ public sealed class AppMountFailoverTests
         Assert.Single(env.Logs.Entries, e => e.EventId.Name == "CircuitClosed");
     }
 
+    [Fact]
+    public async Task A_reload_that_adds_a_function_exposes_it_at_every_region_and_keeps_the_regions_circuits()
+    {
+        var settings = new Dictionary<string, string?>(s_secondPriority) { ["FailureThreshold"] = "1", ["BreakDuration"] = "10000" };
+        await using var env = await FailoverEnvironment.StartAppMountAsync(2, settings);
+        env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
+        using (await env.Caller.GetAsync(new Uri("/shop/orders", UriKind.Relative)))
+        {
+        }
+
+        using var before = await env.Caller.GetAsync(new Uri("/shop/refunds", UriKind.Relative));
+        env.Configure(FailoverEnvironment.AppMountSettings(env.Regions, new Dictionary<string, string?>(settings) { ["Functions:refunds"] = string.Empty }));
+        await env.Logs.WaitForAsync("Reloaded", TimeSpan.FromSeconds(30));
+        env.Regions[0].Answer = null;
+        using var whileOpen = await env.Caller.GetAsync(new Uri("/shop/refunds", UriKind.Relative));
+        env.Clock.Advance(TimeSpan.FromMilliseconds(10_000));
+        using var afterBreak = await env.Caller.GetAsync(new Uri("/shop/refunds/7", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.NotFound, before.StatusCode);
+        Assert.Equal((HttpStatusCode.OK, "B"), (whileOpen.StatusCode, FailoverEnvironment.AnsweredBy(whileOpen)));
+        Assert.Equal((HttpStatusCode.OK, "A"), (afterBreak.StatusCode, FailoverEnvironment.AnsweredBy(afterBreak)));
+        Assert.Equal(["/api/orders", "/api/refunds/7"], env.Regions[0].Requests.Select(r => r.Target));
+        Assert.Equal(["/api/orders", "/api/refunds"], env.Regions[1].Requests.Select(r => r.Target));
+    }
+
     [Theory]
     [InlineData("/shop/refunds/1")]
     [InlineData("/shop/%6Frders/1")]
