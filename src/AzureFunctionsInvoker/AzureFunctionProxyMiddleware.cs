@@ -72,6 +72,7 @@ internal sealed class AzureFunctionProxyMiddleware
 
         var forwarding = function.Forwarding;
         var route = function.Route;
+        var backends = function.Backends;
         var segmentsBelowPrefix = 0;
         if (function.IsAppMount)
         {
@@ -84,6 +85,7 @@ internal sealed class AzureFunctionProxyMiddleware
 
             forwarding = called.Forwarding;
             route = called.Route;
+            backends = called.Backends;
             segmentsBelowPrefix = 1;
         }
 
@@ -105,10 +107,10 @@ internal sealed class AzureFunctionProxyMiddleware
 
         if (DurableLinkRequest.IsLink(rest, options.DurableLinksPath))
         {
-            return ForwardDurableLinkAsync(context, forwarding, function.Backends, rest, query);
+            return ForwardDurableLinkAsync(context, forwarding, backends, rest, query);
         }
 
-        if (function.Backends is { } backends)
+        if (backends is not null)
         {
             return FailoverAsync(context, backends, rest.ToString(), query);
         }

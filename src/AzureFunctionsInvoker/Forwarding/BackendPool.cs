@@ -33,8 +33,8 @@ internal sealed class BackendPool
     /// The backend (an index into <see cref="Backends"/>) a request goes to first. When every circuit is open, the
     /// one whose break ends first: the caller gets a backend's answer rather than one made up here.
     /// </summary>
-    /// <param name="probe">Whether the request tries a half-open circuit, which it releases when done.</param>
-    public int First(out bool probe)
+    /// <param name="trial">The request's ticket when it tries a half-open circuit (see <see cref="CircuitState.TryEnter"/>), which it hands back when done; else 0.</param>
+    public int First(out long trial)
     {
         foreach (var group in _groups)
         {
@@ -43,14 +43,14 @@ internal sealed class BackendPool
             for (var i = 0u; i < schedule.Length; i++)
             {
                 var backend = schedule[(start + i) % schedule.Length];
-                if (Backends[backend].Circuit!.State.TryEnter(out probe))
+                if (Backends[backend].Circuit!.State.TryEnter(out trial))
                 {
                     return backend;
                 }
             }
         }
 
-        probe = false;
+        trial = 0;
         var first = 0;
         for (var i = 1; i < Backends.Length; i++)
         {
@@ -75,6 +75,26 @@ internal sealed class BackendPool
         }
 
         return -1;
+    }
+
+    /// <summary>
+    /// The backend a failed attempt moves on to: the first by priority not yet <paramref name="tried"/> whose circuit
+    /// lets the request in now (<paramref name="trial"/> as for <see cref="First"/>). When none does any more (another
+    /// request took the trial <see cref="Next"/> saw free), <paramref name="fallback"/>, outside any trial: the request
+    /// gets a backend's answer rather than none.
+    /// </summary>
+    public int Enter(ulong tried, int fallback, out long trial)
+    {
+        for (var i = 0; i < Backends.Length; i++)
+        {
+            if ((tried & (1UL << i)) == 0 && Backends[i].Circuit!.State.TryEnter(out trial))
+            {
+                return i;
+            }
+        }
+
+        trial = 0;
+        return fallback;
     }
 
     private sealed class Group(int[] schedule)

@@ -32,19 +32,22 @@ internal sealed class CircuitBreaker
     /// <summary>Whether <paramref name="statusCode"/> is one of <c>FailureStatusCodes</c>.</summary>
     public bool IsFailure(int statusCode) => _failureStatusCodes.Contains(statusCode);
 
-    /// <summary>The backend answered <paramref name="statusCode"/> with <paramref name="retryAfter"/>: a success or a failure by the options.</summary>
-    public void Answered(int statusCode, RetryConditionHeaderValue? retryAfter)
+    /// <summary>
+    /// The backend answered <paramref name="statusCode"/> with <paramref name="retryAfter"/>: a success or a failure by
+    /// the options. <paramref name="trial"/> is the request's ticket when it was the trial (<see cref="CircuitState.TryEnter"/>), else 0.
+    /// </summary>
+    public void Answered(int statusCode, RetryConditionHeaderValue? retryAfter, long trial)
     {
         if (!IsFailure(statusCode))
         {
-            State.Succeeded();
+            State.Succeeded(trial);
             return;
         }
 
         var wait = statusCode is 429 or 503 ? RetryAfter.Of(retryAfter, _time.GetUtcNow(), _maxRetryAfter) : null;
-        State.Failed(statusCode.ToString(CultureInfo.InvariantCulture), _threshold, _breakDuration, wait);
+        State.Failed(statusCode.ToString(CultureInfo.InvariantCulture), _threshold, _breakDuration, wait, trial);
     }
 
-    /// <summary>No answer came: no connection, or <c>Timeout</c> (<paramref name="reason"/> says which).</summary>
-    public void Unanswered(string reason) => State.Failed(reason, _threshold, _breakDuration, retryAfter: null);
+    /// <summary>No answer came: no connection, or <c>Timeout</c> (<paramref name="reason"/> says which). <paramref name="trial"/> as for <see cref="Answered"/>.</summary>
+    public void Unanswered(string reason, long trial) => State.Failed(reason, _threshold, _breakDuration, retryAfter: null, trial);
 }

@@ -55,7 +55,7 @@ internal sealed class FunctionForwarder
         // Without a listener there is nothing to stop at the end, so no frame of its own is kept for the exchange,
         // however long it streams.
         return telemetry is null
-            ? SendAsync(context, function, target, telemetry: null, failOver: false)
+            ? SendAsync(context, function, target, telemetry: null, failOver: false, trial: 0)
             : ForwardReportingAsync(context, function, target, telemetry);
     }
 
@@ -67,7 +67,7 @@ internal sealed class FunctionForwarder
     /// </summary>
     public async Task<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, string rest, string query)
     {
-        var current = pool.First(out var probe);
+        var current = pool.First(out var trial);
         var backend = pool.Backends[current];
         var telemetry = ForwardTelemetry.Start(_metrics, context.Request.Method, backend);
         var tried = 0UL;
@@ -81,11 +81,12 @@ internal sealed class FunctionForwarder
                 var next = pool.Next(tried);
                 try
                 {
-                    error = await SendAsync(context, backend, backend.Resolve(rest, query), telemetry, failOver: next >= 0).ConfigureAwait(false);
+                    error = await SendAsync(context, backend, backend.Resolve(rest, query), telemetry, failOver: next >= 0, trial).ConfigureAwait(false);
                 }
                 finally
                 {
-                    backend.Circuit!.State.Release(probe);
+                    // The outcome ended the trial already, unless there was none (the caller went away).
+                    backend.Circuit!.State.End(trial);
                 }
 
                 if (error != ForwarderError.FailedOver)
@@ -93,13 +94,10 @@ internal sealed class FunctionForwarder
                     return error.Value;
                 }
 
-                // Its circuit may have opened meanwhile: the request goes there anyway rather than get no answer.
-                current = next;
+                // The next backend whose circuit still lets the request in; when another request took the trial of the
+                // one seen free, that one anyway, rather than no answer.
+                current = pool.Enter(tried, next, out trial);
                 backend = pool.Backends[current];
-                if (!backend.Circuit!.State.TryEnter(out probe))
-                {
-                    probe = false;
-                }
             }
         }
         finally
@@ -113,7 +111,7 @@ internal sealed class FunctionForwarder
         ForwarderError? error = null;
         try
         {
-            error = await SendAsync(context, function, target, telemetry, failOver: false).ConfigureAwait(false);
+            error = await SendAsync(context, function, target, telemetry, failOver: false, trial: 0).ConfigureAwait(false);
             return error.Value;
         }
         finally
@@ -123,7 +121,8 @@ internal sealed class FunctionForwarder
     }
 
     // With failOver, a backend's failure that another may answer instead returns FailedOver, nothing written to the caller.
-    private async Task<ForwarderError> SendAsync(HttpContext context, ForwardingTarget function, Uri target, ForwardTelemetry? telemetry, bool failOver)
+    // The outcome of a request that is its backend's trial (ticket non-zero) ends the trial.
+    private async Task<ForwarderError> SendAsync(HttpContext context, ForwardingTarget function, Uri target, ForwardTelemetry? telemetry, bool failOver, long trial)
     {
         var options = function.Options;
         using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);
@@ -163,7 +162,7 @@ internal sealed class FunctionForwarder
             var error = ClassifySendFailure(context, content, timeout);
             if (function.Circuit is { } circuit && error is ForwarderError.FunctionUnreachable or ForwarderError.FunctionTimedOut)
             {
-                circuit.Unanswered(ForwarderErrors.Describe(error).ErrorType!);
+                circuit.Unanswered(ForwarderErrors.Describe(error).ErrorType!, trial);
                 if (failOver && (NothingSent(e, content) || IsRepeatable(context, content)))
                 {
                     error = ForwarderError.FailedOver;
@@ -178,7 +177,7 @@ internal sealed class FunctionForwarder
             telemetry?.ResponseReceived((int)response.StatusCode);
             if (function.Circuit is { } circuit)
             {
-                circuit.Answered((int)response.StatusCode, response.Headers.RetryAfter);
+                circuit.Answered((int)response.StatusCode, response.Headers.RetryAfter, trial);
                 if (failOver && circuit.IsFailure((int)response.StatusCode) && (content?.TryAbandon() ?? IsRepeatable(context, content)))
                 {
                     return Report(ForwarderError.FailedOver, new(options, context.Request.Method, (int)response.StatusCode));

@@ -17,6 +17,7 @@ internal sealed class FunctionTarget
     /// <summary>The function segment of an app mount's own route, as logs show its address.</summary>
     private const string AppMountSegment = "{function}";
 
+    private readonly FunctionDestinations _destinations;
     private readonly FrozenDictionary<string, AppFunction>.AlternateLookup<ReadOnlySpan<char>> _functions;
 
     private FunctionTarget(string name, AzureFunctionProxyOptions options, bool appMount, CircuitRegistry? circuits)
@@ -24,43 +25,17 @@ internal sealed class FunctionTarget
         Options = options;
         IsAppMount = appMount;
         Connection = ConnectionSettings.From(options);
+
+        // With two or more backends, one circuit per backend, which every function of an app mount shares: an outage is the host's.
+        var backendCircuits = circuits is null ? null : FunctionDestinations.Circuits(name, options, circuits);
+        _destinations = new FunctionDestinations(name, options, appMount ? AppMountSegment : options.FunctionName!, Connection, backendCircuits);
         if (appMount)
         {
-            // Validation refuses Backends on an app mount: its functions share the one host.
-            Route = new FunctionRoute(options, AppMountSegment);
-            Forwarding = new ForwardingTarget(name, options, Connection, Route.FunctionUri);
-            Address = Route.Address;
             var connection = Connection;
             _functions = options.Functions
-                .ToFrozenDictionary(f => f.Key, f => new AppFunction(name, f.Key, options, f.Value, connection), StringComparer.OrdinalIgnoreCase)
+                .ToFrozenDictionary(f => f.Key, f => new AppFunction(name, f.Key, options, f.Value, connection, backendCircuits), StringComparer.OrdinalIgnoreCase)
                 .GetAlternateLookup<ReadOnlySpan<char>>();
-            return;
         }
-
-        var backends = options.Backends;
-        if (backends.Count < 2)
-        {
-            // One backend is the function's host with that entry's keys: with nowhere to fail over to, no circuit.
-            var own = backends.Count == 0 ? options : options.ForBackend(backends[0]);
-            Route = new FunctionRoute(own);
-            Forwarding = new ForwardingTarget(name, own, Connection, Route.FunctionUri);
-            Address = Route.Address;
-            return;
-        }
-
-        var targets = new ForwardingTarget[backends.Count];
-        for (var i = 0; i < backends.Count; i++)
-        {
-            var backend = options.ForBackend(backends[i]);
-            var uri = new FunctionRoute(backend).FunctionUri;
-            var circuit = new CircuitBreaker(circuits!.Get(name, uri), backend, circuits.Time);
-            targets[i] = new ForwardingTarget(name, backend, Connection, uri, circuit);
-        }
-
-        Backends = new BackendPool(targets, [.. backends.Select(b => b.Priority)], [.. backends.Select(b => b.Weight)]);
-        Forwarding = Backends.Backends[0];
-        Route = new FunctionRoute(Forwarding.Options);
-        Address = string.Join(" or ", Backends.Backends.Select(backend => backend.FunctionUri.OriginalString));
     }
 
     /// <summary>The function's name in the app: its registered name, or <c>FunctionName</c> for options given in code.</summary>
@@ -79,21 +54,25 @@ internal sealed class FunctionTarget
     /// The function's route; for an app mount, the app's, whose function segment is <c>{function}</c>; with
     /// <see cref="Backends"/>, the first by priority's.
     /// </summary>
-    public FunctionRoute Route { get; }
+    public FunctionRoute Route => _destinations.Route;
 
     public ConnectionSettings Connection { get; }
 
     /// <summary>Where requests go, as logs show it: the function's address, or its backends' by priority (<c>https://a/api/hello or https://b/api/hello</c>).</summary>
-    public string Address { get; }
+    public string Address => _destinations.Address;
 
     /// <summary>
     /// What an exchange with the function needs of it. For an app mount, only its host is meant: see
     /// <see cref="TryGetFunction"/>; with <see cref="Backends"/>, the first by priority.
     /// </summary>
-    public ForwardingTarget Forwarding { get; }
+    public ForwardingTarget Forwarding => _destinations.Forwarding;
 
-    /// <summary>The function's backends when it has two or more, each with its circuit; <see langword="null"/> otherwise.</summary>
-    public BackendPool? Backends { get; }
+    /// <summary>
+    /// The function's backends when it has two or more, each with its circuit; <see langword="null"/> otherwise. For
+    /// an app mount, its hosts (route segment <c>{function}</c>), for logs and the health check: each function has its
+    /// own, sharing these circuits (see <see cref="TryGetFunction"/>).
+    /// </summary>
+    public BackendPool? Backends => _destinations.Backends;
 
     /// <summary>
     /// Makes the target of options that passed validation, warning about the risky or likely mistaken settings they
@@ -110,7 +89,7 @@ internal sealed class FunctionTarget
         var backends = target.Backends?.Backends ?? [target.Forwarding];
         foreach (var backend in backends)
         {
-            Warn(origin, backend.Options, target.IsAppMount ? target.Route.FunctionUri : backend.FunctionUri, logger);
+            Warn(origin, backend.Options, backend.FunctionUri, logger);
         }
 
         return target;

@@ -44,7 +44,7 @@ internal static class AzureFunctionProxyOptionsValidator
                 failures.Add(nameof(options.FunctionName), MountMismatchMessage(appMount: true));
             }
 
-            ValidateFunctions(options.Functions, failures);
+            ValidateFunctions(options.Functions, options.Backends is { Count: > 0 }, failures);
         }
         else if (options.Functions.Count > 0)
         {
@@ -60,15 +60,6 @@ internal static class AzureFunctionProxyOptionsValidator
         else
         {
             ValidatePath(nameof(options.FunctionName), options.FunctionName, allowEmpty: false, failures);
-        }
-
-        // Each function of an app mount has one host: failing it over to other Function Apps is not built.
-        if (options.Backends is { Count: > 0 } && options.Functions is not null && (appMount ?? options.Functions.Count > 0))
-        {
-            failures.Add(
-                nameof(options.Backends),
-                "Backends and Functions cannot be combined: Backends fails one function (FunctionName) over between Function " +
-                "Apps, Functions exposes an app mount's functions on one host. Mount each function that needs failover on its own.");
         }
 
         // With backends, the function's AppName is only the default of entries that leave theirs out.
@@ -212,7 +203,8 @@ internal static class AzureFunctionProxyOptionsValidator
             $"patterns without {FunctionParameter} call the one function FunctionName names.";
 
     // Each name is one path segment, as FunctionName's segments are, and its key and client id header values.
-    private static void ValidateFunctions(IDictionary<string, AzureFunctionProxyFunctionOptions> functions, Failures failures)
+    // With Backends, a function's own key or client id is refused: each belongs to one Function App, and the backends are several.
+    private static void ValidateFunctions(IDictionary<string, AzureFunctionProxyFunctionOptions> functions, bool backends, Failures failures)
     {
         var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, function) in functions)
@@ -232,6 +224,23 @@ internal static class AzureFunctionProxyOptionsValidator
 
             ValidateHeaderValue($"{key}:{nameof(function.ApiKey)}", function?.ApiKey, failures);
             ValidateHeaderValue($"{key}:{nameof(function.ClientId)}", function?.ClientId, failures);
+            if (backends)
+            {
+                RefuseWithBackends(key, nameof(function.ApiKey), function?.ApiKey, failures);
+                RefuseWithBackends(key, nameof(function.ClientId), function?.ClientId, failures);
+            }
+        }
+    }
+
+    private static void RefuseWithBackends(string functionKey, string setting, string? value, Failures failures)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            failures.Add(
+                $"{functionKey}:{setting}",
+                $"{setting} cannot be set for one function of an app mount with Backends: a function's {setting} belongs to one " +
+                $"Function App, and Backends lists several. Set each backend's {setting} (a host key serves all of that app's " +
+                $"functions), or the app's {setting} for backends that share it.");
         }
     }
 

@@ -173,4 +173,35 @@ public sealed class FunctionTargetTests
         Assert.True(target.IsAppMount);
         Assert.False(target.TryGetFunction("orders", out _));
     }
+
+    [Fact]
+    public void An_app_mount_with_backends_has_each_function_at_each_backend_sharing_one_circuit_per_backend_host()
+    {
+        var options = new AzureFunctionProxyOptions
+        {
+            ApiKey = "host-key",
+            Backends = [new() { AppName = "shop-weu" }, new() { AppName = "shop-neu", Priority = 2, ApiKey = "neu-key" }],
+        };
+        options.Functions["orders"] = new();
+        options.Functions["invoices"] = new();
+
+        var target = FunctionTarget.Create(OptionsOrigin.Registered("Shop", "AzureFunctions:Shop"), options, NullLogger.Instance);
+
+        Assert.True(target.TryGetFunction("orders", out var orders));
+        Assert.True(target.TryGetFunction("invoices", out var invoices));
+        Assert.Equal("https://shop-weu.azurewebsites.net/api/{function} or https://shop-neu.azurewebsites.net/api/{function}", target.Address);
+        Assert.Equal(
+            [("https://shop-weu.azurewebsites.net/api/orders", "host-key"), ("https://shop-neu.azurewebsites.net/api/orders", "neu-key")],
+            orders.Backends!.Backends.Select(b => (b.FunctionUri.OriginalString, b.Options.ApiKey)));
+        Assert.Equal(
+            ["https://shop-weu.azurewebsites.net/api/invoices", "https://shop-neu.azurewebsites.net/api/invoices"],
+            invoices.Backends!.Backends.Select(b => b.FunctionUri.OriginalString));
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Same(target.Backends!.Backends[i].Circuit, orders.Backends.Backends[i].Circuit);
+            Assert.Same(target.Backends.Backends[i].Circuit, invoices.Backends.Backends[i].Circuit);
+        }
+
+        Assert.NotSame(orders.Backends.Backends[0].Circuit!.State, orders.Backends.Backends[1].Circuit!.State);
+    }
 }

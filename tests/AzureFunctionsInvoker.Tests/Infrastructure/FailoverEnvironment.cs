@@ -9,7 +9,8 @@ namespace AzureFunctionsInvoker.Tests.Infrastructure;
 /// Stand-in regions and a proxy app on a fake clock whose function <c>Hello</c> (under <c>Functions:Hello</c>, mounted at
 /// <c>/hello</c>) has them as its <c>Backends</c>, each with its own key and its name as <c>ClientId</c>, all of priority
 /// 1 and weight 1 unless the test's settings say otherwise. <see cref="Configure"/> replaces the configuration, as an
-/// edited file would.
+/// edited file would. <see cref="StartAppMountAsync"/> makes it an app mount instead: <c>Shop</c> (under
+/// <c>Functions:Shop</c>, mounted at <c>/shop/{function}/{**rest}</c>) exposing <c>orders</c> and <c>invoices</c>.
 /// </summary>
 public sealed class FailoverEnvironment : IAsyncDisposable
 {
@@ -38,7 +39,14 @@ public sealed class FailoverEnvironment : IAsyncDisposable
     /// <param name="regions">How many regions to start, named A, B, C...</param>
     /// <param name="settings">Keys under <c>Functions:Hello</c> to set or override, e.g. <c>Backends:0:Priority</c>.</param>
     /// <param name="configureServices">Adds what the test observes with (health checks).</param>
-    public static async Task<FailoverEnvironment> StartAsync(int regions, IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configureServices = null)
+    public static Task<FailoverEnvironment> StartAsync(int regions, IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configureServices = null) =>
+        StartAsync(regions, settings, configureServices, appMount: false);
+
+    /// <summary>As <see cref="StartAsync(int, IReadOnlyDictionary{string, string?}?, Action{WebApplicationBuilder}?)"/>, with <c>Shop</c>, an app mount, instead of <c>Hello</c>; <paramref name="settings"/> are under <c>Functions:Shop</c>.</summary>
+    public static Task<FailoverEnvironment> StartAppMountAsync(int regions, IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configureServices = null) =>
+        StartAsync(regions, settings, configureServices, appMount: true);
+
+    private static async Task<FailoverEnvironment> StartAsync(int regions, IReadOnlyDictionary<string, string?>? settings, Action<WebApplicationBuilder>? configureServices, bool appMount)
     {
         var started = new StandInRegion[regions];
         for (var i = 0; i < regions; i++)
@@ -57,12 +65,36 @@ public sealed class FailoverEnvironment : IAsyncDisposable
         var builder = LoopbackApp.CreateBuilder(logs);
         clock.UseIn(builder);
         ((IConfigurationBuilder)builder.Configuration).Add(configuration);
-        configuration.Swap(Settings(started, settings));
-        builder.Services.AddAzureFunctionProxy("Hello", builder.Configuration.GetSection("Functions:Hello"));
+        configuration.Swap(appMount ? AppMountSettings(started, settings) : Settings(started, settings));
+        var name = appMount ? "Shop" : "Hello";
+        builder.Services.AddAzureFunctionProxy(name, builder.Configuration.GetSection($"Functions:{name}"));
         configureServices?.Invoke(builder);
         var app = builder.Build();
-        app.UseAzureFunctionProxy("/hello", "Hello");
-        await app.StartAsync();
+        try
+        {
+            if (appMount)
+            {
+                app.MapAzureFunctionProxy("/shop/{function}/{**rest}", name);
+            }
+            else
+            {
+                app.UseAzureFunctionProxy("/hello", name);
+            }
+
+            await app.StartAsync();
+        }
+        catch
+        {
+            // Tests of startup failures expect the exception; nothing may outlive them.
+            await app.DisposeAsync();
+            foreach (var region in started)
+            {
+                await region.DisposeAsync();
+            }
+
+            throw;
+        }
+
         return new FailoverEnvironment(started, app, logs, clock, configuration);
     }
 
@@ -70,25 +102,34 @@ public sealed class FailoverEnvironment : IAsyncDisposable
     /// The configuration of <paramref name="regions"/> as the function's backends, in that order, with
     /// <paramref name="settings"/> under <c>Functions:Hello</c> over it.
     /// </summary>
-    public static Dictionary<string, string?> Settings(IReadOnlyList<StandInRegion> regions, IReadOnlyDictionary<string, string?>? settings = null)
+    public static Dictionary<string, string?> Settings(IReadOnlyList<StandInRegion> regions, IReadOnlyDictionary<string, string?>? settings = null) =>
+        Settings("Hello", new() { ["FunctionName"] = "hello" }, regions, settings);
+
+    /// <summary>
+    /// The configuration of <paramref name="regions"/> as the backends of the app mount <c>Shop</c>, exposing
+    /// <c>orders</c> and <c>invoices</c>, with <paramref name="settings"/> under <c>Functions:Shop</c> over it.
+    /// </summary>
+    public static Dictionary<string, string?> AppMountSettings(IReadOnlyList<StandInRegion> regions, IReadOnlyDictionary<string, string?>? settings = null) =>
+        Settings("Shop", new() { ["Functions:orders"] = string.Empty, ["Functions:invoices"] = string.Empty }, regions, settings);
+
+    private static Dictionary<string, string?> Settings(string name, Dictionary<string, string?> own, IReadOnlyList<StandInRegion> regions, IReadOnlyDictionary<string, string?>? settings)
     {
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
-            ["Functions:Hello:FunctionName"] = "hello",
-            ["Functions:Hello:AppName"] = "127.0.0.1",
-            ["Functions:Hello:HostDomain"] = string.Empty,
-            ["Functions:Hello:Https"] = "false",
+            [$"Functions:{name}:AppName"] = "127.0.0.1",
+            [$"Functions:{name}:HostDomain"] = string.Empty,
+            [$"Functions:{name}:Https"] = "false",
         };
         for (var i = 0; i < regions.Count; i++)
         {
-            data[$"Functions:Hello:Backends:{i}:Port"] = regions[i].Port.ToString(CultureInfo.InvariantCulture);
-            data[$"Functions:Hello:Backends:{i}:ApiKey"] = regions[i].Key;
-            data[$"Functions:Hello:Backends:{i}:ClientId"] = regions[i].Name;
+            data[$"Functions:{name}:Backends:{i}:Port"] = regions[i].Port.ToString(CultureInfo.InvariantCulture);
+            data[$"Functions:{name}:Backends:{i}:ApiKey"] = regions[i].Key;
+            data[$"Functions:{name}:Backends:{i}:ClientId"] = regions[i].Name;
         }
 
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        foreach (var (key, value) in own.Concat(settings ?? new Dictionary<string, string?>()))
         {
-            data[$"Functions:Hello:{key}"] = value;
+            data[$"Functions:{name}:{key}"] = value;
         }
 
         return data;

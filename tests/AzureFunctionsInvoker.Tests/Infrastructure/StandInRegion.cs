@@ -95,7 +95,7 @@ public sealed class StandInRegion : IAsyncDisposable
     {
         var key = context.Request.Headers["x-functions-key"].ToString();
         var (length, _) = await StandInFunction.HashAsync(context.Request.Body);
-        Requests.Enqueue(new Received(context.Request.Method, key == Key, context.Request.Headers["x-functions-clientid"].ToString(), length));
+        Requests.Enqueue(new Received(context.Request.Method, key == Key, context.Request.Headers["x-functions-clientid"].ToString(), length, context.Request.Path + context.Request.QueryString));
         Arrived.TrySetResult();
         context.Response.Headers["X-Region"] = Name;
         if (key != Key)
@@ -107,6 +107,6 @@ public sealed class StandInRegion : IAsyncDisposable
         await (Answer?.Invoke(context) ?? context.Response.WriteAsync(Name));
     }
 
-    /// <summary>One request as the region saw it: its method, whether it held this region's key, its client id and its body's length.</summary>
-    public sealed record Received(string Method, bool OwnKey, string ClientId, long BodyLength);
+    /// <summary>One request as the region saw it: its method, whether it held this region's key, its client id, its body's length, its path and query.</summary>
+    public sealed record Received(string Method, bool OwnKey, string ClientId, long BodyLength, string Target);
 }

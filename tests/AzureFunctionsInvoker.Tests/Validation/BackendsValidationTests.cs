@@ -49,14 +49,34 @@ public sealed class BackendsValidationTests
     }
 
     [Fact]
-    public void Backends_cannot_be_combined_with_an_app_mounts_Functions()
+    public void An_app_mount_may_have_Backends_when_its_functions_take_their_keys_from_them()
     {
-        var options = new AzureFunctionProxyOptions { AppName = "shop", Backends = [new() { AppName = "shop-weu" }, new() { AppName = "shop-neu" }] };
+        var options = new AzureFunctionProxyOptions { ApiKey = "host", Backends = [new() { AppName = "shop-weu" }, new() { AppName = "shop-neu", ApiKey = "neu" }] };
         options.Functions["orders"] = new();
+        options.Functions["invoices"] = null!;
+
+        Assert.True(Validate(options).Succeeded);
+    }
+
+    [Theory]
+    [InlineData("ApiKey")]
+    [InlineData("ClientId")]
+    public void A_function_of_an_app_mount_with_Backends_cannot_have_its_own_key_or_client_id(string setting)
+    {
+        var options = new AzureFunctionProxyOptions { Backends = [new() { AppName = "shop-weu" }, new() { AppName = "shop-neu" }] };
+        options.Functions["orders"] = new();
+        var invoices = new AzureFunctionProxyFunctionOptions();
+        typeof(AzureFunctionProxyFunctionOptions).GetProperty(setting)!.SetValue(invoices, "secret-of-one-app");
+        options.Functions["invoices"] = invoices;
 
         var failure = Assert.Single(Validate(options).Failures!);
 
-        Assert.StartsWith("Azure Function 'Hello' (AzureFunctions:Hello:Backends): Backends and Functions cannot be combined", failure, StringComparison.Ordinal);
+        Assert.StartsWith(
+            $"Azure Function 'Hello' (AzureFunctions:Hello:Functions:invoices:{setting}): {setting} cannot be set for one function of an app mount with Backends",
+            failure,
+            StringComparison.Ordinal);
+        Assert.Contains($"Set each backend's {setting}", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-of-one-app", failure, StringComparison.Ordinal);
     }
 
     [Fact]
