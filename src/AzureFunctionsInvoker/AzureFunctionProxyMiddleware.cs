@@ -137,7 +137,9 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
         }
 
-        return ForwardAsync(context, link!.CarriesCode ? madeOn.Keyless : madeOn, target);
+        // Never with the function's key: a link whose URL had no code can have been made from a string the caller
+        // wrote (an orchestration's input, shown in its status), and the key, a master key at worst, would open it.
+        return ForwardAsync(context, madeOn.Keyless, target);
     }
 
     // The function's target (or backend) on the origin the link was made on; none when it is no longer one of them.

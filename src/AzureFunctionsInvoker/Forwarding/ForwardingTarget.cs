@@ -71,7 +71,8 @@ internal sealed class ForwardingTarget
 
     /// <summary>
     /// As this target, sending no <c>x-functions-key</c>, neither the function key nor a caller's: for Durable links, whose
-    /// URL carries the Durable Task system key as its <c>code</c>, which the Functions host reads only when no header comes with it.
+    /// URL carries the Durable Task system key as its <c>code</c>, which the Functions host reads only when no header comes with it,
+    /// and which must not gain the function's key when it carries none (it may have been made from a string the caller wrote).
     /// </summary>
     public ForwardingTarget Keyless { get; }
 

@@ -72,20 +72,6 @@ internal static class CallerParameters
         return kept.ToString();
     }
 
-    /// <summary>Whether <paramref name="query"/> (without its <c>?</c>) holds a parameter named <paramref name="name"/>, decoded.</summary>
-    public static bool Contains(ReadOnlySpan<char> query, string name)
-    {
-        foreach (var range in query.Split('&'))
-        {
-            if (string.Equals(NameOf(query[range]), name, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     private static bool IsAllowed(string name) => s_allowed.Contains(name);
 
     private static string NameOf(ReadOnlySpan<char> parameter)

@@ -20,7 +20,4 @@ internal sealed record DurableLink(string Origin, string Resource, string Hidden
 
     /// <summary>The origin of <paramref name="uri"/> as tokens hold it: scheme, host and port, always written.</summary>
     public static string OriginOf(Uri uri) => string.Concat(uri.Scheme, "://", uri.Host, ":", uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
-    /// <summary>Whether the hidden parameters carry a <c>code</c>, the key the link authenticates with.</summary>
-    public bool CarriesCode => CallerParameters.Contains(HiddenQuery, "code");
 }

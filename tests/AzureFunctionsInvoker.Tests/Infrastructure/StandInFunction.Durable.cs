@@ -13,7 +13,7 @@ namespace AzureFunctionsInvoker.Tests.Infrastructure;
 /// <c>reason={{text}}</c>), as <see cref="IsolatedShape"/> says; <c>/runtime/webhooks/durabletask/instances/{id}</c>
 /// answers its status and takes <c>raiseEvent/{name}</c> (an <c>approve</c> event completes it with the event's body
 /// as output) and <c>terminate</c>, with the system key as <c>code</c>, as the Functions host requires (an
-/// <c>x-functions-key</c> header, read first, must then be the system key too).
+/// <c>x-functions-key</c> header, read first, must then be the system key too, or the <see cref="MasterKey"/>).
 /// </summary>
 public sealed partial class StandInFunction
 {
@@ -95,7 +95,7 @@ public sealed partial class StandInFunction
         var query = context.Request.Query;
         var key = context.Request.Headers.ContainsKey("x-functions-key") ? context.Request.Headers["x-functions-key"].ToString() : query["code"].ToString();
         var hubOk = IsolatedShape || (query["taskHub"] == TaskHub && query["connection"] == Connection);
-        if (key != SystemKey || !hubOk)
+        if ((key != SystemKey && !IsMasterKey(key)) || !hubOk)
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             return;

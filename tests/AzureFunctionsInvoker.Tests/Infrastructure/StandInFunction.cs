@@ -30,6 +30,9 @@ public sealed partial class StandInFunction : IAsyncDisposable
     /// <summary>The function key the stand-in requires.</summary>
     public string Key { get; }
 
+    /// <summary>An admin-level key, as the Functions host's master key: when set, it opens the functions and the management API alike.</summary>
+    public string? MasterKey { get; set; }
+
     public int Port { get; private set; }
 
     /// <summary>Raw request targets in arrival order.</summary>
@@ -119,7 +122,7 @@ public sealed partial class StandInFunction : IAsyncDisposable
             return;
         }
 
-        if (context.Request.Headers["x-functions-key"] != Key)
+        if (context.Request.Headers["x-functions-key"] != Key && !IsMasterKey(context.Request.Headers["x-functions-key"]))
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             return;
@@ -156,6 +159,8 @@ public sealed partial class StandInFunction : IAsyncDisposable
         };
         await task;
     }
+
+    private bool IsMasterKey(string? key) => MasterKey is not null && key == MasterKey;
 
     private static Task NotFoundAsync(HttpContext context)
     {
