@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using AzureFunctionsInvoker.Connections;
+using Microsoft.Net.Http.Headers;
 
 namespace AzureFunctionsInvoker.Forwarding;
 
@@ -73,6 +74,7 @@ internal sealed class ForwardingTarget
     /// As this target, sending no <c>x-functions-key</c>, neither the function key nor a caller's: for Durable links, whose
     /// URL carries the Durable Task system key as its <c>code</c>, which the Functions host reads only when no header comes with it,
     /// and which must not gain the function's key when it carries none (it may have been made from a string the caller wrote).
+    /// Nor a caller's <c>Accept-Encoding</c>: the answer is one to rewrite, which an encoded body cannot be.
     /// </summary>
     public ForwardingTarget Keyless { get; }
 
@@ -90,6 +92,10 @@ internal sealed class ForwardingTarget
         var keyless = options.Clone();
         keyless.ApiKey = null;
         keyless.RemoveRequestHeaders.Add(FunctionsKeyHeader);
+
+        // A Durable answer is rewritten or refused, and an encoded one cannot be rewritten: the caller's
+        // Accept-Encoding would turn a running instance's status into a 502 wherever the host compresses.
+        keyless.RemoveRequestHeaders.Add(HeaderNames.AcceptEncoding);
         return keyless;
     }
 

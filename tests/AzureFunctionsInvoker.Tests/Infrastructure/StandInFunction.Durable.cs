@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +12,7 @@ namespace AzureFunctionsInvoker.Tests.Infrastructure;
 /// <c>CreateCheckStatusResponse</c>, in the in-process shape (camelCase, <c>?taskHub=...&amp;connection=...&amp;code=...</c>,
 /// <c>Retry-After</c>) or the isolated worker's (PascalCase, only <c>?code=</c>, <c>&amp;</c> written <c>\u0026</c>,
 /// <c>reason={{text}}</c>), as <see cref="IsolatedShape"/> says; <c>/runtime/webhooks/durabletask/instances/{id}</c>
-/// answers its status and takes <c>raiseEvent/{name}</c> (an <c>approve</c> event completes it with the event's body
+/// answers its status (gzip-encoded when asked) and takes <c>raiseEvent/{name}</c> (an <c>approve</c> event completes it with the event's body
 /// as output) and <c>terminate</c>, with the system key as <c>code</c>, as the Functions host requires (an
 /// <c>x-functions-key</c> header, read first, must then be the system key too, or the <see cref="MasterKey"/>).
 /// </summary>
@@ -88,6 +89,20 @@ public sealed partial class StandInFunction
             """);
     }
 
+    // Compressed when the request asks for it, as a host with response compression would answer.
+    private static async Task WriteStatusAsync(HttpContext context, byte[] json)
+    {
+        if (!context.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
+        {
+            await context.Response.Body.WriteAsync(json);
+            return;
+        }
+
+        context.Response.Headers.ContentEncoding = "gzip";
+        await using var gzip = new GZipStream(context.Response.Body, CompressionLevel.Fastest, leaveOpen: true);
+        await gzip.WriteAsync(json);
+    }
+
     private async Task ManageInstanceAsync(HttpContext context)
     {
         var target = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
@@ -122,7 +137,7 @@ public sealed partial class StandInFunction
                 }
 
                 context.Response.ContentType = "application/json";
-                await context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string?>
+                await WriteStatusAsync(context, JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?>
                 {
                     ["instanceId"] = segments[1],
                     ["runtimeStatus"] = instance.Status,

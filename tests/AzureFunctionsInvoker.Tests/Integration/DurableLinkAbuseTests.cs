@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -132,6 +133,54 @@ public sealed class DurableLinkAbuseTests
         Assert.Equal((name, "\"payload\""), Assert.Single(instance.Events));
         var target = Assert.Single(env.Function.DurableTargets);
         Assert.EndsWith($"/raiseEvent/{encoded}?taskHub={StandInFunction.TaskHub}&connection={StandInFunction.Connection}&code={env.Function.SystemKey}", target, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"HTTP://{authority}{url}\"")]
+    [InlineData("\"http://{authority}/RUNTIME/Webhooks/DurableTask/instances/abc?code=SYSTEMKEY\"")]
+    [InlineData("\"http:\\u002F\\u002F{authority}\\u002Fruntime\\u002Fwebhooks\\u002Fdurabletask\\u002Finstances\\u002Fabc?code\\u003DSYSTEMKEY\"")]
+    [InlineData("\"http://127.0.0.1:0{port}{url}\"")] // the port with a leading zero
+    [InlineData("\"http://0x7f.0.0.1:{port}{url}\"")] // the address in hex, which browsers read as 127.0.0.1
+    [InlineData("\"http://{authority}{url}\\n\"")]
+    [InlineData("[[[{\"x\":[\"http://{authority}{url}\"]}]]]")]
+    public async Task A_management_url_the_function_spells_unusually_is_still_rewritten(string template)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer");
+        var port = env.Function.Port.ToString(CultureInfo.InvariantCulture);
+        var body = Encoding.UTF8.GetBytes(template
+            .Replace("{authority}", "127.0.0.1:{port}", StringComparison.Ordinal)
+            .Replace("{port}", port, StringComparison.Ordinal)
+            .Replace("{url}", "/runtime/webhooks/durabletask/instances/abc?code=SYSTEMKEY", StringComparison.Ordinal));
+        env.Function.Answer = context =>
+        {
+            context.Response.ContentType = "APPLICATION/JSON";
+            context.Response.ContentLength = body.Length;
+            return context.Response.Body.WriteAsync(body).AsTask();
+        };
+
+        using var response = await env.Caller.GetAsync("/mytest");
+        var received = JsonSerializer.Serialize(JsonDocument.Parse(await response.Content.ReadAsStringAsync()));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+        Assert.DoesNotContain("runtime", received, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("/mytest/_durable/", received, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_callers_accept_encoding_does_not_reach_the_management_api_so_its_answer_can_be_rewritten()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        var link = await StartAsync(env);
+        using var request = new HttpRequestMessage(HttpMethod.Get, link);
+        request.Headers.AcceptEncoding.ParseAdd("gzip");
+
+        using var running = await env.Caller.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Accepted, running.StatusCode);
+        Assert.Empty(running.Content.Headers.ContentEncoding);
+        Assert.StartsWith($"http://127.0.0.1:{env.ProxyPort}/mytest/_durable/", running.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.Contains("\"runtimeStatus\":\"Running\"", await running.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
