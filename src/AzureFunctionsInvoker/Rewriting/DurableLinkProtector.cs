@@ -8,24 +8,25 @@ namespace AzureFunctionsInvoker.Rewriting;
 /// Turns a <see cref="DurableLink"/> into the opaque token of a link and back, with the app's ASP.NET Core Data
 /// Protection: authenticated encryption under a purpose of the function's own, so a token made for one function (or by an
 /// app with other keys) reads as nothing for another. Tokens expire after the function's <c>DurableLinksLifetime</c>,
-/// read against the app's <see cref="TimeProvider"/> (and against the system clock by Data Protection itself).
+/// on the app's <see cref="TimeProvider"/> alone: the expiry is part of the protected payload, not Data Protection's
+/// time-limited wrapper, which would read it on the system clock too (dead links wherever the two differ).
 /// </summary>
 internal sealed class DurableLinkProtector
 {
-    private const byte Version = 1;
+    private const byte Version = 2;
 
     // A Durable response names one instance up to nine times (its Location and eight URLs), each needing the same token:
     // the last token made is reused for the same link within a second, so its expiry is at most a second short.
     private static readonly TimeSpan s_reuse = TimeSpan.FromSeconds(1);
 
-    private readonly ITimeLimitedDataProtector _protector;
+    private readonly IDataProtector _protector;
     private readonly TimeProvider _time;
     private IssuedToken? _last;
 
     public DurableLinkProtector(IDataProtectionProvider provider, string functionName, TimeProvider time)
     {
         // Function names are case-insensitive, as configuration keys are.
-        _protector = provider.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", functionName.ToUpperInvariant()).ToTimeLimitedDataProtector();
+        _protector = provider.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", functionName.ToUpperInvariant());
         _time = time;
     }
 
@@ -43,12 +44,13 @@ internal sealed class DurableLinkProtector
         using (var writer = new BinaryWriter(payload))
         {
             writer.Write(Version);
+            writer.Write((now + lifetime).UtcTicks);
             writer.Write(link.Origin);
             writer.Write(link.Resource);
             writer.Write(link.HiddenQuery);
         }
 
-        var token = WebEncoders.Base64UrlEncode(_protector.Protect(payload.ToArray(), now + lifetime));
+        var token = WebEncoders.Base64UrlEncode(_protector.Protect(payload.ToArray()));
         Volatile.Write(ref _last, new IssuedToken(link, lifetime, now, token));
         return token;
     }
@@ -59,14 +61,9 @@ internal sealed class DurableLinkProtector
         link = null;
         try
         {
-            var payload = _protector.Unprotect(WebEncoders.Base64UrlDecode(token), out var expiration);
-            if (expiration <= _time.GetUtcNow())
-            {
-                return false;
-            }
-
+            var payload = _protector.Unprotect(WebEncoders.Base64UrlDecode(token));
             using var reader = new BinaryReader(new MemoryStream(payload));
-            if (reader.ReadByte() != Version)
+            if (reader.ReadByte() != Version || reader.ReadInt64() <= _time.GetUtcNow().UtcTicks)
             {
                 return false;
             }

@@ -184,6 +184,38 @@ public sealed class DurableLinkAbuseTests
     }
 
     [Fact]
+    public async Task A_link_to_a_host_that_is_down_fails_with_502_and_its_key_is_in_no_answer_or_log()
+    {
+        await using var env = await FailoverEnvironment.StartAsync(1);
+        var region = env.Regions[0];
+        var systemKey = Guid.NewGuid().ToString("N");
+        var management = $"http://127.0.0.1:{region.Port}/runtime/webhooks/durabletask/instances/abc?code={systemKey}";
+        region.Answer = context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+            context.Response.Headers.Location = management;
+            return Task.CompletedTask;
+        };
+        using var start = await env.PostAsync([]);
+        var link = start.Headers.Location!;
+        await region.StopAsync();
+
+        using var down = await env.Caller.PostAsync(new Uri(link.OriginalString + "/terminate?reason=x"), new StringContent("body"));
+        using var downStatus = await env.Caller.GetAsync(link);
+
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        foreach (var response in new[] { down, downStatus })
+        {
+            Assert.True(response.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable, response.StatusCode.ToString());
+            Assert.DoesNotContain(systemKey, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.DoesNotContain(systemKey, response.Headers.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.BadGateway, down.StatusCode);
+        env.Logs.AssertNeverLogged(systemKey);
+    }
+
+    [Fact]
     public async Task An_http2_caller_walks_the_links_and_a_tampered_one_is_refused()
     {
         await using var env = await ProxyEnvironment.StartAsync("orchestrators", http2Caller: true);

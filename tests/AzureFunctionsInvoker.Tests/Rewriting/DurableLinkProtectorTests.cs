@@ -55,6 +55,22 @@ public sealed class DurableLinkProtectorTests
     }
 
     [Theory]
+    [InlineData(-365 * 30)] // a test's fake clock, which starts in 2000
+    [InlineData(365 * 30)]
+    public void A_token_lives_its_lifetime_on_the_apps_clock_however_far_that_is_from_the_systems(int days)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(days));
+        var protector = new DurableLinkProtector(_keys, "Hello", clock);
+        var token = protector.Protect(s_link, TimeSpan.FromMinutes(10));
+
+        clock.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(1));
+        Assert.True(protector.TryUnprotect(token, out var link));
+        Assert.Equal(s_link, link);
+        clock.Advance(TimeSpan.FromTicks(1));
+        Assert.False(protector.TryUnprotect(token, out _));
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("AAAA")]
     [InlineData("not base64url!")]
