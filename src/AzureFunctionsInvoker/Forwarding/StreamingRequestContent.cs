@@ -24,6 +24,12 @@ internal sealed class StreamingRequestContent : HttpContent
     /// <summary>The exception reading the caller's body threw, to tell a caller's fault from the function's.</summary>
     public Exception? CallerFailure { get; private set; }
 
+    /// <summary>
+    /// Whether sending the body failed part way on the function's side (its connection reset, or it stopped reading
+    /// for <c>Timeout</c>): a body the caller chose, which a backend's limit may refuse that way.
+    /// </summary>
+    public bool Interrupted { get; private set; }
+
     /// <summary>Whether something tried to send this content a second time (a retrying handler).</summary>
     public bool ResendRefused { get; private set; }
 
@@ -62,6 +68,8 @@ internal sealed class StreamingRequestContent : HttpContent
         {
             CallerFailure = error;
         }
+
+        Interrupted = result is StreamCopyResult.DestinationFailed or StreamCopyResult.TimedOut;
 
         // The transport fails the request with it, and the forwarder tells whose fault it was.
         ExceptionDispatchInfo.Throw(error!);
