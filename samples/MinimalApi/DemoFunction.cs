@@ -7,7 +7,8 @@ namespace MinimalApi;
 /// <summary>
 /// A stand-in for the Function Apps of the sample, served on a loopback port of its own so the sample answers with no
 /// Azure account: one with the functions <c>hello</c> and <c>orders</c>, and the shop app, under <c>/shop/api</c>, whose
-/// every function answers with its own name, so a caller sees which one ran. Like Azure it refuses calls without the
+/// every function answers with its own name, so a caller sees which one ran; <c>hello</c> also has a Durable Functions
+/// orchestration (<see cref="DemoOrchestrations"/>). Like Azure it refuses calls without the
 /// function key, a fresh one per run.
 /// </summary>
 internal sealed class DemoFunction : IAsyncDisposable
@@ -44,6 +45,7 @@ internal sealed class DemoFunction : IAsyncDisposable
         var app = builder.Build();
         app.Map("/api/hello/{**rest}", (HttpRequest request, string? name) =>
             request.Headers["x-functions-key"] == key ? Results.Text($"Hello {name ?? "World"}!") : Results.Unauthorized());
+        new DemoOrchestrations().Map(app, key);
         app.Map("/api/orders/{**rest}", (HttpRequest request, string? rest) =>
             request.Headers["x-functions-key"] == key ? Results.Text($"Order {(string.IsNullOrEmpty(rest) ? "list" : rest)}: shipped.") : Results.Unauthorized());
         app.Map($"{ShopRoutePrefix}/{{function}}/{{**rest}}", (HttpRequest request, string function, string? rest) =>

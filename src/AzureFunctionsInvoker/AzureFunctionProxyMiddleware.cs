@@ -1,6 +1,8 @@
 using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
+using AzureFunctionsInvoker.Rewriting;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
@@ -17,13 +19,17 @@ namespace AzureFunctionsInvoker;
 /// </summary>
 internal sealed class AzureFunctionProxyMiddleware
 {
+    private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
+
     private readonly FunctionTargetSource _function;
+    private readonly CallerMount _mount;
     private readonly FunctionForwarder _forwarder;
     private readonly ILogger _logger;
 
-    private AzureFunctionProxyMiddleware(FunctionTargetSource function, FunctionForwarder forwarder, ILogger logger)
+    private AzureFunctionProxyMiddleware(FunctionTargetSource function, CallerMount mount, FunctionForwarder forwarder, ILogger logger)
     {
         _function = function;
+        _mount = mount;
         _forwarder = forwarder;
         _logger = logger;
     }
@@ -33,18 +39,25 @@ internal sealed class AzureFunctionProxyMiddleware
     /// <c>/shop/{function}/{**rest}</c>, route group prefixes included), which the forwarded path leaves out. Set before the first request. A branch has none,
     /// its mount point being in <see cref="HttpRequest.PathBase"/> already.
     /// </summary>
-    public PathString EndpointPrefix { get; set; }
+    public PathString EndpointPrefix
+    {
+        get => _mount.EndpointPrefix;
+        set => _mount.EndpointPrefix = value;
+    }
 
     /// <summary>The mount of <paramref name="function"/>, sending through the function's client.</summary>
     public static AzureFunctionProxyMiddleware Create(IServiceProvider services, FunctionTargetSource function)
     {
+        var time = services.GetRequiredService<TimeProvider>();
+        var mount = new CallerMount(new DurableLinkProtector(services.GetRequiredService<IDataProtectionProvider>(), function.Current.Name, time));
         var forwarder = new FunctionForwarder(
             services.GetRequiredService<IHttpMessageHandlerFactory>(),
             function.ClientName,
             services.GetRequiredService<ProxyMetrics>(),
-            services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<ILogger<FunctionForwarder>>());
-        return new AzureFunctionProxyMiddleware(function, forwarder, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
+            time,
+            services.GetRequiredService<ILogger<FunctionForwarder>>(),
+            mount);
+        return new AzureFunctionProxyMiddleware(function, mount, forwarder, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
     }
 
     /// <summary>The mount's request delegate.</summary>
@@ -92,12 +105,53 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.RequestBodyTooLarge, options);
         }
 
+        if (DurableLinkRequest.IsLink(rest, options.DurableLinksPath))
+        {
+            return ForwardDurableLinkAsync(context, forwarding, backends, rest, query);
+        }
+
         if (backends is not null)
         {
             return FailoverAsync(context, backends, rest.ToString(), query);
         }
 
         return ForwardAsync(context, forwarding, route.Resolve(rest, query));
+    }
+
+    // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the host the
+    // link was made on (one of the function's backends, with failover: the instance and its key live there), or
+    // nowhere. The function's own route never sees these paths.
+    private Task ForwardDurableLinkAsync(HttpContext context, ForwardingTarget forwarding, BackendPool? backends, ReadOnlySpan<char> rest, string query)
+    {
+        var options = forwarding.Options;
+        var pathAndQuery = DurableLinkRequest.Resolve(rest, query, options.DurableLinksPath, _mount.Links, out var link);
+        var madeOn = link is null ? null : MadeOn(link, forwarding, backends);
+        var queryStart = pathAndQuery?.IndexOf('?') ?? -1;
+        if (pathAndQuery is null
+            || madeOn is null
+            || !RequestTarget.CanCarry(pathAndQuery)
+            || !PathSafety.IsSafe(queryStart < 0 ? pathAndQuery : pathAndQuery.AsSpan(0, queryStart))
+            || !Uri.TryCreate(madeOn.FunctionUri.GetLeftPart(UriPartial.Authority) + pathAndQuery, in s_verbatim, out var target))
+        {
+            // Never an exception: its message would hold the address, and the address holds the key.
+            return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
+        }
+
+        return ForwardAsync(context, link!.CarriesCode ? madeOn.Keyless : madeOn, target);
+    }
+
+    // The function's target (or backend) on the origin the link was made on; none when it is no longer one of them.
+    private static ForwardingTarget? MadeOn(DurableLink link, ForwardingTarget forwarding, BackendPool? backends)
+    {
+        foreach (var target in backends?.Backends ?? [forwarding])
+        {
+            if (string.Equals(link.Origin, DurableLink.OriginOf(target.FunctionUri), StringComparison.OrdinalIgnoreCase))
+            {
+                return target;
+            }
+        }
+
+        return null;
     }
 
     // Refused before anything was sent: logged as the table says, answered as it says.

@@ -117,6 +117,32 @@ public sealed class AzureFunctionProxyOptions
     public IList<string> RemoveResponseHeaders { get; set; } = [];
 
     /// <summary>
+    /// Whether a response's <c>Location</c> or <c>Content-Location</c> that points at the function's own route (its
+    /// origin, and its path or below) is turned into the same place under the mount, as the caller addressed the app.
+    /// Relative references, other hosts and the function host's other paths are left alone. Defaults to <see langword="true"/>.
+    /// </summary>
+    public bool RewriteRedirects { get; set; } = true;
+
+    /// <summary>
+    /// Whether each <c>Set-Cookie</c> of a response loses a <c>Domain</c> attribute naming the function's host (or a
+    /// parent domain of it), and has a <c>Path</c> on the function's route mapped onto the mount. Defaults to <see langword="true"/>.
+    /// </summary>
+    public bool RewriteCookies { get; set; } = true;
+
+    /// <summary>
+    /// The path segment below the mount under which Durable Functions management URLs become links through the proxy
+    /// (<c>{mount}/_durable/{token}/...</c>), so callers never see the function's host nor the Durable Task system key.
+    /// One path segment; defaults to <c>_durable</c>. Empty turns the links off, and Durable URLs pass as the function wrote them.
+    /// </summary>
+    public string DurableLinksPath { get; set; } = "_durable";
+
+    /// <summary>
+    /// How long a Durable Functions link handed to a caller works, from the response that carried it. At least one
+    /// second; defaults to 7 days.
+    /// </summary>
+    public TimeSpan DurableLinksLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
     /// Function Apps that serve this function side by side (regions, plans), for failover: each request goes to the
     /// lowest <see cref="AzureFunctionProxyBackend.Priority"/> with a backend whose circuit is not open, shared by
     /// <see cref="AzureFunctionProxyBackend.Weight"/>, and a failed attempt moves on to the next backend where that is
@@ -211,6 +237,10 @@ public sealed class AzureFunctionProxyOptions
         && Keepalive == other.Keepalive
         && MaxRequestBodySize == other.MaxRequestBodySize
         && AddXForwardedHeaders == other.AddXForwardedHeaders
+        && RewriteRedirects == other.RewriteRedirects
+        && RewriteCookies == other.RewriteCookies
+        && DurableLinksPath == other.DurableLinksPath
+        && DurableLinksLifetime == other.DurableLinksLifetime
         && RemoveRequestHeaders.SequenceEqual(other.RemoveRequestHeaders, StringComparer.OrdinalIgnoreCase)
         && RemoveResponseHeaders.SequenceEqual(other.RemoveResponseHeaders, StringComparer.OrdinalIgnoreCase)
         && Backends.Count == other.Backends.Count

@@ -102,6 +102,8 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         services.TryAddSingleton<ProxyMetrics>();
         // Step timeouts run on the app's clock (a fake one in tests), as YARP's activity timeout does.
         services.TryAddSingleton(TimeProvider.System);
+        // Durable links' tokens: the app's key ring, shared by its instances as for its cookies and antiforgery tokens.
+        services.AddDataProtection();
         services.TryAddSingleton(services => new CircuitRegistry(
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ProxyMetrics>(),

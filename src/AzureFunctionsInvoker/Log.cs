@@ -76,4 +76,7 @@ internal static partial class Log
 
     [LoggerMessage(22, LogLevel.Information, "An attempt at the Azure Function '{FunctionName}' failed (status {StatusCode}) before anything reached the caller; the request goes to its next backend.", EventName = "FailedOver")]
     public static partial void FailedOver(ILogger logger, string functionName, int statusCode, Exception? exception);
+
+    [LoggerMessage(23, LogLevel.Debug, "Refused a {Method} request to a Durable link of the Azure Function '{FunctionName}' with 404: its token does not read (tampered with, expired, or made for another function or app), or what follows it is no operation.", EventName = "DurableLinkInvalid")]
+    public static partial void DurableLinkInvalid(ILogger logger, string method, string functionName);
 }

@@ -18,6 +18,7 @@ public sealed class AzureFunctionProxyOptionsTests
             bool value => !value,
             int value => value + 1,
             long value => value + 1,
+            TimeSpan value => value + TimeSpan.FromSeconds(1),
             IList<string> value => (IList<string>)[.. value, "X-Added"],
             IList<AzureFunctionProxyBackend> value => (IList<AzureFunctionProxyBackend>)[.. value, new() { AppName = "other" }],
             null when property == nameof(AzureFunctionProxyOptions.FailureStatusCodes) => (IList<int>)[500],

@@ -14,10 +14,11 @@ public sealed class LayeringTests
     // Each folder with the folders it may use; any other folder is forbidden to it.
     private static readonly Dictionary<string, string[]> s_allowed = new()
     {
-        ["Health"] = ["Functions", "Forwarding", "Connections", "Validation", "Diagnostics"],
-        ["Functions"] = ["Validation", "Forwarding", "Connections", "Diagnostics"],
+        ["Health"] = ["Functions", "Forwarding", "Rewriting", "Connections", "Validation", "Diagnostics"],
+        ["Functions"] = ["Validation", "Forwarding", "Rewriting", "Connections", "Diagnostics"],
         ["Validation"] = [],
-        ["Forwarding"] = ["Connections", "Diagnostics"],
+        ["Forwarding"] = ["Rewriting", "Connections", "Diagnostics"],
+        ["Rewriting"] = [],
         ["Connections"] = [],
         ["Diagnostics"] = [],
         ["Authentication"] = [],

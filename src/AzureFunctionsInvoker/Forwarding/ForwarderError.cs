@@ -47,4 +47,7 @@ internal enum ForwarderError
     /// the request goes to the next backend. Never the caller's answer.
     /// </summary>
     FailedOver,
+
+    /// <summary>A Durable link's token does not read (tampered with, expired, another function's or app's), or what follows it is no operation.</summary>
+    DurableLinkInvalid,
 }

@@ -58,6 +58,9 @@ internal static class ForwarderErrors
             [ForwarderError.FailedOver] = new(
                 0, string.Empty, string.Empty, "failed_over",
                 static (logger, failure) => Log.FailedOver(logger, failure.Options.FunctionName, failure.StatusCode, failure.Exception)),
+            [ForwarderError.DurableLinkInvalid] = new(
+                StatusCodes.Status404NotFound, "Not Found", "The link is not valid here, or has expired.", "durable_link_invalid",
+                static (logger, failure) => Log.DurableLinkInvalid(logger, failure.Method, failure.Options.FunctionName)),
         };
 
         var values = Enum.GetValues<ForwarderError>();

@@ -9,7 +9,20 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// </summary>
 internal sealed class ForwardingTarget
 {
-    public ForwardingTarget(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, CircuitBreaker? circuit = null)
+    private const string FunctionsKeyHeader = "x-functions-key";
+
+    /// <param name="name">The function's name in the app.</param>
+    /// <param name="options">The function's options.</param>
+    /// <param name="connection">The connection settings that pick the exchange's pool.</param>
+    /// <param name="functionUri">The function's own address.</param>
+    /// <param name="circuit">The backend's circuit, for a function with two or more backends.</param>
+    /// <param name="mountSuffix">What follows the mount's path in the caller's address of this function: <c>/{function}</c> under an app mount, else empty.</param>
+    public ForwardingTarget(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, CircuitBreaker? circuit = null, string mountSuffix = "")
+        : this(name, options, connection, functionUri, circuit, mountSuffix, isKeyless: false)
+    {
+    }
+
+    private ForwardingTarget(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, CircuitBreaker? circuit, string mountSuffix, bool isKeyless)
     {
         Name = name;
         FunctionUri = functionUri;
@@ -19,8 +32,11 @@ internal sealed class ForwardingTarget
         ServerAddress = functionUri.IdnHost;
         ServerPort = functionUri.Port;
         Scheme = functionUri.Scheme;
+        FunctionPath = functionUri.AbsolutePath.TrimEnd('/');
+        MountSuffix = mountSuffix;
         RemovedRequestHeaders = ToSet(options.RemoveRequestHeaders);
         RemovedResponseHeaders = ToSet(options.RemoveResponseHeaders);
+        Keyless = isKeyless ? this : new ForwardingTarget(name, WithoutKey(options), connection, functionUri, circuit, mountSuffix, isKeyless: true);
     }
 
     /// <summary>The function's name in the app, as logs name it: its registered name, or <c>FunctionName</c> for options given in code.</summary>
@@ -47,6 +63,18 @@ internal sealed class ForwardingTarget
     /// <summary><c>https</c> or <c>http</c>.</summary>
     public string Scheme { get; }
 
+    /// <summary>The function's route on its host, e.g. <c>/api/hello</c>: what a redirect or cookie path of its own starts with.</summary>
+    public string FunctionPath { get; }
+
+    /// <summary>What follows the mount's path in the caller's address of this function: <c>/{function}</c> under an app mount, else empty.</summary>
+    public string MountSuffix { get; }
+
+    /// <summary>
+    /// As this target, sending no <c>x-functions-key</c>, neither the function key nor a caller's: for Durable links, whose
+    /// URL carries the Durable Task system key as its <c>code</c>, which the Functions host reads only when no header comes with it.
+    /// </summary>
+    public ForwardingTarget Keyless { get; }
+
     /// <summary>The request headers <c>RemoveRequestHeaders</c> names; <see langword="null"/> when it names none.</summary>
     public FrozenSet<string>? RemovedRequestHeaders { get; }
 
@@ -55,6 +83,14 @@ internal sealed class ForwardingTarget
 
     /// <summary>The address for one request: see <see cref="RequestTarget.Append"/>.</summary>
     public Uri Resolve(string rest, string query) => RequestTarget.Append(FunctionUri, rest, query);
+
+    private static AzureFunctionProxyOptions WithoutKey(AzureFunctionProxyOptions options)
+    {
+        var keyless = options.Clone();
+        keyless.ApiKey = null;
+        keyless.RemoveRequestHeaders.Add(FunctionsKeyHeader);
+        return keyless;
+    }
 
     private static FrozenSet<string>? ToSet(IList<string> names) =>
         names.Count == 0 ? null : names.ToFrozenSet(StringComparer.OrdinalIgnoreCase);

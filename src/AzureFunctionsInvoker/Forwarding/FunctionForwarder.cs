@@ -1,5 +1,6 @@
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Diagnostics;
+using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -23,15 +24,21 @@ internal sealed class FunctionForwarder
     private readonly ProxyMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly CallerMount? _mount;
     private Sender? _sender;
 
-    public FunctionForwarder(IHttpMessageHandlerFactory handlers, string clientName, ProxyMetrics metrics, TimeProvider time, ILogger<FunctionForwarder> logger)
+    /// <summary>
+    /// A forwarder through the client <paramref name="clientName"/>. Responses are rewritten for the callers of
+    /// <paramref name="mount"/> (what they say about the function's address); without a mount nothing is rewritten.
+    /// </summary>
+    public FunctionForwarder(IHttpMessageHandlerFactory handlers, string clientName, ProxyMetrics metrics, TimeProvider time, ILogger<FunctionForwarder> logger, CallerMount? mount = null)
     {
         _handlers = handlers;
         _clientName = clientName;
         _metrics = metrics;
         _time = time;
         _logger = logger;
+        _mount = mount;
     }
 
     /// <summary>The name in <see cref="IHttpClientFactory"/> of the client of <c>AddAzureFunctionProxy(name, ...)</c>: its own pools and handlers.</summary>
@@ -198,13 +205,22 @@ internal sealed class FunctionForwarder
 
             context.Response.StatusCode = (int)response.StatusCode;
             HeaderRules.CopyResponseHeaders(response, context.Response, _logger, function.RemovedResponseHeaders);
+            // What the function says of its own address is rewritten for the caller; a Durable Location marks a
+            // response of Durable's own, whose body is rewritten even when chunked.
+            var rewriteBody = _mount is not null && RewriteScope.AnyEnabled(options)
+                && RewrittenJsonCopier.Applies(context, options, ResponseHeaderRewriter.Rewrite(context.Response.Headers, new RewriteScope(target, function.FunctionPath, context.Request, _mount, options, function.MountSuffix)));
+
             var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
 
             // Response buffering middleware (compression, caching) would otherwise hold an event stream back from the caller.
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-            // Copied here rather than in a method of its own: one frame fewer kept alive while a stream is open.
-            var (result, _, exception) = await StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted).ConfigureAwait(false);
+            // Copied here rather than in a method of its own: one frame fewer kept alive while a stream is open. Only a
+            // small JSON body that may hold Durable management URLs is read whole, to rewrite them.
+            var copy = rewriteBody
+                ? RewrittenJsonCopier.CopyToCallerAsync(body, new RewriteScope(target, function.FunctionPath, context.Request, _mount!, options, function.MountSuffix), timeout, context.RequestAborted)
+                : StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted);
+            var (result, _, exception) = await copy.ConfigureAwait(false);
             return result switch
             {
                 StreamCopyResult.Success => ForwarderError.None,

@@ -117,6 +117,9 @@ internal static class RequestTarget
         return path.AsSpan(SegmentStart(path, prefixSegments, encodedSlashes: false));
     }
 
+    /// <summary>Whether <paramref name="target"/> can be written in the function's request line as it is.</summary>
+    public static bool CanCarry(ReadOnlySpan<char> target) => !target.ContainsAnyExcept(s_requestLine);
+
     private static ReadOnlySpan<char> RawPath(string? rawTarget)
     {
         var target = rawTarget.AsSpan();

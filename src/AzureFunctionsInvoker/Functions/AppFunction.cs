@@ -21,7 +21,7 @@ internal sealed class AppFunction
     /// <param name="circuits">The circuits of the app's backends, shared by all its functions; see <see cref="FunctionDestinations.Circuits"/>.</param>
     public AppFunction(string mountName, string functionName, AzureFunctionProxyOptions app, AzureFunctionProxyFunctionOptions? own, ConnectionSettings connection, IReadOnlyList<CircuitBreaker>? circuits)
     {
-        _destinations = new FunctionDestinations(mountName, app.ForFunction(functionName, own), functionName, connection, circuits);
+        _destinations = new FunctionDestinations(mountName, app.ForFunction(functionName, own), functionName, connection, circuits, mountSuffix: "/" + functionName);
     }
 
     public FunctionRoute Route => _destinations.Route;

@@ -16,7 +16,8 @@ internal sealed class FunctionDestinations
     /// <param name="functionSegment">The function's segment of the route: its name, or <c>{function}</c> for an app mount itself.</param>
     /// <param name="connection">The connection settings of the mount's options.</param>
     /// <param name="circuits">The circuit of each of <c>Backends</c>, in configuration order, when there are two or more; else <see langword="null"/>.</param>
-    public FunctionDestinations(string name, AzureFunctionProxyOptions options, string functionSegment, ConnectionSettings connection, IReadOnlyList<CircuitBreaker>? circuits)
+    /// <param name="mountSuffix">What follows the mount's path in the caller's address of the function: <c>/{function}</c> for a function of an app mount, else empty.</param>
+    public FunctionDestinations(string name, AzureFunctionProxyOptions options, string functionSegment, ConnectionSettings connection, IReadOnlyList<CircuitBreaker>? circuits, string mountSuffix = "")
     {
         var backends = options.Backends;
         if (circuits is null)
@@ -24,7 +25,7 @@ internal sealed class FunctionDestinations
             // One backend is the function's host with that entry's keys: with nowhere to fail over to, no circuit.
             var own = backends.Count == 0 ? options : options.ForBackend(backends[0]);
             Route = new FunctionRoute(own, functionSegment);
-            Forwarding = new ForwardingTarget(name, own, connection, Route.FunctionUri);
+            Forwarding = new ForwardingTarget(name, own, connection, Route.FunctionUri, mountSuffix: mountSuffix);
             Address = Route.Address;
             return;
         }
@@ -33,7 +34,7 @@ internal sealed class FunctionDestinations
         for (var i = 0; i < backends.Count; i++)
         {
             var backend = options.ForBackend(backends[i]);
-            targets[i] = new ForwardingTarget(name, backend, connection, new FunctionRoute(backend, functionSegment).FunctionUri, circuits[i]);
+            targets[i] = new ForwardingTarget(name, backend, connection, new FunctionRoute(backend, functionSegment).FunctionUri, circuits[i], mountSuffix);
         }
 
         Backends = new BackendPool(targets, [.. backends.Select(b => b.Priority)], [.. backends.Select(b => b.Weight)]);

@@ -86,6 +86,7 @@ internal static class AzureFunctionProxyOptionsValidator
             failures.Add(nameof(options.MaxRequestBodySize), "MaxRequestBodySize must be 0 bytes or more, or unset for no limit.");
         }
 
+        ValidateDurableLinks(options, failures);
         ValidateHeaderValue(nameof(options.ApiKey), options.ApiKey, failures);
         ValidateHeaderValue(nameof(options.ClientId), options.ClientId, failures);
         ValidateRemovedHeaders(nameof(options.RemoveRequestHeaders), options.RemoveRequestHeaders, failures);
@@ -306,6 +307,23 @@ internal static class AzureFunctionProxyOptionsValidator
                     "with no empty, '.' or '..' segment and no percent-encoding.");
                 return;
             }
+        }
+    }
+
+    private static void ValidateDurableLinks(AzureFunctionProxyOptions options, Failures failures)
+    {
+        var path = options.DurableLinksPath;
+        if (path is null || (path.Length > 0 && (path is "." or ".." || !PathCharacters.AreAllowedInSegment(path))))
+        {
+            failures.Add(
+                nameof(options.DurableLinksPath),
+                "DurableLinksPath must be one path segment of letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ " +
+                "(no slash, no percent-encoding, not '.' or '..'), e.g. '_durable', or empty to turn Durable links off.");
+        }
+
+        if (options.DurableLinksLifetime < TimeSpan.FromSeconds(1))
+        {
+            failures.Add(nameof(options.DurableLinksLifetime), "DurableLinksLifetime must be at least 1 second, as a time span (e.g. '7.00:00:00' for 7 days).");
         }
     }
 

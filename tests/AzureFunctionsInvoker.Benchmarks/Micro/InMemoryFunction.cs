@@ -5,7 +5,8 @@ namespace AzureFunctionsInvoker.Benchmarks.Micro;
 
 /// <summary>
 /// A function that answers without sockets, so a benchmark measures the forwarder and nothing of the network:
-/// it takes any request body to its end, then answers with the body size the path asks for.
+/// it takes any request body to its end, then answers with the body size the path asks for, or, under
+/// <c>/orchestrators/</c>, as a Durable Functions starter does (<c>CreateCheckStatusResponse</c>, in-process shape).
 /// </summary>
 public sealed class InMemoryFunction : HttpMessageHandler
 {
@@ -14,6 +15,7 @@ public sealed class InMemoryFunction : HttpMessageHandler
 
     private static readonly byte[] s_smallBody = "Hello Kong!"u8.ToArray();
     private static readonly MediaTypeHeaderValue s_textPlain = new("text/plain");
+    private static readonly MediaTypeHeaderValue s_json = new("application/json") { CharSet = "utf-8" };
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -23,9 +25,28 @@ public sealed class InMemoryFunction : HttpMessageHandler
             await request.Content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
         }
 
+        if (request.RequestUri!.AbsolutePath.Contains("/orchestrators/", StringComparison.Ordinal))
+        {
+            return DurableStart(request);
+        }
+
         var body = request.RequestUri!.AbsolutePath.EndsWith("/large", StringComparison.Ordinal) ? LargeBody : s_smallBody;
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = s_textPlain;
         return new HttpResponseMessage(HttpStatusCode.OK) { Content = content, RequestMessage = request };
+    }
+
+    private static HttpResponseMessage DurableStart(HttpRequestMessage request)
+    {
+        const string id = "4f0c3a8e5b2d4c1e9a7f6b5d3c2e1f0a";
+        const string hidden = "taskHub=BenchmarkHub&connection=AzureWebJobsStorage&code=0123456789ABCDEF0123456789ABCDEF";
+        var instance = $"{request.RequestUri!.GetLeftPart(UriPartial.Authority)}/runtime/webhooks/durabletask/instances/{id}";
+        var content = new StringContent(
+            $$"""{"id":"{{id}}","statusQueryGetUri":"{{instance}}?{{hidden}}","sendEventPostUri":"{{instance}}/raiseEvent/{eventName}?{{hidden}}","terminatePostUri":"{{instance}}/terminate?reason={text}&{{hidden}}","rewindPostUri":"{{instance}}/rewind?reason={text}&{{hidden}}","purgeHistoryDeleteUri":"{{instance}}?{{hidden}}","restartPostUri":"{{instance}}/restart?{{hidden}}","suspendPostUri":"{{instance}}/suspend?reason={text}&{{hidden}}","resumePostUri":"{{instance}}/resume?reason={text}&{{hidden}}"}""");
+        content.Headers.ContentType = s_json;
+        var response = new HttpResponseMessage(HttpStatusCode.Accepted) { Content = content, RequestMessage = request };
+        response.Headers.Location = new Uri($"{instance}?{hidden}");
+        response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(10));
+        return response;
     }
 }

@@ -23,7 +23,10 @@ public sealed class Scenario
 
     public static Scenario Get1M { get; } = new("1 MiB GET", HttpMethods.Get, "/mytest/large", null);
 
-    public static IEnumerable<Scenario> All => [SmallGet, Post64K, Get1M];
+    /// <summary>A Durable Functions starter's answer: 202, a Location and eight management URLs in JSON, each rewritten by the library.</summary>
+    public static Scenario DurableStart { get; } = new("Durable start", HttpMethods.Post, "/mytest/orchestrators/hello", null);
+
+    public static IEnumerable<Scenario> All => [SmallGet, Post64K, Get1M, DurableStart];
 
     public string Name { get; }
 

@@ -70,6 +70,7 @@ public sealed class AppMountEnvironment : IAsyncDisposable
         var function = await StandInFunction.StartAsync(certificate);
         var logs = new CapturingLoggerProvider();
         logs.Watch(function.Key);
+        logs.Watch(function.SystemKey);
         var file = Path.Combine(Path.GetTempPath(), $"appmount-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(file, JsonSerializer.Serialize(configuration(function)));
         var builder = LoopbackApp.CreateBuilder(logs, protocols);
@@ -117,5 +118,6 @@ public sealed class AppMountEnvironment : IAsyncDisposable
         await Function.DisposeAsync();
         File.Delete(_file);
         Logs.AssertNeverLogged(Function.Key);
+        Logs.AssertNeverLogged(Function.SystemKey);
     }
 }

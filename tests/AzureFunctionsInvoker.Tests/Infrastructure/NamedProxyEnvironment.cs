@@ -38,6 +38,7 @@ public sealed class NamedProxyEnvironment : IAsyncDisposable
         var function = await StandInFunction.StartAsync();
         var logs = new CapturingLoggerProvider();
         logs.Watch(function.Key);
+        logs.Watch(function.SystemKey);
         var builder = LoopbackApp.CreateBuilder(logs);
         foreach (var (name, functionName) in functions)
         {
@@ -86,5 +87,6 @@ public sealed class NamedProxyEnvironment : IAsyncDisposable
         await App.DisposeAsync();
         await Function.DisposeAsync();
         Logs.AssertNeverLogged(Function.Key);
+        Logs.AssertNeverLogged(Function.SystemKey);
     }
 }

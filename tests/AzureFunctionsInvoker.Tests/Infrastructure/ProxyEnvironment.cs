@@ -65,6 +65,7 @@ public sealed class ProxyEnvironment : IAsyncDisposable
 
         var logs = new CapturingLoggerProvider(keepLogs);
         logs.Watch(function.Key);
+        logs.Watch(function.SystemKey);
         if (!string.IsNullOrEmpty(options.ApiKey))
         {
             logs.Watch(options.ApiKey);
@@ -115,6 +116,7 @@ public sealed class ProxyEnvironment : IAsyncDisposable
         await Function.DisposeAsync();
 
         Logs.AssertNeverLogged(Function.Key);
+        Logs.AssertNeverLogged(Function.SystemKey);
         if (!string.IsNullOrEmpty(Options.ApiKey))
         {
             Logs.AssertNeverLogged(Options.ApiKey);

@@ -67,6 +67,14 @@ public sealed partial class StandInFunction : IAsyncDisposable
     /// </summary>
     public TaskCompletionSource Proceed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>What <c>answer</c> answers: set by a test that needs a response of its own (its headers, its body).</summary>
+    public Func<HttpContext, Task> Answer { get; set; } = NotFoundAsync;
+
+    /// <summary>The stand-in's own origin, as its responses name it: <c>http://127.0.0.1:{port}</c> (https with a certificate).</summary>
+    public string Origin => $"{(_https ? "https" : "http")}://127.0.0.1:{Port}";
+
+    private bool _https;
+
     /// <summary>Starts the stand-in, over TLS with <paramref name="certificate"/> when one is given.</summary>
     public static async Task<StandInFunction> StartAsync(X509Certificate2? certificate = null)
     {
@@ -89,6 +97,7 @@ public sealed partial class StandInFunction : IAsyncDisposable
         app.Run(function.HandleAsync);
         await app.StartAsync();
         function.Port = new Uri(app.Urls.First()).Port;
+        function._https = certificate is not null;
         return function;
     }
 
@@ -103,6 +112,12 @@ public sealed partial class StandInFunction : IAsyncDisposable
         var target = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
         ReceivedTargets.Enqueue(target);
         ReceivedPaths.Enqueue(context.Request.PathBase + context.Request.Path);
+
+        if (context.Request.Path.StartsWithSegments("/runtime/webhooks/durabletask", StringComparison.Ordinal))
+        {
+            await ManageInstanceAsync(context);
+            return;
+        }
 
         if (context.Request.Headers["x-functions-key"] != Key)
         {
@@ -134,6 +149,9 @@ public sealed partial class StandInFunction : IAsyncDisposable
             "truncate" => TruncateAsync(context),
             "flaky" => FlakyAsync(context, target, int.Parse(argument, CultureInfo.InvariantCulture)),
             "fault" => FaultAsync(context, argument),
+            // Durable Functions (StandInFunction.Durable.cs) and answers a test writes itself
+            "orchestrators" => StartOrchestrationAsync(context),
+            "answer" => Answer(context),
             _ => NotFoundAsync(context),
         };
         await task;

@@ -22,6 +22,46 @@ public sealed class SampleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_demo_orchestration_completes_through_links_that_never_show_a_key()
+    {
+        await using var sample = await SampleProcess.StartAsync();
+
+        using var start = await sample.Client.PostAsync("/mytest/orchestrations/hello?name=Durable", null);
+        var links = System.Text.Json.JsonDocument.Parse(await start.Content.ReadAsStringAsync()).RootElement;
+        var status = links.GetProperty("statusQueryGetUri").GetString()!;
+        var answers = new List<string> { await start.Content.ReadAsStringAsync(), start.Headers.ToString() };
+        using (var raised = await sample.Client.PostAsync(links.GetProperty("sendEventPostUri").GetString()!.Replace("{eventName}", "greeted", StringComparison.Ordinal), new StringContent("{}")))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, raised.StatusCode);
+        }
+
+        var completed = string.Empty;
+        await Eventually.HoldsAsync(
+            () =>
+            {
+                using var response = sample.Client.GetAsync(status).GetAwaiter().GetResult();
+                completed = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+                answers.Add(completed);
+                answers.Add(response.Headers.ToString());
+                return response.StatusCode == HttpStatusCode.OK;
+            },
+            TimeSpan.FromSeconds(30),
+            "the demo orchestration to complete");
+
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        Assert.StartsWith($"{sample.Client.BaseAddress!.GetLeftPart(UriPartial.Authority)}/mytest/_durable/", status, StringComparison.Ordinal);
+        Assert.Contains("\"runtimeStatus\":\"Completed\"", completed, StringComparison.Ordinal);
+        Assert.Contains("\"output\":\"Hello Durable!\"", completed, StringComparison.Ordinal);
+        Assert.Contains("greeted", completed, StringComparison.Ordinal);
+        Assert.All(answers, answer =>
+        {
+            Assert.DoesNotContain("code=", answer, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("taskHub", answer, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("runtime/webhooks", answer, StringComparison.OrdinalIgnoreCase);
+        });
+    }
+
+    [Fact]
     public async Task The_sample_reads_its_function_from_the_AzureFunctions_configuration_section()
     {
         await using var function = await StandInFunction.StartAsync();

@@ -54,6 +54,12 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
     [InlineData(nameof(AzureFunctionProxyOptions.FunctionName), "FunctionName", "//")]
     [InlineData(nameof(AzureFunctionProxyOptions.RoutePrefix), "RoutePrefix", "/api/../admin")]
     [InlineData(nameof(AzureFunctionProxyOptions.RoutePrefix), "RoutePrefix", "a\\b")]
+    [InlineData(nameof(AzureFunctionProxyOptions.DurableLinksPath), "DurableLinksPath", "a/b")]
+    [InlineData(nameof(AzureFunctionProxyOptions.DurableLinksPath), "DurableLinksPath", "..")]
+    [InlineData(nameof(AzureFunctionProxyOptions.DurableLinksPath), "DurableLinksPath", "%5F")]
+    [InlineData(nameof(AzureFunctionProxyOptions.DurableLinksPath), "DurableLinksPath", "a b")]
+    [InlineData(nameof(AzureFunctionProxyOptions.DurableLinksLifetime), "DurableLinksLifetime", "00:00:00.999")]
+    [InlineData(nameof(AzureFunctionProxyOptions.DurableLinksLifetime), "DurableLinksLifetime", "-1.00:00:00")]
     public void Names_the_invalid_option(string property, string expectedName, string value)
     {
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };
@@ -95,6 +101,17 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
         Assert.Contains("ClientId", clientResult.FailureMessage, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, keyResult.FailureMessage, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, clientResult.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("_durable")]
+    [InlineData("")]
+    [InlineData("ops.v1")]
+    public void Accepts_a_durable_links_path_of_one_segment_or_none(string path)
+    {
+        var result = Validate(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", DurableLinksPath = path, DurableLinksLifetime = TimeSpan.FromSeconds(1) });
+
+        Assert.True(result.Succeeded, result.FailureMessage);
     }
 
     [Fact]
@@ -327,6 +344,8 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
             case nameof(options.Keepalive): options.Keepalive = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             case nameof(options.Port): options.Port = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             case nameof(options.MaxRequestBodySize): options.MaxRequestBodySize = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+            case nameof(options.DurableLinksPath): options.DurableLinksPath = value; break;
+            case nameof(options.DurableLinksLifetime): options.DurableLinksLifetime = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             default: throw new ArgumentOutOfRangeException(nameof(property));
         }
     }

@@ -1,0 +1,57 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace AzureFunctionsInvoker.Rewriting;
+
+/// <summary>
+/// Rewrites the Durable management URLs of a JSON body (<c>CreateCheckStatusResponse</c>'s <c>statusQueryGetUri</c>,
+/// <c>sendEventPostUri</c>..., in any property and any casing, in the in-process and the isolated worker's shapes) into
+/// links. The body is read as JSON, so escapes (<c>\/</c>, <c>\u0026</c>) mean what they mean; each string value that is
+/// such a URL is replaced in place and every other byte is kept as it was.
+/// </summary>
+internal static class DurableJson
+{
+    /// <summary>The largest body rewritten; larger ones stream through untouched.</summary>
+    public const int MaxBodySize = 64 * 1024;
+
+    // Any depth a body of MaxBodySize can have: the reader keeps depth in a bit stack, not on the call stack.
+    private static readonly JsonReaderOptions s_reader = new() { MaxDepth = MaxBodySize + 1 };
+
+    /// <summary>
+    /// Finds the management URLs of <paramref name="json"/> and adds to <paramref name="splices"/>, in order, where each is
+    /// and the link that replaces it; says whether there was any, or whether the body cannot be passed on at all.
+    /// The body is left as it is, to be written around the splices with no copy of its own.
+    /// </summary>
+    public static DurableJsonResult Rewrite(ReadOnlySpan<byte> json, in RewriteScope scope, List<DurableJsonSplice> splices)
+    {
+        var reader = new Utf8JsonReader(json, s_reader);
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { } value
+                    || DurableUrlRewriter.Rewrite(value, scope) is not { } link)
+                {
+                    continue;
+                }
+
+                var encoded = JsonEncodedText.Encode(link, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes;
+                var replacement = new byte[encoded.Length + 2];
+                replacement[0] = replacement[^1] = (byte)'"';
+                encoded.CopyTo(replacement.AsSpan(1));
+                splices.Add(new DurableJsonSplice((int)reader.TokenStartIndex, (int)reader.BytesConsumed, replacement));
+            }
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        {
+            // (ArgumentException: a string holding a lone surrogate, which no link can be encoded from.)
+            // A body that is not JSON, yet names a management URL somewhere, cannot be passed on safely.
+            return Encoding.UTF8.GetString(json).Contains("durabletask", StringComparison.OrdinalIgnoreCase)
+                ? DurableJsonResult.Unreadable
+                : DurableJsonResult.Unchanged;
+        }
+
+        return splices.Count == 0 ? DurableJsonResult.Unchanged : DurableJsonResult.Rewritten;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace AzureFunctionsInvoker.Rewriting;
+
+/// <summary>
+/// Turns a <see cref="DurableLink"/> into the opaque token of a link and back, with the app's ASP.NET Core Data
+/// Protection: authenticated encryption under a purpose of the function's own, so a token made for one function (or by an
+/// app with other keys) reads as nothing for another. Tokens expire after the function's <c>DurableLinksLifetime</c>,
+/// read against the app's <see cref="TimeProvider"/> (and against the system clock by Data Protection itself).
+/// </summary>
+internal sealed class DurableLinkProtector
+{
+    private const byte Version = 1;
+
+    // A Durable response names one instance up to nine times (its Location and eight URLs), each needing the same token:
+    // the last token made is reused for the same link within a second, so its expiry is at most a second short.
+    private static readonly TimeSpan s_reuse = TimeSpan.FromSeconds(1);
+
+    private readonly ITimeLimitedDataProtector _protector;
+    private readonly TimeProvider _time;
+    private IssuedToken? _last;
+
+    public DurableLinkProtector(IDataProtectionProvider provider, string functionName, TimeProvider time)
+    {
+        // Function names are case-insensitive, as configuration keys are.
+        _protector = provider.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", functionName.ToUpperInvariant()).ToTimeLimitedDataProtector();
+        _time = time;
+    }
+
+    /// <summary>The token of <paramref name="link"/>, valid for <paramref name="lifetime"/> from now: base64url, safe in a path segment.</summary>
+    public string Protect(DurableLink link, TimeSpan lifetime)
+    {
+        var now = _time.GetUtcNow();
+        var last = Volatile.Read(ref _last);
+        if (last is not null && last.Link == link && last.Lifetime == lifetime && now >= last.Issued && now - last.Issued < s_reuse)
+        {
+            return last.Token;
+        }
+
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload))
+        {
+            writer.Write(Version);
+            writer.Write(link.Origin);
+            writer.Write(link.Resource);
+            writer.Write(link.HiddenQuery);
+        }
+
+        var token = WebEncoders.Base64UrlEncode(_protector.Protect(payload.ToArray(), now + lifetime));
+        Volatile.Write(ref _last, new IssuedToken(link, lifetime, now, token));
+        return token;
+    }
+
+    /// <summary>Reads <paramref name="token"/>; <see langword="false"/> when it is malformed, tampered with, expired, or not this function's.</summary>
+    public bool TryUnprotect(string token, out DurableLink? link)
+    {
+        link = null;
+        try
+        {
+            var payload = _protector.Unprotect(WebEncoders.Base64UrlDecode(token), out var expiration);
+            if (expiration <= _time.GetUtcNow())
+            {
+                return false;
+            }
+
+            using var reader = new BinaryReader(new MemoryStream(payload));
+            if (reader.ReadByte() != Version)
+            {
+                return false;
+            }
+
+            link = new DurableLink(reader.ReadString(), reader.ReadString(), reader.ReadString());
+            return true;
+        }
+        catch (Exception e) when (e is CryptographicException or FormatException or EndOfStreamException or IOException)
+        {
+            return false;
+        }
+    }
+
+    private sealed record IssuedToken(DurableLink Link, TimeSpan Lifetime, DateTimeOffset Issued, string Token);
+}

@@ -1,0 +1,29 @@
+namespace AzureFunctionsInvoker.Rewriting;
+
+/// <summary>
+/// Maps a <c>Location</c> or <c>Content-Location</c> on the function's own route onto the mount: an absolute URL on the
+/// origin the request went to becomes one on the caller's scheme, host, path base and mount; a path-absolute reference
+/// becomes path-absolute under the mount. The rest of the path, the query and the fragment are kept as written.
+/// </summary>
+internal static class RedirectRewriter
+{
+    /// <summary>The reference as the caller should see it; <see langword="null"/> when it is not on the function's route.</summary>
+    public static string? Rewrite(string value, in RewriteScope scope)
+    {
+        if (!OriginUrl.TrySplit(value, scope.Target, pathAbsolute: true, out var isAbsolute, out var path, out var tail)
+            || !OriginUrl.TryGetBelow(path, scope.FunctionPath, out var rest))
+        {
+            return null;
+        }
+
+        var mount = isAbsolute ? scope.MountAddress : scope.MountPath;
+
+        // A mount at the root of a path-absolute reference still needs its slash.
+        if (!isAbsolute && mount.Length == 0 && rest.IsEmpty)
+        {
+            rest = "/";
+        }
+
+        return string.Concat(mount, rest, tail);
+    }
+}
