@@ -126,7 +126,7 @@ internal sealed class FunctionForwarder
     {
         var options = function.Options;
         using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);
-        var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) : null;
+        var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) { Trial = (function.Circuit?.State, trial) } : null;
         using var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, function.Connection, timeout) { Content = content };
         if (!HeaderRules.CopyRequestHeaders(context, request, options, function.RemovedRequestHeaders))
         {

@@ -30,6 +30,13 @@ internal sealed class StreamingRequestContent : HttpContent
     /// </summary>
     public bool Interrupted { get; private set; }
 
+    /// <summary>
+    /// The half-open circuit whose trial the request is, with its ticket (see <see cref="CircuitState.TryEnter"/>), handed
+    /// back as the body starts to go out: from then on how long the request takes is its caller's choice, and a body
+    /// dripped for hours would keep every other request from trying the backend.
+    /// </summary>
+    public (CircuitState? Circuit, long Ticket) Trial { get; init; }
+
     /// <summary>Whether something tried to send this content a second time (a retrying handler).</summary>
     public bool ResendRefused { get; private set; }
 
@@ -50,6 +57,8 @@ internal sealed class StreamingRequestContent : HttpContent
             throw new InvalidOperationException(
                 "The caller's request body streams through once and was already sent: a request with a body cannot be retried.");
         }
+
+        Trial.Circuit?.End(Trial.Ticket);
 
         // Middleware earlier in the pipeline may have read a buffered body already.
         if (_source.CanSeek && _source.Position != 0)

@@ -164,6 +164,45 @@ public sealed class FailoverAbuseTests
         Assert.Empty(env.Regions[1].Requests);
     }
 
+    [Fact]
+    public async Task A_caller_dripping_its_body_does_not_hold_a_half_open_backends_trial()
+    {
+        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>(s_secondIsFallback)
+        {
+            ["FailureThreshold"] = "1",
+            ["BreakDuration"] = "10000",
+        });
+        env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
+        using (await env.GetAsync().WaitAsync(s_bound))
+        {
+        }
+
+        env.Regions[0].Answer = null;
+        env.Clock.Advance(TimeSpan.FromSeconds(10));
+        var pulled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var content = new PushContent(async stream =>
+        {
+            pulled.TrySetResult();
+            await stream.WriteAsync(new byte[1]);
+            await stream.FlushAsync();
+            await release.Task;
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/hello") { Content = content };
+
+        // The caller is asked for its body (100 Continue) only once the proxy sends it to A, as A's trial.
+        request.Headers.ExpectContinue = true;
+        var dripping = env.Caller.SendAsync(request);
+        await pulled.Task.WaitAsync(s_bound);
+        var meanwhile = await AnsweredByAsync(env, 3);
+        release.SetResult();
+        using var dripped = await dripping.WaitAsync(s_bound);
+
+        Assert.Equal(["A", "A", "A"], meanwhile);
+        Assert.Equal((HttpStatusCode.OK, "A"), (dripped.StatusCode, FailoverEnvironment.AnsweredBy(dripped)));
+        Assert.DoesNotContain(env.Regions[1].Requests, r => r.Method == "POST");
+    }
+
     // Values the typed header cannot read (overflowing, negative, not a date) are no Retry-After: the failure counts as
     // any other, and the circuit opens for BreakDuration, neither forever nor never.
     [Theory]
@@ -189,6 +228,18 @@ public sealed class FailoverAbuseTests
         Assert.Equal(["B", "B", "A"], new[] { throttled, justBefore, after }.Select(FailoverEnvironment.AnsweredBy));
         var opened = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
         Assert.Contains("10000 ms", opened.Text, StringComparison.Ordinal);
+    }
+
+    private static async Task<List<string>> AnsweredByAsync(FailoverEnvironment env, int requests)
+    {
+        var answeredBy = new List<string>();
+        for (var i = 0; i < requests; i++)
+        {
+            using var response = await env.GetAsync().WaitAsync(s_bound);
+            answeredBy.Add(FailoverEnvironment.AnsweredBy(response));
+        }
+
+        return answeredBy;
     }
 
     private static void RetryEverything(WebApplicationBuilder builder) =>
