@@ -20,6 +20,9 @@ public sealed class FailoverAbuseTests
 
     private static readonly Dictionary<string, string?> s_secondIsFallback = new() { ["Backends:1:Priority"] = "2" };
 
+    // One failure opens A's circuit, for 10 s.
+    private static readonly Dictionary<string, string?> s_opensAtOnce = new(s_secondIsFallback) { ["FailureThreshold"] = "1", ["BreakDuration"] = "10000" };
+
     [Fact]
     public async Task A_POST_with_Expect_100_continue_answered_503_before_its_body_was_read_goes_nowhere_else()
     {
@@ -167,11 +170,7 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task A_caller_dripping_its_body_does_not_hold_a_half_open_backends_trial()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>(s_secondIsFallback)
-        {
-            ["FailureThreshold"] = "1",
-            ["BreakDuration"] = "10000",
-        });
+        await using var env = await FailoverEnvironment.StartAsync(2, s_opensAtOnce);
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
         using (await env.GetAsync().WaitAsync(s_bound))
         {
@@ -194,7 +193,7 @@ public sealed class FailoverAbuseTests
         request.Headers.ExpectContinue = true;
         var dripping = env.Caller.SendAsync(request);
         await pulled.Task.WaitAsync(s_bound);
-        var meanwhile = await AnsweredByAsync(env, 3);
+        var meanwhile = await env.AnsweredByAsync(3);
         release.SetResult();
         using var dripped = await dripping.WaitAsync(s_bound);
 
@@ -211,11 +210,7 @@ public sealed class FailoverAbuseTests
     [InlineData("soon, please")]
     public async Task A_Retry_After_the_header_cannot_read_opens_the_circuit_for_BreakDuration(string retryAfter)
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>(s_secondIsFallback)
-        {
-            ["FailureThreshold"] = "1",
-            ["BreakDuration"] = "10000",
-        });
+        await using var env = await FailoverEnvironment.StartAsync(2, s_opensAtOnce);
         env.Regions[0].AnswerWith(StatusCodes.Status429TooManyRequests, retryAfter);
 
         using var throttled = await env.GetAsync().WaitAsync(s_bound);
@@ -228,18 +223,6 @@ public sealed class FailoverAbuseTests
         Assert.Equal(["B", "B", "A"], new[] { throttled, justBefore, after }.Select(FailoverEnvironment.AnsweredBy));
         var opened = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
         Assert.Contains("10000 ms", opened.Text, StringComparison.Ordinal);
-    }
-
-    private static async Task<List<string>> AnsweredByAsync(FailoverEnvironment env, int requests)
-    {
-        var answeredBy = new List<string>();
-        for (var i = 0; i < requests; i++)
-        {
-            using var response = await env.GetAsync().WaitAsync(s_bound);
-            answeredBy.Add(FailoverEnvironment.AnsweredBy(response));
-        }
-
-        return answeredBy;
     }
 
     private static void RetryEverything(WebApplicationBuilder builder) =>
