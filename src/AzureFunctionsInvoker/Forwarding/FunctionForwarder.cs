@@ -126,7 +126,7 @@ internal sealed class FunctionForwarder
     {
         var options = function.Options;
         using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);
-        var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) : null;
+        var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) { Trial = (function.Circuit?.State, trial) } : null;
         using var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, function.Connection, timeout) { Content = content };
         if (!HeaderRules.CopyRequestHeaders(context, request, options, function.RemovedRequestHeaders))
         {
@@ -162,7 +162,13 @@ internal sealed class FunctionForwarder
             var error = ClassifySendFailure(context, content, timeout);
             if (function.Circuit is { } circuit && error is ForwarderError.FunctionUnreachable or ForwarderError.FunctionTimedOut)
             {
-                circuit.Unanswered(ForwarderErrors.Describe(error).ErrorType!, trial);
+                // Not while the caller's body was going out: the caller chose it, and a body over the backend's limit
+                // gets the connection reset. Judged against the backend, it would let callers open its circuit at will.
+                if (content?.Interrupted != true)
+                {
+                    circuit.Unanswered(ForwarderErrors.Describe(error).ErrorType!, trial);
+                }
+
                 if (failOver && (NothingSent(e, content) || IsRepeatable(context, content)))
                 {
                     error = ForwarderError.FailedOver;
@@ -178,7 +184,8 @@ internal sealed class FunctionForwarder
             if (function.Circuit is { } circuit)
             {
                 circuit.Answered((int)response.StatusCode, response.Headers.RetryAfter, trial);
-                if (failOver && circuit.IsFailure((int)response.StatusCode) && (content?.TryAbandon() ?? IsRepeatable(context, content)))
+                // The backend had the request, whether or not it read the body (an early answer to Expect: 100-continue).
+                if (failOver && circuit.IsFailure((int)response.StatusCode) && IsRepeatable(context, content))
                 {
                     return Report(ForwarderError.FailedOver, new(options, context.Request.Method, (int)response.StatusCode));
                 }
@@ -259,9 +266,12 @@ internal sealed class FunctionForwarder
         return timeout.HasExpired ? ForwarderError.FunctionTimedOut : ForwarderError.FunctionUnreachable;
     }
 
-    // Nothing of the request reached the backend: no connection was made for it, or its body was never read.
+    // Nothing of the request reached the backend: no connection was made for it (so its body, if any, was never read,
+    // and never will be). A backend that had the request but not its body (a timeout waiting on Expect: 100-continue)
+    // may have acted on it.
     private static bool NothingSent(Exception e, StreamingRequestContent? content) =>
-        content?.TryAbandon() ?? (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError });
+        e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError }
+        && (content?.TryAbandon() ?? true);
 
     // Sent, yet safe to send again: a read without a body.
     private static bool IsRepeatable(HttpContext context, StreamingRequestContent? content) =>

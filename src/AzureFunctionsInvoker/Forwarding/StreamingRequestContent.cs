@@ -24,6 +24,19 @@ internal sealed class StreamingRequestContent : HttpContent
     /// <summary>The exception reading the caller's body threw, to tell a caller's fault from the function's.</summary>
     public Exception? CallerFailure { get; private set; }
 
+    /// <summary>
+    /// Whether sending the body failed part way on the function's side (its connection reset, or it stopped reading
+    /// for <c>Timeout</c>): a body the caller chose, which a backend's limit may refuse that way.
+    /// </summary>
+    public bool Interrupted { get; private set; }
+
+    /// <summary>
+    /// The half-open circuit whose trial the request is, with its ticket (see <see cref="CircuitState.TryEnter"/>), handed
+    /// back as the body starts to go out: from then on how long the request takes is its caller's choice, and a body
+    /// dripped for hours would keep every other request from trying the backend.
+    /// </summary>
+    public (CircuitState? Circuit, long Ticket) Trial { get; init; }
+
     /// <summary>Whether something tried to send this content a second time (a retrying handler).</summary>
     public bool ResendRefused { get; private set; }
 
@@ -45,6 +58,8 @@ internal sealed class StreamingRequestContent : HttpContent
                 "The caller's request body streams through once and was already sent: a request with a body cannot be retried.");
         }
 
+        Trial.Circuit?.End(Trial.Ticket);
+
         // Middleware earlier in the pipeline may have read a buffered body already.
         if (_source.CanSeek && _source.Position != 0)
         {
@@ -62,6 +77,8 @@ internal sealed class StreamingRequestContent : HttpContent
         {
             CallerFailure = error;
         }
+
+        Interrupted = result is StreamCopyResult.DestinationFailed or StreamCopyResult.TimedOut;
 
         // The transport fails the request with it, and the forwarder tells whose fault it was.
         ExceptionDispatchInfo.Throw(error!);

@@ -15,6 +15,9 @@ public sealed class RetryAfterTests
     [InlineData("Mon, 30 Nov 2026 12:00:30 GMT", 30_000)]
     [InlineData("Mon, 30 Nov 2026 13:00:00 GMT", 60_000)]
     [InlineData("Mon, 30 Nov 2026 11:00:00 GMT", 0)]
+    [InlineData("2147483647", 60_000)]
+    [InlineData("Fri, 31 Dec 9999 23:59:59 GMT", 60_000)]
+    [InlineData("Mon, 01 Jan 0001 00:00:00 GMT", 0)]
     public void Seconds_or_a_date_never_below_zero_nor_above_the_cap(string header, int expectedMilliseconds)
     {
         var wait = RetryAfter.Of(RetryConditionHeaderValue.Parse(header), s_now, s_max);

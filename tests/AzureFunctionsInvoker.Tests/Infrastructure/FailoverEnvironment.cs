@@ -142,6 +142,19 @@ public sealed class FailoverEnvironment : IAsyncDisposable
 
     public Task<HttpResponseMessage> PostAsync(byte[] body) => Caller.PostAsync(new Uri("/hello", UriKind.Relative), new ByteArrayContent(body));
 
+    /// <summary>Sends <paramref name="requests"/> GETs one after the other: the region that answered each.</summary>
+    public async Task<List<string>> AnsweredByAsync(int requests)
+    {
+        var answeredBy = new List<string>();
+        for (var i = 0; i < requests; i++)
+        {
+            using var response = await GetAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            answeredBy.Add(AnsweredBy(response));
+        }
+
+        return answeredBy;
+    }
+
     /// <summary>The region that answered, as its <c>X-Region</c> header says.</summary>
     public static string AnsweredBy(HttpResponseMessage response) =>
         response.Headers.TryGetValues("X-Region", out var values) ? values.Single() : "(none)";

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker.Tests.Infrastructure;
@@ -40,6 +41,12 @@ public sealed class StandInRegion : IAsyncDisposable
 
     /// <summary>How the region answers a request with the right key, once its body is read; <see langword="null"/> for 200 with its name.</summary>
     public Func<HttpContext, Task>? Answer { get; set; }
+
+    /// <summary>Whether the region answers without reading the body, as a host refusing a request early; its length is then recorded as -1.</summary>
+    public bool AnswersUnread { get; set; }
+
+    /// <summary>The longest body the region accepts, as a host's limit: a longer declared one gets Kestrel's 413 and the connection closed.</summary>
+    public long? MaxRequestBodySize { get; set; }
 
     public static async Task<StandInRegion> StartAsync(string name)
     {
@@ -94,7 +101,12 @@ public sealed class StandInRegion : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         var key = context.Request.Headers["x-functions-key"].ToString();
-        var (length, _) = await StandInFunction.HashAsync(context.Request.Body);
+        if (MaxRequestBodySize is { } limit)
+        {
+            context.Features.GetRequiredFeature<IHttpMaxRequestBodySizeFeature>().MaxRequestBodySize = limit;
+        }
+
+        var length = AnswersUnread ? -1 : (await StandInFunction.HashAsync(context.Request.Body)).Length;
         Requests.Enqueue(new Received(context.Request.Method, key == Key, context.Request.Headers["x-functions-clientid"].ToString(), length, context.Request.Path + context.Request.QueryString));
         Arrived.TrySetResult();
         context.Response.Headers["X-Region"] = Name;

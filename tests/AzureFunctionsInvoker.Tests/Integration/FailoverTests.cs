@@ -24,7 +24,7 @@ public sealed class FailoverTests
             ["Backends:2:Priority"] = "3",
         });
 
-        var answeredBy = await AnsweredByAsync(env, 10);
+        var answeredBy = await env.AnsweredByAsync(10);
 
         Assert.All(answeredBy, region => Assert.Equal("B", region));
         Assert.Empty(env.Regions[0].Requests);
@@ -59,7 +59,7 @@ public sealed class FailoverTests
     {
         await using var env = await FailoverEnvironment.StartAsync(2);
 
-        var answeredBy = await AnsweredByAsync(env, 4);
+        var answeredBy = await env.AnsweredByAsync(4);
 
         Assert.Equal(["A", "B", "A", "B"], answeredBy);
         foreach (var region in env.Regions)
@@ -103,13 +103,13 @@ public sealed class FailoverTests
         });
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
-        var whileFailing = await AnsweredByAsync(env, 5);
+        var whileFailing = await env.AnsweredByAsync(5);
         var requestsWhileFailing = env.Regions[0].Requests.Count;
         env.Regions[0].Answer = null;
         env.Clock.Advance(TimeSpan.FromMilliseconds(9_999));
-        var beforeBreakEnds = await AnsweredByAsync(env, 1);
+        var beforeBreakEnds = await env.AnsweredByAsync(1);
         env.Clock.Advance(TimeSpan.FromMilliseconds(1));
-        var afterBreak = await AnsweredByAsync(env, 3);
+        var afterBreak = await env.AnsweredByAsync(3);
 
         Assert.Equal(["B", "B", "B", "B", "B"], whileFailing);
         Assert.Equal(3, requestsWhileFailing); // Tried until the third failure, then left alone.
@@ -131,9 +131,9 @@ public sealed class FailoverTests
         });
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
-        await AnsweredByAsync(env, 2);
+        await env.AnsweredByAsync(2);
         env.Clock.Advance(TimeSpan.FromSeconds(10));
-        var trial = await AnsweredByAsync(env, 2);
+        var trial = await env.AnsweredByAsync(2);
 
         Assert.Equal(["B", "B"], trial);
         Assert.Equal(2, env.Regions[0].Requests.Count); // The first request, then one trial.
@@ -151,7 +151,7 @@ public sealed class FailoverTests
         });
         var a = env.Regions[0];
         a.AnswerWith(StatusCodes.Status503ServiceUnavailable);
-        await AnsweredByAsync(env, 1);
+        await env.AnsweredByAsync(1);
         env.Clock.Advance(TimeSpan.FromSeconds(10));
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         a.Answer = async context =>
@@ -163,10 +163,10 @@ public sealed class FailoverTests
 
         var trial = env.GetAsync();
         await a.Arrived.Task.WaitAsync(s_bound);
-        var duringTrial = await AnsweredByAsync(env, 2);
+        var duringTrial = await env.AnsweredByAsync(2);
         release.SetResult();
         using var trialAnswer = await trial.WaitAsync(s_bound);
-        var afterTrial = await AnsweredByAsync(env, 2);
+        var afterTrial = await env.AnsweredByAsync(2);
 
         Assert.Equal(["B", "B"], duringTrial);
         Assert.Equal("A", FailoverEnvironment.AnsweredBy(trialAnswer));
@@ -195,13 +195,13 @@ public sealed class FailoverTests
         await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" });
         env.Regions[0].AnswerWith(StatusCodes.Status429TooManyRequests, retryAfter: "2");
 
-        var throttled = await AnsweredByAsync(env, 1);
+        var throttled = await env.AnsweredByAsync(1);
         env.Regions[0].Answer = null;
-        var during = await AnsweredByAsync(env, 2);
+        var during = await env.AnsweredByAsync(2);
         env.Clock.Advance(TimeSpan.FromMilliseconds(1_999));
-        var justBefore = await AnsweredByAsync(env, 1);
+        var justBefore = await env.AnsweredByAsync(1);
         env.Clock.Advance(TimeSpan.FromMilliseconds(1));
-        var after = await AnsweredByAsync(env, 2);
+        var after = await env.AnsweredByAsync(2);
 
         Assert.Equal(["B"], throttled);
         Assert.Equal(["B", "B"], during);
@@ -222,12 +222,12 @@ public sealed class FailoverTests
         });
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter: env.Clock.GetUtcNow().AddHours(1).ToString("R"));
 
-        await AnsweredByAsync(env, 1);
+        await env.AnsweredByAsync(1);
         env.Regions[0].Answer = null;
         env.Clock.Advance(TimeSpan.FromMilliseconds(4_999));
-        var justBefore = await AnsweredByAsync(env, 1);
+        var justBefore = await env.AnsweredByAsync(1);
         env.Clock.Advance(TimeSpan.FromMilliseconds(1));
-        var after = await AnsweredByAsync(env, 1);
+        var after = await env.AnsweredByAsync(1);
 
         Assert.Equal(["B"], justBefore);
         Assert.Equal(["A"], after);
@@ -295,7 +295,7 @@ public sealed class FailoverTests
             ["Backends:1:Priority"] = "2",
         });
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
-        await AnsweredByAsync(env, 1); // A opens until 10 s; B answers.
+        await env.AnsweredByAsync(1); // A opens until 10 s; B answers.
         env.Clock.Advance(TimeSpan.FromSeconds(5));
         env.Regions[1].AnswerWith(StatusCodes.Status503ServiceUnavailable);
         using var lastOpen = await env.GetAsync(); // A is open: B's 503 opens B until 15 s, and is the caller's answer.
@@ -318,33 +318,21 @@ public sealed class FailoverTests
         });
         var (a, b, c) = (env.Regions[0], env.Regions[1], env.Regions[2]);
         b.AnswerWith(StatusCodes.Status503ServiceUnavailable);
-        await AnsweredByAsync(env, 2); // B's circuit opens.
+        await env.AnsweredByAsync(2); // B's circuit opens.
         b.Answer = null;
 
         env.Configure(FailoverEnvironment.Settings([b, c], new Dictionary<string, string?> { ["FailureThreshold"] = "1", ["Timeout"] = "5000" }));
         await env.Logs.WaitForAsync("Reloaded", s_bound);
-        var afterRemovingA = await AnsweredByAsync(env, 2);
+        var afterRemovingA = await env.AnsweredByAsync(2);
         env.Clock.Advance(TimeSpan.FromSeconds(30));
         env.Logs.Entries.Clear();
         env.Configure(FailoverEnvironment.Settings([c, b, a]));
         await env.Logs.WaitForAsync("Reloaded", s_bound);
-        var afterAddingA = await AnsweredByAsync(env, 6);
+        var afterAddingA = await env.AnsweredByAsync(6);
 
         Assert.Equal(["C", "C"], afterRemovingA); // B kept its open circuit, A is gone.
         Assert.Equal(3, afterAddingA.Distinct().Count());
         Assert.Equal(2, afterAddingA.Count(r => r == "A"));
-    }
-
-    private static async Task<List<string>> AnsweredByAsync(FailoverEnvironment env, int requests)
-    {
-        var answeredBy = new List<string>();
-        for (var i = 0; i < requests; i++)
-        {
-            using var response = await env.GetAsync().WaitAsync(s_bound);
-            answeredBy.Add(FailoverEnvironment.AnsweredBy(response));
-        }
-
-        return answeredBy;
     }
 
     // Moves the clock past Timeout once the request waits on the hanging region A, again should the first move come
