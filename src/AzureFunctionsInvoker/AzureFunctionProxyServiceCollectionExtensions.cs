@@ -4,6 +4,7 @@ using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -103,7 +104,7 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         // Step timeouts run on the app's clock (a fake one in tests), as YARP's activity timeout does.
         services.TryAddSingleton(TimeProvider.System);
         // Durable links' tokens: the app's key ring, shared by its instances as for its cookies and antiforgery tokens.
-        services.AddDataProtection();
+        AddDataProtectionOnDemand(services);
         services.TryAddSingleton(services => new CircuitRegistry(
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ProxyMetrics>(),
@@ -115,5 +116,23 @@ public static class AzureFunctionProxyServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(services => new FunctionHttpHandler(services.GetRequiredService<LiveConnectionSettings>(), clientName))
             // The handler owns the connection pools; rebuilding it every two minutes would cap Keepalive.
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+    }
+
+    // Data Protection's own registration adds a hosted service that loads the key ring when the app starts (a key file
+    // written on first run, its XML stack loaded: about 10 MiB). Most mounts never make a Durable link, so when that
+    // service comes from this call alone it is left out, and the key ring loads with the first link instead. An app that
+    // registers Data Protection itself, before or after, keeps its warm-up.
+    private static void AddDataProtectionOnDemand(IServiceCollection services)
+    {
+        var hostedServices = services.Where(service => service.ServiceType == typeof(IHostedService)).ToHashSet();
+        services.AddDataProtection();
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == typeof(IHostedService) && !hostedServices.Contains(services[i])
+                && services[i].ImplementationType?.Namespace?.StartsWith("Microsoft.AspNetCore.DataProtection", StringComparison.Ordinal) == true)
+            {
+                services.RemoveAt(i);
+            }
+        }
     }
 }

@@ -1,5 +1,10 @@
+using System.Xml.Linq;
 using AzureFunctionsInvoker.Functions;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace AzureFunctionsInvoker.Tests;
 
@@ -27,5 +32,51 @@ public sealed class AzureFunctionProxyServiceCollectionExtensionsTests
         services.AddAzureFunctionProxy("orders", o => o.FunctionName = "orders");
 
         Assert.Single(services, d => d.ServiceType == typeof(RegisteredFunction));
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task The_key_ring_loads_at_startup_only_when_the_app_registers_data_protection_itself(bool appBefore, bool appAfter)
+    {
+        var keys = new RecordingXmlRepository();
+        var builder = Host.CreateEmptyApplicationBuilder(new());
+        if (appBefore)
+        {
+            builder.Services.AddDataProtection();
+        }
+
+        builder.Services.AddAzureFunctionProxy("orders", o => (o.AppName, o.FunctionName) = ("contoso", "orders"));
+        if (appAfter)
+        {
+            builder.Services.AddDataProtection();
+        }
+
+        builder.Services.Configure<KeyManagementOptions>(o => o.XmlRepository = keys);
+        using var host = builder.Build();
+
+        await host.StartAsync();
+        var readAtStartup = keys.Reads;
+        host.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Protect([1]);
+        await host.StopAsync();
+
+        Assert.Equal(appBefore || appAfter, readAtStartup > 0);
+        Assert.True(keys.Reads > 0, "the key ring loads with the first protection");
+    }
+
+    private sealed class RecordingXmlRepository : IXmlRepository
+    {
+        private readonly List<XElement> _elements = [];
+
+        public int Reads { get; private set; }
+
+        public IReadOnlyCollection<XElement> GetAllElements()
+        {
+            Reads++;
+            return [.. _elements];
+        }
+
+        public void StoreElement(XElement element, string friendlyName) => _elements.Add(element);
     }
 }
