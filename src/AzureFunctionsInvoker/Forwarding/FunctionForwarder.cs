@@ -162,14 +162,17 @@ internal sealed class FunctionForwarder
             var error = ClassifySendFailure(context, content, timeout);
             if (function.Circuit is { } circuit && error is ForwarderError.FunctionUnreachable or ForwarderError.FunctionTimedOut)
             {
-                // Not while the caller's body was going out: the caller chose it, and a body over the backend's limit
-                // gets the connection reset. Judged against the backend, it would let callers open its circuit at will.
-                if (content?.Interrupted != true)
+                // A request that never reached the connections was refused by a handler the app added (its own circuit
+                // breaker or rate limiter), which says nothing of this backend. Nor does a failure while the caller's
+                // body was going out: the caller chose it, and a body over the backend's limit gets the connection
+                // reset. Judged against the backend, either would let something other than the backend open its circuit.
+                var reachedConnections = request.Pool is not null;
+                if (reachedConnections && content?.Interrupted != true)
                 {
                     circuit.Unanswered(ForwarderErrors.Describe(error).ErrorType!, trial);
                 }
 
-                if (failOver && (NothingSent(e, content) || IsRepeatable(context, content)))
+                if (failOver && (NothingSent(e, content, reachedConnections) || IsRepeatable(context, content)))
                 {
                     error = ForwarderError.FailedOver;
                 }
@@ -266,11 +269,12 @@ internal sealed class FunctionForwarder
         return timeout.HasExpired ? ForwarderError.FunctionTimedOut : ForwarderError.FunctionUnreachable;
     }
 
-    // Nothing of the request reached the backend: no connection was made for it (so its body, if any, was never read,
-    // and never will be). A backend that had the request but not its body (a timeout waiting on Expect: 100-continue)
-    // may have acted on it.
-    private static bool NothingSent(Exception e, StreamingRequestContent? content) =>
-        e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError }
+    // Nothing of the request reached the backend: it never reached the connections, or no connection was made for it
+    // (so its body, if any, was never read, and never will be). A backend that had the request but not its body (a
+    // timeout waiting on Expect: 100-continue) may have acted on it.
+    private static bool NothingSent(Exception e, StreamingRequestContent? content, bool reachedConnections) =>
+        (!reachedConnections
+            || e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError })
         && (content?.TryAbandon() ?? true);
 
     // Sent, yet safe to send again: a read without a body.

@@ -225,6 +225,28 @@ public sealed class FailoverAbuseTests
         Assert.Contains("10000 ms", opened.Text, StringComparison.Ordinal);
     }
 
+    // A handler the app added that refuses a request before it reaches the connections (as a client-wide circuit breaker
+    // does once open, or a rate limiter) says nothing of the backend: the request, body and all, goes to the next backend,
+    // and the refused backend's circuit stays closed.
+    [Fact]
+    public async Task A_request_an_app_handler_refused_fails_over_without_counting_against_the_backend()
+    {
+        var refusedPort = 0;
+        await using var env = await FailoverEnvironment.StartAsync(2, s_opensAtOnce, builder =>
+            builder.Services.AddHttpClient(FunctionForwarder.ClientNameFor("Hello"))
+                .AddHttpMessageHandler(() => new RefusingHandler(() => Volatile.Read(ref refusedPort))));
+        Volatile.Write(ref refusedPort, env.Regions[0].Port);
+
+        using var refused = await SendAsync(env, HttpMethod.Post, [1, 2, 3], expectContinue: false);
+        Volatile.Write(ref refusedPort, 0);
+        using var after = await env.GetAsync().WaitAsync(s_bound);
+
+        Assert.Equal(["B", "A"], new[] { refused, after }.Select(FailoverEnvironment.AnsweredBy));
+        Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
+        Assert.Single(env.Regions[1].Requests, r => r.Method == "POST");
+        Assert.DoesNotContain(env.Regions[0].Requests, r => r.Method == "POST");
+    }
+
     private static void RetryEverything(WebApplicationBuilder builder) =>
         builder.Services.AddHttpClient(FunctionForwarder.ClientNameFor("Hello"))
             .AddResilienceHandler("retry", pipeline => pipeline.AddRetry(RetryPolicies.Everything()));
@@ -240,5 +262,13 @@ public sealed class FailoverAbuseTests
         request.Headers.ExpectContinue = expectContinue;
         request.Headers.TransferEncodingChunked = chunked;
         return env.Caller.SendAsync(request).WaitAsync(s_bound);
+    }
+
+    private sealed class RefusingHandler(Func<int> refusedPort) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            request.RequestUri!.Port == refusedPort()
+                ? Task.FromException<HttpResponseMessage>(new InvalidOperationException("Refused by the app's own handler."))
+                : base.SendAsync(request, cancellationToken);
     }
 }
