@@ -25,6 +25,11 @@ internal static class DurableJson
     /// </summary>
     public static DurableJsonResult Rewrite(ReadOnlySpan<byte> json, in RewriteScope scope, List<DurableJsonSplice> splices)
     {
+        if (CannotNameWebhook(json))
+        {
+            return DurableJsonResult.Unchanged;
+        }
+
         var reader = new Utf8JsonReader(json, s_reader);
         try
         {
@@ -53,5 +58,30 @@ internal static class DurableJson
         }
 
         return splices.Count == 0 ? DurableJsonResult.Unchanged : DurableJsonResult.Rewritten;
+    }
+
+    // Most JSON answers name no management URL, and are passed on without being read as JSON (a string per value). A
+    // body of ASCII with no escape holds its strings as written, so without "durabletask" in any case none of them can
+    // name the webhook path, however it parses; escapes or other bytes are read in full.
+    private static bool CannotNameWebhook(ReadOnlySpan<byte> json)
+    {
+        if (json.IndexOfAnyExceptInRange((byte)0, (byte)0x7F) >= 0 || json.Contains((byte)'\\'))
+        {
+            return false;
+        }
+
+        var marker = "durabletask"u8;
+        for (var at = json.IndexOfAny((byte)'d', (byte)'D'); at >= 0; at = json.IndexOfAny((byte)'d', (byte)'D'))
+        {
+            json = json[at..];
+            if (json.Length >= marker.Length && Ascii.EqualsIgnoreCase(json[..marker.Length], marker))
+            {
+                return false;
+            }
+
+            json = json[1..];
+        }
+
+        return true;
     }
 }

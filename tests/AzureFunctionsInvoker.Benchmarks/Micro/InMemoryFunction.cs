@@ -5,7 +5,8 @@ namespace AzureFunctionsInvoker.Benchmarks.Micro;
 
 /// <summary>
 /// A function that answers without sockets, so a benchmark measures the forwarder and nothing of the network:
-/// it takes any request body to its end, then answers with the body size the path asks for, or, under
+/// it takes any request body to its end, then answers with the body size the path asks for, a 2 KiB JSON array under
+/// <c>/json</c>, or, under
 /// <c>/orchestrators/</c>, as a Durable Functions starter does (<c>CreateCheckStatusResponse</c>, in-process shape).
 /// </summary>
 public sealed class InMemoryFunction : HttpMessageHandler
@@ -16,6 +17,10 @@ public sealed class InMemoryFunction : HttpMessageHandler
     private static readonly byte[] s_smallBody = "Hello Kong!"u8.ToArray();
     private static readonly MediaTypeHeaderValue s_textPlain = new("text/plain");
     private static readonly MediaTypeHeaderValue s_json = new("application/json") { CharSet = "utf-8" };
+
+    // An ordinary JSON answer: a hundred orders with string values, about 2 KiB, no Durable URL.
+    private static readonly byte[] s_jsonBody = System.Text.Encoding.UTF8.GetBytes(
+        "[" + string.Join(',', Enumerable.Range(0, 100).Select(i => $$"""{"id":"o{{i}}","s":"ok"}""")) + "]");
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -30,9 +35,10 @@ public sealed class InMemoryFunction : HttpMessageHandler
             return DurableStart(request);
         }
 
-        var body = request.RequestUri!.AbsolutePath.EndsWith("/large", StringComparison.Ordinal) ? LargeBody : s_smallBody;
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = s_textPlain;
+        var path = request.RequestUri!.AbsolutePath;
+        var json = path.EndsWith("/json", StringComparison.Ordinal);
+        var content = new ByteArrayContent(json ? s_jsonBody : path.EndsWith("/large", StringComparison.Ordinal) ? LargeBody : s_smallBody);
+        content.Headers.ContentType = json ? s_json : s_textPlain;
         return new HttpResponseMessage(HttpStatusCode.OK) { Content = content, RequestMessage = request };
     }
 

@@ -26,7 +26,10 @@ public sealed class Scenario
     /// <summary>A Durable Functions starter's answer: 202, a Location and eight management URLs in JSON, each rewritten by the library.</summary>
     public static Scenario DurableStart { get; } = new("Durable start", HttpMethods.Post, "/mytest/orchestrators/hello", null);
 
-    public static IEnumerable<Scenario> All => [SmallGet, Post64K, Get1M, DurableStart];
+    /// <summary>An ordinary function's JSON answer (2 KiB, a hundred string values, no management URL), which passes untouched.</summary>
+    public static Scenario JsonGet { get; } = new("2 KiB JSON GET", HttpMethods.Get, "/mytest/json", null);
+
+    public static IEnumerable<Scenario> All => [SmallGet, Post64K, Get1M, DurableStart, JsonGet];
 
     public string Name { get; }
 

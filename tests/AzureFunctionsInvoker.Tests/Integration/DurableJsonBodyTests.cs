@@ -23,6 +23,8 @@ public sealed class DurableJsonBodyTests
     [InlineData("\"{url}\"")]
     [InlineData("""{"PascalCase":"{escapedUrl}"}""")] // \/ and \u0026 as a serializer may write them
     [InlineData("""{ "spaced" : "{url}" ,"other":"kept"  }""")]
+    [InlineData("""{"a":"{letterEscapedUrl}"}""")] // "durabletask" written with \u escapes: no such word in the bytes
+    [InlineData("""{"a":"{upperCaseUrl}"}""")] // DURABLETASK
     public async Task Every_management_url_on_the_origin_is_rewritten_whatever_its_shape(string template)
     {
         await using var env = await ProxyEnvironment.StartAsync("answer");
@@ -223,6 +225,8 @@ public sealed class DurableJsonBodyTests
     private static string Expand(string template, ProxyEnvironment env) => template
         .Replace("{url}", env.Function.Origin + Management, StringComparison.Ordinal)
         .Replace("{escapedUrl}", (env.Function.Origin + Management).Replace("/", "\\/", StringComparison.Ordinal).Replace("&", "\\u0026", StringComparison.Ordinal), StringComparison.Ordinal)
+        .Replace("{letterEscapedUrl}", (env.Function.Origin + Management).Replace("durabletask", "\\u0064urable\\u0074ask", StringComparison.Ordinal), StringComparison.Ordinal)
+        .Replace("{upperCaseUrl}", (env.Function.Origin + Management).Replace("durabletask", "DURABLETASK", StringComparison.Ordinal), StringComparison.Ordinal)
         .Replace("{origin}", env.Function.Origin, StringComparison.Ordinal);
 
     private static string Unescaped(string json) => JsonSerializer.Serialize(JsonDocument.Parse(json), new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + json;
