@@ -29,7 +29,8 @@ public sealed class AzureFunctionProxyOptions
         new Dictionary<string, AzureFunctionProxyFunctionOptions>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
-    /// The Function App's name (the plugin's <c>appname</c>): the first label of the host name. Required.
+    /// The Function App's name (the plugin's <c>appname</c>): the first label of the host name. Required unless
+    /// <see cref="Backends"/> lists the Function Apps that serve the function, which it then is not used for.
     /// When <see cref="HostDomain"/> is empty this is the whole host name, e.g. <c>localhost</c>.
     /// </summary>
     public string AppName { get; set; } = string.Empty;
