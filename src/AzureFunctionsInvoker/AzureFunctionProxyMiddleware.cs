@@ -1,4 +1,3 @@
-using AzureFunctionsInvoker.Caching;
 using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;

@@ -1,4 +1,4 @@
-using AzureFunctionsInvoker.Caching;
+using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -78,6 +78,6 @@ internal sealed partial class EventStreamDrain : IDisposable
         contentType is not null && contentType.AsSpan().TrimStart().StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Logs that an event stream of <paramref name="functionName"/> was ended as the host stops.</summary>
-    [LoggerMessage(40, LogLevel.Information, "Ended an event stream of the Azure Function '{FunctionName}': the host is stopping, and its shutdown timeout is about to cut the stream off.", EventName = "EventStreamEnded")]
+    [LoggerMessage(24, LogLevel.Information, "Ended an event stream of the Azure Function '{FunctionName}': the host is stopping, and its shutdown timeout is about to cut the stream off.", EventName = "EventStreamEnded")]
     public static partial void EventStreamEnded(ILogger logger, string functionName);
 }

@@ -1,5 +1,3 @@
-using AzureFunctionsInvoker.Caching;
-
 namespace AzureFunctionsInvoker.Rewriting;
 
 /// <summary>

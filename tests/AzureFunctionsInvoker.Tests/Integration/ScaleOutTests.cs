@@ -98,6 +98,23 @@ public sealed class ScaleOutTests
         Assert.Equal(["/api/echo/item?name=Kong", "/api/echo/item?name=Other"], function.ReceivedTargets);
     }
 
+    [Fact]
+    public async Task Without_Redis_the_sample_serves_cached_from_its_own_memory_on_the_second_call()
+    {
+        await using var sample = await SampleProcess.StartAsync();
+
+        using var first = await sample.Client.GetAsync("/cached?name=Kong");
+        using var second = await sample.Client.GetAsync("/cached?name=Kong");
+        using var otherName = await sample.Client.GetAsync("/cached?name=Other");
+
+        Assert.Equal("Hello Kong!", await first.Content.ReadAsStringAsync());
+        Assert.Equal("Hello Kong!", await second.Content.ReadAsStringAsync());
+        Assert.Equal("Hello Other!", await otherName.Content.ReadAsStringAsync());
+        Assert.Null(first.Headers.Age);
+        Assert.NotNull(second.Headers.Age);
+        Assert.Null(otherName.Headers.Age);
+    }
+
     private static async Task<HttpResponseMessage> GetAsync(SampleProcess instance, string path)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.OutputCaching;
 
-namespace AzureFunctionsInvoker.Caching;
+namespace AzureFunctionsInvoker.Rewriting;
 
 /// <summary>
 /// Keeps a response out of ASP.NET Core output caching (<c>CacheOutput()</c> on a mount): a Durable link's answer or
