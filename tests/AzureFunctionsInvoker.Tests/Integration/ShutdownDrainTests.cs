@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Xunit.Abstractions;
 
 namespace AzureFunctionsInvoker.Tests.Integration;
@@ -91,6 +93,46 @@ public sealed class ShutdownDrainTests(ITestOutputHelper output)
             reader.Dispose();
             response.Dispose();
         }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_event_stream_ends_cleanly_when_the_host_stops_and_other_responses_are_not_cut(bool http2)
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var env = await ProxyEnvironment.StartAsync(
+            "answer",
+            configureProxy: builder => builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2)),
+            http2Caller: http2);
+        env.Caller.DefaultRequestVersion = http2 ? HttpVersion.Version20 : HttpVersion.Version11;
+        env.Caller.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        env.Function.Answer = async context =>
+        {
+            context.Response.ContentType = context.Request.Query.ContainsKey("events") ? "text/event-stream" : "text/plain";
+            await context.Response.WriteAsync("data: open\n\n");
+            await context.Response.Body.FlushAsync();
+            await release.Task.WaitAsync(context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            await context.Response.WriteAsync("data: last\n\n");
+        };
+        using var events = await env.Caller.GetAsync("/mytest?events", HttpCompletionOption.ResponseHeadersRead);
+        using var download = await env.Caller.GetAsync("/mytest?download", HttpCompletionOption.ResponseHeadersRead);
+        using var eventsReader = new StreamReader(await events.Content.ReadAsStreamAsync());
+        using var downloadReader = new StreamReader(await download.Content.ReadAsStreamAsync());
+        Assert.Equal("data: open", await eventsReader.ReadLineAsync());
+        Assert.Equal("data: open", await downloadReader.ReadLineAsync());
+
+        // Only the stop's notice, not the server's stop: the stream ends before its deadline (1.5 s of the 2) all the same.
+        env.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var eventsRest = await eventsReader.ReadToEndAsync(bound.Token);
+        release.SetResult();
+        var downloadRest = await downloadReader.ReadToEndAsync();
+
+        Assert.Equal(http2 ? HttpVersion.Version20 : HttpVersion.Version11, events.Version);
+        Assert.Equal("\n", eventsRest);
+        Assert.Equal("\ndata: last\n\n", downloadRest);
+        Assert.Contains(env.Logs.Entries, entry => entry.EventId.Name == "EventStreamEnded");
     }
 
     [Fact]
