@@ -44,21 +44,6 @@ wrk_run() {
     wrk "${args[@]}" "${BASE_URL[$target]}/hello?name=Kong"
 }
 
-parse_wrk() {
-    awk '
-        function ms(v) {
-            if (v ~ /us$/) return v / 1000
-            if (v ~ /ms$/) return v + 0
-            return v * 1000
-        }
-        $1 == "50%" { p50 = ms($2) }
-        $1 == "99%" { p99 = ms($2) }
-        /Socket errors:/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
-        /Non-2xx or 3xx responses:/ { errors += $NF }
-        $1 == "Requests/sec:" { rps = $2 }
-        END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, errors }'
-}
-
 : >"$WORK/runs.tsv"
 for repeat in $(seq "$REPEATS"); do
     for target in "${TARGETS[@]}"; do
@@ -70,8 +55,7 @@ for repeat in $(seq "$REPEATS"); do
 done
 
 median_of() {
-    awk -F'\t' -v t="$1" -v c="$2" '$1 == t { print $c }' "$WORK/runs.tsv" | sort -g \
-        | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+    awk -F'\t' -v t="$1" -v c="$2" '$1 == t { print $c }' "$WORK/runs.tsv" | median
 }
 
 {
