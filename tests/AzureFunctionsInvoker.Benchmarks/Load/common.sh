@@ -203,3 +203,24 @@ report() {
 mib() {
     awk -v kib="$1" 'BEGIN { printf "%.1f", kib / 1024 }'
 }
+
+# wrk's report -> "req/s p50-ms p99-ms errors", errors being socket errors plus non-2xx/3xx answers.
+parse_wrk() {
+    awk '
+        function ms(v) {
+            if (v ~ /us$/) return v / 1000
+            if (v ~ /ms$/) return v + 0
+            if (v ~ /m$/) return v * 60000
+            return v * 1000
+        }
+        $1 == "50%" { p50 = ms($2) }
+        $1 == "99%" { p99 = ms($2) }
+        /Socket errors:/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
+        /Non-2xx or 3xx responses:/ { errors += $NF }
+        $1 == "Requests/sec:" { rps = $2 }
+        END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, errors }'
+}
+
+median() {
+    sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}

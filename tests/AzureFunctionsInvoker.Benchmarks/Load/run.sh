@@ -76,27 +76,6 @@ wrk_run() {
     wrk "${args[@]}" "${BASE_URL[$target]}${SCENARIO_PATH[$scenario]}"
 }
 
-# wrk's report -> "req/s p50-ms p99-ms errors", errors being socket errors plus non-2xx/3xx answers.
-parse_wrk() {
-    awk '
-        function ms(v) {
-            if (v ~ /us$/) return v / 1000
-            if (v ~ /ms$/) return v + 0
-            if (v ~ /m$/) return v * 60000
-            return v * 1000
-        }
-        $1 == "50%" { p50 = ms($2) }
-        $1 == "99%" { p99 = ms($2) }
-        /Socket errors:/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
-        /Non-2xx or 3xx responses:/ { errors += $NF }
-        $1 == "Requests/sec:" { rps = $2 }
-        END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, errors }'
-}
-
-median() {
-    sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
-}
-
 # Column COLUMN (4 req/s, 5 p50, 6 p99) of the runs of SCENARIO against TARGET, as its median.
 median_of() {
     awk -F'\t' -v s="$1" -v t="$2" -v c="$3" '$1 == s && $2 == t { print $c }' "$WORK/runs.tsv" | median
