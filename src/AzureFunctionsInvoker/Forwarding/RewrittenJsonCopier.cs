@@ -27,7 +27,7 @@ internal static class RewrittenJsonCopier
             && response.ContentLength != 0
             && !HttpMethods.IsHead(context.Request.Method)
             && (durableLocation
-                || (response.ContentLength <= DurableJson.MaxBodySize && IsJson(response.ContentType) && response.Headers.ContentEncoding.Count == 0));
+                || (response.ContentLength <= DurableJson.MaxBodySize && IsJson(response.ContentType) && !ContentCoding.IsEncoded(response.Headers.ContentEncoding)));
     }
 
     /// <summary>Reads the function's body, rewrites it and writes it to the caller, saying why it stopped as <see cref="StreamCopier"/> does.</summary>
@@ -35,7 +35,7 @@ internal static class RewrittenJsonCopier
         Stream function, RewriteScope scope, StepTimeout timeout, CancellationToken callerAborted)
     {
         var caller = scope.Caller.HttpContext.Response;
-        if (caller.ContentLength > DurableJson.MaxBodySize || caller.Headers.ContentEncoding.Count > 0)
+        if (caller.ContentLength > DurableJson.MaxBodySize || ContentCoding.IsEncoded(caller.Headers.ContentEncoding))
         {
             // Only a response of Durable's own comes here so: it cannot be rewritten, and would hand out its key.
             return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
@@ -47,22 +47,26 @@ internal static class RewrittenJsonCopier
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            int read;
-            timeout.Restart();
-            try
+            // Timeout bounds each read, as for any body: a slow function's body is not timed as a whole.
+            var read = 0;
+            for (var last = -1; last != 0 && read < length; read += last)
             {
-                read = await function.ReadAtLeastAsync(buffer.AsMemory(0, length), length, throwOnEndOfStream: false, timeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                var result = timeout.HasExpired ? StreamCopyResult.TimedOut
-                    : timeout.IsCancellationRequested ? StreamCopyResult.Canceled
-                    : StreamCopyResult.SourceFailed;
-                return (result, 0, e);
-            }
-            finally
-            {
-                timeout.Pause();
+                timeout.Restart();
+                try
+                {
+                    last = await function.ReadAsync(buffer.AsMemory(read, length - read), timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    var result = timeout.HasExpired ? StreamCopyResult.TimedOut
+                        : timeout.IsCancellationRequested ? StreamCopyResult.Canceled
+                        : StreamCopyResult.SourceFailed;
+                    return (result, 0, e);
+                }
+                finally
+                {
+                    timeout.Pause();
+                }
             }
 
             if (caller.ContentLength is null ? read > DurableJson.MaxBodySize : read < length)

@@ -41,7 +41,9 @@ internal static class DurableJson
                     continue;
                 }
 
-                var encoded = JsonEncodedText.Encode(link, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes;
+                // The default encoder escapes <, >, &, ', " and + (and non-ASCII): a link's query, which a caller can write
+                // through an orchestration's input, never comes out as raw HTML however the function had escaped it.
+                var encoded = JsonEncodedText.Encode(link, JavaScriptEncoder.Default).EncodedUtf8Bytes;
                 var replacement = new byte[encoded.Length + 2];
                 replacement[0] = replacement[^1] = (byte)'"';
                 encoded.CopyTo(replacement.AsSpan(1));
@@ -52,7 +54,8 @@ internal static class DurableJson
         {
             // (ArgumentException: a string holding a lone surrogate, which no link can be encoded from.)
             // A body that is not JSON, yet names a management URL somewhere, cannot be passed on safely.
-            return Encoding.UTF8.GetString(json).Contains("durabletask", StringComparison.OrdinalIgnoreCase)
+            // Escapes count: "durable\u0074ask" after a lone surrogate, an invalid byte or "[1,," is still the word.
+            return JsonSpelling.MayHold(json, "durabletask")
                 ? DurableJsonResult.Unreadable
                 : DurableJsonResult.Unchanged;
         }
