@@ -78,10 +78,20 @@ internal static class RewrittenJsonCopier
             }
 
             var splices = new List<DurableJsonSplice>();
-            if (DurableJson.Rewrite(buffer.AsSpan(0, read), scope, splices) == DurableJsonResult.Unreadable)
+            switch (DurableJson.Rewrite(buffer.AsSpan(0, read), scope, splices))
+            {
+                case DurableJsonResult.Unreadable:
+                    return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
+                        "The function's JSON response body does not parse, yet names a Durable Task URL: it is not passed on, as its key could be in it."));
+                case DurableJsonResult.OverBudget:
+                    return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
+                        $"The function's JSON response body holds more than {DurableJson.MaxRewrittenUrls} Durable Task URLs, or its links would make it more than {DurableJson.MaxGrowthFactor} times its size: it is not passed on, as their key is in it."));
+            }
+
+            if (NamesWebhookOutsideLinks(buffer.AsSpan(0, read), splices))
             {
                 return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
-                    "The function's JSON response body does not parse, yet names a Durable Task URL: it is not passed on, as its key could be in it."));
+                    "The function's JSON response body names a Durable Task management URL the proxy does not rewrite there (not a URL string on the function's origin): it is not passed on, as its key could follow."));
             }
 
             var written = Write(caller, buffer.AsSpan(0, read), splices);
@@ -123,6 +133,24 @@ internal static class RewrittenJsonCopier
 
         pipe.Write(body[copied..]);
         return length;
+    }
+
+    // What is left of the body around the links: a webhook path there (a property name, longer text, another name of
+    // the host) is one the rewriter does not take, and its key would pass. No spelling crosses a link, a whole string.
+    private static bool NamesWebhookOutsideLinks(ReadOnlySpan<byte> body, List<DurableJsonSplice> splices)
+    {
+        var start = 0;
+        foreach (var splice in splices)
+        {
+            if (ManagementUrlScan.Holds(body[start..splice.Start]))
+            {
+                return true;
+            }
+
+            start = splice.End;
+        }
+
+        return ManagementUrlScan.Holds(body[start..]);
     }
 
     // application/json, with or without parameters (a charset), in any case.

@@ -15,12 +15,27 @@ internal static class DurableJson
     /// <summary>The largest body rewritten; larger ones stream through untouched.</summary>
     public const int MaxBodySize = 64 * 1024;
 
+    /// <summary>
+    /// The most management URLs rewritten in one body: a page of about 33 instances as <c>CreateHttpManagementPayload</c>
+    /// writes them (nine URLs each). Each distinct link costs a Data Protection token, so more would let a function (or a
+    /// caller, through an orchestration's input it reflects) make one response cost the proxy tens of milliseconds.
+    /// </summary>
+    public const int MaxRewrittenUrls = 300;
+
+    /// <summary>How many times its own size (plus <see cref="GrowthAllowance"/>) a rewritten body may grow to.</summary>
+    public const int MaxGrowthFactor = 3;
+
+    /// <summary>What a rewritten body may grow by beyond <see cref="MaxGrowthFactor"/> times its size: a few links for a tiny body.</summary>
+    public const int GrowthAllowance = 4 * 1024;
+
     // Any depth a body of MaxBodySize can have: the reader keeps depth in a bit stack, not on the call stack.
     private static readonly JsonReaderOptions s_reader = new() { MaxDepth = MaxBodySize + 1 };
 
     /// <summary>
     /// Finds the management URLs of <paramref name="json"/> and adds to <paramref name="splices"/>, in order, where each is
-    /// and the link that replaces it; says whether there was any, or whether the body cannot be passed on at all.
+    /// and the link that replaces it; says whether there was any, or whether the body cannot be passed on at all
+    /// (unreadable, or over the budget: more than <see cref="MaxRewrittenUrls"/> URLs, or rewritten larger than
+    /// <see cref="MaxGrowthFactor"/> times its size plus <see cref="GrowthAllowance"/>, where reading stops).
     /// The body is left as it is, to be written around the splices with no copy of its own.
     /// </summary>
     public static DurableJsonResult Rewrite(ReadOnlySpan<byte> json, in RewriteScope scope, List<DurableJsonSplice> splices)
@@ -31,6 +46,8 @@ internal static class DurableJson
         }
 
         var reader = new Utf8JsonReader(json, s_reader);
+        var maxLength = ((long)json.Length * MaxGrowthFactor) + GrowthAllowance;
+        long length = json.Length;
         try
         {
             while (reader.Read())
@@ -47,6 +64,12 @@ internal static class DurableJson
                 var replacement = new byte[encoded.Length + 2];
                 replacement[0] = replacement[^1] = (byte)'"';
                 encoded.CopyTo(replacement.AsSpan(1));
+                length += replacement.Length - (reader.BytesConsumed - reader.TokenStartIndex);
+                if (splices.Count == MaxRewrittenUrls || length > maxLength)
+                {
+                    return DurableJsonResult.OverBudget;
+                }
+
                 splices.Add(new DurableJsonSplice((int)reader.TokenStartIndex, (int)reader.BytesConsumed, replacement));
             }
         }

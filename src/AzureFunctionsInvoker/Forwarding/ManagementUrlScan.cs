@@ -1,0 +1,98 @@
+using System.Text;
+using AzureFunctionsInvoker.Rewriting;
+using Microsoft.AspNetCore.Http;
+
+namespace AzureFunctionsInvoker.Forwarding;
+
+/// <summary>
+/// Looks for Durable Functions' webhook path (<c>/runtime/webhooks/durabletask</c>, in any case, with or without JSON's
+/// <c>\/</c> escapes) in a body as it streams, read by read, for the bodies the buffered rewriter does not take (larger
+/// than 64 KiB, chunked, not JSON, not 2xx): where it is, a management URL with its key may follow, and the body must be
+/// cut there. The search is on any host, not only the function's: another name of the same host (<c>localhost</c>, an
+/// address, a custom domain) is one the proxy cannot tell apart. A path split across two reads is found: the last bytes
+/// of each read are kept and searched with the start of the next. One per response; it holds 32 bytes.
+/// </summary>
+internal sealed class ManagementUrlScan
+{
+    // What follows the first '/' of the path, unescaped and with JSON's "\/" escapes.
+    private static readonly byte[] s_plain = "runtime/webhooks/durabletask"u8.ToArray();
+    private static readonly byte[] s_escaped = "runtime\\/webhooks\\/durabletask"u8.ToArray();
+
+    // The longest spelling, "\/runtime\/webhooks\/durabletask", less one byte: what a match split across reads can leave behind.
+    private const int Overlap = 31;
+
+    private readonly byte[] _tail = new byte[Overlap];
+    private int _tailLength;
+
+    /// <summary>
+    /// The scan of the body about to stream to the caller, when Durable links are on and it has a body that is not
+    /// encoded (a compressed body holds no path a scan can read); <see langword="null"/> otherwise.
+    /// </summary>
+    public static ManagementUrlScan? For(HttpContext context, AzureFunctionProxyOptions options) =>
+        RewriteScope.DurableLinksEnabled(options)
+        && !HttpMethods.IsHead(context.Request.Method)
+        && !ContentCoding.IsEncoded(context.Response.Headers.ContentEncoding)
+            ? new ManagementUrlScan()
+            : null;
+
+    /// <summary>Whether <paramref name="read"/>, the next bytes of the body, holds the webhook path or completes one begun before it.</summary>
+    public bool Finds(ReadOnlySpan<byte> read)
+    {
+        if (_tailLength > 0)
+        {
+            // A path begun in the previous read: the kept bytes with the start of this one.
+            Span<byte> seam = stackalloc byte[2 * Overlap];
+            _tail.AsSpan(0, _tailLength).CopyTo(seam);
+            var head = read[..Math.Min(read.Length, Overlap)];
+            head.CopyTo(seam[_tailLength..]);
+            if (Holds(seam[..(_tailLength + head.Length)]))
+            {
+                return true;
+            }
+        }
+
+        if (Holds(read))
+        {
+            return true;
+        }
+
+        Keep(read);
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="bytes"/>, a whole body or a part of it that no spelling crosses, holds the webhook path.</summary>
+    public static bool Holds(ReadOnlySpan<byte> bytes)
+    {
+        for (var at = bytes.IndexOf((byte)'/'); at >= 0; at = bytes.IndexOf((byte)'/'))
+        {
+            var after = bytes[(at + 1)..];
+            if (StartsWith(after, s_plain) || StartsWith(after, s_escaped))
+            {
+                return true;
+            }
+
+            bytes = after;
+        }
+
+        return false;
+    }
+
+    private static bool StartsWith(ReadOnlySpan<byte> bytes, byte[] spelling) =>
+        bytes.Length >= spelling.Length && Ascii.EqualsIgnoreCase(bytes[..spelling.Length], spelling);
+
+    private void Keep(ReadOnlySpan<byte> read)
+    {
+        if (read.Length >= Overlap)
+        {
+            read[^Overlap..].CopyTo(_tail);
+            _tailLength = Overlap;
+            return;
+        }
+
+        // A short read: what was kept shifts along, so the kept bytes stay the body's last.
+        var keep = Math.Min(_tailLength, Overlap - read.Length);
+        _tail.AsSpan(_tailLength - keep, keep).CopyTo(_tail);
+        read.CopyTo(_tail.AsSpan(keep));
+        _tailLength = keep + read.Length;
+    }
+}
