@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.Http;
@@ -10,7 +13,7 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// than 64 KiB, chunked, not JSON, not 2xx): where it is, a management URL with its key may follow, and the body must be
 /// cut there. The search is on any host, not only the function's: another name of the same host (<c>localhost</c>, an
 /// address, a custom domain) is one the proxy cannot tell apart. A path split across two reads is found: the last bytes
-/// of each read are kept and searched with the start of the next. One per response; it holds 32 bytes.
+/// of each read are kept and searched with the start of the next. One per response; it holds 31 bytes.
 /// </summary>
 internal sealed class ManagementUrlScan
 {
@@ -18,8 +21,14 @@ internal sealed class ManagementUrlScan
     private static readonly byte[] s_plain = "runtime/webhooks/durabletask"u8.ToArray();
     private static readonly byte[] s_escaped = "runtime\\/webhooks\\/durabletask"u8.ToArray();
 
-    // The longest spelling, "\/runtime\/webhooks\/durabletask", less one byte: what a match split across reads can leave behind.
+    // A match is 29 or 31 bytes from its first '/' on: one begun in the previous read began in its last 30 bytes.
     private const int Overlap = 31;
+
+    // Where the path's other slashes are, from its first: "/runtime/webhooks/" and "/runtime\/webhooks\/".
+    private const int PlainSecondSlash = 8;
+    private const int PlainLastSlash = 17;
+    private const int EscapedSecondSlash = 9;
+    private const int EscapedLastSlash = 19;
 
     private readonly byte[] _tail = new byte[Overlap];
     private int _tailLength;
@@ -63,19 +72,54 @@ internal sealed class ManagementUrlScan
     /// <summary>Whether <paramref name="bytes"/>, a whole body or a part of it that no spelling crosses, holds the webhook path.</summary>
     public static bool Holds(ReadOnlySpan<byte> bytes)
     {
-        for (var at = bytes.IndexOf((byte)'/'); at >= 0; at = bytes.IndexOf((byte)'/'))
+        var checkedUpTo = 0;
+        if (Vector256.IsHardwareAccelerated && bytes.Length >= Vector256<byte>.Count + EscapedLastSlash)
         {
-            var after = bytes[(at + 1)..];
-            if (StartsWith(after, s_plain) || StartsWith(after, s_escaped))
+            // Candidates 32 at a time: a '/' with another '/' 8 and 17 bytes on ("/runtime/webhooks/"), or 9 and 19
+            // ("/runtime\/webhooks\/"). Slashes have no case, so few bytes of any text pass all three, and a binary
+            // or slash-free body costs one comparison per 32 bytes; each candidate is then compared in full.
+            var slash = Vector256.Create((byte)'/');
+            ref var start = ref MemoryMarshal.GetReference(bytes);
+            var last = bytes.Length - Vector256<byte>.Count - EscapedLastSlash;
+            for (; checkedUpTo <= last; checkedUpTo += Vector256<byte>.Count)
+            {
+                var at = (nuint)checkedUpTo;
+                var first = Vector256.Equals(Vector256.LoadUnsafe(ref start, at), slash);
+                if (first == Vector256<byte>.Zero)
+                {
+                    continue;
+                }
+
+                var plain = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainSecondSlash), slash)
+                    & Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainLastSlash), slash);
+                var escaped = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedSecondSlash), slash)
+                    & Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedLastSlash), slash);
+                for (var candidates = (first & (plain | escaped)).ExtractMostSignificantBits(); candidates != 0; candidates &= candidates - 1)
+                {
+                    if (IsPathAt(bytes[(checkedUpTo + BitOperations.TrailingZeroCount(candidates))..]))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        var rest = bytes[checkedUpTo..];
+        for (var at = rest.IndexOf((byte)'/'); at >= 0; at = rest.IndexOf((byte)'/'))
+        {
+            if (IsPathAt(rest[at..]))
             {
                 return true;
             }
 
-            bytes = after;
+            rest = rest[(at + 1)..];
         }
 
         return false;
     }
+
+    // Whether bytes, starting with a '/', start with the webhook path in either spelling.
+    private static bool IsPathAt(ReadOnlySpan<byte> bytes) => StartsWith(bytes[1..], s_plain) || StartsWith(bytes[1..], s_escaped);
 
     private static bool StartsWith(ReadOnlySpan<byte> bytes, byte[] spelling) =>
         bytes.Length >= spelling.Length && Ascii.EqualsIgnoreCase(bytes[..spelling.Length], spelling);

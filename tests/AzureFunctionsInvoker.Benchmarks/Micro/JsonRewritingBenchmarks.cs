@@ -2,11 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker.Benchmarks.Micro;
 
@@ -36,19 +32,7 @@ public class JsonRewritingBenchmarks
             "instance list" => InstanceList(),
             _ => UrlFlood(),
         };
-        var services = new ServiceCollection();
-        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Critical));
-        services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        services.AddAzureFunctionProxy().ConfigurePrimaryHttpMessageHandler(() => new JsonFunction(body));
-        _services = services.BuildServiceProvider();
-        var library = new ApplicationBuilder(_services);
-        library.UseAzureFunctionProxy("/mytest", options =>
-        {
-            options.AppName = "app";
-            options.FunctionName = "hello";
-            options.ApiKey = "benchmark-function-key";
-        });
-        _library = library.Build();
+        (_services, _library) = LibraryPipeline.Build(new JsonFunction(body));
     }
 
     [GlobalCleanup]

@@ -36,6 +36,26 @@ public sealed class ManagementUrlScanTests
     }
 
     [Theory]
+    [InlineData("/runtime/webhooks/durabletask")]
+    [InlineData("\\/RunTime\\/WebHooks\\/DurableTask")]
+    public void The_webhook_path_is_found_at_any_offset_among_other_slashes(string path)
+    {
+        for (var offset = 0; offset < 140; offset++)
+        {
+            var text = new StringBuilder();
+            while (text.Length < offset)
+            {
+                text.Append("/a/b//c/");
+            }
+
+            text.Length = offset;
+            text.Append(path).Append("/x/y/z/").Append('/', 64);
+            Assert.True(ManagementUrlScan.Holds(Encoding.UTF8.GetBytes(text.ToString())), $"offset {offset}");
+            Assert.False(ManagementUrlScan.Holds(Encoding.UTF8.GetBytes(text.ToString().Replace("webhooks", "webhookz", StringComparison.OrdinalIgnoreCase))), $"offset {offset}");
+        }
+    }
+
+    [Theory]
     [InlineData("/runtime/webhooks/other and /api/runtime/durabletask and runtime/webhooks/durabletask")]
     [InlineData("/runtime/webhooks/durabletas")]
     [InlineData("/runtime//webhooks/durabletask")]

@@ -24,13 +24,7 @@ public sealed class DurableBodyLeakTests
     {
         await using var env = await ProxyEnvironment.StartAsync("answer");
         var body = Encoding.UTF8.GetBytes($$"""{"statusQueryGetUri":"{{env.Function.Origin}}{{Management}}"}""");
-        env.Function.Answer = context =>
-        {
-            context.Response.ContentType = "application/json";
-            context.Response.Headers.ContentEncoding = coding;
-            context.Response.ContentLength = body.Length;
-            return context.Response.Body.WriteAsync(body).AsTask();
-        };
+        env.Function.Answer = FramedAnswer.Of(body, contentEncoding: coding);
 
         using var response = await env.Caller.GetAsync("/mytest");
         var received = await response.Content.ReadAsStringAsync();
@@ -53,12 +47,7 @@ public sealed class DurableBodyLeakTests
     {
         await using var env = await ProxyEnvironment.StartAsync("answer");
         var body = Bytes(template.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal));
-        env.Function.Answer = context =>
-        {
-            context.Response.ContentType = "application/json";
-            context.Response.ContentLength = body.Length;
-            return context.Response.Body.WriteAsync(body).AsTask();
-        };
+        env.Function.Answer = FramedAnswer.Of(body);
 
         using var response = await env.Caller.GetAsync("/mytest");
         var received = await response.Content.ReadAsByteArrayAsync();
@@ -81,12 +70,7 @@ public sealed class DurableBodyLeakTests
         await using var env = await ProxyEnvironment.StartAsync("answer");
         const string reason = """\u003c/script\u003e\u003cimg src=x onerror=alert(1)\u003e\u0026\u0027\u0022""";
         var body = $$"""{"terminatePostUri":"{{env.Function.Origin}}/runtime/webhooks/durabletask/instances/abc/terminate?reason={{reason}}\u0026code=SYSTEMKEY"}""";
-        env.Function.Answer = context =>
-        {
-            context.Response.ContentType = "application/json";
-            context.Response.ContentLength = Encoding.UTF8.GetByteCount(body);
-            return context.Response.WriteAsync(body);
-        };
+        env.Function.Answer = FramedAnswer.Of(Encoding.UTF8.GetBytes(body));
 
         using var response = await env.Caller.GetAsync("/mytest");
         var received = await response.Content.ReadAsStringAsync();

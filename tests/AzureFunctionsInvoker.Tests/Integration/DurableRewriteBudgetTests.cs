@@ -23,12 +23,7 @@ public sealed class DurableRewriteBudgetTests
             ? $"\"{env.Function.Origin}/runtime/webhooks/durabletask/instances/{i:D32}?taskHub=Hub&connection=Storage&code=SYSTEMKEY\""
             : $"\"{env.Function.Origin}/runtime/webhooks/durabletask/instances/{i}\"");
         var body = Encoding.UTF8.GetBytes("[" + string.Join(',', items) + "]");
-        env.Function.Answer = context =>
-        {
-            context.Response.ContentType = "application/json";
-            context.Response.ContentLength = body.Length;
-            return context.Response.Body.WriteAsync(body).AsTask();
-        };
+        env.Function.Answer = FramedAnswer.Of(body);
 
         using var response = await env.Caller.GetAsync("/mytest");
         var received = await response.Content.ReadAsStringAsync();

@@ -24,7 +24,7 @@ public sealed class StreamedKeyLeakTests
             $$"""{"id":"{{i}}","statusQueryGetUri":"{{env.Function.Origin}}/runtime/webhooks/durabletask/instances/{{i}}?code=SYSTEMKEY"}""");
         var body = Encoding.UTF8.GetBytes("[" + string.Join(',', instances) + "]");
         Assert.True(body.Length > 64 * 1024);
-        env.Function.Answer = context => Write(context, body, StatusCodes.Status200OK, "application/json", chunked: false);
+        env.Function.Answer = FramedAnswer.Of(body);
 
         var (status, received) = await ReadWhatArrivesAsync(env, "/mytest");
 
@@ -48,7 +48,7 @@ public sealed class StreamedKeyLeakTests
         var spelled = url.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal)
             .Replace("{escapedOrigin}", env.Function.Origin.Replace("/", "\\/", StringComparison.Ordinal), StringComparison.Ordinal);
         var body = Encoding.UTF8.GetBytes($$"""{"filler":"{{new string('x', 20_000)}}","url":"{{spelled}}"}""");
-        env.Function.Answer = context => Write(context, body, status, contentType, chunked: true, firstPiece: 20_000);
+        env.Function.Answer = context => WriteInTwoAsync(context, body, status, contentType, 20_000);
 
         var (_, received) = await ReadWhatArrivesAsync(env, "/mytest");
 
@@ -92,7 +92,7 @@ public sealed class StreamedKeyLeakTests
     {
         await using var env = await ProxyEnvironment.StartAsync("answer");
         var body = Encoding.UTF8.GetBytes(template.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal));
-        env.Function.Answer = context => Write(context, body, StatusCodes.Status200OK, "application/json", chunked: false);
+        env.Function.Answer = FramedAnswer.Of(body);
 
         var (status, received) = await ReadWhatArrivesAsync(env, "/mytest");
 
@@ -105,7 +105,7 @@ public sealed class StreamedKeyLeakTests
     {
         await using var env = await ProxyEnvironment.StartAsync("answer");
         var body = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("see /runtime/webhooks/other and /api/runtime/durable task ", 40_000)));
-        env.Function.Answer = context => Write(context, body, StatusCodes.Status200OK, "text/plain", chunked: true, firstPiece: 1000);
+        env.Function.Answer = context => WriteInTwoAsync(context, body, StatusCodes.Status200OK, "text/plain", 1000);
 
         using var response = await env.Caller.GetAsync("/mytest");
 
@@ -118,27 +118,21 @@ public sealed class StreamedKeyLeakTests
     {
         await using var env = await ProxyEnvironment.StartAsync("answer", options => options.DurableLinksPath = string.Empty);
         var body = Encoding.UTF8.GetBytes(env.Function.Origin + Management);
-        env.Function.Answer = context => Write(context, body, StatusCodes.Status200OK, "text/plain", chunked: true, firstPiece: 10);
+        env.Function.Answer = context => WriteInTwoAsync(context, body, StatusCodes.Status200OK, "text/plain", 10);
 
         using var response = await env.Caller.GetAsync("/mytest");
 
         Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
     }
 
-    private static async Task Write(HttpContext context, byte[] body, int status, string contentType, bool chunked, int firstPiece = 0)
+    // Chunked, in two pieces: the proxy sends the first on before the rest arrives.
+    private static async Task WriteInTwoAsync(HttpContext context, byte[] body, int status, string contentType, int firstPiece)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = contentType;
-        if (!chunked)
-        {
-            context.Response.ContentLength = body.Length;
-            await context.Response.Body.WriteAsync(body);
-            return;
-        }
-
         await context.Response.Body.WriteAsync(body.AsMemory(0, firstPiece));
         await context.Response.Body.FlushAsync();
-        await Task.Delay(50); // the proxy sends the first piece on before the rest arrives
+        await Task.Delay(50);
         await context.Response.Body.WriteAsync(body.AsMemory(firstPiece));
     }
 
