@@ -77,23 +77,28 @@ internal sealed class ManagementUrlScan
         {
             // Candidates 32 at a time: a '/' with another '/' 8 and 17 bytes on ("/runtime/webhooks/"), or 9 and 19
             // ("/runtime\/webhooks\/"). Slashes have no case, so few bytes of any text pass all three, and a binary
-            // or slash-free body costs one search; each candidate is then compared in full.
+            // or slash-free body costs one search for '/'; each candidate is then compared in full.
             var slash = Vector256.Create((byte)'/');
             ref var start = ref MemoryMarshal.GetReference(bytes);
             var last = bytes.Length - Vector256<byte>.Count - EscapedLastSlash;
             for (; checkedUpTo <= last; checkedUpTo += Vector256<byte>.Count)
             {
-                // The runtime's own search skips to the next '/' fastest (a binary body may hold none).
-                var next = bytes[checkedUpTo..(last + 1)].IndexOf((byte)'/');
-                if (next < 0)
-                {
-                    checkedUpTo = last + 1;
-                    break;
-                }
-
-                checkedUpTo += next;
                 var at = (nuint)checkedUpTo;
                 var first = Vector256.Equals(Vector256.LoadUnsafe(ref start, at), slash);
+                if (first == Vector256<byte>.Zero)
+                {
+                    // No '/' here: the runtime's own search skips to the next one fastest (a binary body may hold none).
+                    var from = checkedUpTo + Vector256<byte>.Count;
+                    var next = from > last ? 0 : bytes[from..(last + 1)].IndexOf((byte)'/');
+                    if (next < 0)
+                    {
+                        checkedUpTo = last + 1;
+                        break;
+                    }
+
+                    checkedUpTo = from + next - Vector256<byte>.Count;
+                    continue;
+                }
 
                 var plain = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainSecondSlash), slash)
                     & Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainLastSlash), slash);
