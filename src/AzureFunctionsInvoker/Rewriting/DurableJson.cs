@@ -17,7 +17,7 @@ internal static class DurableJson
 
     /// <summary>
     /// The most management URLs rewritten in one body: a page of about 33 instances as <c>CreateHttpManagementPayload</c>
-    /// writes them (nine URLs each). Each distinct link costs a Data Protection token, so more would let a function (or a
+    /// writes them (eight or nine URLs each). Each distinct link costs a Data Protection token, so more would let a function (or a
     /// caller, through an orchestration's input it reflects) make one response cost the proxy tens of milliseconds.
     /// </summary>
     public const int MaxRewrittenUrls = 300;
