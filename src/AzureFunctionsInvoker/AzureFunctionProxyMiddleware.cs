@@ -110,6 +110,13 @@ internal sealed class AzureFunctionProxyMiddleware
             return ForwardDurableLinkAsync(context, forwarding, backends, rest, query);
         }
 
+        // Another spelling of the links segment (%5Fdurable, //_durable, _durable;x, _durable.) is no link, and must
+        // not reach the function either: a lenient server could read it as one, and it is sent with the key.
+        if (RewriteScope.DurableLinksEnabled(options) && string.Equals(LenientSegment.First(rest), options.DurableLinksPath, StringComparison.OrdinalIgnoreCase))
+        {
+            return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
+        }
+
         if (backends is not null)
         {
             return FailoverAsync(context, backends, rest.ToString(), query);
@@ -126,7 +133,7 @@ internal sealed class AzureFunctionProxyMiddleware
         // Whatever it answers: the instance's state changes, and the link is a caller's own.
         UncachedResponse.Mark(context);
         var options = forwarding.Options;
-        var pathAndQuery = DurableLinkRequest.Resolve(rest, query, options.DurableLinksPath, _mount.Links, out var link);
+        var pathAndQuery = DurableLinkRequest.Resolve(rest, query, options.DurableLinksPath, _mount.Links, options.DurableLinksLifetime, out var link);
         var madeOn = link is null ? null : MadeOn(link, forwarding, backends);
         var queryStart = pathAndQuery?.IndexOf('?') ?? -1;
         if (pathAndQuery is null

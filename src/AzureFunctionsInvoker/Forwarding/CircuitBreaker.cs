@@ -44,8 +44,19 @@ internal sealed class CircuitBreaker
             return;
         }
 
+        // A 503 is the whole backend saying it is unavailable: its Retry-After opens the circuit at once. A 429 is
+        // usually one caller's quota, so it is one failure toward the threshold like any other, and its Retry-After is
+        // the break only once the threshold opens the circuit: one caller cannot move every other off a healthy backend.
         var wait = statusCode is 429 or 503 ? RetryAfter.Of(retryAfter, _time.GetUtcNow(), _maxRetryAfter) : null;
-        State.Failed(statusCode.ToString(CultureInfo.InvariantCulture), _threshold, _breakDuration, wait, trial);
+        var reason = statusCode.ToString(CultureInfo.InvariantCulture);
+        if (statusCode == 503)
+        {
+            State.Failed(reason, _threshold, _breakDuration, wait, trial);
+        }
+        else
+        {
+            State.Failed(reason, _threshold, wait ?? _breakDuration, retryAfter: null, trial);
+        }
     }
 
     /// <summary>No answer came: no connection, or <c>Timeout</c> (<paramref name="reason"/> says which). <paramref name="trial"/> as for <see cref="Answered"/>.</summary>

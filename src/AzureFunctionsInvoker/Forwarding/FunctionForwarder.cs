@@ -225,7 +225,7 @@ internal sealed class FunctionForwarder
             // small JSON body that may hold Durable management URLs is read whole, to rewrite them.
             var copy = rewriteBody
                 ? RewrittenJsonCopier.CopyToCallerAsync(body, new RewriteScope(target, function.FunctionPath, context.Request, _mount!, options, function.MountSuffix), timeout, context.RequestAborted)
-                : StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted);
+                : StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted, scan: ManagementUrlScan.For(context, options));
             var (result, _, exception) = await copy.ConfigureAwait(false);
             if (result is StreamCopyResult.TimedOut && draining.Token.IsCancellationRequested)
             {

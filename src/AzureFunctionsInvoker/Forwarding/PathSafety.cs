@@ -49,9 +49,11 @@ internal static class PathSafety
         return Decode(segment.ToString()) is { } decoded && AreSafeDecodedSegments(decoded);
     }
 
-    // Percent-decoding and NFKC folding, alternated until neither changes anything: folding can make an escape
-    // (％２ｅ is %2e) and decoding can make a foldable character. Null when it does not settle or cannot be decoded.
-    private static string? Decode(string value)
+    /// <summary>
+    /// Percent-decoding and NFKC folding, alternated until neither changes anything: folding can make an escape
+    /// (％２ｅ is %2e) and decoding can make a foldable character. Null when it does not settle or cannot be decoded.
+    /// </summary>
+    internal static string? Decode(string value)
     {
         var current = value;
         for (var pass = 0; pass < MaxDecodingPasses; pass++)

@@ -27,7 +27,7 @@ internal static class RewrittenJsonCopier
             && response.ContentLength != 0
             && !HttpMethods.IsHead(context.Request.Method)
             && (durableLocation
-                || (response.ContentLength <= DurableJson.MaxBodySize && IsJson(response.ContentType) && response.Headers.ContentEncoding.Count == 0));
+                || (response.ContentLength <= DurableJson.MaxBodySize && IsJson(response.ContentType) && !ContentCoding.IsEncoded(response.Headers.ContentEncoding)));
     }
 
     /// <summary>Reads the function's body, rewrites it and writes it to the caller, saying why it stopped as <see cref="StreamCopier"/> does.</summary>
@@ -35,7 +35,7 @@ internal static class RewrittenJsonCopier
         Stream function, RewriteScope scope, StepTimeout timeout, CancellationToken callerAborted)
     {
         var caller = scope.Caller.HttpContext.Response;
-        if (caller.ContentLength > DurableJson.MaxBodySize || caller.Headers.ContentEncoding.Count > 0)
+        if (caller.ContentLength > DurableJson.MaxBodySize || ContentCoding.IsEncoded(caller.Headers.ContentEncoding))
         {
             // Only a response of Durable's own comes here so: it cannot be rewritten, and would hand out its key.
             return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
@@ -47,22 +47,26 @@ internal static class RewrittenJsonCopier
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            int read;
-            timeout.Restart();
-            try
+            // Timeout bounds each read, as for any body: a slow function's body is not timed as a whole.
+            var read = 0;
+            for (var last = -1; last != 0 && read < length; read += last)
             {
-                read = await function.ReadAtLeastAsync(buffer.AsMemory(0, length), length, throwOnEndOfStream: false, timeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                var result = timeout.HasExpired ? StreamCopyResult.TimedOut
-                    : timeout.IsCancellationRequested ? StreamCopyResult.Canceled
-                    : StreamCopyResult.SourceFailed;
-                return (result, 0, e);
-            }
-            finally
-            {
-                timeout.Pause();
+                timeout.Restart();
+                try
+                {
+                    last = await function.ReadAsync(buffer.AsMemory(read, length - read), timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    var result = timeout.HasExpired ? StreamCopyResult.TimedOut
+                        : timeout.IsCancellationRequested ? StreamCopyResult.Canceled
+                        : StreamCopyResult.SourceFailed;
+                    return (result, 0, e);
+                }
+                finally
+                {
+                    timeout.Pause();
+                }
             }
 
             if (caller.ContentLength is null ? read > DurableJson.MaxBodySize : read < length)
@@ -74,10 +78,20 @@ internal static class RewrittenJsonCopier
             }
 
             var splices = new List<DurableJsonSplice>();
-            if (DurableJson.Rewrite(buffer.AsSpan(0, read), scope, splices) == DurableJsonResult.Unreadable)
+            switch (DurableJson.Rewrite(buffer.AsSpan(0, read), scope, splices))
+            {
+                case DurableJsonResult.Unreadable:
+                    return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
+                        "The function's JSON response body does not parse, yet names a Durable Task URL: it is not passed on, as its key could be in it."));
+                case DurableJsonResult.OverBudget:
+                    return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
+                        $"The function's JSON response body holds more than {DurableJson.MaxRewrittenUrls} Durable Task URLs, or its links would make it more than {DurableJson.MaxGrowthFactor} times its size: it is not passed on, as their key is in it."));
+            }
+
+            if (NamesWebhookOutsideLinks(buffer.AsSpan(0, read), splices))
             {
                 return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
-                    "The function's JSON response body does not parse, yet names a Durable Task URL: it is not passed on, as its key could be in it."));
+                    "The function's JSON response body names a Durable Task management URL the proxy does not rewrite there (not a URL string on the function's origin): it is not passed on, as its key could follow."));
             }
 
             var written = Write(caller, buffer.AsSpan(0, read), splices);
@@ -119,6 +133,24 @@ internal static class RewrittenJsonCopier
 
         pipe.Write(body[copied..]);
         return length;
+    }
+
+    // What is left of the body around the links: a webhook path there (a property name, longer text, another name of
+    // the host) is one the rewriter does not take, and its key would pass. No spelling crosses a link, a whole string.
+    private static bool NamesWebhookOutsideLinks(ReadOnlySpan<byte> body, List<DurableJsonSplice> splices)
+    {
+        var start = 0;
+        foreach (var splice in splices)
+        {
+            if (ManagementUrlScan.Holds(body[start..splice.Start]))
+            {
+                return true;
+            }
+
+            start = splice.End;
+        }
+
+        return ManagementUrlScan.Holds(body[start..]);
     }
 
     // application/json, with or without parameters (a charset), in any case.

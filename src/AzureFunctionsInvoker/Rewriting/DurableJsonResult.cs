@@ -11,4 +11,7 @@ internal enum DurableJsonResult
 
     /// <summary>The body is not JSON yet names a Durable Task management URL: it must not reach the caller.</summary>
     Unreadable,
+
+    /// <summary>The body holds more management URLs than are rewritten in one response, or would grow too large: it must not reach the caller.</summary>
+    OverBudget,
 }

@@ -9,11 +9,16 @@ namespace AzureFunctionsInvoker.Rewriting;
 /// Protection: authenticated encryption under a purpose of the function's own, so a token made for one function (or by an
 /// app with other keys) reads as nothing for another. Tokens expire after the function's <c>DurableLinksLifetime</c>,
 /// on the app's <see cref="TimeProvider"/> alone: the expiry is part of the protected payload, not Data Protection's
-/// time-limited wrapper, which would read it on the system clock too (dead links wherever the two differ).
+/// time-limited wrapper, which would read it on the system clock too (dead links wherever the two differ). The issue
+/// time is in the payload too, so a token is also bounded by the lifetime the options give when it is read: lowering
+/// <c>DurableLinksLifetime</c> cuts links already issued short.
 /// </summary>
 internal sealed class DurableLinkProtector
 {
-    private const byte Version = 2;
+    private const byte Version = 3;
+
+    // Tokens issued before the issue time was in the payload: their expiry alone.
+    private const byte VersionWithoutIssueTime = 2;
 
     // A Durable response names one instance up to nine times (its Location and eight URLs), each needing the same token:
     // the last token made is reused for the same link within a second, so its expiry is at most a second short.
@@ -44,6 +49,7 @@ internal sealed class DurableLinkProtector
         using (var writer = new BinaryWriter(payload))
         {
             writer.Write(Version);
+            writer.Write(now.UtcTicks);
             writer.Write((now + lifetime).UtcTicks);
             writer.Write(link.Origin);
             writer.Write(link.Resource);
@@ -55,15 +61,29 @@ internal sealed class DurableLinkProtector
         return token;
     }
 
-    /// <summary>Reads <paramref name="token"/>; <see langword="false"/> when it is malformed, tampered with, expired, or not this function's.</summary>
-    public bool TryUnprotect(string token, out DurableLink? link)
+    /// <summary>
+    /// Reads <paramref name="token"/>; <see langword="false"/> when it is malformed, tampered with, expired, not this
+    /// function's, or older than <paramref name="lifetime"/> (today's <c>DurableLinksLifetime</c>).
+    /// </summary>
+    public bool TryUnprotect(string token, TimeSpan lifetime, out DurableLink? link)
     {
         link = null;
         try
         {
             var payload = _protector.Unprotect(WebEncoders.Base64UrlDecode(token));
             using var reader = new BinaryReader(new MemoryStream(payload));
-            if (reader.ReadByte() != Version || reader.ReadInt64() <= _time.GetUtcNow().UtcTicks)
+            var now = _time.GetUtcNow().UtcTicks;
+            var version = reader.ReadByte();
+            if (version == VersionWithoutIssueTime)
+            {
+                // No issue time: what is left of it may not exceed today's lifetime.
+                var expiry = reader.ReadInt64();
+                if (expiry <= now || expiry - now > lifetime.Ticks)
+                {
+                    return false;
+                }
+            }
+            else if (version != Version || now - reader.ReadInt64() >= lifetime.Ticks || reader.ReadInt64() <= now)
             {
                 return false;
             }

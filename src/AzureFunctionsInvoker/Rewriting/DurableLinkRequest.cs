@@ -23,14 +23,15 @@ internal static class DurableLinkRequest
     /// <summary>
     /// The path and query the link request <paramref name="rest"/> stands for, on the origin its <paramref name="link"/>
     /// names (which the caller must check is still the function's); <see langword="null"/> when the token does not read
-    /// as one of <paramref name="protector"/>'s, or the path after it is no operation of its instance.
+    /// as one of <paramref name="protector"/>'s (within today's <paramref name="lifetime"/>), or the path after it is no
+    /// operation of its instance.
     /// </summary>
-    public static string? Resolve(ReadOnlySpan<char> rest, string query, string linksPath, DurableLinkProtector protector, out DurableLink? link)
+    public static string? Resolve(ReadOnlySpan<char> rest, string query, string linksPath, DurableLinkProtector protector, TimeSpan lifetime, out DurableLink? link)
     {
         var afterPath = rest[(linksPath.Length + 2)..];
         var tokenEnd = afterPath.IndexOf('/');
         var token = tokenEnd < 0 ? afterPath : afterPath[..tokenEnd];
-        if (token.IsEmpty || token.ContainsAnyExcept(s_base64Url) || !protector.TryUnprotect(token.ToString(), out link))
+        if (token.IsEmpty || token.ContainsAnyExcept(s_base64Url) || !protector.TryUnprotect(token.ToString(), lifetime, out link))
         {
             link = null;
             return null;

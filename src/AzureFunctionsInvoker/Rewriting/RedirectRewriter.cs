@@ -3,7 +3,8 @@ namespace AzureFunctionsInvoker.Rewriting;
 /// <summary>
 /// Maps a <c>Location</c> or <c>Content-Location</c> on the function's own route onto the mount: an absolute URL on the
 /// origin the request went to becomes one on the caller's scheme, host, path base and mount; a path-absolute reference
-/// becomes path-absolute under the mount. The rest of the path, the query and the fragment are kept as written.
+/// becomes path-absolute under the mount. The rest of the path, the query and the fragment are kept as written, except
+/// that a path-absolute result never starts with <c>//</c> or <c>/\</c> (a reference to another host).
 /// </summary>
 internal static class RedirectRewriter
 {
@@ -24,6 +25,15 @@ internal static class RedirectRewriter
             rest = "/";
         }
 
-        return string.Concat(mount, rest, tail);
+        var reference = string.Concat(mount, rest, tail);
+
+        // At a root mount the rest starts the reference: "//host" and "/\\host" would name another host (browsers read a
+        // backslash as a slash), so the second character is percent-encoded and the reference stays on the caller's host.
+        if (!isAbsolute && reference.Length > 1 && reference[1] is '/' or '\\')
+        {
+            return string.Concat("/", reference[1] == '/' ? "%2F" : "%5C", reference.AsSpan(2));
+        }
+
+        return reference;
     }
 }

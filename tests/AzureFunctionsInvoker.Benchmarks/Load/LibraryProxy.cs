@@ -24,6 +24,9 @@ internal static class LibraryProxy
 
             // memory.sh uploads 1 GiB; YARP has no limit of its own either.
             MaxRequestBodySize = null,
+
+            // AZFI_LOAD_DURABLE_LINKS_PATH= (empty) turns Durable links, and so the streamed-body scan, off.
+            DurableLinksPath = Environment.GetEnvironmentVariable("AZFI_LOAD_DURABLE_LINKS_PATH") ?? "_durable",
         });
         return app;
     }

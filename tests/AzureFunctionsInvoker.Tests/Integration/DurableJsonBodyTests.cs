@@ -58,11 +58,9 @@ public sealed class DurableJsonBodyTests
     }
 
     [Theory]
-    [InlineData("""{"a":"https://elsewhere.example/runtime/webhooks/durabletask/instances/x?code=K","b":"{origin}/api/answer"}""")]
     [InlineData("""{"slash":"a\/b","amp":"\u0026","unicode":"\u00e9\uD83D\uDE00","n":1.50e+3,"big":123456789012345678901234567890}""")]
     [InlineData("""  {"ws" :	[ 1 ,2 ] }  """)]
     [InlineData("""{"url":"{origin}/runtime/webhooks/other"}""")]
-    [InlineData("""{"key-as-name {origin}/runtime/webhooks/durabletask/instances/x":1}""")]
     public async Task A_json_body_with_no_management_url_passes_byte_for_byte(string template)
     {
         await using var env = await ProxyEnvironment.StartAsync("answer");
@@ -83,7 +81,9 @@ public sealed class DurableJsonBodyTests
     public async Task Bodies_that_are_not_rewritten_stream_through_untouched(int size, bool withLength, int status, string contentType)
     {
         await using var env = await ProxyEnvironment.StartAsync("answer");
-        var url = $"\"{env.Function.Origin}{Management}\"";
+
+        // A URL of the function's own route: one of Durable's would cut the body (StreamedKeyLeakTests).
+        var url = $"\"{env.Function.Origin}/api/answer/x?code=K\"";
         var filler = new string('x', size - url.Length - 16);
         var body = Encoding.UTF8.GetBytes($$"""{"u":{{url}},"f":"{{filler}}"}""");
         env.Function.Answer = async context =>

@@ -190,10 +190,10 @@ public sealed class FailoverTests
     }
 
     [Fact]
-    public async Task Retry_After_2_on_a_429_keeps_the_backend_out_for_2_seconds_and_no_longer()
+    public async Task Retry_After_2_on_a_503_keeps_the_backend_out_for_2_seconds_and_no_longer()
     {
         await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" });
-        env.Regions[0].AnswerWith(StatusCodes.Status429TooManyRequests, retryAfter: "2");
+        env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter: "2");
 
         var throttled = await env.AnsweredByAsync(1);
         env.Regions[0].Answer = null;
@@ -208,7 +208,7 @@ public sealed class FailoverTests
         Assert.Equal(["B"], justBefore);
         Assert.Equal(["A", "A"], after);
         var opened = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
-        Assert.Contains("429 with Retry-After", opened.Text, StringComparison.Ordinal);
+        Assert.Contains("503 with Retry-After", opened.Text, StringComparison.Ordinal);
         Assert.Contains("2000 ms", opened.Text, StringComparison.Ordinal);
     }
 

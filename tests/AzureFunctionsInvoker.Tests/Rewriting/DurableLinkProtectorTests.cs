@@ -18,7 +18,7 @@ public sealed class DurableLinkProtectorTests
 
         var token = protector.Protect(s_link, TimeSpan.FromDays(7));
 
-        Assert.True(protector.TryUnprotect(token, out var link));
+        Assert.True(protector.TryUnprotect(token, TimeSpan.MaxValue, out var link));
         Assert.Equal(s_link, link);
         Assert.DoesNotContain("KEY", token, StringComparison.Ordinal);
         Assert.DoesNotContain("abc", token, StringComparison.Ordinal);
@@ -30,8 +30,8 @@ public sealed class DurableLinkProtectorTests
     {
         var token = new DurableLinkProtector(_keys, "Hello", _clock).Protect(s_link, TimeSpan.FromDays(7));
 
-        Assert.True(new DurableLinkProtector(_keys, "HELLO", _clock).TryUnprotect(token, out _));
-        Assert.False(new DurableLinkProtector(_keys, "Orders", _clock).TryUnprotect(token, out _));
+        Assert.True(new DurableLinkProtector(_keys, "HELLO", _clock).TryUnprotect(token, TimeSpan.MaxValue, out _));
+        Assert.False(new DurableLinkProtector(_keys, "Orders", _clock).TryUnprotect(token, TimeSpan.MaxValue, out _));
     }
 
     [Fact]
@@ -39,7 +39,7 @@ public sealed class DurableLinkProtectorTests
     {
         var token = new DurableLinkProtector(_keys, "Hello", _clock).Protect(s_link, TimeSpan.FromDays(7));
 
-        Assert.False(new DurableLinkProtector(new EphemeralDataProtectionProvider(), "Hello", _clock).TryUnprotect(token, out _));
+        Assert.False(new DurableLinkProtector(new EphemeralDataProtectionProvider(), "Hello", _clock).TryUnprotect(token, TimeSpan.MaxValue, out _));
     }
 
     [Fact]
@@ -49,9 +49,9 @@ public sealed class DurableLinkProtectorTests
         var token = protector.Protect(s_link, TimeSpan.FromMinutes(10));
 
         _clock.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(1));
-        Assert.True(protector.TryUnprotect(token, out _));
+        Assert.True(protector.TryUnprotect(token, TimeSpan.MaxValue, out _));
         _clock.Advance(TimeSpan.FromTicks(1));
-        Assert.False(protector.TryUnprotect(token, out _));
+        Assert.False(protector.TryUnprotect(token, TimeSpan.MaxValue, out _));
     }
 
     [Theory]
@@ -64,10 +64,10 @@ public sealed class DurableLinkProtectorTests
         var token = protector.Protect(s_link, TimeSpan.FromMinutes(10));
 
         clock.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(1));
-        Assert.True(protector.TryUnprotect(token, out var link));
+        Assert.True(protector.TryUnprotect(token, TimeSpan.MaxValue, out var link));
         Assert.Equal(s_link, link);
         clock.Advance(TimeSpan.FromTicks(1));
-        Assert.False(protector.TryUnprotect(token, out _));
+        Assert.False(protector.TryUnprotect(token, TimeSpan.MaxValue, out _));
     }
 
     [Theory]
@@ -77,7 +77,7 @@ public sealed class DurableLinkProtectorTests
     [InlineData("CfDJ8")]
     public void Garbage_reads_as_nothing(string token)
     {
-        Assert.False(new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(token, out var link));
+        Assert.False(new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(token, TimeSpan.MaxValue, out var link));
         Assert.Null(link);
     }
 
@@ -91,7 +91,7 @@ public sealed class DurableLinkProtectorTests
         {
             var tampered = (byte[])bytes.Clone();
             tampered[i] ^= 0x01;
-            Assert.False(protector.TryUnprotect(Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(tampered), out _), $"byte {i}");
+            Assert.False(protector.TryUnprotect(Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(tampered), TimeSpan.MaxValue, out _), $"byte {i}");
         }
     }
 }

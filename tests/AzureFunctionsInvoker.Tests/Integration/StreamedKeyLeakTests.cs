@@ -1,0 +1,156 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+
+namespace AzureFunctionsInvoker.Tests.Integration;
+
+/// <summary>
+/// No management URL leaves in a body the buffered rewriter does not take (over 64 KiB, chunked without a Durable
+/// <c>Location</c>, not JSON, not 2xx), whatever its framing: the body is scanned as it streams, and a read holding
+/// Durable's webhook path is not written. Nothing sent yet: 502; else the caller's connection is cut. Either way the
+/// system key never arrives, and the cut is logged once naming the function.
+/// </summary>
+public sealed class StreamedKeyLeakTests
+{
+    private const string Management = "/runtime/webhooks/durabletask/instances/abc?taskHub=Hub&connection=Storage&code=SYSTEMKEY";
+
+    [Fact]
+    public async Task A_list_of_900_instances_over_64_KiB_never_hands_out_the_key()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer");
+        var instances = Enumerable.Range(0, 900).Select(i =>
+            $$"""{"id":"{{i}}","statusQueryGetUri":"{{env.Function.Origin}}/runtime/webhooks/durabletask/instances/{{i}}?code=SYSTEMKEY"}""");
+        var body = Encoding.UTF8.GetBytes("[" + string.Join(',', instances) + "]");
+        Assert.True(body.Length > 64 * 1024);
+        env.Function.Answer = FramedAnswer.Of(body);
+
+        var (status, received) = await ReadWhatArrivesAsync(env, "/mytest");
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+        var cut = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "ResponseBodyFailed");
+        Assert.Contains("Durable Task management URL", cut.Text, StringComparison.Ordinal);
+        Assert.Contains("answer", cut.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(StatusCodes.Status200OK, "application/json", "{origin}" + Management)] // chunked, no Durable Location
+    [InlineData(StatusCodes.Status200OK, "text/plain", "{origin}" + Management)]
+    [InlineData(StatusCodes.Status500InternalServerError, "application/json", "{origin}" + Management)]
+    [InlineData(StatusCodes.Status200OK, "application/problem+json", "{origin}" + Management)]
+    [InlineData(StatusCodes.Status200OK, "application/json", """{escapedOrigin}\/RUNTIME\/Webhooks\/DurableTask\/instances\/abc?code=SYSTEMKEY""")]
+    [InlineData(StatusCodes.Status200OK, "text/html", "http://localhost/runtime/webhooks/durabletask/instances/abc?code=SYSTEMKEY")] // another name of the host
+    public async Task A_management_url_after_bytes_already_sent_cuts_the_response_before_it(int status, string contentType, string url)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer");
+        var spelled = url.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal)
+            .Replace("{escapedOrigin}", env.Function.Origin.Replace("/", "\\/", StringComparison.Ordinal), StringComparison.Ordinal);
+        var body = Encoding.UTF8.GetBytes($$"""{"filler":"{{new string('x', 20_000)}}","url":"{{spelled}}"}""");
+        env.Function.Answer = context => WriteInTwoAsync(context, body, status, contentType, 20_000);
+
+        var (_, received) = await ReadWhatArrivesAsync(env, "/mytest");
+
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+        Assert.True(received.Length < body.Length);
+        Assert.Single(env.Logs.Entries, e => e.EventId.Name == "ResponseBodyFailed");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(17)]
+    [InlineData(30)]
+    public async Task A_path_split_across_two_reads_is_found(int splitAt)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer");
+        var url = env.Function.Origin + Management;
+        var at = url.IndexOf("/runtime", StringComparison.Ordinal) + splitAt;
+        env.Function.Answer = async context =>
+        {
+            context.Response.ContentType = "text/plain";
+            await context.Response.WriteAsync("before " + url[..at]);
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(50); // the proxy reads the first piece on its own
+            await context.Response.WriteAsync(url[at..] + " after");
+        };
+
+        var (_, received) = await ReadWhatArrivesAsync(env, "/mytest");
+
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+        Assert.DoesNotContain(" after", received, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"a":"https://elsewhere.example/runtime/webhooks/durabletask/instances/x?code=SYSTEMKEY","b":"{origin}/api/answer"}""")]
+    [InlineData("""{"key-as-name {origin}/runtime/webhooks/durabletask/instances/x?code=SYSTEMKEY":1}""")]
+    [InlineData("""{"text":"see {origin}/runtime/webhooks/durabletask/instances/x?code=SYSTEMKEY"}""")]
+    [InlineData("""{"relative":"/runtime/webhooks/durabletask/instances/x?code=SYSTEMKEY"}""")]
+    [InlineData("""{"link":"{origin}/runtime/webhooks/durabletask/instances/x?code=SYSTEMKEY","user":"http://u@127.0.0.1/runtime/webhooks/durabletask/instances/x?code=SYSTEMKEY"}""")]
+    public async Task A_small_json_body_naming_a_management_url_the_rewriter_does_not_take_gets_502(string template)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer");
+        var body = Encoding.UTF8.GetBytes(template.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal));
+        env.Function.Answer = FramedAnswer.Of(body);
+
+        var (status, received) = await ReadWhatArrivesAsync(env, "/mytest");
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_large_body_without_the_webhook_path_streams_through_untouched()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer");
+        var body = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("see /runtime/webhooks/other and /api/runtime/durable task ", 40_000)));
+        env.Function.Answer = context => WriteInTwoAsync(context, body, StatusCodes.Status200OK, "text/plain", 1000);
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(SHA256.HashData(body), SHA256.HashData(await response.Content.ReadAsByteArrayAsync()));
+    }
+
+    [Fact]
+    public async Task Without_Durable_links_nothing_is_scanned()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer", options => options.DurableLinksPath = string.Empty);
+        var body = Encoding.UTF8.GetBytes(env.Function.Origin + Management);
+        env.Function.Answer = context => WriteInTwoAsync(context, body, StatusCodes.Status200OK, "text/plain", 10);
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    // Chunked, in two pieces: the proxy sends the first on before the rest arrives.
+    private static async Task WriteInTwoAsync(HttpContext context, byte[] body, int status, string contentType, int firstPiece)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = contentType;
+        await context.Response.Body.WriteAsync(body.AsMemory(0, firstPiece));
+        await context.Response.Body.FlushAsync();
+        await Task.Delay(50);
+        await context.Response.Body.WriteAsync(body.AsMemory(firstPiece));
+    }
+
+    // The status and every byte that arrived before the body ended or the connection was cut.
+    private static async Task<(HttpStatusCode Status, string Received)> ReadWhatArrivesAsync(ProxyEnvironment env, string path)
+    {
+        using var response = await env.Caller.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
+        var received = new MemoryStream();
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            await stream.CopyToAsync(received);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            // Cut: what arrived before is what the caller has.
+        }
+
+        return (response.StatusCode, Encoding.UTF8.GetString(received.ToArray()));
+    }
+}
