@@ -14,11 +14,13 @@ public sealed class LayeringTests
     // Each folder with the folders it may use; any other folder is forbidden to it.
     private static readonly Dictionary<string, string[]> s_allowed = new()
     {
-        ["Health"] = ["Functions", "Forwarding", "Rewriting", "Connections", "Validation", "Diagnostics"],
-        ["Functions"] = ["Validation", "Forwarding", "Rewriting", "Connections", "Diagnostics"],
+        ["Health"] = ["Functions", "Failover", "Forwarding", "DurableLinks", "Rewriting", "Connections", "Validation", "Diagnostics"],
+        ["Functions"] = ["Validation", "Failover", "Forwarding", "DurableLinks", "Rewriting", "Connections", "Diagnostics"],
         ["Validation"] = [],
-        ["Forwarding"] = ["Rewriting", "Connections", "Diagnostics"],
-        ["Rewriting"] = [],
+        ["Failover"] = ["Forwarding", "Connections", "Diagnostics"],
+        ["Forwarding"] = ["Failover", "DurableLinks", "Rewriting", "Connections", "Diagnostics"],
+        ["DurableLinks"] = ["Rewriting", "Forwarding", "Connections"],
+        ["Rewriting"] = ["DurableLinks"],
         ["Connections"] = [],
         ["Diagnostics"] = [],
         ["Authentication"] = [],

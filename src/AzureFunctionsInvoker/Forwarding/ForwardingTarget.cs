@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Failover;
 using Microsoft.Net.Http.Headers;
 
 namespace AzureFunctionsInvoker.Forwarding;

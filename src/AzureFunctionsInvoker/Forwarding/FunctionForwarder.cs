@@ -1,8 +1,10 @@
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Diagnostics;
+using AzureFunctionsInvoker.DurableLinks;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Rewriting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker.Forwarding;

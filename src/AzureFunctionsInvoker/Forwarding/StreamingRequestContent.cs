@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.ExceptionServices;
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Failover;
 
 namespace AzureFunctionsInvoker.Forwarding;
 

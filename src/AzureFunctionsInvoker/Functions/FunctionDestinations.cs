@@ -1,4 +1,5 @@
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Forwarding;
 
 namespace AzureFunctionsInvoker.Functions;

@@ -1,5 +1,5 @@
 using AzureFunctionsInvoker.Connections;
-using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.DurableLinks;
 using Microsoft.AspNetCore.Http;
 
 namespace AzureFunctionsInvoker.Rewriting;

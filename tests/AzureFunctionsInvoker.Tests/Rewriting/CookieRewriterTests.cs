@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.DurableLinks;
 using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;

@@ -1,4 +1,4 @@
-namespace AzureFunctionsInvoker.Rewriting;
+namespace AzureFunctionsInvoker.DurableLinks;
 
 /// <summary>
 /// The operations on an orchestration instance a Durable link may name after its token, as the Durable Task HTTP API

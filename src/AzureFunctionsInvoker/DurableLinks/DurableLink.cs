@@ -1,4 +1,4 @@
-namespace AzureFunctionsInvoker.Rewriting;
+namespace AzureFunctionsInvoker.DurableLinks;
 
 /// <summary>
 /// What a Durable link's token holds, hidden from the caller: the origin the management URL was on, the resource below

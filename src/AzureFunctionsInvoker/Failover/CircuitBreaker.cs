@@ -2,7 +2,7 @@ using System.Collections.Frozen;
 using System.Globalization;
 using System.Net.Http.Headers;
 
-namespace AzureFunctionsInvoker.Forwarding;
+namespace AzureFunctionsInvoker.Failover;
 
 /// <summary>
 /// A backend's circuit under the function's current options: which statuses are failures, how many in a row open

@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using System.Text;
 
-namespace AzureFunctionsInvoker.Rewriting;
+namespace AzureFunctionsInvoker.DurableLinks;
 
 /// <summary>
 /// The query parameters of Durable management URLs that are the caller's to set (<c>reason</c>, <c>showHistory</c>...,

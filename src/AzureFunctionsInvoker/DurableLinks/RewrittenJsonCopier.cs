@@ -1,9 +1,10 @@
 using System.Buffers;
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.Http;
 
-namespace AzureFunctionsInvoker.Forwarding;
+namespace AzureFunctionsInvoker.DurableLinks;
 
 /// <summary>
 /// Copies a small JSON response body to the caller with its Durable management URLs rewritten into links: read whole

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using AzureFunctionsInvoker.Diagnostics;
 using Microsoft.Extensions.Logging;
 
-namespace AzureFunctionsInvoker.Forwarding;
+namespace AzureFunctionsInvoker.Failover;
 
 /// <summary>
 /// The circuits of every function's backends, by function, scheme, host and port, for the life of the app: the

@@ -1,4 +1,6 @@
-namespace AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Forwarding;
+
+namespace AzureFunctionsInvoker.Failover;
 
 /// <summary>
 /// The backends of a function with two or more, for one set of options: which one a request goes to first (the

@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 
-namespace AzureFunctionsInvoker.Forwarding;
+namespace AzureFunctionsInvoker.Failover;
 
 /// <summary>How long a response's <c>Retry-After</c> asks to stay away: seconds, or an HTTP date.</summary>
 internal static class RetryAfter

@@ -1,4 +1,4 @@
-namespace AzureFunctionsInvoker.Rewriting;
+namespace AzureFunctionsInvoker.DurableLinks;
 
 /// <summary>One string of a JSON body to replace: its bytes from <paramref name="Start"/> to <paramref name="End"/>, quotes included, become <paramref name="Replacement"/>.</summary>
 /// <param name="Start">The offset of the string's opening quote.</param>

@@ -1,6 +1,6 @@
-using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Failover;
 
-namespace AzureFunctionsInvoker.Tests.Forwarding;
+namespace AzureFunctionsInvoker.Tests.Failover;
 
 public sealed class WeightedScheduleTests
 {

@@ -1,8 +1,9 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using AzureFunctionsInvoker.Rewriting;
 
-namespace AzureFunctionsInvoker.Rewriting;
+namespace AzureFunctionsInvoker.DurableLinks;
 
 /// <summary>
 /// Rewrites the Durable management URLs of a JSON body (<c>CreateCheckStatusResponse</c>'s <c>statusQueryGetUri</c>,

@@ -1,4 +1,6 @@
-namespace AzureFunctionsInvoker.Rewriting;
+using AzureFunctionsInvoker.Rewriting;
+
+namespace AzureFunctionsInvoker.DurableLinks;
 
 /// <summary>
 /// Turns a Durable Task management URL on the origin the request went to

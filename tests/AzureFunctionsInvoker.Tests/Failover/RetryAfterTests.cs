@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
-using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Failover;
 
-namespace AzureFunctionsInvoker.Tests.Forwarding;
+namespace AzureFunctionsInvoker.Tests.Failover;
 
 public sealed class RetryAfterTests
 {

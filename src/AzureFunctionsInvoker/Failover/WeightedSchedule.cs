@@ -1,4 +1,4 @@
-namespace AzureFunctionsInvoker.Forwarding;
+namespace AzureFunctionsInvoker.Failover;
 
 /// <summary>
 /// Smooth weighted round-robin (nginx's), laid out once: one cycle of as many turns as the weights add up to, in which

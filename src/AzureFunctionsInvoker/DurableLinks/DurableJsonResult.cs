@@ -1,4 +1,4 @@
-namespace AzureFunctionsInvoker.Rewriting;
+namespace AzureFunctionsInvoker.DurableLinks;
 
 /// <summary>What <see cref="DurableJson.Rewrite"/> did with a body.</summary>
 internal enum DurableJsonResult

@@ -1,7 +1,7 @@
 using AzureFunctionsInvoker.Diagnostics;
 using Microsoft.Extensions.Logging;
 
-namespace AzureFunctionsInvoker.Forwarding;
+namespace AzureFunctionsInvoker.Failover;
 
 /// <summary>
 /// The circuit of one backend of a function: closed (requests go to it), open until a time (skipped), or half-open

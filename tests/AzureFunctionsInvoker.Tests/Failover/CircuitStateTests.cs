@@ -1,9 +1,10 @@
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Forwarding;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace AzureFunctionsInvoker.Tests.Forwarding;
+namespace AzureFunctionsInvoker.Tests.Failover;
 
 /// <summary>
 /// The half-open circuit's trial: one request at a time, however many see the break end at once, and only that

@@ -1,6 +1,6 @@
-using AzureFunctionsInvoker.Rewriting;
+using AzureFunctionsInvoker.DurableLinks;
 
-namespace AzureFunctionsInvoker.Tests.Rewriting;
+namespace AzureFunctionsInvoker.Tests.DurableLinks;
 
 public sealed class CallerParametersTests
 {

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace AzureFunctionsInvoker.Rewriting;
+namespace AzureFunctionsInvoker.DurableLinks;
 
 /// <summary>
 /// Reads a caller's request to a Durable link, <c>{mount}/{DurableLinksPath}/{token}[/{operation}]</c>, back into the

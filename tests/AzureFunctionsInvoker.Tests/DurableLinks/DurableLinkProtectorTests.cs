@@ -1,8 +1,8 @@
-using AzureFunctionsInvoker.Rewriting;
+using AzureFunctionsInvoker.DurableLinks;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Time.Testing;
 
-namespace AzureFunctionsInvoker.Tests.Rewriting;
+namespace AzureFunctionsInvoker.Tests.DurableLinks;
 
 public sealed class DurableLinkProtectorTests
 {
