@@ -141,7 +141,7 @@ internal sealed class FunctionForwarder
             request.TravelInOptions();
         }
 
-        Log.Forwarding(_logger, request.Method, new UrlWithoutQuery(target), function.Name);
+        ForwardingLog.Forwarding(_logger, request.Method, new UrlWithoutQuery(target), function.Name);
 
         HttpResponseMessage response;
         try

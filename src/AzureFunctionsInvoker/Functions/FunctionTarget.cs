@@ -116,17 +116,17 @@ internal sealed class FunctionTarget
         var authority = functionUri.GetLeftPart(UriPartial.Authority);
         if (options.Https && !options.HttpsVerify)
         {
-            Log.HttpsVerifyDisabled(logger, origin.Name, authority);
+            FunctionsLog.HttpsVerifyDisabled(logger, origin.Name, authority);
         }
 
         if (!options.Https && SendsKey(options) && !functionUri.IsLoopback)
         {
-            Log.KeyOverHttp(logger, origin.Name, authority);
+            FunctionsLog.KeyOverHttp(logger, origin.Name, authority);
         }
 
         if (HostNames.MayBeWholeHost(options))
         {
-            Log.HostDomainAppended(logger, origin.Name, functionUri.Host, options.AppName, origin.PathOf(nameof(options.HostDomain)));
+            FunctionsLog.HostDomainAppended(logger, origin.Name, functionUri.Host, options.AppName, origin.PathOf(nameof(options.HostDomain)));
         }
     }
 

@@ -1,19 +1,16 @@
-using AzureFunctionsInvoker.Forwarding;
 using Microsoft.Extensions.Logging;
 
-namespace AzureFunctionsInvoker;
+namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
-/// Every log line of the library, with stable event ids. No message takes a header value or a body, and the
+/// The log lines of one exchange and of the errors of the table <see cref="ForwarderErrors"/>, with stable event ids
+/// (every layer logs through its own class: <c>FunctionsLog</c>, <c>FailoverLog</c>, <c>MountLog</c>; ids are unique across them). No message takes a header value or a body, and the
 /// exceptions logged come from the transport, whose messages name hosts and ports, never headers: the
 /// function key cannot reach a log at any level. Addresses are logged without their query, which may hold a
 /// caller's secrets.
 /// </summary>
-internal static partial class Log
+internal static partial class ForwardingLog
 {
-    [LoggerMessage(1, LogLevel.Warning, "Certificate validation is off for the Azure Function '{FunctionName}' at {Authority} (HttpsVerify = false): its function key goes to whoever answers.", EventName = "HttpsVerifyDisabled")]
-    public static partial void HttpsVerifyDisabled(ILogger logger, string functionName, string authority);
-
     [LoggerMessage(2, LogLevel.Debug, "Forwarding a {Method} request to {Target} (Azure Function '{FunctionName}').", EventName = "Forwarding")]
     public static partial void Forwarding(ILogger logger, HttpMethod method, UrlWithoutQuery target, string functionName);
 
@@ -41,15 +38,6 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Warning, "Dropped the response header '{HeaderName}' of the Azure Function: the server refused its value.", EventName = "ResponseHeaderDropped")]
     public static partial void ResponseHeaderDropped(ILogger logger, string headerName);
 
-    [LoggerMessage(11, LogLevel.Warning, "The function key for the Azure Function '{FunctionName}' is sent unencrypted to {Authority} (Https = false).", EventName = "KeyOverHttp")]
-    public static partial void KeyOverHttp(ILogger logger, string functionName, string authority);
-
-    [LoggerMessage(12, LogLevel.Error, "The reloaded options of the Azure Function '{Name}' are invalid and were not applied; requests keep using the last valid options. {Failures}", EventName = "ReloadRejected")]
-    public static partial void ReloadRejected(ILogger logger, string name, string failures);
-
-    [LoggerMessage(13, LogLevel.Information, "The reloaded options of the Azure Function '{Name}' apply from the next request on: its requests go to {FunctionUrl}.", EventName = "Reloaded")]
-    public static partial void Reloaded(ILogger logger, string name, string functionUrl);
-
     [LoggerMessage(14, LogLevel.Debug, "Refused a {Method} request with 405: the method is never forwarded.", EventName = "MethodNotAllowed")]
     public static partial void MethodNotAllowed(ILogger logger, string method);
 
@@ -59,23 +47,8 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Warning, "The Azure Function '{FunctionName}' answered {StatusCode}, an informational status that cannot be forwarded; the caller gets 502.", EventName = "InformationalResponse")]
     public static partial void InformationalResponse(ILogger logger, string functionName, int statusCode);
 
-    [LoggerMessage(17, LogLevel.Warning, "The Azure Function '{FunctionName}' is called at {Host}: its AppName holds a dot, and the default HostDomain was added to it. If AppName is the whole host name, set {HostDomainKey} to empty to use {AppName} as is.", EventName = "HostDomainAppended")]
-    public static partial void HostDomainAppended(ILogger logger, string functionName, string host, string appName, string hostDomainKey);
-
-    [LoggerMessage(18, LogLevel.Information, "Mounted {MountPoint} -> {FunctionUrl} (Azure Function '{FunctionName}').", EventName = "Mounted")]
-    public static partial void Mounted(ILogger logger, string mountPoint, string functionUrl, string functionName);
-
     [LoggerMessage(19, LogLevel.Debug, "Refused a request with 404: the app mount exposes no function by the name in its path.", EventName = "FunctionNotFound")]
     public static partial void FunctionNotFound(ILogger logger);
-
-    [LoggerMessage(20, LogLevel.Warning, "The circuit of the backend {Endpoint} of the Azure Function '{FunctionName}' opened ({Reason}): no request goes to it for {BreakDuration} ms unless every backend is out.", EventName = "CircuitOpened")]
-    public static partial void CircuitOpened(ILogger logger, string functionName, string endpoint, string reason, long breakDuration);
-
-    [LoggerMessage(21, LogLevel.Information, "The circuit of the backend {Endpoint} of the Azure Function '{FunctionName}' closed: it answered a trial request.", EventName = "CircuitClosed")]
-    public static partial void CircuitClosed(ILogger logger, string functionName, string endpoint);
-
-    [LoggerMessage(22, LogLevel.Information, "An attempt at the Azure Function '{FunctionName}' failed (status {StatusCode}) before anything reached the caller; the request goes to its next backend.", EventName = "FailedOver")]
-    public static partial void FailedOver(ILogger logger, string functionName, int statusCode, Exception? exception);
 
     [LoggerMessage(23, LogLevel.Debug, "Refused a {Method} request to a Durable link of the Azure Function '{FunctionName}' with 404: its token does not read (tampered with, expired, or made for another function or app), or what follows it is no operation.", EventName = "DurableLinkInvalid")]
     public static partial void DurableLinkInvalid(ILogger logger, string method, string functionName);
