@@ -24,7 +24,7 @@ internal static class DurableJson
     /// and the link that replaces it; says whether there was any, or whether the body cannot be passed on at all.
     /// The body is left as it is, to be written around the splices with no copy of its own.
     /// </summary>
-    public static DurableJsonResult Rewrite(ReadOnlySpan<byte> json, in RewriteScope scope, List<DurableJsonSplice> splices)
+    public static DurableJsonResult Rewrite(ReadOnlySpan<byte> json, in RewriteScope scope, DurableLinkProtector links, List<DurableJsonSplice> splices)
     {
         if (CannotNameWebhook(json))
         {
@@ -37,7 +37,7 @@ internal static class DurableJson
             while (reader.Read())
             {
                 if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { } value
-                    || DurableUrlRewriter.Rewrite(value, scope) is not { } link)
+                    || DurableUrlRewriter.Rewrite(value, scope, links) is not { } link)
                 {
                     continue;
                 }

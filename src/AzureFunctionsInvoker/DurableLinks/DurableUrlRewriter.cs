@@ -11,8 +11,8 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// </summary>
 internal static class DurableUrlRewriter
 {
-    /// <summary>The link for <paramref name="value"/>; <see langword="null"/> when it is not a management URL on the origin.</summary>
-    public static string? Rewrite(string value, in RewriteScope scope)
+    /// <summary>The link for <paramref name="value"/>, its token made by <paramref name="links"/>; <see langword="null"/> when it is not a management URL on the origin.</summary>
+    public static string? Rewrite(string value, in RewriteScope scope, DurableLinkProtector links)
     {
         if (!TrySplit(value, scope.Target, out var path, out var tail))
         {
@@ -36,7 +36,7 @@ internal static class DurableUrlRewriter
         var fragment = fragmentStart < 0 ? ReadOnlySpan<char>.Empty : tail[fragmentStart..];
         var (visible, hidden) = CallerParameters.Split(query.TrimStart('?'));
 
-        var token = scope.Mount.Links.Protect(
+        var token = links.Protect(
             new DurableLink(DurableLink.OriginOf(scope.Target), resource.ToString(), hidden),
             scope.Options.DurableLinksLifetime);
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using AzureFunctionsInvoker.Connections;
-using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.Http;
 
@@ -9,7 +8,7 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// <summary>
 /// Copies a small JSON response body to the caller with its Durable management URLs rewritten into links: read whole
 /// into one pooled buffer of at most 64 KiB, the one copy it costs, then written to the caller's pipe around the links
-/// <see cref="DurableJson"/> found, with its new length. Every other body streams through <see cref="StreamCopier"/> untouched.
+/// <see cref="DurableJson"/> found, with its new length. Every other body streams through <c>StreamCopier</c> untouched.
 /// </summary>
 internal static class RewrittenJsonCopier
 {
@@ -31,9 +30,9 @@ internal static class RewrittenJsonCopier
                 || (response.ContentLength <= DurableJson.MaxBodySize && IsJson(response.ContentType) && response.Headers.ContentEncoding.Count == 0));
     }
 
-    /// <summary>Reads the function's body, rewrites it and writes it to the caller, saying why it stopped as <see cref="StreamCopier"/> does.</summary>
+    /// <summary>Reads the function's body, rewrites it and writes it to the caller, saying why it stopped as <c>StreamCopier</c> does.</summary>
     public static async ValueTask<(StreamCopyResult Result, long Copied, Exception? Error)> CopyToCallerAsync(
-        Stream function, RewriteScope scope, StepTimeout timeout, CancellationToken callerAborted)
+        Stream function, RewriteScope scope, DurableLinkProtector links, StepTimeout timeout, CancellationToken callerAborted)
     {
         var caller = scope.Caller.HttpContext.Response;
         if (caller.ContentLength > DurableJson.MaxBodySize || caller.Headers.ContentEncoding.Count > 0)
@@ -75,7 +74,7 @@ internal static class RewrittenJsonCopier
             }
 
             var splices = new List<DurableJsonSplice>();
-            if (DurableJson.Rewrite(buffer.AsSpan(0, read), scope, splices) == DurableJsonResult.Unreadable)
+            if (DurableJson.Rewrite(buffer.AsSpan(0, read), scope, links, splices) == DurableJsonResult.Unreadable)
             {
                 return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
                     "The function's JSON response body does not parse, yet names a Durable Task URL: it is not passed on, as its key could be in it."));

@@ -1,29 +1,56 @@
+using AzureFunctionsInvoker.DurableLinks;
 using AzureFunctionsInvoker.Forwarding;
 
 namespace AzureFunctionsInvoker.Failover;
 
 /// <summary>
-/// The backends of a function with two or more, for one set of options: which one a request goes to first (the
-/// lowest priority group with a backend whose circuit is not open, by smooth weighted round-robin within it), and
-/// which one next when an attempt fails. No lock: each group's schedule is fixed, and a request takes its place in it
-/// with one interlocked increment.
+/// Where a function's requests may go, for one set of options: one backend, or two or more, each behind its circuit.
+/// With two or more, which one a request goes to first (the lowest priority group with a backend whose circuit is not
+/// open, by smooth weighted round-robin within it), and which one next when an attempt fails. No lock: each group's
+/// schedule is fixed, and a request takes its place in it with one interlocked increment. A pool of one backend has no
+/// schedule and no circuit: there is nowhere else to go.
 /// </summary>
 internal sealed class BackendPool
 {
     private readonly Group[] _groups;
 
-    /// <param name="backends">The backends in configuration order; each has a <see cref="ForwardingTarget.Circuit"/>.</param>
+    // Each backend's circuit, for a pool of two or more (and the keyless pools of their backends); empty otherwise.
+    private readonly CircuitBreaker[] _circuits;
+
+    // For each backend, a pool of one sending without the function's key (see ForwardingTarget.Keyless), judged by the same circuit.
+    private readonly BackendPool[] _keyless;
+
+    /// <param name="backends">The backends in configuration order.</param>
+    /// <param name="circuits">Each backend's circuit.</param>
     /// <param name="priorities">Each backend's priority.</param>
     /// <param name="weights">Each backend's weight.</param>
-    public BackendPool(IReadOnlyList<ForwardingTarget> backends, IReadOnlyList<int> priorities, IReadOnlyList<int> weights)
+    public BackendPool(IReadOnlyList<ForwardingTarget> backends, IReadOnlyList<CircuitBreaker> circuits, IReadOnlyList<int> priorities, IReadOnlyList<int> weights)
     {
         var order = Enumerable.Range(0, backends.Count).OrderBy(i => priorities[i]).ToArray();
         Backends = [.. order.Select(i => backends[i])];
         Priorities = [.. order.Select(i => priorities[i])];
+        _circuits = [.. order.Select(i => circuits[i])];
         _groups = [.. Enumerable.Range(0, order.Length)
             .GroupBy(i => Priorities[i])
             .Select(group => new Group(WeightedSchedule.Of([.. group], [.. group.Select(i => weights[order[i]])])))];
+        _keyless = [.. Backends.Select((backend, i) => new BackendPool(backend.Keyless, _circuits[i]))];
     }
+
+    // A pool of one: the backend alone, judged by circuit when it has one, never scheduled.
+    private BackendPool(ForwardingTarget backend, CircuitBreaker? circuit)
+    {
+        Backends = [backend];
+        Priorities = [0];
+        _circuits = circuit is null ? [] : [circuit];
+        _groups = [];
+        _keyless = circuit is null && !ReferenceEquals(backend.Keyless, backend) ? [new BackendPool(backend.Keyless, null)] : [];
+    }
+
+    /// <summary>A pool of one backend, with no circuit.</summary>
+    public static BackendPool Of(ForwardingTarget backend) => new(backend, circuit: null);
+
+    /// <summary>Whether a failed attempt may move on to another backend: the pool has two or more.</summary>
+    public bool HasFailover => Backends.Length > 1;
 
     /// <summary>The backends by priority, configuration order within one.</summary>
     public ForwardingTarget[] Backends { get; }
@@ -38,6 +65,12 @@ internal sealed class BackendPool
     /// <param name="trial">The request's ticket when it tries a half-open circuit (see <see cref="CircuitState.TryEnter"/>), which it hands back when done; else 0.</param>
     public int First(out long trial)
     {
+        trial = 0;
+        if (!HasFailover)
+        {
+            return 0;
+        }
+
         foreach (var group in _groups)
         {
             var schedule = group.Schedule;
@@ -45,7 +78,7 @@ internal sealed class BackendPool
             for (var i = 0u; i < schedule.Length; i++)
             {
                 var backend = schedule[(start + i) % schedule.Length];
-                if (Backends[backend].Circuit!.State.TryEnter(out trial))
+                if (_circuits[backend].State.TryEnter(out trial))
                 {
                     return backend;
                 }
@@ -56,7 +89,7 @@ internal sealed class BackendPool
         var first = 0;
         for (var i = 1; i < Backends.Length; i++)
         {
-            if (Backends[i].Circuit!.State.OpenUntil < Backends[first].Circuit!.State.OpenUntil)
+            if (_circuits[i].State.OpenUntil < _circuits[first].State.OpenUntil)
             {
                 first = i;
             }
@@ -68,9 +101,9 @@ internal sealed class BackendPool
     /// <summary>The backend a failed attempt would move on to: the first by priority not yet <paramref name="tried"/> whose circuit lets it in; -1 when none.</summary>
     public int Next(ulong tried)
     {
-        for (var i = 0; i < Backends.Length; i++)
+        for (var i = 0; HasFailover && i < Backends.Length; i++)
         {
-            if ((tried & (1UL << i)) == 0 && Backends[i].Circuit!.State.IsAvailable)
+            if ((tried & (1UL << i)) == 0 && _circuits[i].State.IsAvailable)
             {
                 return i;
             }
@@ -89,7 +122,7 @@ internal sealed class BackendPool
     {
         for (var i = 0; i < Backends.Length; i++)
         {
-            if ((tried & (1UL << i)) == 0 && Backends[i].Circuit!.State.TryEnter(out trial))
+            if ((tried & (1UL << i)) == 0 && _circuits[i].State.TryEnter(out trial))
             {
                 return i;
             }
@@ -97,6 +130,26 @@ internal sealed class BackendPool
 
         trial = 0;
         return fallback;
+    }
+
+    /// <summary>The circuit of the backend at <paramref name="index"/> of <see cref="Backends"/>; <see langword="null"/> when it has none.</summary>
+    public CircuitBreaker? CircuitOf(int index) => _circuits.Length == 0 ? null : _circuits[index];
+
+    /// <summary>
+    /// A pool of one: the backend whose origin is <paramref name="origin"/> (see <see cref="DurableLink.OriginOf"/>), sending
+    /// without the function's key, for a Durable link made on it; <see langword="null"/> when no backend is there any more.
+    /// </summary>
+    public BackendPool? KeylessAt(string origin)
+    {
+        for (var i = 0; i < _keyless.Length; i++)
+        {
+            if (string.Equals(origin, DurableLink.OriginOf(Backends[i].FunctionUri), StringComparison.OrdinalIgnoreCase))
+            {
+                return _keyless[i];
+            }
+        }
+
+        return null;
     }
 
     private sealed class Group(int[] schedule)

@@ -1,5 +1,5 @@
-using AzureFunctionsInvoker.Failover;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker.Forwarding;
 
@@ -17,6 +17,13 @@ internal static class ForwarderErrors
 
     /// <summary>The row of <paramref name="error"/>.</summary>
     public static ForwarderErrorEntry Describe(ForwarderError error) => s_entries[(int)error];
+
+    /// <summary>Logs <paramref name="error"/> as its row says, and returns it.</summary>
+    public static ForwarderError Report(ILogger logger, ForwarderError error, ForwarderFailure failure)
+    {
+        Describe(error).Log?.Invoke(logger, failure);
+        return error;
+    }
 
     private static ForwarderErrorEntry[] Build()
     {
@@ -56,9 +63,6 @@ internal static class ForwarderErrors
             [ForwarderError.InformationalResponse] = new(
                 StatusCodes.Status502BadGateway, BadGateway, "The function answered with a status that cannot be forwarded.", "informational_response",
                 static (logger, failure) => ForwardingLog.InformationalResponse(logger, failure.Options.FunctionName, failure.StatusCode)),
-            [ForwarderError.FailedOver] = new(
-                0, string.Empty, string.Empty, "failed_over",
-                static (logger, failure) => FailoverLog.FailedOver(logger, failure.Options.FunctionName, failure.StatusCode, failure.Exception)),
             [ForwarderError.DurableLinkInvalid] = new(
                 StatusCodes.Status404NotFound, "Not Found", "The link is not valid here, or has expired.", "durable_link_invalid",
                 static (logger, failure) => ForwardingLog.DurableLinkInvalid(logger, failure.Method, failure.Options.FunctionName)),

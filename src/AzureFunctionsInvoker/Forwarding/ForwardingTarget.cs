@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using AzureFunctionsInvoker.Connections;
-using AzureFunctionsInvoker.Failover;
 using Microsoft.Net.Http.Headers;
 
 namespace AzureFunctionsInvoker.Forwarding;
@@ -17,18 +16,16 @@ internal sealed class ForwardingTarget
     /// <param name="options">The function's options.</param>
     /// <param name="connection">The connection settings that pick the exchange's pool.</param>
     /// <param name="functionUri">The function's own address.</param>
-    /// <param name="circuit">The backend's circuit, for a function with two or more backends.</param>
     /// <param name="mountSuffix">What follows the mount's path in the caller's address of this function: <c>/{function}</c> under an app mount, else empty.</param>
-    public ForwardingTarget(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, CircuitBreaker? circuit = null, string mountSuffix = "")
-        : this(name, options, connection, functionUri, circuit, mountSuffix, isKeyless: false)
+    public ForwardingTarget(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, string mountSuffix = "")
+        : this(name, options, connection, functionUri, mountSuffix, isKeyless: false)
     {
     }
 
-    private ForwardingTarget(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, CircuitBreaker? circuit, string mountSuffix, bool isKeyless)
+    private ForwardingTarget(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, string mountSuffix, bool isKeyless)
     {
         Name = name;
         FunctionUri = functionUri;
-        Circuit = circuit;
         Options = options;
         Connection = connection;
         ServerAddress = functionUri.IdnHost;
@@ -38,7 +35,7 @@ internal sealed class ForwardingTarget
         MountSuffix = mountSuffix;
         RemovedRequestHeaders = ToSet(options.RemoveRequestHeaders);
         RemovedResponseHeaders = ToSet(options.RemoveResponseHeaders);
-        Keyless = isKeyless ? this : new ForwardingTarget(name, WithoutKey(options), connection, functionUri, circuit, mountSuffix, isKeyless: true);
+        Keyless = isKeyless ? this : new ForwardingTarget(name, WithoutKey(options), connection, functionUri, mountSuffix, isKeyless: true);
     }
 
     /// <summary>The function's name in the app, as logs name it: its registered name, or <c>FunctionName</c> for options given in code.</summary>
@@ -52,9 +49,6 @@ internal sealed class ForwardingTarget
 
     /// <summary>The function's own address, with nothing appended.</summary>
     public Uri FunctionUri { get; }
-
-    /// <summary>The backend's circuit, for a function with two or more backends; <see langword="null"/> otherwise.</summary>
-    public CircuitBreaker? Circuit { get; }
 
     /// <summary>The function's host (an IPv6 address without brackets), as telemetry tags it.</summary>
     public string ServerAddress { get; }
@@ -86,7 +80,7 @@ internal sealed class ForwardingTarget
     public FrozenSet<string>? RemovedResponseHeaders { get; }
 
     /// <summary>The address for one request: see <see cref="RequestTarget.Append"/>.</summary>
-    public Uri Resolve(string rest, string query) => RequestTarget.Append(FunctionUri, rest, query);
+    public Uri Resolve(ReadOnlySpan<char> rest, string query) => RequestTarget.Append(FunctionUri, rest, query);
 
     private static AzureFunctionProxyOptions WithoutKey(AzureFunctionProxyOptions options)
     {

@@ -27,9 +27,9 @@ internal sealed class AppFunction
 
     public FunctionRoute Route => _destinations.Route;
 
-    /// <summary>What an exchange with the function needs of it (with <see cref="Backends"/>, the first's); its options' <c>FunctionName</c> is the function's.</summary>
+    /// <summary>What an exchange with the function needs of it (with two or more backends, the first's); its options' <c>FunctionName</c> is the function's.</summary>
     public ForwardingTarget Forwarding => _destinations.Forwarding;
 
-    /// <summary>The function at each of the app's backends when it has two or more; <see langword="null"/> otherwise.</summary>
-    public BackendPool? Backends => _destinations.Backends;
+    /// <summary>The function at each of the app's backends (one, or two or more behind their circuits).</summary>
+    public BackendPool Pool => _destinations.Pool;
 }

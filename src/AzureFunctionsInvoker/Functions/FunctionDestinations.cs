@@ -26,7 +26,8 @@ internal sealed class FunctionDestinations
             // One backend is the function's host with that entry's keys: with nowhere to fail over to, no circuit.
             var own = backends.Count == 0 ? options : options.ForBackend(backends[0]);
             Route = new FunctionRoute(own, functionSegment);
-            Forwarding = new ForwardingTarget(name, own, connection, Route.FunctionUri, mountSuffix: mountSuffix);
+            Forwarding = new ForwardingTarget(name, own, connection, Route.FunctionUri, mountSuffix);
+            Pool = BackendPool.Of(Forwarding);
             Address = Route.Address;
             return;
         }
@@ -35,23 +36,23 @@ internal sealed class FunctionDestinations
         for (var i = 0; i < backends.Count; i++)
         {
             var backend = options.ForBackend(backends[i]);
-            targets[i] = new ForwardingTarget(name, backend, connection, new FunctionRoute(backend, functionSegment).FunctionUri, circuits[i], mountSuffix);
+            targets[i] = new ForwardingTarget(name, backend, connection, new FunctionRoute(backend, functionSegment).FunctionUri, mountSuffix);
         }
 
-        Backends = new BackendPool(targets, [.. backends.Select(b => b.Priority)], [.. backends.Select(b => b.Weight)]);
-        Forwarding = Backends.Backends[0];
+        Pool = new BackendPool(targets, circuits, [.. backends.Select(b => b.Priority)], [.. backends.Select(b => b.Weight)]);
+        Forwarding = Pool.Backends[0];
         Route = new FunctionRoute(Forwarding.Options, functionSegment);
-        Address = string.Join(" or ", Backends.Backends.Select(backend => backend.FunctionUri.OriginalString));
+        Address = string.Join(" or ", Pool.Backends.Select(backend => backend.FunctionUri.OriginalString));
     }
 
-    /// <summary>The function's route; with <see cref="Backends"/>, the first by priority's.</summary>
+    /// <summary>The function's route; with two or more backends, the first by priority's.</summary>
     public FunctionRoute Route { get; }
 
-    /// <summary>What an exchange with the function needs of it; with <see cref="Backends"/>, the first by priority's.</summary>
+    /// <summary>What an exchange with the function needs of it; with two or more backends, the first by priority's.</summary>
     public ForwardingTarget Forwarding { get; }
 
-    /// <summary>The function's backends when it has two or more, each with its circuit; <see langword="null"/> otherwise.</summary>
-    public BackendPool? Backends { get; }
+    /// <summary>The function's backends: its one host, or two or more, each with its circuit.</summary>
+    public BackendPool Pool { get; }
 
     /// <summary>Where requests go, as logs show it: the function's address, or its backends' by priority (<c>https://a/api/hello or https://b/api/hello</c>).</summary>
     public string Address { get; }

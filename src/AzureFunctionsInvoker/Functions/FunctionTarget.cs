@@ -52,8 +52,8 @@ internal sealed class FunctionTarget
     public bool IsAppMount { get; }
 
     /// <summary>
-    /// The function's route; for an app mount, the app's, whose function segment is <c>{function}</c>; with
-    /// <see cref="Backends"/>, the first by priority's.
+    /// The function's route; for an app mount, the app's, whose function segment is <c>{function}</c>; with two or
+    /// more backends, the first by priority's.
     /// </summary>
     public FunctionRoute Route => _destinations.Route;
 
@@ -64,16 +64,16 @@ internal sealed class FunctionTarget
 
     /// <summary>
     /// What an exchange with the function needs of it. For an app mount, only its host is meant: see
-    /// <see cref="TryGetFunction"/>; with <see cref="Backends"/>, the first by priority.
+    /// <see cref="TryGetFunction"/>; with two or more backends, the first by priority.
     /// </summary>
     public ForwardingTarget Forwarding => _destinations.Forwarding;
 
     /// <summary>
-    /// The function's backends when it has two or more, each with its circuit; <see langword="null"/> otherwise. For
-    /// an app mount, its hosts (route segment <c>{function}</c>), for logs and the health check: each function has its
-    /// own, sharing these circuits (see <see cref="TryGetFunction"/>).
+    /// The function's backends: its one host, or two or more, each with its circuit. For an app mount, its hosts (route
+    /// segment <c>{function}</c>), for logs and the health check: each function has its own, sharing these circuits
+    /// (see <see cref="TryGetFunction"/>).
     /// </summary>
-    public BackendPool? Backends => _destinations.Backends;
+    public BackendPool Pool => _destinations.Pool;
 
     /// <summary>
     /// Makes the target of options that passed validation, warning about the risky or likely mistaken settings they
@@ -87,8 +87,7 @@ internal sealed class FunctionTarget
         var options = validOptions.Clone();
         circuits ??= options.Backends.Count < 2 ? null : new CircuitRegistry(TimeProvider.System, metrics: null, logger);
         var target = new FunctionTarget(origin.Name, options, appMount ?? options.Functions.Count > 0, circuits);
-        var backends = target.Backends?.Backends ?? [target.Forwarding];
-        foreach (var backend in backends)
+        foreach (var backend in target.Pool.Backends)
         {
             Warn(origin, backend.Options, backend.FunctionUri, logger);
         }

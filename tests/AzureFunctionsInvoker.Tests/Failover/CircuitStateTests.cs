@@ -116,8 +116,8 @@ public sealed class CircuitStateTests
     {
         var options = new AzureFunctionProxyOptions { FunctionName = "hello", AppName = "a" };
         ForwardingTarget Target(CircuitState state) =>
-            new("hello", options, ConnectionSettings.From(options), new Uri($"http://{state.Endpoint}/api/hello"), new CircuitBreaker(state, options, _time));
-        return new BackendPool([Target(first), Target(second)], [1, 2], [1, 1]);
+            new("hello", options, ConnectionSettings.From(options), new Uri($"http://{state.Endpoint}/api/hello"));
+        return new BackendPool([Target(first), Target(second)], [new CircuitBreaker(first, options, _time), new CircuitBreaker(second, options, _time)], [1, 2], [1, 1]);
     }
 
     // Runs choose on that many threads released at once, and returns what each chose.

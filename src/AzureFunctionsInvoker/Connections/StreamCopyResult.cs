@@ -1,6 +1,6 @@
-namespace AzureFunctionsInvoker.Forwarding;
+namespace AzureFunctionsInvoker.Connections;
 
-/// <summary>Why <see cref="StreamCopier"/> stopped copying a body: each side of the exchange maps it to its <see cref="ForwarderError"/>.</summary>
+/// <summary>Why <c>StreamCopier</c> stopped copying a body: each side of the exchange maps it to its <c>ForwarderError</c>.</summary>
 internal enum StreamCopyResult
 {
     /// <summary>The source ended and everything it sent was written.</summary>

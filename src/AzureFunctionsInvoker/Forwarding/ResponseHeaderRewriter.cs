@@ -1,8 +1,9 @@
 using AzureFunctionsInvoker.DurableLinks;
+using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
-namespace AzureFunctionsInvoker.Rewriting;
+namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
 /// Rewrites what the function's response headers say about its own address, once they are copied to the caller's
@@ -11,13 +12,13 @@ namespace AzureFunctionsInvoker.Rewriting;
 /// </summary>
 internal static class ResponseHeaderRewriter
 {
-    private delegate string? ValueRewriter(string value, in RewriteScope scope);
+    private delegate string? ValueRewriter(string value, in RewriteScope scope, DurableLinkProtector links);
 
     /// <summary>
     /// Rewrites the headers; returns whether the <c>Location</c> was a Durable management URL, which makes the response
     /// one of Durable's own (a starter's <c>CreateCheckStatusResponse</c>, a running instance's status) whatever its framing.
     /// </summary>
-    public static bool Rewrite(IHeaderDictionary headers, in RewriteScope scope)
+    public static bool Rewrite(IHeaderDictionary headers, in RewriteScope scope, DurableLinkProtector links)
     {
         var options = scope.Options;
         var durable = false;
@@ -26,19 +27,19 @@ internal static class ResponseHeaderRewriter
             if (headers.Location.Count > 0)
             {
                 durable = RewriteScope.DurableLinksEnabled(options) && AnyIsManagementUrl(headers.Location, scope.Target);
-                if (RewriteEach(headers.Location, scope, RewriteReference) is { } location)
+                if (RewriteEach(headers.Location, scope, links, RewriteReference) is { } location)
                 {
                     headers.Location = location;
                 }
             }
 
-            if (headers.ContentLocation.Count > 0 && RewriteEach(headers.ContentLocation, scope, RewriteReference) is { } contentLocation)
+            if (headers.ContentLocation.Count > 0 && RewriteEach(headers.ContentLocation, scope, links, RewriteReference) is { } contentLocation)
             {
                 headers.ContentLocation = contentLocation;
             }
         }
 
-        if (options.RewriteCookies && headers.SetCookie.Count > 0 && RewriteEach(headers.SetCookie, scope, CookieRewriter.Rewrite) is { } cookies)
+        if (options.RewriteCookies && headers.SetCookie.Count > 0 && RewriteEach(headers.SetCookie, scope, links, static (value, in scope, _) => CookieRewriter.Rewrite(value, scope)) is { } cookies)
         {
             headers.SetCookie = cookies;
         }
@@ -59,17 +60,17 @@ internal static class ResponseHeaderRewriter
         return false;
     }
 
-    private static string? RewriteReference(string value, in RewriteScope scope) =>
-        (RewriteScope.DurableLinksEnabled(scope.Options) ? DurableUrlRewriter.Rewrite(value, scope) : null)
+    private static string? RewriteReference(string value, in RewriteScope scope, DurableLinkProtector links) =>
+        (RewriteScope.DurableLinksEnabled(scope.Options) ? DurableUrlRewriter.Rewrite(value, scope, links) : null)
         ?? (scope.Options.RewriteRedirects ? RedirectRewriter.Rewrite(value, scope) : null);
 
     // The values with those the rewriter changed replaced, in their order; null when none changed.
-    private static StringValues? RewriteEach(StringValues values, in RewriteScope scope, ValueRewriter rewrite)
+    private static StringValues? RewriteEach(StringValues values, in RewriteScope scope, DurableLinkProtector links, ValueRewriter rewrite)
     {
         string[]? rewritten = null;
         for (var i = 0; i < values.Count; i++)
         {
-            if (rewrite(values[i] ?? string.Empty, scope) is { } value)
+            if (rewrite(values[i] ?? string.Empty, scope, links) is { } value)
             {
                 rewritten ??= values.ToArray()!;
                 rewritten[i] = value;
