@@ -13,20 +13,8 @@ namespace AzureFunctionsInvoker.Failover;
 /// backend, each at most once. The last attempt's response goes to the caller through <see cref="ResponseCopier"/>.
 /// A pool of one has nowhere else to go and no circuit: its one attempt is the answer.
 /// </summary>
-internal sealed class PoolForwarder
+internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier response, ProxyMetrics metrics, ILogger logger)
 {
-    private readonly FunctionForwarder _exchange;
-    private readonly ResponseCopier _response;
-    private readonly ProxyMetrics _metrics;
-    private readonly ILogger _logger;
-
-    public PoolForwarder(FunctionForwarder exchange, ResponseCopier response, ProxyMetrics metrics, ILogger logger)
-    {
-        _exchange = exchange;
-        _response = response;
-        _metrics = metrics;
-        _logger = logger;
-    }
 
     /// <summary>
     /// Forwards the request to the backends of <paramref name="pool"/>, at <paramref name="target"/> when the request
@@ -39,7 +27,7 @@ internal sealed class PoolForwarder
     {
         var current = pool.First(out var trial);
         var backend = pool.Backends[current];
-        var telemetry = ForwardTelemetry.Start(_metrics, context.Request.Method, backend);
+        var telemetry = ForwardTelemetry.Start(metrics, context.Request.Method, backend);
         var tried = 0UL;
         ForwarderError? error = null;
         try
@@ -54,10 +42,10 @@ internal sealed class PoolForwarder
 
                 var next = pool.Next(tried);
                 var circuit = pool.CircuitOf(current);
-                ExchangeResult exchange;
+                ExchangeResult attempt;
                 try
                 {
-                    exchange = await _exchange.SendAsync(context, backend, target ?? backend.Resolve(rest, query), trial == 0 ? null : EndTrial(circuit, trial)).ConfigureAwait(false);
+                    attempt = await exchange.SendAsync(context, backend, target ?? backend.Resolve(rest, query), trial == 0 ? null : EndTrial(circuit, trial)).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -65,21 +53,21 @@ internal sealed class PoolForwarder
                     throw;
                 }
 
-                using (exchange)
+                using (attempt)
                 {
-                    if (exchange.Response is { } response)
+                    if (attempt.Response is { } head)
                     {
-                        telemetry?.ResponseReceived((int)response.StatusCode);
+                        telemetry?.ResponseReceived((int)head.StatusCode);
                     }
 
-                    var outcome = Judge(context, exchange, backend, circuit, trial, failOver: next >= 0);
+                    var outcome = Judge(context, attempt, backend, circuit, trial, failOver: next >= 0);
 
                     // The outcome ended the trial already, unless there was none (the caller went away).
                     circuit?.State.End(trial);
                     if (outcome is not null)
                     {
                         error = outcome == ForwarderError.None
-                            ? await _response.CopyAsync(context, exchange, backend).ConfigureAwait(false)
+                            ? await response.CopyAsync(context, attempt, backend).ConfigureAwait(false)
                             : outcome;
                         return error.Value;
                     }
@@ -99,20 +87,20 @@ internal sealed class PoolForwarder
 
     // The attempt's outcome for the caller (None: the response is the caller's), or null when the request goes to the
     // next backend. Counts the answer, or its absence, against the backend's circuit, which ends a trial.
-    private ForwarderError? Judge(HttpContext context, in ExchangeResult exchange, ForwardingTarget backend, CircuitBreaker? circuit, long trial, bool failOver)
+    private ForwarderError? Judge(HttpContext context, in ExchangeResult attempt, ForwardingTarget backend, CircuitBreaker? circuit, long trial, bool failOver)
     {
         var options = backend.Options;
-        if (exchange.Response is { } response)
+        if (attempt.Response is { } head)
         {
-            var statusCode = (int)response.StatusCode;
+            var statusCode = (int)head.StatusCode;
             if (circuit is not null)
             {
-                circuit.Answered(statusCode, response.Headers.RetryAfter, trial);
+                circuit.Answered(statusCode, head.Headers.RetryAfter, trial);
 
                 // The backend had the request, whether or not it read the body (an early answer to Expect: 100-continue).
-                if (failOver && circuit.IsFailure(statusCode) && exchange.SafeToResend)
+                if (failOver && circuit.IsFailure(statusCode) && attempt.SafeToResend)
                 {
-                    FailoverLog.FailedOver(_logger, options.FunctionName, statusCode, null);
+                    FailoverLog.FailedOver(logger, options.FunctionName, statusCode, null);
                     return null;
                 }
             }
@@ -120,22 +108,22 @@ internal sealed class PoolForwarder
             return ForwarderError.None;
         }
 
-        var error = exchange.Failure;
+        var error = attempt.Failure;
         if (circuit is not null && error is ForwarderError.FunctionUnreachable or ForwarderError.FunctionTimedOut)
         {
-            if (exchange.JudgesBackend)
+            if (attempt.JudgesBackend)
             {
                 circuit.Unanswered(ForwarderErrors.Describe(error).ErrorType!, trial);
             }
 
-            if (failOver && exchange.SafeToResend)
+            if (failOver && attempt.SafeToResend)
             {
-                FailoverLog.FailedOver(_logger, options.FunctionName, 0, exchange.Exception);
+                FailoverLog.FailedOver(logger, options.FunctionName, 0, attempt.Exception);
                 return null;
             }
         }
 
-        return ForwarderErrors.Report(_logger, error, new(options, context.Request.Method, Exception: exchange.Exception));
+        return ForwarderErrors.Report(logger, error, new(options, context.Request.Method, Exception: attempt.Exception));
     }
 
     // A half-open circuit's trial is handed back as the caller's body starts to go out. Made only for a trial, in a

@@ -53,7 +53,7 @@ internal sealed class FunctionForwarder
         var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, backend.Connection, timeout) { Content = content };
         if (!HeaderRules.CopyRequestHeaders(context, request, options, backend.RemovedRequestHeaders))
         {
-            return new(request, null, ForwarderError.RequestHeaderInvalid, null, safeToResend: false, judgesBackend: false);
+            return new(request, null, ForwarderError.RequestHeaderInvalid, null, SafeToResend: false, JudgesBackend: false);
         }
 
         var sender = CurrentSender();
@@ -68,7 +68,7 @@ internal sealed class FunctionForwarder
         {
             timeout.Restart();
             var response = await sender.Invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            return new(request, response, ForwarderError.None, null, IsRepeatable(context, content), judgesBackend: true);
+            return new(request, response, ForwarderError.None, null, IsRepeatable(context, content), JudgesBackend: true);
         }
         catch (Exception e) when (content?.ResendRefused == true)
         {
@@ -88,7 +88,7 @@ internal sealed class FunctionForwarder
             var error = ClassifySendFailure(context, content, timeout);
             if (error is not (ForwarderError.FunctionUnreachable or ForwarderError.FunctionTimedOut))
             {
-                return new(request, null, error, e, safeToResend: false, judgesBackend: false);
+                return new(request, null, error, e, SafeToResend: false, JudgesBackend: false);
             }
 
             // A request that never reached the connections was refused by a handler the app added (its own circuit
@@ -98,7 +98,7 @@ internal sealed class FunctionForwarder
             return new(
                 request, null, error, e,
                 NothingSent(e, content, reachedConnections) || IsRepeatable(context, content),
-                judgesBackend: reachedConnections && content?.Interrupted != true);
+                JudgesBackend: reachedConnections && content?.Interrupted != true);
         }
     }
 
