@@ -42,6 +42,6 @@ internal sealed partial class MountLog
         }
     }
 
-    [LoggerMessage(18, LogLevel.Information, "Mounted {MountPoint} -> {FunctionUrl} (Azure Function '{FunctionName}').", EventName = "Mounted")]
-    private static partial void Mounted(ILogger logger, string mountPoint, string functionUrl, string functionName);
+    [LoggerMessage(18, LogLevel.Information, "Mounted {MountPoint} -> {FunctionUrl} (Azure Function '{ProxyName}').", EventName = "Mounted")]
+    private static partial void Mounted(ILogger logger, string mountPoint, string functionUrl, string proxyName);
 }

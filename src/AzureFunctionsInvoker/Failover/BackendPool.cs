@@ -17,14 +17,14 @@ internal sealed class BackendPool
     // Each backend's circuit, for a pool of two or more (and the keyless pools of their backends); empty otherwise.
     private readonly CircuitBreaker[] _circuits;
 
-    // For each backend, a pool of one sending without the function's key (see ForwardingTarget.Keyless), judged by the same circuit.
+    // For each backend, a pool of one sending without the function's key (see Backend.Keyless), judged by the same circuit.
     private readonly BackendPool[] _keyless;
 
     /// <param name="backends">The backends in configuration order.</param>
     /// <param name="circuits">Each backend's circuit.</param>
     /// <param name="priorities">Each backend's priority.</param>
     /// <param name="weights">Each backend's weight.</param>
-    public BackendPool(IReadOnlyList<ForwardingTarget> backends, IReadOnlyList<CircuitBreaker> circuits, IReadOnlyList<int> priorities, IReadOnlyList<int> weights)
+    public BackendPool(IReadOnlyList<Backend> backends, IReadOnlyList<CircuitBreaker> circuits, IReadOnlyList<int> priorities, IReadOnlyList<int> weights)
     {
         var order = Enumerable.Range(0, backends.Count).OrderBy(i => priorities[i]).ToArray();
         Backends = [.. order.Select(i => backends[i])];
@@ -37,7 +37,7 @@ internal sealed class BackendPool
     }
 
     // A pool of one: the backend alone, judged by circuit when it has one, never scheduled.
-    private BackendPool(ForwardingTarget backend, CircuitBreaker? circuit)
+    private BackendPool(Backend backend, CircuitBreaker? circuit)
     {
         Backends = [backend];
         Priorities = [0];
@@ -47,13 +47,13 @@ internal sealed class BackendPool
     }
 
     /// <summary>A pool of one backend, with no circuit.</summary>
-    public static BackendPool Of(ForwardingTarget backend) => new(backend, circuit: null);
+    public static BackendPool Of(Backend backend) => new(backend, circuit: null);
 
     /// <summary>Whether a failed attempt may move on to another backend: the pool has two or more.</summary>
     public bool HasFailover => Backends.Length > 1;
 
     /// <summary>The backends by priority, configuration order within one.</summary>
-    public ForwardingTarget[] Backends { get; }
+    public Backend[] Backends { get; }
 
     /// <summary>The priority of each of <see cref="Backends"/>.</summary>
     public int[] Priorities { get; }

@@ -45,7 +45,7 @@ internal sealed class FunctionForwarder
     /// attempt. <paramref name="bodyStarted"/> is called as the caller's body starts to go out.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ExchangeResult> SendAsync(HttpContext context, ForwardingTarget backend, Uri target, Action? bodyStarted)
+    public async ValueTask<ExchangeResult> SendAsync(HttpContext context, Backend backend, Uri target, Action? bodyStarted)
     {
         var options = backend.Options;
         var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);

@@ -18,7 +18,7 @@ internal sealed class FunctionTarget
     /// <summary>The function segment of an app mount's own route, as logs show its address.</summary>
     private const string AppMountSegment = "{function}";
 
-    private readonly FunctionDestinations _destinations;
+    private readonly FunctionBackends _destinations;
     private readonly FrozenDictionary<string, AppFunction>.AlternateLookup<ReadOnlySpan<char>> _functions;
 
     private FunctionTarget(string name, AzureFunctionProxyOptions options, bool appMount, CircuitRegistry? circuits)
@@ -28,8 +28,8 @@ internal sealed class FunctionTarget
         Connection = ConnectionSettings.From(options);
 
         // With two or more backends, one circuit per backend, which every function of an app mount shares: an outage is the host's.
-        var backendCircuits = circuits is null ? null : FunctionDestinations.Circuits(name, options, circuits);
-        _destinations = new FunctionDestinations(name, options, appMount ? AppMountSegment : options.FunctionName!, Connection, backendCircuits);
+        var backendCircuits = circuits is null ? null : FunctionBackends.Circuits(name, options, circuits);
+        _destinations = new FunctionBackends(name, options, appMount ? AppMountSegment : options.FunctionName!, Connection, backendCircuits);
         if (appMount)
         {
             var connection = Connection;
@@ -66,7 +66,7 @@ internal sealed class FunctionTarget
     /// What an exchange with the function needs of it. For an app mount, only its host is meant: see
     /// <see cref="TryGetFunction"/>; with two or more backends, the first by priority.
     /// </summary>
-    public ForwardingTarget Forwarding => _destinations.Forwarding;
+    public Backend Forwarding => _destinations.Forwarding;
 
     /// <summary>
     /// The function's backends: its one host, or two or more, each with its circuit. For an app mount, its hosts (route

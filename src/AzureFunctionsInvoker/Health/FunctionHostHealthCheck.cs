@@ -42,7 +42,7 @@ internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : I
             : new HealthCheckResult(context.Registration.FailureStatus, $"No backend is available: {description}.");
     }
 
-    private static async Task<(string Endpoint, string? Failure, Exception? Exception)> CheckBackendAsync(ForwardingTarget backend, CircuitBreaker? circuit, CancellationToken cancellationToken)
+    private static async Task<(string Endpoint, string? Failure, Exception? Exception)> CheckBackendAsync(Backend backend, CircuitBreaker? circuit, CancellationToken cancellationToken)
     {
         if (circuit is { State.IsOpen: true })
         {
@@ -52,7 +52,7 @@ internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : I
         return await ConnectAsync(backend, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<(string Endpoint, string? Failure, Exception? Exception)> ConnectAsync(ForwardingTarget target, CancellationToken cancellationToken)
+    private static async Task<(string Endpoint, string? Failure, Exception? Exception)> ConnectAsync(Backend target, CancellationToken cancellationToken)
     {
         var endpoint = $"{target.ServerAddress}:{target.ServerPort}";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -75,7 +75,7 @@ internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : I
         }
     }
 
-    private static SslClientAuthenticationOptions TlsOptions(ForwardingTarget target)
+    private static SslClientAuthenticationOptions TlsOptions(Backend target)
     {
         var options = new SslClientAuthenticationOptions { TargetHost = target.ServerAddress };
         if (!target.Options.HttpsVerify)

@@ -115,7 +115,7 @@ public sealed class CircuitStateTests
     private BackendPool Pool(CircuitState first, CircuitState second)
     {
         var options = new AzureFunctionProxyOptions { FunctionName = "hello", AppName = "a" };
-        ForwardingTarget Target(CircuitState state) =>
+        Backend Target(CircuitState state) =>
             new("hello", options, ConnectionSettings.From(options), new Uri($"http://{state.Endpoint}/api/hello"));
         return new BackendPool([Target(first), Target(second)], [new CircuitBreaker(first, options, _time), new CircuitBreaker(second, options, _time)], [1, 2], [1, 1]);
     }

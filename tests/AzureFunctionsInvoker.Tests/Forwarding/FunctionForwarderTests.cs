@@ -208,7 +208,7 @@ public sealed class FunctionForwarderTests
 
     private static string ResponseBody(HttpContext context) => Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
 
-    private static ForwardingTarget Target(AzureFunctionProxyOptions options) => FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/mytest"), options, NullLogger.Instance).Forwarding;
+    private static Backend Target(AzureFunctionProxyOptions options) => FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/mytest"), options, NullLogger.Instance).Forwarding;
 
     private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)
     {
@@ -259,7 +259,7 @@ public sealed class FunctionForwarderTests
     {
         private readonly PoolForwarder _path = new(exchange, new ResponseCopier(NullLogger.Instance), s_metrics, NullLogger.Instance);
 
-        public Task<ForwarderError> ForwardAsync(HttpContext context, ForwardingTarget target, Uri uri) =>
+        public Task<ForwarderError> ForwardAsync(HttpContext context, Backend target, Uri uri) =>
             _path.ForwardAsync(context, BackendPool.Of(target), string.Empty, string.Empty, uri).AsTask();
     }
 }

@@ -5,24 +5,26 @@ using Microsoft.Net.Http.Headers;
 namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
-/// What an exchange needs to know of the function it forwards to, fixed once per set of options: its name, the
-/// options, the connection settings that pick its pool, the headers to leave out, and its address as telemetry tags it.
+/// A backend (one Function App's origin: scheme, host, port, keys) as one function is reached on it: what an exchange
+/// needs, fixed once per set of options. The proxy name, the options (with the backend's keys), the connection settings
+/// that pick its pool, the headers to leave out, the function's address on the backend and that address as telemetry
+/// tags it.
 /// </summary>
-internal sealed class ForwardingTarget
+internal sealed class Backend
 {
     private const string FunctionsKeyHeader = "x-functions-key";
 
-    /// <param name="name">The function's name in the app.</param>
+    /// <param name="name">The proxy name: what the function or app mount is registered under.</param>
     /// <param name="options">The function's options.</param>
     /// <param name="connection">The connection settings that pick the exchange's pool.</param>
     /// <param name="functionUri">The function's own address.</param>
     /// <param name="mountSuffix">What follows the mount's path in the caller's address of this function: <c>/{function}</c> under an app mount, else empty.</param>
-    public ForwardingTarget(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, string mountSuffix = "")
+    public Backend(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, string mountSuffix = "")
         : this(name, options, connection, functionUri, mountSuffix, isKeyless: false)
     {
     }
 
-    private ForwardingTarget(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, string mountSuffix, bool isKeyless)
+    private Backend(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, string mountSuffix, bool isKeyless)
     {
         Name = name;
         FunctionUri = functionUri;
@@ -35,7 +37,7 @@ internal sealed class ForwardingTarget
         MountSuffix = mountSuffix;
         RemovedRequestHeaders = ToSet(options.RemoveRequestHeaders);
         RemovedResponseHeaders = ToSet(options.RemoveResponseHeaders);
-        Keyless = isKeyless ? this : new ForwardingTarget(name, WithoutKey(options), connection, functionUri, mountSuffix, isKeyless: true);
+        Keyless = isKeyless ? this : new Backend(name, WithoutKey(options), connection, functionUri, mountSuffix, isKeyless: true);
     }
 
     /// <summary>The function's name in the app, as logs name it: its registered name, or <c>FunctionName</c> for options given in code.</summary>
@@ -71,7 +73,7 @@ internal sealed class ForwardingTarget
     /// and which must not gain the function's key when it carries none (it may have been made from a string the caller wrote).
     /// Nor a caller's <c>Accept-Encoding</c>: the answer is one to rewrite, which an encoded body cannot be.
     /// </summary>
-    public ForwardingTarget Keyless { get; }
+    public Backend Keyless { get; }
 
     /// <summary>The request headers <c>RemoveRequestHeaders</c> names; <see langword="null"/> when it names none.</summary>
     public FrozenSet<string>? RemovedRequestHeaders { get; }

@@ -10,7 +10,7 @@ namespace AzureFunctionsInvoker.Functions;
 /// a mount of one function, for each function of an app mount, and for the app mount itself (whose function segment is
 /// <c>{function}</c>, for logs and the health check).
 /// </summary>
-internal sealed class FunctionDestinations
+internal sealed class FunctionBackends
 {
     /// <param name="name">The mount's name, as logs and telemetry name the function.</param>
     /// <param name="options">The function's options; for a function of an app mount, the app's with the function's name and keys.</param>
@@ -18,7 +18,7 @@ internal sealed class FunctionDestinations
     /// <param name="connection">The connection settings of the mount's options.</param>
     /// <param name="circuits">The circuit of each of <c>Backends</c>, in configuration order, when there are two or more; else <see langword="null"/>.</param>
     /// <param name="mountSuffix">What follows the mount's path in the caller's address of the function: <c>/{function}</c> for a function of an app mount, else empty.</param>
-    public FunctionDestinations(string name, AzureFunctionProxyOptions options, string functionSegment, ConnectionSettings connection, IReadOnlyList<CircuitBreaker>? circuits, string mountSuffix = "")
+    public FunctionBackends(string name, AzureFunctionProxyOptions options, string functionSegment, ConnectionSettings connection, IReadOnlyList<CircuitBreaker>? circuits, string mountSuffix = "")
     {
         var backends = options.Backends;
         if (circuits is null)
@@ -26,17 +26,17 @@ internal sealed class FunctionDestinations
             // One backend is the function's host with that entry's keys: with nowhere to fail over to, no circuit.
             var own = backends.Count == 0 ? options : options.ForBackend(backends[0]);
             Route = new FunctionRoute(own, functionSegment);
-            Forwarding = new ForwardingTarget(name, own, connection, Route.FunctionUri, mountSuffix);
+            Forwarding = new Backend(name, own, connection, Route.FunctionUri, mountSuffix);
             Pool = BackendPool.Of(Forwarding);
             Address = Route.Address;
             return;
         }
 
-        var targets = new ForwardingTarget[backends.Count];
+        var targets = new Backend[backends.Count];
         for (var i = 0; i < backends.Count; i++)
         {
             var backend = options.ForBackend(backends[i]);
-            targets[i] = new ForwardingTarget(name, backend, connection, new FunctionRoute(backend, functionSegment).FunctionUri, mountSuffix);
+            targets[i] = new Backend(name, backend, connection, new FunctionRoute(backend, functionSegment).FunctionUri, mountSuffix);
         }
 
         Pool = new BackendPool(targets, circuits, [.. backends.Select(b => b.Priority)], [.. backends.Select(b => b.Weight)]);
@@ -49,7 +49,7 @@ internal sealed class FunctionDestinations
     public FunctionRoute Route { get; }
 
     /// <summary>What an exchange with the function needs of it; with two or more backends, the first by priority's.</summary>
-    public ForwardingTarget Forwarding { get; }
+    public Backend Forwarding { get; }
 
     /// <summary>The function's backends: its one host, or two or more, each with its circuit.</summary>
     public BackendPool Pool { get; }
