@@ -11,8 +11,8 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// </summary>
 internal static partial class ForwardingLog
 {
-    [LoggerMessage(2, LogLevel.Debug, "Forwarding a {Method} request to {Target} (Azure Function '{ProxyName}').", EventName = "Forwarding")]
-    public static partial void Forwarding(ILogger logger, HttpMethod method, UrlWithoutQuery target, string proxyName);
+    [LoggerMessage(2, LogLevel.Debug, "Forwarding a {Method} request to {Url} (Azure Function '{ProxyName}').", EventName = "Forwarding")]
+    public static partial void Forwarding(ILogger logger, HttpMethod method, UrlWithoutQuery url, string proxyName);
 
     [LoggerMessage(3, LogLevel.Debug, "Refused a request whose path could leave the function's route (a dot segment, a backslash or an undecodable escape).", EventName = "UnsafePath")]
     public static partial void UnsafePath(ILogger logger);
