@@ -1,8 +1,9 @@
-using AzureFunctionsInvoker;
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Validation;
+using AzureFunctionsInvoker;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

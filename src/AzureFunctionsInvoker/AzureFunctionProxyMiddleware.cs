@@ -1,11 +1,14 @@
+using System.Diagnostics.CodeAnalysis;
 using AzureFunctionsInvoker.Diagnostics;
+using AzureFunctionsInvoker.DurableLinks;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -13,9 +16,10 @@ namespace AzureFunctionsInvoker;
 
 /// <summary>
 /// The end of the pipeline for requests to one mount (a <c>UseAzureFunctionProxy</c> branch or a
-/// <c>MapAzureFunctionProxy</c> endpoint): refuses what must not reach the function, hands the rest to
-/// <see cref="FunctionForwarder"/> with the function's current target (for an app mount, the function the request's
-/// first segment below the mount point names), and turns failures into the caller's answer.
+/// <c>MapAzureFunctionProxy</c> endpoint): refuses what must not reach the function, hands the rest to the one forward
+/// path, <see cref="PoolForwarder"/>, with the backends of the function's current target (for an app mount, of the
+/// function the request's first segment below the mount point names; for a Durable link, the one backend it was made
+/// on, without the key), and turns failures into the caller's answer.
 /// </summary>
 internal sealed class AzureFunctionProxyMiddleware
 {
@@ -23,13 +27,15 @@ internal sealed class AzureFunctionProxyMiddleware
 
     private readonly FunctionTargetSource _function;
     private readonly CallerMount _mount;
-    private readonly FunctionForwarder _forwarder;
+    private readonly DurableLinkProtector _links;
+    private readonly PoolForwarder _forwarder;
     private readonly ILogger _logger;
 
-    private AzureFunctionProxyMiddleware(FunctionTargetSource function, CallerMount mount, FunctionForwarder forwarder, ILogger logger)
+    private AzureFunctionProxyMiddleware(FunctionTargetSource function, CallerMount mount, DurableLinkProtector links, PoolForwarder forwarder, ILogger logger)
     {
         _function = function;
         _mount = mount;
+        _links = links;
         _forwarder = forwarder;
         _logger = logger;
     }
@@ -49,15 +55,12 @@ internal sealed class AzureFunctionProxyMiddleware
     public static AzureFunctionProxyMiddleware Create(IServiceProvider services, FunctionTargetSource function)
     {
         var time = services.GetRequiredService<TimeProvider>();
-        var mount = new CallerMount(new DurableLinkProtector(services.GetRequiredService<IDataProtectionProvider>(), function.Current.Name, time));
-        var forwarder = new FunctionForwarder(
-            services.GetRequiredService<IHttpMessageHandlerFactory>(),
-            function.ClientName,
-            services.GetRequiredService<ProxyMetrics>(),
-            time,
-            services.GetRequiredService<ILogger<FunctionForwarder>>(),
-            mount);
-        return new AzureFunctionProxyMiddleware(function, mount, forwarder, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
+        var mount = new CallerMount();
+        var links = new DurableLinkProtector(services.GetRequiredService<IDataProtectionProvider>(), function.Current.Name, time);
+        var exchangeLogger = services.GetRequiredService<ILogger<FunctionForwarder>>();
+        var exchange = new FunctionForwarder(services.GetRequiredService<IHttpMessageHandlerFactory>(), function.ClientName, time, exchangeLogger);
+        var forwarder = new PoolForwarder(exchange, new ResponseCopier(exchangeLogger, mount, links), services.GetRequiredService<ProxyMetrics>(), exchangeLogger);
+        return new AzureFunctionProxyMiddleware(function, mount, links, forwarder, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
     }
 
     /// <summary>The mount's request delegate.</summary>
@@ -70,9 +73,7 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.MethodNotAllowed, options);
         }
 
-        var forwarding = function.Forwarding;
-        var route = function.Route;
-        var backends = function.Backends;
+        var pool = function.Pool;
         var segmentsBelowPrefix = 0;
         if (function.IsAppMount)
         {
@@ -83,9 +84,7 @@ internal sealed class AzureFunctionProxyMiddleware
                 return RefuseAsync(context, ForwarderError.FunctionNotFound, options);
             }
 
-            forwarding = called.Forwarding;
-            route = called.Route;
-            backends = called.Backends;
+            pool = called.Pool;
             segmentsBelowPrefix = 1;
         }
 
@@ -105,82 +104,66 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.RequestBodyTooLarge, options);
         }
 
+        Uri? linkTarget = null;
         if (DurableLinkRequest.IsLink(rest, options.DurableLinksPath))
         {
-            return ForwardDurableLinkAsync(context, forwarding, backends, rest, query);
-        }
-
-        // Another spelling of the links segment (%5Fdurable, //_durable, _durable;x, _durable.) is no link, and must
-        // not reach the function either: a lenient server could read it as one, and it is sent with the key.
-        if (RewriteScope.DurableLinksEnabled(options) && string.Equals(LenientSegment.First(rest), options.DurableLinksPath, StringComparison.OrdinalIgnoreCase))
-        {
-            return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
-        }
-
-        if (backends is not null)
-        {
-            return FailoverAsync(context, backends, rest.ToString(), query);
-        }
-
-        return ForwardAsync(context, forwarding, route.Resolve(rest, query));
-    }
-
-    // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the host the
-    // link was made on (one of the function's backends, with failover: the instance and its key live there), or
-    // nowhere. The function's own route never sees these paths.
-    private Task ForwardDurableLinkAsync(HttpContext context, ForwardingTarget forwarding, BackendPool? backends, ReadOnlySpan<char> rest, string query)
-    {
-        // Whatever it answers: the instance's state changes, and the link is a caller's own.
-        UncachedResponse.Mark(context);
-        var options = forwarding.Options;
-        var pathAndQuery = DurableLinkRequest.Resolve(rest, query, options.DurableLinksPath, _mount.Links, options.DurableLinksLifetime, out var link);
-        var madeOn = link is null ? null : MadeOn(link, forwarding, backends);
-        var queryStart = pathAndQuery?.IndexOf('?') ?? -1;
-        if (pathAndQuery is null
-            || madeOn is null
-            || !RequestTarget.CanCarry(pathAndQuery)
-            || !PathSafety.IsSafe(queryStart < 0 ? pathAndQuery : pathAndQuery.AsSpan(0, queryStart))
-            || !Uri.TryCreate(madeOn.FunctionUri.GetLeftPart(UriPartial.Authority) + pathAndQuery, in s_verbatim, out var target))
-        {
-            // Never an exception: its message would hold the address, and the address holds the key.
-            return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
-        }
-
-        // Never with the function's key: a link whose URL had no code can have been made from a string the caller
-        // wrote (an orchestration's input, shown in its status), and the key, a master key at worst, would open it.
-        return ForwardAsync(context, madeOn.Keyless, target);
-    }
-
-    // The function's target (or backend) on the origin the link was made on; none when it is no longer one of them.
-    private static ForwardingTarget? MadeOn(DurableLink link, ForwardingTarget forwarding, BackendPool? backends)
-    {
-        foreach (var target in backends?.Backends ?? [forwarding])
-        {
-            if (string.Equals(link.Origin, DurableLink.OriginOf(target.FunctionUri), StringComparison.OrdinalIgnoreCase))
+            // Whatever it answers: the instance's state changes, and the link is a caller's own.
+            UncachedResponse.Mark(context);
+            if (!TryResolveLink(rest, query, options, ref pool, out linkTarget))
             {
-                return target;
+                // Never an exception: its message would hold the address, and the address holds the key.
+                return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
             }
         }
+        else if (RewriteScope.DurableLinksEnabled(options) && string.Equals(LenientSegment.First(rest), options.DurableLinksPath, StringComparison.OrdinalIgnoreCase))
+        {
+            // Another spelling of the links segment (%5Fdurable, //_durable, _durable;x, _durable.) is no link, and must
+            // not reach the function either: a lenient server could read it as one, and it is sent with the key.
+            return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
+        }
 
-        return null;
+        // A pool of one has one address for the request, made here from the path as it stands; with failover, each backend's
+        // is made from the rest of the path when it is tried.
+        var target = linkTarget ?? (pool.HasFailover ? null : pool.Backends[0].Resolve(rest, query));
+        return ForwardAsync(context, pool, target is null ? rest.ToString() : string.Empty, query, target);
+    }
+
+    // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the backend the
+    // link was made on (the instance and its key live there), never with the function's key: a link whose URL had no
+    // code can have been made from a string the caller wrote (an orchestration's input, shown in its status), and the
+    // key, a master key at worst, would open it. Nowhere when the link does not read or its backend is gone. The
+    // function's own route never sees these paths.
+    private bool TryResolveLink(ReadOnlySpan<char> rest, string query, AzureFunctionProxyOptions options, ref BackendPool pool, [NotNullWhen(true)] out Uri? target)
+    {
+        target = null;
+        var pathAndQuery = DurableLinkRequest.Resolve(rest, query, options.DurableLinksPath, _links, options.DurableLinksLifetime, out var link);
+        if (pathAndQuery is null || link is null || pool.KeylessAt(link.Origin) is not { } madeOn)
+        {
+            return false;
+        }
+
+        var queryStart = pathAndQuery.IndexOf('?');
+        if (!RequestTarget.CanCarry(pathAndQuery)
+            || !PathSafety.IsSafe(queryStart < 0 ? pathAndQuery : pathAndQuery.AsSpan(0, queryStart))
+            || !Uri.TryCreate(madeOn.Backends[0].FunctionUri.GetLeftPart(UriPartial.Authority) + pathAndQuery, in s_verbatim, out target))
+        {
+            return false;
+        }
+
+        pool = madeOn;
+        return true;
     }
 
     // Refused before anything was sent: logged as the table says, answered as it says.
     private Task RefuseAsync(HttpContext context, ForwarderError error, AzureFunctionProxyOptions options)
     {
-        ForwarderErrors.Describe(error).Log?.Invoke(_logger, new(options, context.Request.Method));
+        ForwarderErrors.Report(_logger, error, new(options, context.Request.Method));
         return ForwarderErrorResponse.WriteAsync(context, error);
     }
 
-    private async Task ForwardAsync(HttpContext context, ForwardingTarget function, Uri target)
+    private async Task ForwardAsync(HttpContext context, BackendPool pool, string rest, string query, Uri? target)
     {
-        var error = await _forwarder.ForwardAsync(context, function, target).ConfigureAwait(false);
-        await AnswerAsync(context, error).ConfigureAwait(false);
-    }
-
-    private async Task FailoverAsync(HttpContext context, BackendPool backends, string rest, string query)
-    {
-        var error = await _forwarder.ForwardAsync(context, backends, rest, query).ConfigureAwait(false);
+        var error = await _forwarder.ForwardAsync(context, pool, rest, query, target).ConfigureAwait(false);
         await AnswerAsync(context, error).ConfigureAwait(false);
     }
 

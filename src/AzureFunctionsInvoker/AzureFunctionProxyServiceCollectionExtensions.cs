@@ -1,12 +1,13 @@
-using AzureFunctionsInvoker;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Diagnostics;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
+using AzureFunctionsInvoker;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;

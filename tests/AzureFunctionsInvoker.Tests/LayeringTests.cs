@@ -4,9 +4,9 @@ using NetArchTest.Rules;
 namespace AzureFunctionsInvoker.Tests;
 
 /// <summary>
-/// The library's folders depend one way, as docs/architecture.md draws them: the public API and the mount at
-/// the top (the root namespace, which every folder may use for the options and the log events), then what a function
-/// is, then one exchange, then connections and metrics. A type in a lower folder naming one in a higher folder (or
+/// The library's folders depend one way, as docs/architecture.md draws them: the entry points (the root's extension
+/// methods and mount) at the top, then what a function is, then failover, then one exchange, then Durable links, then
+/// the pure rewriters, connections and metrics; the root's public options and interfaces below everything. A type in a lower folder naming one in a higher folder (or
 /// one beside it) fails here, read from the compiled assembly, compiler-generated types included.
 /// </summary>
 public sealed class LayeringTests
@@ -14,10 +14,12 @@ public sealed class LayeringTests
     // Each folder with the folders it may use; any other folder is forbidden to it.
     private static readonly Dictionary<string, string[]> s_allowed = new()
     {
-        ["Health"] = ["Functions", "Forwarding", "Rewriting", "Connections", "Validation", "Diagnostics"],
-        ["Functions"] = ["Validation", "Forwarding", "Rewriting", "Connections", "Diagnostics"],
+        ["Health"] = ["Functions", "Failover", "Forwarding", "DurableLinks", "Rewriting", "Connections", "Validation", "Diagnostics"],
+        ["Functions"] = ["Validation", "Failover", "Forwarding", "DurableLinks", "Rewriting", "Connections", "Diagnostics"],
         ["Validation"] = [],
-        ["Forwarding"] = ["Rewriting", "Connections", "Diagnostics"],
+        ["Failover"] = ["Forwarding", "DurableLinks", "Rewriting", "Connections", "Diagnostics"],
+        ["Forwarding"] = ["DurableLinks", "Rewriting", "Connections", "Diagnostics"],
+        ["DurableLinks"] = ["Rewriting", "Connections"],
         ["Rewriting"] = [],
         ["Connections"] = [],
         ["Diagnostics"] = [],
@@ -38,6 +40,28 @@ public sealed class LayeringTests
             .GetResult();
 
         Assert.True(result.IsSuccessful, $"{folder} uses a folder above or beside it: {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
+
+    [Fact]
+    public void The_roots_entry_points_are_above_every_folder_and_its_model_below()
+    {
+        // As layers.py splits the root: the files that use a folder are the entry points ("(root)"), which no folder may
+        // use; the others (the public options and interfaces, "(root model)") are data every folder may read.
+        var assembly = typeof(ForwarderError).Assembly;
+        var entryPoints = Types.InAssembly(assembly)
+            .That().ResideInNamespaceMatching("^AzureFunctionsInvoker$")
+            .And().HaveDependencyOnAny([.. s_allowed.Keys.Select(Namespace)])
+            .GetTypes()
+            .Select(type => type.FullName!)
+            .ToArray();
+
+        var result = Types.InAssembly(assembly)
+            .That().ResideInNamespaceStartingWith("AzureFunctionsInvoker.")
+            .ShouldNot().HaveDependencyOnAny(entryPoints)
+            .GetResult();
+
+        Assert.NotEmpty(entryPoints);
+        Assert.True(result.IsSuccessful, $"A folder uses an entry point of the root: {string.Join(", ", result.FailingTypeNames ?? [])}");
     }
 
     [Fact]

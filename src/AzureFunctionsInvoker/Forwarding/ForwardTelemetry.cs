@@ -24,7 +24,7 @@ internal sealed class ForwardTelemetry
     private int _statusCode;
 
     // For a function with backends: the one tried last, and how many were tried.
-    private ForwardingTarget? _backend;
+    private Backend? _backend;
     private int _attempts;
 
     private ForwardTelemetry(ProxyMetrics metrics, Activity? activity, TagList tags)
@@ -37,7 +37,7 @@ internal sealed class ForwardTelemetry
     }
 
     /// <summary>Starts reporting a forward of <paramref name="method"/> to <paramref name="function"/>, or returns <see langword="null"/> when nobody listens.</summary>
-    public static ForwardTelemetry? Start(ProxyMetrics metrics, string method, ForwardingTarget function)
+    public static ForwardTelemetry? Start(ProxyMetrics metrics, string method, Backend function)
     {
         var activity = s_source.StartActivity("AzureFunctionsInvoker.Forward", ActivityKind.Internal);
         if (activity is null && !metrics.Enabled)
@@ -76,7 +76,7 @@ internal sealed class ForwardTelemetry
     /// A request to a function with backends is about to try <paramref name="backend"/>: the activity, the duration and
     /// the attempt count name the backend tried last. Each attempt's own span is the HttpClient's, under this one.
     /// </summary>
-    public void Attempting(ForwardingTarget backend)
+    public void Attempting(Backend backend)
     {
         _backend = backend;
         _attempts++;

@@ -42,12 +42,6 @@ internal enum ForwarderError
     /// <summary>The app mount exposes no function by the name the request's path gives (as the caller encoded it).</summary>
     FunctionNotFound,
 
-    /// <summary>
-    /// An attempt at one of a function's backends failed where another may answer, before anything reached the caller:
-    /// the request goes to the next backend. Never the caller's answer.
-    /// </summary>
-    FailedOver,
-
     /// <summary>A Durable link's token does not read (tampered with, expired, another function's or app's), or what follows it is no operation.</summary>
     DurableLinkInvalid,
 }

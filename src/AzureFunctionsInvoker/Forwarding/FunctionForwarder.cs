@@ -1,6 +1,5 @@
+using System.Runtime.CompilerServices;
 using AzureFunctionsInvoker.Connections;
-using AzureFunctionsInvoker.Diagnostics;
-using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -8,8 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
-/// Forwards one request to a function and streams its answer back: method, headers and body out; status,
-/// headers and body in. It sends through the handler pipeline of its client in
+/// The exchange: sends one request to one backend (method, headers and the streamed body out) and hands back the
+/// response head, writing nothing to the caller; <see cref="ResponseCopier"/> copies that to the caller, and failover
+/// decides around it which backend an exchange goes to. It sends through the handler pipeline of its client in
 /// <see cref="IHttpClientFactory"/> (the user's handlers, then the pooled connections) with a
 /// <see cref="HttpMessageInvoker"/>, as YARP does: an <see cref="HttpClient"/> per request would add its own
 /// cancellation source and timeout handling to every forward and give nothing a forwarder uses.
@@ -21,116 +21,39 @@ internal sealed class FunctionForwarder
 
     private readonly IHttpMessageHandlerFactory _handlers;
     private readonly string _clientName;
-    private readonly ProxyMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly CallerMount? _mount;
     private Sender? _sender;
 
     /// <summary>
-    /// A forwarder through the client <paramref name="clientName"/>. Responses are rewritten for the callers of
-    /// <paramref name="mount"/> (what they say about the function's address); without a mount nothing is rewritten.
+    /// An exchange through the client <paramref name="clientName"/>.
     /// </summary>
-    public FunctionForwarder(IHttpMessageHandlerFactory handlers, string clientName, ProxyMetrics metrics, TimeProvider time, ILogger<FunctionForwarder> logger, CallerMount? mount = null)
+    public FunctionForwarder(IHttpMessageHandlerFactory handlers, string clientName, TimeProvider time, ILogger<FunctionForwarder> logger)
     {
         _handlers = handlers;
         _clientName = clientName;
-        _metrics = metrics;
         _time = time;
         _logger = logger;
-        _mount = mount;
     }
 
     /// <summary>The name in <see cref="IHttpClientFactory"/> of the client of <c>AddAzureFunctionProxy(name, ...)</c>: its own pools and handlers.</summary>
     public static string ClientNameFor(string functionName) => $"{ClientName}.{functionName}";
 
     /// <summary>
-    /// Sends the request to <paramref name="target"/>, one of the function's addresses, and copies the
-    /// response to the caller. Failures are logged here and returned for the caller's answer; none is thrown.
+    /// Sends the request to <paramref name="target"/>, an address of <paramref name="backend"/>, and returns the
+    /// response head, or the failure that left none; nothing reaches the caller here, and nothing is logged but the
+    /// attempt. <paramref name="bodyStarted"/> is called as the caller's body starts to go out.
     /// </summary>
-    public Task<ForwarderError> ForwardAsync(HttpContext context, ForwardingTarget function, Uri target)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ExchangeResult> SendAsync(HttpContext context, Backend backend, Uri target, Action? bodyStarted)
     {
-        var telemetry = ForwardTelemetry.Start(_metrics, context.Request.Method, function);
-
-        // Without a listener there is nothing to stop at the end, so no frame of its own is kept for the exchange,
-        // however long it streams.
-        return telemetry is null
-            ? SendAsync(context, function, target, telemetry: null, failOver: false, trial: 0)
-            : ForwardReportingAsync(context, function, target, telemetry);
-    }
-
-    /// <summary>
-    /// Sends the request to the backends of <paramref name="pool"/>, one at a time, each at most once: first the one
-    /// <see cref="BackendPool.First"/> chooses, then, while an attempt fails where that is safe and nothing reached
-    /// the caller, the next. The last attempt's answer is the caller's. <paramref name="rest"/> and
-    /// <paramref name="query"/> come from <c>RequestTarget.TryGetRestAndQuery</c>.
-    /// </summary>
-    public async Task<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, string rest, string query)
-    {
-        var current = pool.First(out var trial);
-        var backend = pool.Backends[current];
-        var telemetry = ForwardTelemetry.Start(_metrics, context.Request.Method, backend);
-        var tried = 0UL;
-        ForwarderError? error = null;
-        try
+        var options = backend.Options;
+        var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);
+        var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) { Started = bodyStarted } : null;
+        var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, backend.Connection, timeout) { Content = content };
+        if (!HeaderRules.CopyRequestHeaders(context, request, options, backend.RemovedRequestHeaders))
         {
-            while (true)
-            {
-                tried |= 1UL << current;
-                telemetry?.Attempting(backend);
-                var next = pool.Next(tried);
-                try
-                {
-                    error = await SendAsync(context, backend, backend.Resolve(rest, query), telemetry, failOver: next >= 0, trial).ConfigureAwait(false);
-                }
-                finally
-                {
-                    // The outcome ended the trial already, unless there was none (the caller went away).
-                    backend.Circuit!.State.End(trial);
-                }
-
-                if (error != ForwarderError.FailedOver)
-                {
-                    return error.Value;
-                }
-
-                // The next backend whose circuit still lets the request in; when another request took the trial of the
-                // one seen free, that one anyway, rather than no answer.
-                current = pool.Enter(tried, next, out trial);
-                backend = pool.Backends[current];
-            }
-        }
-        finally
-        {
-            telemetry?.Stop(error);
-        }
-    }
-
-    private async Task<ForwarderError> ForwardReportingAsync(HttpContext context, ForwardingTarget function, Uri target, ForwardTelemetry telemetry)
-    {
-        ForwarderError? error = null;
-        try
-        {
-            error = await SendAsync(context, function, target, telemetry, failOver: false, trial: 0).ConfigureAwait(false);
-            return error.Value;
-        }
-        finally
-        {
-            telemetry.Stop(error);
-        }
-    }
-
-    // With failOver, a backend's failure that another may answer instead returns FailedOver, nothing written to the caller.
-    // The outcome of a request that is its backend's trial (ticket non-zero) ends the trial.
-    private async Task<ForwarderError> SendAsync(HttpContext context, ForwardingTarget function, Uri target, ForwardTelemetry? telemetry, bool failOver, long trial)
-    {
-        var options = function.Options;
-        using var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);
-        var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) { Trial = (function.Circuit?.State, trial) } : null;
-        using var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, function.Connection, timeout) { Content = content };
-        if (!HeaderRules.CopyRequestHeaders(context, request, options, function.RemovedRequestHeaders))
-        {
-            return Report(ForwarderError.RequestHeaderInvalid, new(options, context.Request.Method));
+            return new(request, null, ForwarderError.RequestHeaderInvalid, null, SafeToResend: false, JudgesBackend: false);
         }
 
         var sender = CurrentSender();
@@ -139,16 +62,19 @@ internal sealed class FunctionForwarder
             request.TravelInOptions();
         }
 
-        Log.Forwarding(_logger, request.Method, new UrlWithoutQuery(target), function.Name);
+        ForwardingLog.Forwarding(_logger, request.Method, new UrlWithoutQuery(target), backend.Name);
 
-        HttpResponseMessage response;
         try
         {
             timeout.Restart();
-            response = await sender.Invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            var response = await sender.Invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            return new(request, response, ForwarderError.None, null, IsRepeatable(context, content), JudgesBackend: true);
         }
         catch (Exception e) when (content?.ResendRefused == true)
         {
+            request.Dispose();
+            timeout.Dispose();
+
             // Not the function's fault nor the caller's: the app's client configuration retries streamed bodies.
             throw new InvalidOperationException(
                 $"A handler on the '{_clientName}' HttpClient sent a request with a body twice. Request bodies stream " +
@@ -160,88 +86,19 @@ internal sealed class FunctionForwarder
             // Besides the transport's own failures: what handlers the app added throw (a resilience pipeline's
             // timeout or open circuit). The function was not reached either way, and the caller gets a 502.
             var error = ClassifySendFailure(context, content, timeout);
-            if (function.Circuit is { } circuit && error is ForwarderError.FunctionUnreachable or ForwarderError.FunctionTimedOut)
+            if (error is not (ForwarderError.FunctionUnreachable or ForwarderError.FunctionTimedOut))
             {
-                // A request that never reached the connections was refused by a handler the app added (its own circuit
-                // breaker or rate limiter), which says nothing of this backend. Nor does a failure while the caller's
-                // body was going out: the caller chose it, and a body over the backend's limit gets the connection
-                // reset. Judged against the backend, either would let something other than the backend open its circuit.
-                var reachedConnections = request.Pool is not null;
-                if (reachedConnections && content?.Interrupted != true)
-                {
-                    circuit.Unanswered(ForwarderErrors.Describe(error).ErrorType!, trial);
-                }
-
-                if (failOver && (NothingSent(e, content, reachedConnections) || IsRepeatable(context, content)))
-                {
-                    error = ForwarderError.FailedOver;
-                }
+                return new(request, null, error, e, SafeToResend: false, JudgesBackend: false);
             }
 
-            return Report(error, new(options, context.Request.Method, Exception: e));
-        }
-
-        using (response)
-        {
-            telemetry?.ResponseReceived((int)response.StatusCode);
-            if (function.Circuit is { } circuit)
-            {
-                circuit.Answered((int)response.StatusCode, response.Headers.RetryAfter, trial);
-                // The backend had the request, whether or not it read the body (an early answer to Expect: 100-continue).
-                if (failOver && circuit.IsFailure((int)response.StatusCode) && IsRepeatable(context, content))
-                {
-                    return Report(ForwarderError.FailedOver, new(options, context.Request.Method, (int)response.StatusCode));
-                }
-            }
-
-            if ((int)response.StatusCode < StatusCodes.Status200OK)
-            {
-                // A 101 comes with the raw connection as its body: passing it on would hand the caller unframed bytes.
-                return Report(ForwarderError.InformationalResponse, new(options, context.Request.Method, (int)response.StatusCode));
-            }
-
-            if (HeaderRules.HasInvalidFraming(response))
-            {
-                var invalidLength = new HttpRequestException(HttpRequestError.InvalidResponse, "The function's response has an invalid Content-Length.");
-                return Report(ForwarderError.ResponseBodyFailed, new(options, context.Request.Method, (int)response.StatusCode, invalidLength));
-            }
-
-            context.Response.StatusCode = (int)response.StatusCode;
-            HeaderRules.CopyResponseHeaders(response, context.Response, _logger, function.RemovedResponseHeaders);
-            // What the function says of its own address is rewritten for the caller; a Durable Location marks a
-            // response of Durable's own, whose body is rewritten even when chunked.
-            var rewriteBody = _mount is not null && RewriteScope.AnyEnabled(options)
-                && RewrittenJsonCopier.Applies(context, options, ResponseHeaderRewriter.Rewrite(context.Response.Headers, new RewriteScope(target, function.FunctionPath, context.Request, _mount, options, function.MountSuffix)));
-
-            var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-
-            // Response buffering middleware (compression, caching) would otherwise hold an event stream back from the caller.
-            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-
-            // An event stream is never cached, and ends cleanly rather than be cut off when the host stops.
-            using var draining = EventStreamDrain.Watch(context, timeout);
-
-            // Copied here rather than in a method of its own: one frame fewer kept alive while a stream is open. Only a
-            // small JSON body that may hold Durable management URLs is read whole, to rewrite them.
-            var copy = rewriteBody
-                ? RewrittenJsonCopier.CopyToCallerAsync(body, new RewriteScope(target, function.FunctionPath, context.Request, _mount!, options, function.MountSuffix), timeout, context.RequestAborted)
-                : StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted, scan: ManagementUrlScan.For(context, options));
-            var (result, _, exception) = await copy.ConfigureAwait(false);
-            if (result is StreamCopyResult.TimedOut && draining.Token.IsCancellationRequested)
-            {
-                EventStreamDrain.EventStreamEnded(_logger, function.Name);
-                return ForwarderError.None;
-            }
-
-            return result switch
-            {
-                StreamCopyResult.Success => ForwarderError.None,
-                StreamCopyResult.SourceFailed => Report(ForwarderError.ResponseBodyFailed, new(options, context.Request.Method, Exception: exception)),
-                StreamCopyResult.TimedOut => Report(ForwarderError.FunctionTimedOut, new(options, context.Request.Method, Exception: exception)),
-
-                // A write to the caller fails when the caller is gone, whether or not its abort was signalled yet.
-                _ => Report(ForwarderError.CallerAborted, new(options, context.Request.Method, Exception: exception)),
-            };
+            // A request that never reached the connections was refused by a handler the app added (its own circuit
+            // breaker or rate limiter), which says nothing of this backend. Nor does a failure while the caller's
+            // body was going out: the caller chose it, and a body over the backend's limit gets the connection reset.
+            var reachedConnections = request.Pool is not null;
+            return new(
+                request, null, error, e,
+                NothingSent(e, content, reachedConnections) || IsRepeatable(context, content),
+                JudgesBackend: reachedConnections && content?.Interrupted != true);
         }
     }
 
@@ -289,12 +146,6 @@ internal sealed class FunctionForwarder
     // Sent, yet safe to send again: a read without a body.
     private static bool IsRepeatable(HttpContext context, StreamingRequestContent? content) =>
         content is null && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || HttpMethods.IsOptions(context.Request.Method));
-
-    private ForwarderError Report(ForwarderError error, ForwarderFailure failure)
-    {
-        ForwarderErrors.Describe(error).Log?.Invoke(_logger, failure);
-        return error;
-    }
 
     private static bool HasBody(HttpContext context) =>
         context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody

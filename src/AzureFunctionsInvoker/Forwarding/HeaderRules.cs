@@ -207,7 +207,7 @@ internal static class HeaderRules
             }
             catch (InvalidOperationException)
             {
-                Log.ResponseHeaderDropped(logger, name);
+                ForwardingLog.ResponseHeaderDropped(logger, name);
             }
         }
     }

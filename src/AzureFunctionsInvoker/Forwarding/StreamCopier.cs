@@ -1,5 +1,6 @@
 using System.Buffers;
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.DurableLinks;
 
 namespace AzureFunctionsInvoker.Forwarding;
 

@@ -31,11 +31,11 @@ internal sealed class StreamingRequestContent : HttpContent
     public bool Interrupted { get; private set; }
 
     /// <summary>
-    /// The half-open circuit whose trial the request is, with its ticket (see <see cref="CircuitState.TryEnter"/>), handed
-    /// back as the body starts to go out: from then on how long the request takes is its caller's choice, and a body
-    /// dripped for hours would keep every other request from trying the backend.
+    /// Called as the body starts to go out: from then on how long the request takes is its caller's choice. Failover
+    /// hands back a half-open circuit's trial here, since a body dripped for hours would keep every other request from
+    /// trying the backend.
     /// </summary>
-    public (CircuitState? Circuit, long Ticket) Trial { get; init; }
+    public Action? Started { get; init; }
 
     /// <summary>Whether something tried to send this content a second time (a retrying handler).</summary>
     public bool ResendRefused { get; private set; }
@@ -58,7 +58,7 @@ internal sealed class StreamingRequestContent : HttpContent
                 "The caller's request body streams through once and was already sent: a request with a body cannot be retried.");
         }
 
-        Trial.Circuit?.End(Trial.Ticket);
+        Started?.Invoke();
 
         // Middleware earlier in the pipeline may have read a buffered body already.
         if (_source.CanSeek && _source.Position != 0)

@@ -1,4 +1,5 @@
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Forwarding;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Validation;
 using Microsoft.Extensions.Logging;
@@ -17,7 +18,7 @@ internal sealed class FunctionTarget
     /// <summary>The function segment of an app mount's own route, as logs show its address.</summary>
     private const string AppMountSegment = "{function}";
 
-    private readonly FunctionDestinations _destinations;
+    private readonly FunctionBackends _destinations;
     private readonly FrozenDictionary<string, AppFunction>.AlternateLookup<ReadOnlySpan<char>> _functions;
 
     private FunctionTarget(string name, AzureFunctionProxyOptions options, bool appMount, CircuitRegistry? circuits)
@@ -27,8 +28,8 @@ internal sealed class FunctionTarget
         Connection = ConnectionSettings.From(options);
 
         // With two or more backends, one circuit per backend, which every function of an app mount shares: an outage is the host's.
-        var backendCircuits = circuits is null ? null : FunctionDestinations.Circuits(name, options, circuits);
-        _destinations = new FunctionDestinations(name, options, appMount ? AppMountSegment : options.FunctionName!, Connection, backendCircuits);
+        var backendCircuits = circuits is null ? null : FunctionBackends.Circuits(name, options, circuits);
+        _destinations = new FunctionBackends(name, options, appMount ? AppMountSegment : options.FunctionName!, Connection, backendCircuits);
         if (appMount)
         {
             var connection = Connection;
@@ -51,8 +52,8 @@ internal sealed class FunctionTarget
     public bool IsAppMount { get; }
 
     /// <summary>
-    /// The function's route; for an app mount, the app's, whose function segment is <c>{function}</c>; with
-    /// <see cref="Backends"/>, the first by priority's.
+    /// The function's route; for an app mount, the app's, whose function segment is <c>{function}</c>; with two or
+    /// more backends, the first by priority's.
     /// </summary>
     public FunctionRoute Route => _destinations.Route;
 
@@ -63,16 +64,16 @@ internal sealed class FunctionTarget
 
     /// <summary>
     /// What an exchange with the function needs of it. For an app mount, only its host is meant: see
-    /// <see cref="TryGetFunction"/>; with <see cref="Backends"/>, the first by priority.
+    /// <see cref="TryGetFunction"/>; with two or more backends, the first by priority.
     /// </summary>
-    public ForwardingTarget Forwarding => _destinations.Forwarding;
+    public Backend Forwarding => _destinations.Forwarding;
 
     /// <summary>
-    /// The function's backends when it has two or more, each with its circuit; <see langword="null"/> otherwise. For
-    /// an app mount, its hosts (route segment <c>{function}</c>), for logs and the health check: each function has its
-    /// own, sharing these circuits (see <see cref="TryGetFunction"/>).
+    /// The function's backends: its one host, or two or more, each with its circuit. For an app mount, its hosts (route
+    /// segment <c>{function}</c>), for logs and the health check: each function has its own, sharing these circuits
+    /// (see <see cref="TryGetFunction"/>).
     /// </summary>
-    public BackendPool? Backends => _destinations.Backends;
+    public BackendPool Pool => _destinations.Pool;
 
     /// <summary>
     /// Makes the target of options that passed validation, warning about the risky or likely mistaken settings they
@@ -86,8 +87,7 @@ internal sealed class FunctionTarget
         var options = validOptions.Clone();
         circuits ??= options.Backends.Count < 2 ? null : new CircuitRegistry(TimeProvider.System, metrics: null, logger);
         var target = new FunctionTarget(origin.Name, options, appMount ?? options.Functions.Count > 0, circuits);
-        var backends = target.Backends?.Backends ?? [target.Forwarding];
-        foreach (var backend in backends)
+        foreach (var backend in target.Pool.Backends)
         {
             Warn(origin, backend.Options, backend.FunctionUri, logger);
         }
@@ -115,17 +115,17 @@ internal sealed class FunctionTarget
         var authority = functionUri.GetLeftPart(UriPartial.Authority);
         if (options.Https && !options.HttpsVerify)
         {
-            Log.HttpsVerifyDisabled(logger, origin.Name, authority);
+            FunctionsLog.HttpsVerifyDisabled(logger, origin.Name, authority);
         }
 
         if (!options.Https && SendsKey(options) && !functionUri.IsLoopback)
         {
-            Log.KeyOverHttp(logger, origin.Name, authority);
+            FunctionsLog.KeyOverHttp(logger, origin.Name, authority);
         }
 
         if (HostNames.MayBeWholeHost(options))
         {
-            Log.HostDomainAppended(logger, origin.Name, functionUri.Host, options.AppName, origin.PathOf(nameof(options.HostDomain)));
+            FunctionsLog.HostDomainAppended(logger, origin.Name, functionUri.Host, options.AppName, origin.PathOf(nameof(options.HostDomain)));
         }
     }
 

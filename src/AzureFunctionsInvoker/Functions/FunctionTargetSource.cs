@@ -1,5 +1,5 @@
 using AzureFunctionsInvoker.Connections;
-using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -138,14 +138,14 @@ internal sealed class FunctionTargetSource : IDisposable
             if (result.Failed)
             {
                 _rejected = options.Clone();
-                Log.ReloadRejected(logger, origin.Name, result.FailureMessage);
+                FunctionsLog.ReloadRejected(logger, origin.Name, result.FailureMessage);
                 return;
             }
 
             _rejected = null;
             var target = FunctionTarget.Create(origin, options, logger, appMount, _circuits);
             Use(target);
-            Log.Reloaded(logger, origin.Name, target.Address);
+            FunctionsLog.Reloaded(logger, origin.Name, target.Address);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Net.Sockets;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -17,16 +18,16 @@ internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : I
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var target = function.Current;
-        if (target.Backends is not { } pool)
+        var pool = function.Current.Pool;
+        if (!pool.HasFailover)
         {
-            var (endpoint, failure, exception) = await ConnectAsync(target.Forwarding, cancellationToken).ConfigureAwait(false);
+            var (endpoint, failure, exception) = await ConnectAsync(pool.Backends[0], cancellationToken).ConfigureAwait(false);
             return failure is null
                 ? HealthCheckResult.Healthy($"Connected to {endpoint}.")
                 : new HealthCheckResult(context.Registration.FailureStatus, $"Cannot connect to {endpoint}: {failure}", exception);
         }
 
-        var checks = await Task.WhenAll(pool.Backends.Select(backend => CheckBackendAsync(backend, cancellationToken))).ConfigureAwait(false);
+        var checks = await Task.WhenAll(pool.Backends.Select((backend, i) => CheckBackendAsync(backend, pool.CircuitOf(i), cancellationToken))).ConfigureAwait(false);
         var available = Enumerable.Range(0, checks.Length).Where(i => checks[i].Failure is null).ToArray();
         var description = string.Join("; ", checks.Select((check, i) => check.Failure is null
             ? $"{check.Endpoint} (priority {pool.Priorities[i]}) is available"
@@ -41,17 +42,17 @@ internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : I
             : new HealthCheckResult(context.Registration.FailureStatus, $"No backend is available: {description}.");
     }
 
-    private static async Task<(string Endpoint, string? Failure, Exception? Exception)> CheckBackendAsync(ForwardingTarget backend, CancellationToken cancellationToken)
+    private static async Task<(string Endpoint, string? Failure, Exception? Exception)> CheckBackendAsync(Backend backend, CircuitBreaker? circuit, CancellationToken cancellationToken)
     {
-        if (backend.Circuit!.State.IsOpen)
+        if (circuit is { State.IsOpen: true })
         {
-            return (backend.Circuit.State.Endpoint, "its circuit is open", null);
+            return (circuit.State.Endpoint, "its circuit is open", null);
         }
 
         return await ConnectAsync(backend, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<(string Endpoint, string? Failure, Exception? Exception)> ConnectAsync(ForwardingTarget target, CancellationToken cancellationToken)
+    private static async Task<(string Endpoint, string? Failure, Exception? Exception)> ConnectAsync(Backend target, CancellationToken cancellationToken)
     {
         var endpoint = $"{target.ServerAddress}:{target.ServerPort}";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -74,7 +75,7 @@ internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : I
         }
     }
 
-    private static SslClientAuthenticationOptions TlsOptions(ForwardingTarget target)
+    private static SslClientAuthenticationOptions TlsOptions(Backend target)
     {
         var options = new SslClientAuthenticationOptions { TargetHost = target.ServerAddress };
         if (!target.Options.HttpsVerify)

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Diagnostics;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Tests.Infrastructure;
@@ -170,7 +171,7 @@ public sealed class FunctionForwarderTests
         second.When("*").Respond(HttpStatusCode.OK, "text/plain", "second");
         var handlers = new Mock<IHttpMessageHandlerFactory>();
         handlers.SetupSequence(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(first).Returns(first).Returns(second);
-        var forwarder = new FunctionForwarder(handlers.Object, FunctionForwarder.ClientName, s_metrics, _time, NullLogger<FunctionForwarder>.Instance);
+        var forwarder = new Forward(new FunctionForwarder(handlers.Object, FunctionForwarder.ClientName, _time, NullLogger<FunctionForwarder>.Instance));
 
         var answers = new List<string>();
         for (var i = 0; i < 3; i++)
@@ -183,11 +184,11 @@ public sealed class FunctionForwarderTests
         Assert.Equal(["first", "first", "second"], answers);
     }
 
-    private FunctionForwarder Forwarder(HttpMessageHandler? function = null)
+    private Forward Forwarder(HttpMessageHandler? function = null)
     {
         var handlers = new Mock<IHttpMessageHandlerFactory>();
         handlers.Setup(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(function ?? _function);
-        return new(handlers.Object, FunctionForwarder.ClientName, s_metrics, _time, NullLogger<FunctionForwarder>.Instance);
+        return new(new FunctionForwarder(handlers.Object, FunctionForwarder.ClientName, _time, NullLogger<FunctionForwarder>.Instance));
     }
 
     private static DefaultHttpContext Context(string method, string? body = null)
@@ -207,7 +208,7 @@ public sealed class FunctionForwarderTests
 
     private static string ResponseBody(HttpContext context) => Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
 
-    private static ForwardingTarget Target(AzureFunctionProxyOptions options) => FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/mytest"), options, NullLogger.Instance).Forwarding;
+    private static Backend Target(AzureFunctionProxyOptions options) => FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/mytest"), options, NullLogger.Instance).Forwarding;
 
     private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)
     {
@@ -251,5 +252,14 @@ public sealed class FunctionForwarderTests
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    // The exchange as a mount runs it: the one forward path over a pool of one, its response copied to the caller.
+    private sealed class Forward(FunctionForwarder exchange)
+    {
+        private readonly PoolForwarder _path = new(exchange, new ResponseCopier(NullLogger.Instance), s_metrics, NullLogger.Instance);
+
+        public Task<ForwarderError> ForwardAsync(HttpContext context, Backend target, Uri uri) =>
+            _path.ForwardAsync(context, BackendPool.Of(target), string.Empty, string.Empty, uri).AsTask();
     }
 }

@@ -21,10 +21,10 @@ public sealed class UrlWithoutQueryTests
     public void A_forward_logged_at_a_disabled_level_allocates_nothing()
     {
         var url = new Uri("https://myapp.azurewebsites.net/api/hello/orders/42?token=secret");
-        Log.Forwarding(NullLogger.Instance, HttpMethod.Get, new UrlWithoutQuery(url), "hello"); // JIT first
+        ForwardingLog.Forwarding(NullLogger.Instance, HttpMethod.Get, new UrlWithoutQuery(url), "hello"); // JIT first
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        Log.Forwarding(NullLogger.Instance, HttpMethod.Get, new UrlWithoutQuery(url), "hello");
+        ForwardingLog.Forwarding(NullLogger.Instance, HttpMethod.Get, new UrlWithoutQuery(url), "hello");
 
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }

@@ -1,5 +1,5 @@
 using AzureFunctionsInvoker.Connections;
-using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,5 @@
 using AzureFunctionsInvoker.Connections;
-using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using AzureFunctionsInvoker.Validation;
@@ -33,8 +33,8 @@ public sealed class FunctionTargetTests
 
         var target = FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, NullLogger.Instance);
 
-        Assert.Null(target.Backends);
-        Assert.Null(target.Forwarding.Circuit);
+        Assert.False(target.Pool.HasFailover);
+        Assert.Null(target.Pool.CircuitOf(0));
         Assert.Equal("hello-neu.azurewebsites.net", target.Forwarding.ServerAddress);
         Assert.Equal("k-neu", target.Forwarding.Options.ApiKey);
     }
@@ -48,10 +48,13 @@ public sealed class FunctionTargetTests
 
         var after = FunctionTarget.Create(origin, Options(("neu", 443), ("weu", 8443)), NullLogger.Instance, circuits: circuits);
 
-        var neuBefore = before.Backends!.Backends.Single(b => b.ServerAddress.StartsWith("neu.", StringComparison.Ordinal)).Circuit!.State;
-        var weuBefore = before.Backends.Backends.Single(b => b.ServerAddress.StartsWith("weu.", StringComparison.Ordinal)).Circuit!.State;
-        Assert.Same(neuBefore, after.Backends!.Backends.Single(b => b.ServerAddress.StartsWith("neu.", StringComparison.Ordinal)).Circuit!.State);
-        Assert.NotSame(weuBefore, after.Backends.Backends.Single(b => b.ServerAddress.StartsWith("weu.", StringComparison.Ordinal)).Circuit!.State);
+        var neuBefore = CircuitAt(before, "neu.");
+        var weuBefore = CircuitAt(before, "weu.");
+        Assert.Same(neuBefore, CircuitAt(after, "neu."));
+        Assert.NotSame(weuBefore, CircuitAt(after, "weu."));
+
+        static CircuitState? CircuitAt(FunctionTarget target, string host) =>
+            target.Pool.CircuitOf(Array.FindIndex(target.Pool.Backends, b => b.ServerAddress.StartsWith(host, StringComparison.Ordinal)))?.State;
 
         static AzureFunctionProxyOptions Options(params (string AppName, int Port)[] backends) => new()
         {
@@ -192,16 +195,16 @@ public sealed class FunctionTargetTests
         Assert.Equal("https://shop-weu.azurewebsites.net/api/{function} or https://shop-neu.azurewebsites.net/api/{function}", target.Address);
         Assert.Equal(
             [("https://shop-weu.azurewebsites.net/api/orders", "host-key"), ("https://shop-neu.azurewebsites.net/api/orders", "neu-key")],
-            orders.Backends!.Backends.Select(b => (b.FunctionUri.OriginalString, b.Options.ApiKey)));
+            orders.Pool.Backends.Select(b => (b.FunctionUri.OriginalString, b.Options.ApiKey)));
         Assert.Equal(
             ["https://shop-weu.azurewebsites.net/api/invoices", "https://shop-neu.azurewebsites.net/api/invoices"],
-            invoices.Backends!.Backends.Select(b => b.FunctionUri.OriginalString));
+            invoices.Pool.Backends.Select(b => b.FunctionUri.OriginalString));
         for (var i = 0; i < 2; i++)
         {
-            Assert.Same(target.Backends!.Backends[i].Circuit, orders.Backends.Backends[i].Circuit);
-            Assert.Same(target.Backends.Backends[i].Circuit, invoices.Backends.Backends[i].Circuit);
+            Assert.Same(target.Pool.CircuitOf(i), orders.Pool.CircuitOf(i));
+            Assert.Same(target.Pool.CircuitOf(i), invoices.Pool.CircuitOf(i));
         }
 
-        Assert.NotSame(orders.Backends.Backends[0].Circuit!.State, orders.Backends.Backends[1].Circuit!.State);
+        Assert.NotSame(orders.Pool.CircuitOf(0)!.State, orders.Pool.CircuitOf(1)!.State);
     }
 }

@@ -1,5 +1,4 @@
 using AzureFunctionsInvoker.Rewriting;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 
 namespace AzureFunctionsInvoker.Tests.Rewriting;
@@ -26,7 +25,7 @@ public sealed class CookieRewriterTests
         context.Request.Scheme = "https";
         context.Request.Host = new HostString("app.example.com");
         context.Request.PathBase = "/base";
-        var mount = new CallerMount(new DurableLinkProtector(new EphemeralDataProtectionProvider(), "Hello", TimeProvider.System)) { EndpointPrefix = "/orders" };
+        var mount = new CallerMount() { EndpointPrefix = "/orders" };
         var scope = new RewriteScope(new Uri("https://myapp.azurewebsites.net/api/hello/x"), "/api/hello", context.Request, mount, new AzureFunctionProxyOptions());
 
         Assert.Equal(expected, CookieRewriter.Rewrite(setCookie, scope));

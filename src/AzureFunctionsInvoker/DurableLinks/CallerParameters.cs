@@ -1,0 +1,85 @@
+using System.Collections.Frozen;
+using System.Text;
+
+namespace AzureFunctionsInvoker.DurableLinks;
+
+/// <summary>
+/// The query parameters of Durable management URLs that are the caller's to set (<c>reason</c>, <c>showHistory</c>...,
+/// as Durable Functions documents them). Every other parameter (<c>taskHub</c>, <c>connection</c>, <c>code</c>, and
+/// whatever a later version adds) stays in the token, and a caller's own is dropped. Names are compared decoded and
+/// case-insensitively, as the Functions host reads them, so <c>c%6Fde</c> or <c>CODE</c> is <c>code</c>.
+/// </summary>
+internal static class CallerParameters
+{
+    private static readonly FrozenSet<string> s_allowed = FrozenSet.Create(
+        StringComparer.OrdinalIgnoreCase,
+        "reason",
+        "showHistory",
+        "showHistoryOutput",
+        "showInput",
+        "returnInternalServerErrorOnFailure",
+        "recursive",
+        "restartWithNewInstanceId");
+
+    /// <summary>
+    /// Splits the query of a management URL (without its <c>?</c>) into the parameters the caller may see and the hidden
+    /// ones, each kept as written and in order.
+    /// </summary>
+    public static (string Visible, string Hidden) Split(ReadOnlySpan<char> query)
+    {
+        var visible = new StringBuilder();
+        var hidden = new StringBuilder();
+        foreach (var range in query.Split('&'))
+        {
+            var parameter = query[range];
+            if (parameter.IsEmpty)
+            {
+                continue;
+            }
+
+            var target = IsAllowed(NameOf(parameter)) ? visible : hidden;
+            (target.Length > 0 ? target.Append('&') : target).Append(parameter);
+        }
+
+        return (visible.ToString(), hidden.ToString());
+    }
+
+    /// <summary>
+    /// The caller's own parameters that may reach the function (with its <c>?</c> or without), each name and value decoded and
+    /// encoded again, so that nothing a lenient reader would decode differently is passed on; empty when none.
+    /// </summary>
+    public static string Filter(ReadOnlySpan<char> query)
+    {
+        query = query.TrimStart('?');
+        var kept = new StringBuilder();
+        foreach (var range in query.Split('&'))
+        {
+            var parameter = query[range];
+            var name = NameOf(parameter);
+            if (!IsAllowed(name))
+            {
+                continue;
+            }
+
+            var equals = parameter.IndexOf('=');
+            (kept.Length > 0 ? kept.Append('&') : kept).Append(Uri.EscapeDataString(name));
+            if (equals >= 0)
+            {
+                kept.Append('=').Append(Uri.EscapeDataString(Decode(parameter[(equals + 1)..])));
+            }
+        }
+
+        return kept.ToString();
+    }
+
+    private static bool IsAllowed(string name) => s_allowed.Contains(name);
+
+    private static string NameOf(ReadOnlySpan<char> parameter)
+    {
+        var equals = parameter.IndexOf('=');
+        return Decode(equals < 0 ? parameter : parameter[..equals]);
+    }
+
+    // As the Functions host (ASP.NET Core) reads a query: '+' is a space, then percent-decoding.
+    private static string Decode(ReadOnlySpan<char> encoded) => Uri.UnescapeDataString(encoded.ToString().Replace('+', ' '));
+}

@@ -1,0 +1,152 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text;
+using AzureFunctionsInvoker.Rewriting;
+using Microsoft.AspNetCore.Http;
+
+namespace AzureFunctionsInvoker.DurableLinks;
+
+/// <summary>
+/// Looks for Durable Functions' webhook path (<c>/runtime/webhooks/durabletask</c>, in any case, with or without JSON's
+/// <c>\/</c> escapes) in a body as it streams, read by read, for the bodies the buffered rewriter does not take (larger
+/// than 64 KiB, chunked, not JSON, not 2xx): where it is, a management URL with its key may follow, and the body must be
+/// cut there. The search is on any host, not only the function's: another name of the same host (<c>localhost</c>, an
+/// address, a custom domain) is one the proxy cannot tell apart. A path split across two reads is found: the last bytes
+/// of each read are kept and searched with the start of the next. One per response; it holds 31 bytes.
+/// </summary>
+internal sealed class ManagementUrlScan
+{
+    // What follows the first '/' of the path, unescaped and with JSON's "\/" escapes.
+    private static readonly byte[] s_plain = "runtime/webhooks/durabletask"u8.ToArray();
+    private static readonly byte[] s_escaped = "runtime\\/webhooks\\/durabletask"u8.ToArray();
+
+    // A match is 29 or 31 bytes from its first '/' on: one begun in the previous read began in its last 30 bytes.
+    private const int Overlap = 31;
+
+    // Where the path's other slashes are, from its first: "/runtime/webhooks/" and "/runtime\/webhooks\/".
+    private const int PlainSecondSlash = 8;
+    private const int PlainLastSlash = 17;
+    private const int EscapedSecondSlash = 9;
+    private const int EscapedLastSlash = 19;
+
+    private readonly byte[] _tail = new byte[Overlap];
+    private int _tailLength;
+
+    /// <summary>
+    /// The scan of the body about to stream to the caller, when Durable links are on and it has a body that is not
+    /// encoded (a compressed body holds no path a scan can read); <see langword="null"/> otherwise.
+    /// </summary>
+    public static ManagementUrlScan? For(HttpContext context, AzureFunctionProxyOptions options) =>
+        RewriteScope.DurableLinksEnabled(options)
+        && !HttpMethods.IsHead(context.Request.Method)
+        && !ContentCoding.IsEncoded(context.Response.Headers.ContentEncoding)
+            ? new ManagementUrlScan()
+            : null;
+
+    /// <summary>Whether <paramref name="read"/>, the next bytes of the body, holds the webhook path or completes one begun before it.</summary>
+    public bool Finds(ReadOnlySpan<byte> read)
+    {
+        if (_tailLength > 0)
+        {
+            // A path begun in the previous read: the kept bytes with the start of this one.
+            Span<byte> seam = stackalloc byte[2 * Overlap];
+            _tail.AsSpan(0, _tailLength).CopyTo(seam);
+            var head = read[..Math.Min(read.Length, Overlap)];
+            head.CopyTo(seam[_tailLength..]);
+            if (Holds(seam[..(_tailLength + head.Length)]))
+            {
+                return true;
+            }
+        }
+
+        if (Holds(read))
+        {
+            return true;
+        }
+
+        Keep(read);
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="bytes"/>, a whole body or a part of it that no spelling crosses, holds the webhook path.</summary>
+    public static bool Holds(ReadOnlySpan<byte> bytes)
+    {
+        var checkedUpTo = 0;
+        if (Vector256.IsHardwareAccelerated && bytes.Length >= Vector256<byte>.Count + EscapedLastSlash)
+        {
+            // Candidates 32 at a time: a '/' with another '/' 8 and 17 bytes on ("/runtime/webhooks/"), or 9 and 19
+            // ("/runtime\/webhooks\/"). Slashes have no case, so few bytes of any text pass all three, and a binary
+            // or slash-free body costs one search for '/'; each candidate is then compared in full.
+            var slash = Vector256.Create((byte)'/');
+            ref var start = ref MemoryMarshal.GetReference(bytes);
+            var last = bytes.Length - Vector256<byte>.Count - EscapedLastSlash;
+            for (; checkedUpTo <= last; checkedUpTo += Vector256<byte>.Count)
+            {
+                var at = (nuint)checkedUpTo;
+                var first = Vector256.Equals(Vector256.LoadUnsafe(ref start, at), slash);
+                if (first == Vector256<byte>.Zero)
+                {
+                    // No '/' here: the runtime's own search skips to the next one fastest (a binary body may hold none).
+                    var from = checkedUpTo + Vector256<byte>.Count;
+                    var next = from > last ? 0 : bytes[from..(last + 1)].IndexOf((byte)'/');
+                    if (next < 0)
+                    {
+                        checkedUpTo = last + 1;
+                        break;
+                    }
+
+                    checkedUpTo = from + next - Vector256<byte>.Count;
+                    continue;
+                }
+
+                var plain = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainSecondSlash), slash)
+                    & Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainLastSlash), slash);
+                var escaped = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedSecondSlash), slash)
+                    & Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedLastSlash), slash);
+                for (var candidates = (first & (plain | escaped)).ExtractMostSignificantBits(); candidates != 0; candidates &= candidates - 1)
+                {
+                    if (IsPathAt(bytes[(checkedUpTo + BitOperations.TrailingZeroCount(candidates))..]))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        var rest = bytes[checkedUpTo..];
+        for (var at = rest.IndexOf((byte)'/'); at >= 0; at = rest.IndexOf((byte)'/'))
+        {
+            if (IsPathAt(rest[at..]))
+            {
+                return true;
+            }
+
+            rest = rest[(at + 1)..];
+        }
+
+        return false;
+    }
+
+    // Whether bytes, starting with a '/', start with the webhook path in either spelling.
+    private static bool IsPathAt(ReadOnlySpan<byte> bytes) => StartsWith(bytes[1..], s_plain) || StartsWith(bytes[1..], s_escaped);
+
+    private static bool StartsWith(ReadOnlySpan<byte> bytes, byte[] spelling) =>
+        bytes.Length >= spelling.Length && Ascii.EqualsIgnoreCase(bytes[..spelling.Length], spelling);
+
+    private void Keep(ReadOnlySpan<byte> read)
+    {
+        if (read.Length >= Overlap)
+        {
+            read[^Overlap..].CopyTo(_tail);
+            _tailLength = Overlap;
+            return;
+        }
+
+        // A short read: what was kept shifts along, so the kept bytes stay the body's last.
+        var keep = Math.Min(_tailLength, Overlap - read.Length);
+        _tail.AsSpan(_tailLength - keep, keep).CopyTo(_tail);
+        read.CopyTo(_tail.AsSpan(keep));
+        _tailLength = keep + read.Length;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Runtime.CompilerServices;
+using AzureFunctionsInvoker.Diagnostics;
+using AzureFunctionsInvoker.Forwarding;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace AzureFunctionsInvoker.Failover;
+
+/// <summary>
+/// The one forward path of every mount, around the exchange as YARP's load balancing and passive health checks sit
+/// around its forwarder: picks a backend of the pool, runs the exchange with it, judges the answer against the
+/// backend's circuit, and, while an attempt failed where that is safe and nothing reached the caller, tries the next
+/// backend, each at most once. The last attempt's response goes to the caller through <see cref="ResponseCopier"/>.
+/// A pool of one has nowhere else to go and no circuit: its one attempt is the answer.
+/// </summary>
+internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier response, ProxyMetrics metrics, ILogger logger)
+{
+
+    /// <summary>
+    /// Forwards the request to the backends of <paramref name="pool"/>, at <paramref name="target"/> when the request
+    /// has one address (a pool of one: a function's one backend, a Durable link's), else at each backend's address for
+    /// <paramref name="rest"/> and <paramref name="query"/> (see <c>RequestTarget.TryGetRestAndQuery</c>). Failures are
+    /// logged here and returned for the caller's answer; none is thrown.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, string rest, string query, Uri? target = null)
+    {
+        var current = pool.First(out var trial);
+        var backend = pool.Backends[current];
+        var telemetry = ForwardTelemetry.Start(metrics, context.Request.Method, backend);
+        var tried = 0UL;
+        ForwarderError? error = null;
+        try
+        {
+            while (true)
+            {
+                tried |= 1UL << current;
+                if (pool.HasFailover)
+                {
+                    telemetry?.Attempting(backend);
+                }
+
+                var next = pool.Next(tried);
+                var circuit = pool.CircuitOf(current);
+                ExchangeResult attempt;
+                try
+                {
+                    attempt = await exchange.SendAsync(context, backend, target ?? backend.Resolve(rest, query), trial == 0 ? null : EndTrial(circuit, trial)).ConfigureAwait(false);
+                }
+                catch
+                {
+                    circuit?.State.End(trial);
+                    throw;
+                }
+
+                using (attempt)
+                {
+                    if (attempt.Response is { } head)
+                    {
+                        telemetry?.ResponseReceived((int)head.StatusCode);
+                    }
+
+                    var outcome = Judge(context, attempt, backend, circuit, trial, failOver: next >= 0);
+
+                    // The outcome ended the trial already, unless there was none (the caller went away).
+                    circuit?.State.End(trial);
+                    if (outcome is not null)
+                    {
+                        error = outcome == ForwarderError.None
+                            ? await response.CopyAsync(context, attempt, backend).ConfigureAwait(false)
+                            : outcome;
+                        return error.Value;
+                    }
+                }
+
+                // The next backend whose circuit still lets the request in; when another request took the trial of the
+                // one seen free, that one anyway, rather than no answer.
+                current = pool.Enter(tried, next, out trial);
+                backend = pool.Backends[current];
+            }
+        }
+        finally
+        {
+            telemetry?.Stop(error);
+        }
+    }
+
+    // The attempt's outcome for the caller (None: the response is the caller's), or null when the request goes to the
+    // next backend. Counts the answer, or its absence, against the backend's circuit, which ends a trial.
+    private ForwarderError? Judge(HttpContext context, in ExchangeResult attempt, Backend backend, CircuitBreaker? circuit, long trial, bool failOver)
+    {
+        var options = backend.Options;
+        if (attempt.Response is { } head)
+        {
+            var statusCode = (int)head.StatusCode;
+            if (circuit is not null)
+            {
+                circuit.Answered(statusCode, head.Headers.RetryAfter, trial);
+
+                // The backend had the request, whether or not it read the body (an early answer to Expect: 100-continue).
+                if (failOver && circuit.IsFailure(statusCode) && attempt.SafeToResend)
+                {
+                    FailoverLog.FailedOver(logger, options.FunctionName, statusCode, null);
+                    return null;
+                }
+            }
+
+            return ForwarderError.None;
+        }
+
+        var error = attempt.Failure;
+        if (circuit is not null && error is ForwarderError.FunctionUnreachable or ForwarderError.FunctionTimedOut)
+        {
+            if (attempt.JudgesBackend)
+            {
+                circuit.Unanswered(ForwarderErrors.Describe(error).ErrorType!, trial);
+            }
+
+            if (failOver && attempt.SafeToResend)
+            {
+                FailoverLog.FailedOver(logger, options.FunctionName, 0, attempt.Exception);
+                return null;
+            }
+        }
+
+        return ForwarderErrors.Report(logger, error, new(options, context.Request.Method, Exception: attempt.Exception));
+    }
+
+    // A half-open circuit's trial is handed back as the caller's body starts to go out. Made only for a trial, in a
+    // method of its own so that no other request pays for the closure.
+    private static Action EndTrial(CircuitBreaker? circuit, long trial) => () => circuit?.State.End(trial);
+}

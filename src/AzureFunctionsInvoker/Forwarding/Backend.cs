@@ -1,0 +1,101 @@
+using System.Collections.Frozen;
+using AzureFunctionsInvoker.Connections;
+using Microsoft.Net.Http.Headers;
+
+namespace AzureFunctionsInvoker.Forwarding;
+
+/// <summary>
+/// A backend (one Function App's origin: scheme, host, port, keys) as one function is reached on it: what an exchange
+/// needs, fixed once per set of options. The proxy name, the options (with the backend's keys), the connection settings
+/// that pick its pool, the headers to leave out, the function's address on the backend and that address as telemetry
+/// tags it.
+/// </summary>
+internal sealed class Backend
+{
+    private const string FunctionsKeyHeader = "x-functions-key";
+
+    /// <param name="name">The proxy name: what the function or app mount is registered under.</param>
+    /// <param name="options">The function's options.</param>
+    /// <param name="connection">The connection settings that pick the exchange's pool.</param>
+    /// <param name="functionUri">The function's own address.</param>
+    /// <param name="mountSuffix">What follows the mount's path in the caller's address of this function: <c>/{function}</c> under an app mount, else empty.</param>
+    public Backend(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, string mountSuffix = "")
+        : this(name, options, connection, functionUri, mountSuffix, isKeyless: false)
+    {
+    }
+
+    private Backend(string name, AzureFunctionProxyOptions options, ConnectionSettings connection, Uri functionUri, string mountSuffix, bool isKeyless)
+    {
+        Name = name;
+        FunctionUri = functionUri;
+        Options = options;
+        Connection = connection;
+        ServerAddress = functionUri.IdnHost;
+        ServerPort = functionUri.Port;
+        Scheme = functionUri.Scheme;
+        FunctionPath = functionUri.AbsolutePath.TrimEnd('/');
+        MountSuffix = mountSuffix;
+        RemovedRequestHeaders = ToSet(options.RemoveRequestHeaders);
+        RemovedResponseHeaders = ToSet(options.RemoveResponseHeaders);
+        Keyless = isKeyless ? this : new Backend(name, WithoutKey(options), connection, functionUri, mountSuffix, isKeyless: true);
+    }
+
+    /// <summary>The function's name in the app, as logs name it: its registered name, or <c>FunctionName</c> for options given in code.</summary>
+    public string Name { get; }
+
+    /// <summary>The function's options, never changed once the target exists.</summary>
+    public AzureFunctionProxyOptions Options { get; }
+
+    /// <summary>The connection settings that pick the exchange's pool.</summary>
+    public ConnectionSettings Connection { get; }
+
+    /// <summary>The function's own address, with nothing appended.</summary>
+    public Uri FunctionUri { get; }
+
+    /// <summary>The function's host (an IPv6 address without brackets), as telemetry tags it.</summary>
+    public string ServerAddress { get; }
+
+    /// <summary>The function's port.</summary>
+    public int ServerPort { get; }
+
+    /// <summary><c>https</c> or <c>http</c>.</summary>
+    public string Scheme { get; }
+
+    /// <summary>The function's route on its host, e.g. <c>/api/hello</c>: what a redirect or cookie path of its own starts with.</summary>
+    public string FunctionPath { get; }
+
+    /// <summary>What follows the mount's path in the caller's address of this function: <c>/{function}</c> under an app mount, else empty.</summary>
+    public string MountSuffix { get; }
+
+    /// <summary>
+    /// As this target, sending no <c>x-functions-key</c>, neither the function key nor a caller's: for Durable links, whose
+    /// URL carries the Durable Task system key as its <c>code</c>, which the Functions host reads only when no header comes with it,
+    /// and which must not gain the function's key when it carries none (it may have been made from a string the caller wrote).
+    /// Nor a caller's <c>Accept-Encoding</c>: the answer is one to rewrite, which an encoded body cannot be.
+    /// </summary>
+    public Backend Keyless { get; }
+
+    /// <summary>The request headers <c>RemoveRequestHeaders</c> names; <see langword="null"/> when it names none.</summary>
+    public FrozenSet<string>? RemovedRequestHeaders { get; }
+
+    /// <summary>The response headers <c>RemoveResponseHeaders</c> names; <see langword="null"/> when it names none.</summary>
+    public FrozenSet<string>? RemovedResponseHeaders { get; }
+
+    /// <summary>The address for one request: see <see cref="RequestTarget.Append"/>.</summary>
+    public Uri Resolve(ReadOnlySpan<char> rest, string query) => RequestTarget.Append(FunctionUri, rest, query);
+
+    private static AzureFunctionProxyOptions WithoutKey(AzureFunctionProxyOptions options)
+    {
+        var keyless = options.Clone();
+        keyless.ApiKey = null;
+        keyless.RemoveRequestHeaders.Add(FunctionsKeyHeader);
+
+        // A Durable answer is rewritten or refused, and an encoded one cannot be rewritten: the caller's
+        // Accept-Encoding would turn a running instance's status into a 502 wherever the host compresses.
+        keyless.RemoveRequestHeaders.Add(HeaderNames.AcceptEncoding);
+        return keyless;
+    }
+
+    private static FrozenSet<string>? ToSet(IList<string> names) =>
+        names.Count == 0 ? null : names.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+}

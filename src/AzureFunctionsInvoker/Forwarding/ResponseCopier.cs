@@ -1,0 +1,95 @@
+using System.Runtime.CompilerServices;
+using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.DurableLinks;
+using AzureFunctionsInvoker.Rewriting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace AzureFunctionsInvoker.Forwarding;
+
+/// <summary>
+/// The step after the exchange: copies the response head a backend gave to the caller (status and headers, what the
+/// function says of its own address rewritten for the mount), then its body, streamed, or read whole and rewritten
+/// when it is a small JSON body that may hold Durable management URLs.
+/// </summary>
+internal sealed class ResponseCopier
+{
+    private readonly ILogger _logger;
+    private readonly CallerMount? _mount;
+    private readonly DurableLinkProtector? _links;
+
+    /// <summary>
+    /// Responses are rewritten for the callers of <paramref name="mount"/>, Durable links made by
+    /// <paramref name="links"/>; without them nothing is rewritten.
+    /// </summary>
+    public ResponseCopier(ILogger logger, CallerMount? mount = null, DurableLinkProtector? links = null)
+    {
+        _logger = logger;
+        _mount = mount;
+        _links = links;
+    }
+
+    /// <summary>
+    /// Copies the response of <paramref name="exchange"/>, which <paramref name="backend"/> gave, to the caller. Failures
+    /// are logged here and returned for the caller's answer; none is thrown. The exchange stays the caller's to dispose.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ForwarderError> CopyAsync(HttpContext context, ExchangeResult exchange, Backend backend)
+    {
+        var response = exchange.Response!;
+        var options = backend.Options;
+        var method = context.Request.Method;
+        if ((int)response.StatusCode < StatusCodes.Status200OK)
+        {
+            // A 101 comes with the raw connection as its body: passing it on would hand the caller unframed bytes.
+            return ForwarderErrors.Report(_logger, ForwarderError.InformationalResponse, new(options, method, (int)response.StatusCode));
+        }
+
+        if (HeaderRules.HasInvalidFraming(response))
+        {
+            var invalidLength = new HttpRequestException(HttpRequestError.InvalidResponse, "The function's response has an invalid Content-Length.");
+            return ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, (int)response.StatusCode, invalidLength));
+        }
+
+        context.Response.StatusCode = (int)response.StatusCode;
+        HeaderRules.CopyResponseHeaders(response, context.Response, _logger, backend.RemovedResponseHeaders);
+
+        // What the function says of its own address is rewritten for the caller; a Durable Location marks a response of
+        // Durable's own, whose body is rewritten even when chunked.
+        var rewrite = _mount is not null && _links is not null && RewriteScope.AnyEnabled(options);
+        var scope = rewrite ? new RewriteScope(exchange.Request.RequestUri!, backend.FunctionPath, context.Request, _mount!, options, backend.MountSuffix) : default;
+        var rewriteBody = rewrite && RewrittenJsonCopier.Applies(context, options, ResponseHeaderRewriter.Rewrite(context.Response.Headers, scope, _links!));
+
+        var timeout = exchange.Request.Timeout;
+        var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+
+        // Response buffering middleware (compression, caching) would otherwise hold an event stream back from the caller.
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        // An event stream is never cached, and ends cleanly rather than be cut off when the host stops.
+        using var draining = EventStreamDrain.Watch(context, timeout);
+
+        // Only a small JSON body that may hold Durable management URLs is read whole, to rewrite them; every other body
+        // is scanned as it streams, so a management URL is cut before it leaves.
+        var copy = rewriteBody
+            ? RewrittenJsonCopier.CopyToCallerAsync(body, scope, _links!, timeout, context.RequestAborted)
+            : StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted, scan: ManagementUrlScan.For(context, options));
+        var (result, _, exception) = await copy.ConfigureAwait(false);
+        if (result is StreamCopyResult.TimedOut && draining.Token.IsCancellationRequested)
+        {
+            EventStreamDrain.EventStreamEnded(_logger, backend.Name);
+            return ForwarderError.None;
+        }
+
+        return result switch
+        {
+            StreamCopyResult.Success => ForwarderError.None,
+            StreamCopyResult.SourceFailed => ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, Exception: exception)),
+            StreamCopyResult.TimedOut => ForwarderErrors.Report(_logger, ForwarderError.FunctionTimedOut, new(options, method, Exception: exception)),
+
+            // A write to the caller fails when the caller is gone, whether or not its abort was signalled yet.
+            _ => ForwarderErrors.Report(_logger, ForwarderError.CallerAborted, new(options, method, Exception: exception)),
+        };
+    }
+}

@@ -1,0 +1,27 @@
+using AzureFunctionsInvoker.DurableLinks;
+
+namespace AzureFunctionsInvoker.Tests.DurableLinks;
+
+public sealed class CallerParametersTests
+{
+    [Theory]
+    [InlineData("?showHistory=true", "showHistory=true")]
+    [InlineData("?code=x&taskHub=h&connection=c&showInput=false", "showInput=false")]
+    [InlineData("?c%6Fde=x&CODE=y&code%00=z&%63ode=w", "")]
+    [InlineData("?reason=a%26code%3Dx", "reason=a%26code%3Dx")]
+    [InlineData("?reason=a;code=x", "reason=a%3Bcode%3Dx")]
+    [InlineData("?reason=two+words", "reason=two%20words")]
+    [InlineData("?Reason=x&recursive", "Reason=x&recursive")]
+    [InlineData("?other=1&returnInternalServerErrorOnFailure=true", "returnInternalServerErrorOnFailure=true")]
+    [InlineData("", "")]
+    public void Keeps_only_the_parameters_Durable_documents_for_callers_re_encoded(string query, string expected) =>
+        Assert.Equal(expected, CallerParameters.Filter(query));
+
+    [Theory]
+    [InlineData("reason={text}&taskHub=h&connection=c&code=k", "reason={text}", "taskHub=h&connection=c&code=k")]
+    [InlineData("code=k", "", "code=k")]
+    [InlineData("reason={{text}}&code=k&&", "reason={{text}}", "code=k")]
+    [InlineData("api-version=2&showHistory=true", "showHistory=true", "api-version=2")]
+    public void Splits_a_management_urls_query_into_what_the_caller_sees_and_what_is_hidden(string query, string visible, string hidden) =>
+        Assert.Equal((visible, hidden), CallerParameters.Split(query));
+}

@@ -1,0 +1,65 @@
+using System.Text;
+using AzureFunctionsInvoker.DurableLinks;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+
+namespace AzureFunctionsInvoker.Tests.DurableLinks;
+
+public sealed class DurableJsonTests
+{
+    private const string Management = "https://myapp.azurewebsites.net/runtime/webhooks/durabletask/instances/abc?code=SECRET";
+    private readonly DurableLinkProtector _links = RewriteScopes.Links();
+
+    [Fact]
+    public void Each_management_url_of_a_body_gets_a_splice_with_its_link_in_place()
+    {
+        var body = Encoding.UTF8.GetBytes($$"""{"id":"abc","statusQueryGetUri":"{{Management}}","other":"https://myapp.azurewebsites.net/api/x","terminatePostUri":"{{Management.Replace("abc?", "abc/terminate?", StringComparison.Ordinal)}}"}""");
+        var splices = new List<DurableJsonSplice>();
+
+        var result = DurableJson.Rewrite(body, RewriteScopes.For(), _links, splices);
+
+        Assert.Equal(DurableJsonResult.Rewritten, result);
+        Assert.Collection(
+            splices,
+            status =>
+            {
+                Assert.Equal($"\"{Management}\"", Replaced(body, status));
+                Assert.StartsWith($"\"{RewriteScopes.MountAddress}/_durable/", Encoding.UTF8.GetString(status.Replacement), StringComparison.Ordinal);
+            },
+            terminate => Assert.EndsWith("/terminate\"", Encoding.UTF8.GetString(terminate.Replacement), StringComparison.Ordinal));
+        Assert.All(splices, splice => Assert.DoesNotContain("SECRET", Encoding.UTF8.GetString(splice.Replacement), StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("""{"a":"https://myapp.azurewebsites.net/api/x"}""")]
+    [InlineData("""[1,2,3]""")]
+    [InlineData("""not json at all""")]
+    public void A_body_without_management_urls_is_unchanged(string json)
+    {
+        var splices = new List<DurableJsonSplice>();
+
+        Assert.Equal(DurableJsonResult.Unchanged, DurableJson.Rewrite(Encoding.UTF8.GetBytes(json), RewriteScopes.For(), _links, splices));
+        Assert.Empty(splices);
+    }
+
+    [Fact]
+    public void A_body_that_is_not_json_yet_names_a_management_url_cannot_pass()
+    {
+        var body = Encoding.UTF8.GetBytes($$"""{"statusQueryGetUri":"{{Management}}", oops""");
+
+        Assert.Equal(DurableJsonResult.Unreadable, DurableJson.Rewrite(body, RewriteScopes.For(), _links, []));
+    }
+
+    [Fact]
+    public void An_escaped_management_url_is_found_too()
+    {
+        var body = Encoding.UTF8.GetBytes($$"""{"u":"{{Management.Replace("/", "\\/", StringComparison.Ordinal)}}"}""");
+        var splices = new List<DurableJsonSplice>();
+
+        Assert.Equal(DurableJsonResult.Rewritten, DurableJson.Rewrite(body, RewriteScopes.For(), _links, splices));
+        Assert.Contains("SECRET", Replaced(body, Assert.Single(splices)), StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET", Encoding.UTF8.GetString(splices[0].Replacement), StringComparison.Ordinal);
+    }
+
+    // The bytes of the body a splice replaces.
+    private static string Replaced(byte[] body, DurableJsonSplice splice) => Encoding.UTF8.GetString(body[splice.Start..splice.End]);
+}

@@ -1,0 +1,71 @@
+using System.Text;
+using AzureFunctionsInvoker.DurableLinks;
+
+namespace AzureFunctionsInvoker.Tests.DurableLinks;
+
+public sealed class ManagementUrlScanTests
+{
+    [Theory]
+    [InlineData("https://app.azurewebsites.net/runtime/webhooks/durabletask/instances/x?code=K")]
+    [InlineData("HTTPS://APP/RUNTIME/WEBHOOKS/DURABLETASK/instances/x?code=K")]
+    [InlineData("""{"u":"https:\/\/app\/runtime\/webhooks\/durabletask\/instances\/x?code=K"}""")]
+    [InlineData("/runtime/webhooks/durabletask")]
+    public void The_webhook_path_is_found_wherever_the_reads_split_it(string body)
+    {
+        var bytes = Encoding.UTF8.GetBytes("0123456789abcdefghijklmnopqrstuvwxyz " + body + " tail");
+        for (var split = 0; split <= bytes.Length; split++)
+        {
+            var scan = new ManagementUrlScan();
+            Assert.True(scan.Finds(bytes.AsSpan(0, split)) || scan.Finds(bytes.AsSpan(split)), $"split at {split}");
+        }
+    }
+
+    [Fact]
+    public void The_webhook_path_is_found_in_reads_of_one_byte()
+    {
+        var bytes = Encoding.UTF8.GetBytes("xx https:\\/\\/app\\/runtime\\/webhooks\\/durabletask\\/instances");
+        var scan = new ManagementUrlScan();
+
+        var found = -1;
+        for (var i = 0; i < bytes.Length && found < 0; i++)
+        {
+            found = scan.Finds(bytes.AsSpan(i, 1)) ? i : -1;
+        }
+
+        Assert.Equal(Encoding.UTF8.GetString(bytes).IndexOf("durabletask", StringComparison.Ordinal) + "durabletask".Length - 1, found);
+    }
+
+    [Theory]
+    [InlineData("/runtime/webhooks/durabletask")]
+    [InlineData("\\/RunTime\\/WebHooks\\/DurableTask")]
+    public void The_webhook_path_is_found_at_any_offset_among_other_slashes(string path)
+    {
+        for (var offset = 0; offset < 140; offset++)
+        {
+            var text = new StringBuilder();
+            while (text.Length < offset)
+            {
+                text.Append("/a/b//c/");
+            }
+
+            text.Length = offset;
+            text.Append(path).Append("/x/y/z/").Append('/', 64);
+            Assert.True(ManagementUrlScan.Holds(Encoding.UTF8.GetBytes(text.ToString())), $"offset {offset}");
+            Assert.False(ManagementUrlScan.Holds(Encoding.UTF8.GetBytes(text.ToString().Replace("webhooks", "webhookz", StringComparison.OrdinalIgnoreCase))), $"offset {offset}");
+        }
+    }
+
+    [Theory]
+    [InlineData("/runtime/webhooks/other and /api/runtime/durabletask and runtime/webhooks/durabletask")]
+    [InlineData("/runtime/webhooks/durabletas")]
+    [InlineData("/runtime//webhooks/durabletask")]
+    public void Other_text_is_not_taken_for_it(string body)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        for (var split = 0; split <= bytes.Length; split++)
+        {
+            var scan = new ManagementUrlScan();
+            Assert.False(scan.Finds(bytes.AsSpan(0, split)) || scan.Finds(bytes.AsSpan(split)), $"split at {split}");
+        }
+    }
+}

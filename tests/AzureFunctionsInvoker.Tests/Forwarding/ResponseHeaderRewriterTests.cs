@@ -1,0 +1,53 @@
+using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace AzureFunctionsInvoker.Tests.Forwarding;
+
+public sealed class ResponseHeaderRewriterTests
+{
+    private const string Management = "https://myapp.azurewebsites.net/runtime/webhooks/durabletask/instances/abc?code=SECRET";
+
+    [Fact]
+    public void Location_content_location_and_each_cookie_are_rewritten_for_the_caller()
+    {
+        IHeaderDictionary headers = new HeaderDictionary
+        {
+            [HeaderNames.Location] = "https://myapp.azurewebsites.net/api/hello/next",
+            [HeaderNames.ContentLocation] = "/api/hello/here",
+            [HeaderNames.SetCookie] = new(["a=1; Path=/api/hello", "b=2; Domain=other.example"]),
+        };
+
+        var durable = ResponseHeaderRewriter.Rewrite(headers, RewriteScopes.For(), RewriteScopes.Links());
+
+        Assert.False(durable);
+        Assert.Equal("https://app.example.com/base/orders/next", headers.Location.ToString());
+        Assert.Equal("/base/orders/here", headers.ContentLocation.ToString());
+        Assert.Equal("a=1; Path=/base/orders,b=2; Domain=other.example", headers.SetCookie.ToString());
+    }
+
+    [Fact]
+    public void A_durable_location_becomes_a_link_and_marks_the_response_as_durables_own()
+    {
+        IHeaderDictionary headers = new HeaderDictionary { [HeaderNames.Location] = Management };
+
+        var durable = ResponseHeaderRewriter.Rewrite(headers, RewriteScopes.For(), RewriteScopes.Links());
+
+        Assert.True(durable);
+        Assert.StartsWith(RewriteScopes.MountAddress + "/_durable/", headers.Location.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void What_the_options_turn_off_is_left_as_the_function_wrote_it()
+    {
+        var options = new AzureFunctionProxyOptions { RewriteRedirects = false, RewriteCookies = false, DurableLinksPath = string.Empty };
+        IHeaderDictionary headers = new HeaderDictionary { [HeaderNames.Location] = Management, [HeaderNames.SetCookie] = "a=1; Path=/api/hello" };
+
+        var durable = ResponseHeaderRewriter.Rewrite(headers, RewriteScopes.For(options: options), RewriteScopes.Links());
+
+        Assert.False(durable);
+        Assert.Equal(Management, headers.Location.ToString());
+        Assert.Equal("a=1; Path=/api/hello", headers.SetCookie.ToString());
+    }
+}

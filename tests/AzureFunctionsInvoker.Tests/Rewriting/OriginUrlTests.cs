@@ -1,0 +1,55 @@
+using AzureFunctionsInvoker.Rewriting;
+
+namespace AzureFunctionsInvoker.Tests.Rewriting;
+
+public sealed class OriginUrlTests
+{
+    private static readonly Uri s_origin = new("https://myapp.azurewebsites.net/api/hello");
+
+    [Theory]
+    [InlineData("https://myapp.azurewebsites.net/api/x?q=1#f", true, "/api/x", "?q=1#f")]
+    [InlineData("https://myapp.azurewebsites.net:443/api/x", true, "/api/x", "")]
+    [InlineData("HTTPS://MyApp.AzureWebsites.net", true, "", "")]
+    [InlineData("/api/x#f", false, "/api/x", "#f")]
+    public void Splits_a_url_on_the_origin_into_its_path_and_the_rest_as_written(string value, bool absolute, string path, string tail)
+    {
+        Assert.True(OriginUrl.TrySplit(value, s_origin, pathAbsolute: true, out var isAbsolute, out var actualPath, out var actualTail));
+        Assert.Equal((absolute, path, tail), (isAbsolute, actualPath.ToString(), actualTail.ToString()));
+    }
+
+    [Theory]
+    [InlineData("https://myapp.azurewebsites.net:8443/api/x")]
+    [InlineData("http://myapp.azurewebsites.net/api/x")]
+    [InlineData("https://other.azurewebsites.net/api/x")]
+    [InlineData("https://a@myapp.azurewebsites.net/api/x")]
+    [InlineData("//myapp.azurewebsites.net/api/x")]
+    [InlineData("api/x")]
+    public void Refuses_what_is_not_on_the_origin(string value) =>
+        Assert.False(OriginUrl.TrySplit(value, s_origin, pathAbsolute: true, out _, out _, out _));
+
+    [Fact]
+    public void A_path_absolute_reference_counts_only_when_asked_for() =>
+        Assert.False(OriginUrl.TrySplit("/api/x", s_origin, pathAbsolute: false, out _, out _, out _));
+
+    [Theory]
+    [InlineData("/api/hello", "")]
+    [InlineData("/API/Hello/x", "/x")]
+    [InlineData("/api/hellox", null)]
+    [InlineData("/api", null)]
+    public void The_rest_below_a_route_starts_at_a_segment_boundary(string path, string? rest)
+    {
+        var below = OriginUrl.TryGetBelow(path, "/api/hello", out var actual);
+
+        Assert.Equal(rest, below ? actual.ToString() : null);
+    }
+
+    [Theory]
+    [InlineData("myapp.azurewebsites.net", true)]
+    [InlineData(".azurewebsites.net", true)]
+    [InlineData("net", true)]
+    [InlineData("yapp.azurewebsites.net", false)]
+    [InlineData("other.azurewebsites.net", false)]
+    [InlineData(" ", false)]
+    public void A_cookie_domain_names_the_host_or_a_parent_of_it(string domain, bool expected) =>
+        Assert.Equal(expected, OriginUrl.IsHostOrParent(domain, s_origin));
+}

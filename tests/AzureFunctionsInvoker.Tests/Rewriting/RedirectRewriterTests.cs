@@ -1,0 +1,36 @@
+using AzureFunctionsInvoker.Rewriting;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+
+namespace AzureFunctionsInvoker.Tests.Rewriting;
+
+public sealed class RedirectRewriterTests
+{
+    [Theory]
+    [InlineData("https://myapp.azurewebsites.net/api/hello/next?a=1#f", "https://app.example.com/base/orders/next?a=1#f")]
+    [InlineData("https://MYAPP.azurewebsites.net:443/API/Hello", "https://app.example.com/base/orders")]
+    [InlineData("/api/hello/x/y", "/base/orders/x/y")]
+    [InlineData("/api/hello?page=2", "/base/orders?page=2")]
+    [InlineData("/api/hello/a%2Fb", "/base/orders/a%2Fb")]
+    public void A_reference_on_the_functions_route_moves_onto_the_mount_with_its_rest_as_written(string location, string expected) =>
+        Assert.Equal(expected, RedirectRewriter.Rewrite(location, RewriteScopes.For()));
+
+    [Theory]
+    [InlineData("https://myapp.azurewebsites.net/api/other")]
+    [InlineData("https://myapp.azurewebsites.net/api/hellox")]
+    [InlineData("http://myapp.azurewebsites.net/api/hello")]
+    [InlineData("https://myapp.azurewebsites.net:8443/api/hello")]
+    [InlineData("https://evil.example/api/hello")]
+    [InlineData("https://user@myapp.azurewebsites.net/api/hello")]
+    [InlineData("//myapp.azurewebsites.net/api/hello")]
+    [InlineData("next")]
+    public void A_reference_elsewhere_is_left_alone(string location) =>
+        Assert.Null(RedirectRewriter.Rewrite(location, RewriteScopes.For()));
+
+    [Fact]
+    public void Under_an_app_mount_the_function_segment_follows_the_mount()
+    {
+        var scope = RewriteScopes.For(functionPath: "/api/orders", mountSuffix: "/orders");
+
+        Assert.Equal("/base/orders/orders/42", RedirectRewriter.Rewrite("/api/orders/42", scope));
+    }
+}
