@@ -4,6 +4,8 @@
 #
 #   tests/mutation/run.sh                  every promise file (below)
 #   tests/mutation/run.sh PathSafety       one file, or several: file names without .cs, wherever the file lives
+#   STRYKER_ARGS="--disable-bail" tests/mutation/run.sh ...   more Stryker options (here: every covering test runs
+#                                          on each mutant, so the JSON report's killedBy lists every test that kills it)
 #
 # Files are chosen by name (**/Name.cs), never by folder, so the selection survives files moving between folders.
 # Each mutant runs only the tests that cover it (coverage per test), out of the unit tests: Integration/, Reliability/
@@ -40,7 +42,8 @@ done
 
 dotnet tool restore
 started=$(date +%s)
-dotnet stryker --config-file stryker-config.json "${mutate[@]}"
+# shellcheck disable=SC2086 # STRYKER_ARGS holds several words
+dotnet stryker --config-file stryker-config.json "${mutate[@]}" ${STRYKER_ARGS:-}
 echo "Stryker ran $(( ($(date +%s) - started) / 60 )) min for: ${files[*]}"
 
 # Per-file score as Stryker counts it: detected (killed, timed out) over detected and undetected (survived, no coverage).
