@@ -50,4 +50,41 @@ public sealed class DurableLinkResolutionTests
 
         Assert.Equal(expected, DurableLinkRequest.Resolve($"/_durable/{token}/{operation}", query, "_durable", _protector, out _));
     }
+
+    [Theory]
+    [InlineData("/_durable/x", "_durable", true)]
+    [InlineData("/_DURABLE/x", "_durable", true)]
+    [InlineData("/_durable/", "_durable", true)]
+    [InlineData("/_durable", "_durable", false)]
+    [InlineData("/_durablex/y", "_durable", false)]
+    [InlineData("/_durabl/xy", "_durable", false)]
+    [InlineData("x_durable/y", "_durable", false)]
+    [InlineData("/a/_durable/x", "_durable", false)]
+    [InlineData("/_durable/x", "", false)]
+    [InlineData("//x", "", false)]
+    public void A_link_is_a_path_under_the_links_segment(string rest, string linksPath, bool isLink) =>
+        Assert.Equal(isLink, DurableLinkRequest.IsLink(rest, linksPath));
+
+    [Theory]
+    [InlineData("", "", "/runtime/webhooks/durabletask/instances/abc")]
+    [InlineData("", "?showHistory=true&code=MINE", "/runtime/webhooks/durabletask/instances/abc?showHistory=true")]
+    [InlineData("taskHub=Hub", "", "/runtime/webhooks/durabletask/instances/abc?taskHub=Hub")]
+    [InlineData("taskHub=Hub", "showInput=false", "/runtime/webhooks/durabletask/instances/abc?taskHub=Hub&showInput=false")]
+    public void The_query_is_the_hidden_parameters_then_the_callers_allowed_ones_with_a_question_mark_only_when_any(string hidden, string query, string expected)
+    {
+        var token = _protector.Protect(new DurableLink(Origin, "instances/abc", hidden), TimeSpan.FromDays(1));
+
+        Assert.Equal(expected, DurableLinkRequest.Resolve($"/_durable/{token}", query, "_durable", _protector, out _));
+    }
+
+    [Theory]
+    [InlineData("/_durable/")]
+    [InlineData("/_durable//terminate")]
+    [InlineData("/_durable/not.a.token")]
+    [InlineData("/_durable/bm90IGEgdG9rZW4")]
+    public void A_path_whose_token_is_missing_or_not_one_of_the_protectors_does_not_resolve(string rest)
+    {
+        Assert.Null(DurableLinkRequest.Resolve(rest, "?reason=x", "_durable", _protector, out var link));
+        Assert.Null(link);
+    }
 }
