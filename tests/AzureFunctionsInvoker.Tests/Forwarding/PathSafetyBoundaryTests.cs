@@ -52,4 +52,18 @@ public sealed class PathSafetyBoundaryTests
     [Fact]
     public void A_lone_surrogate_cannot_be_normalised_and_is_refused() =>
         Assert.False(PathSafety.IsSafe(string.Concat("/a", ((char)0xD800).ToString(), "b")));
+
+    [Theory]
+    [InlineData("/..%E1%A0%90")] // U+1810, the Mongolian digit after the selectors
+    [InlineData("/..%F3%B0%80%80")] // U+F0000, private use, past the variation selectors supplement
+    public void Dots_with_a_character_just_past_an_ignorable_range_are_no_dot_segment(string path) => Assert.True(PathSafety.IsSafe(path));
+
+    // "%" then "25" k-1 times then "41" decodes to "A" in k passes; the k+1st sees it settle. Eight passes in all.
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(7, true)]
+    [InlineData(8, false)]
+    [InlineData(9, false)]
+    public void A_segment_that_needs_more_than_seven_decodings_to_settle_is_refused(int decodings, bool safe) =>
+        Assert.Equal(safe, PathSafety.IsSafe("/%" + string.Concat(Enumerable.Repeat("25", decodings - 1)) + "41"));
 }

@@ -87,4 +87,18 @@ public sealed class DurableLinkResolutionTests
         Assert.Null(DurableLinkRequest.Resolve(rest, "?reason=x", "_durable", _protector, out var link));
         Assert.Null(link);
     }
+
+    // Base64 and base64url differ in two characters; a decoder that maps '-' to '+' also reads '+' as it is, so only
+    // the alphabet check keeps a second spelling of a token from resolving.
+    [Fact]
+    public void A_token_spelled_in_base64_rather_than_base64url_does_not_resolve()
+    {
+        var token = Enumerable.Range(0, 200)
+            .Select(i => _protector.Protect(new DurableLink(Origin, "instances/abc", Hidden + "&n=" + i), TimeSpan.FromDays(1)))
+            .First(t => t.Contains('-', StringComparison.Ordinal));
+        Assert.NotNull(DurableLinkRequest.Resolve($"/_durable/{token}", string.Empty, "_durable", _protector, out _));
+
+        Assert.Null(DurableLinkRequest.Resolve($"/_durable/{token.Replace('-', '+')}", string.Empty, "_durable", _protector, out var link));
+        Assert.Null(link);
+    }
 }
