@@ -29,14 +29,14 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Debug, "The caller went away; the call to the function was cancelled.", EventName = "CallerAborted")]
     public static partial void CallerAborted(ILogger logger, Exception? exception);
 
-    [LoggerMessage(7, LogLevel.Warning, "The Azure Function '{FunctionName}' could not be reached.", EventName = "FunctionUnreachable")]
-    public static partial void FunctionUnreachable(ILogger logger, string functionName, Exception? exception);
+    [LoggerMessage(7, LogLevel.Warning, "No response from the Azure Function '{FunctionName}' at {Endpoint}: {Cause}.", EventName = "FunctionUnreachable")]
+    public static partial void FunctionUnreachable(ILogger logger, string functionName, string endpoint, string cause);
 
-    [LoggerMessage(8, LogLevel.Warning, "The Azure Function '{FunctionName}' did not complete a step within Timeout ({Timeout} ms).", EventName = "FunctionTimedOut")]
-    public static partial void FunctionTimedOut(ILogger logger, string functionName, int timeout);
+    [LoggerMessage(8, LogLevel.Warning, "The Azure Function '{FunctionName}' at {Endpoint} did not complete a step within Timeout ({Timeout} ms).", EventName = "FunctionTimedOut")]
+    public static partial void FunctionTimedOut(ILogger logger, string functionName, string endpoint, int timeout);
 
-    [LoggerMessage(9, LogLevel.Warning, "The Azure Function '{FunctionName}' failed while sending its response body.", EventName = "ResponseBodyFailed")]
-    public static partial void ResponseBodyFailed(ILogger logger, string functionName, Exception? exception);
+    [LoggerMessage(9, LogLevel.Warning, "The Azure Function '{FunctionName}' at {Endpoint} failed while sending its response body: {Cause}.", EventName = "ResponseBodyFailed")]
+    public static partial void ResponseBodyFailed(ILogger logger, string functionName, string endpoint, string cause);
 
     [LoggerMessage(10, LogLevel.Warning, "Dropped the response header '{HeaderName}' of the Azure Function: the server refused its value.", EventName = "ResponseHeaderDropped")]
     public static partial void ResponseHeaderDropped(ILogger logger, string headerName);
@@ -56,8 +56,8 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Debug, "Refused a request with 400: a header value holds a control character.", EventName = "RequestHeaderInvalid")]
     public static partial void RequestHeaderInvalid(ILogger logger);
 
-    [LoggerMessage(16, LogLevel.Warning, "The Azure Function '{FunctionName}' answered {StatusCode}, an informational status that cannot be forwarded; the caller gets 502.", EventName = "InformationalResponse")]
-    public static partial void InformationalResponse(ILogger logger, string functionName, int statusCode);
+    [LoggerMessage(16, LogLevel.Warning, "The Azure Function '{FunctionName}' at {Endpoint} answered {StatusCode}, an informational status that cannot be forwarded; the caller gets 502.", EventName = "InformationalResponse")]
+    public static partial void InformationalResponse(ILogger logger, string functionName, string endpoint, int statusCode);
 
     [LoggerMessage(17, LogLevel.Warning, "The Azure Function '{FunctionName}' is called at {Host}: its AppName holds a dot, and the default HostDomain was added to it. If AppName is the whole host name, set {HostDomainKey} to empty to use {AppName} as is.", EventName = "HostDomainAppended")]
     public static partial void HostDomainAppended(ILogger logger, string functionName, string host, string appName, string hostDomainKey);
@@ -74,9 +74,12 @@ internal static partial class Log
     [LoggerMessage(21, LogLevel.Information, "The circuit of the backend {Endpoint} of the Azure Function '{FunctionName}' closed: it answered a trial request.", EventName = "CircuitClosed")]
     public static partial void CircuitClosed(ILogger logger, string functionName, string endpoint);
 
-    [LoggerMessage(22, LogLevel.Information, "An attempt at the Azure Function '{FunctionName}' failed (status {StatusCode}) before anything reached the caller; the request goes to its next backend.", EventName = "FailedOver")]
-    public static partial void FailedOver(ILogger logger, string functionName, int statusCode, Exception? exception);
+    [LoggerMessage(22, LogLevel.Information, "An attempt at the Azure Function '{FunctionName}' at {Endpoint} failed ({Cause}) before anything reached the caller; the request goes to its next backend.", EventName = "FailedOver")]
+    public static partial void FailedOver(ILogger logger, string functionName, string endpoint, string cause);
 
     [LoggerMessage(23, LogLevel.Debug, "Refused a {Method} request to a Durable link of the Azure Function '{FunctionName}' with 404: its token does not read (tampered with, expired, or made for another function or app), or what follows it is no operation.", EventName = "DurableLinkInvalid")]
     public static partial void DurableLinkInvalid(ILogger logger, string method, string functionName);
+
+    [LoggerMessage(24, LogLevel.Debug, "The exception behind the failure above of the Azure Function '{FunctionName}' at {Endpoint} ({Cause}).", EventName = "FunctionFailureDetail")]
+    public static partial void FunctionFailureDetail(ILogger logger, string functionName, string endpoint, string cause, Exception exception);
 }

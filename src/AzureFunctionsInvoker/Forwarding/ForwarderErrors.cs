@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker.Forwarding;
 
@@ -16,6 +17,18 @@ internal static class ForwarderErrors
 
     /// <summary>The row of <paramref name="error"/>.</summary>
     public static ForwarderErrorEntry Describe(ForwarderError error) => s_entries[(int)error];
+
+    // A function's failure is one line at the row's level naming its cause; the exception, with its stack, follows
+    // only at Debug.
+    private static void WithDetail(ILogger logger, ForwarderFailure failure, Action<ILogger, ForwarderFailure, string> log)
+    {
+        var cause = FailureCause.Of(failure);
+        log(logger, failure, cause);
+        if (failure.Exception is { } exception)
+        {
+            Log.FunctionFailureDetail(logger, failure.Options.FunctionName, failure.Endpoint, cause, exception);
+        }
+    }
 
     private static ForwarderErrorEntry[] Build()
     {
@@ -45,19 +58,19 @@ internal static class ForwarderErrors
                 static (logger, failure) => Log.CallerAborted(logger, failure.Exception)),
             [ForwarderError.FunctionUnreachable] = new(
                 StatusCodes.Status502BadGateway, BadGateway, "The function could not be reached.", "function_unreachable",
-                static (logger, failure) => Log.FunctionUnreachable(logger, failure.Options.FunctionName, failure.Exception)),
+                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, cause) => Log.FunctionUnreachable(logger, failure.Options.FunctionName, failure.Endpoint, cause))),
             [ForwarderError.FunctionTimedOut] = new(
                 StatusCodes.Status504GatewayTimeout, "Gateway Timeout", "The function did not answer in time.", "timeout",
-                static (logger, failure) => Log.FunctionTimedOut(logger, failure.Options.FunctionName, failure.Options.Timeout)),
+                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, _) => Log.FunctionTimedOut(logger, failure.Options.FunctionName, failure.Endpoint, failure.Options.Timeout))),
             [ForwarderError.ResponseBodyFailed] = new(
                 StatusCodes.Status502BadGateway, BadGateway, "The function's response failed.", "response_body",
-                static (logger, failure) => Log.ResponseBodyFailed(logger, failure.Options.FunctionName, failure.Exception)),
+                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, cause) => Log.ResponseBodyFailed(logger, failure.Options.FunctionName, failure.Endpoint, cause))),
             [ForwarderError.InformationalResponse] = new(
                 StatusCodes.Status502BadGateway, BadGateway, "The function answered with a status that cannot be forwarded.", "informational_response",
-                static (logger, failure) => Log.InformationalResponse(logger, failure.Options.FunctionName, failure.StatusCode)),
+                static (logger, failure) => Log.InformationalResponse(logger, failure.Options.FunctionName, failure.Endpoint, failure.StatusCode)),
             [ForwarderError.FailedOver] = new(
                 0, string.Empty, string.Empty, "failed_over",
-                static (logger, failure) => Log.FailedOver(logger, failure.Options.FunctionName, failure.StatusCode, failure.Exception)),
+                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, cause) => Log.FailedOver(logger, failure.Options.FunctionName, failure.Endpoint, cause))),
             [ForwarderError.DurableLinkInvalid] = new(
                 StatusCodes.Status404NotFound, "Not Found", "The link is not valid here, or has expired.", "durable_link_invalid",
                 static (logger, failure) => Log.DurableLinkInvalid(logger, failure.Method, failure.Options.FunctionName)),

@@ -130,7 +130,7 @@ internal sealed class FunctionForwarder
         using var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, function.Connection, timeout) { Content = content };
         if (!HeaderRules.CopyRequestHeaders(context, request, options, function.RemovedRequestHeaders))
         {
-            return Report(ForwarderError.RequestHeaderInvalid, new(options, context.Request.Method));
+            return Report(ForwarderError.RequestHeaderInvalid, target, new(options, context.Request.Method));
         }
 
         var sender = CurrentSender();
@@ -178,7 +178,7 @@ internal sealed class FunctionForwarder
                 }
             }
 
-            return Report(error, new(options, context.Request.Method, Exception: e));
+            return Report(error, target, new(options, context.Request.Method, Exception: e));
         }
 
         using (response)
@@ -190,20 +190,20 @@ internal sealed class FunctionForwarder
                 // The backend had the request, whether or not it read the body (an early answer to Expect: 100-continue).
                 if (failOver && circuit.IsFailure((int)response.StatusCode) && IsRepeatable(context, content))
                 {
-                    return Report(ForwarderError.FailedOver, new(options, context.Request.Method, (int)response.StatusCode));
+                    return Report(ForwarderError.FailedOver, target, new(options, context.Request.Method, (int)response.StatusCode));
                 }
             }
 
             if ((int)response.StatusCode < StatusCodes.Status200OK)
             {
                 // A 101 comes with the raw connection as its body: passing it on would hand the caller unframed bytes.
-                return Report(ForwarderError.InformationalResponse, new(options, context.Request.Method, (int)response.StatusCode));
+                return Report(ForwarderError.InformationalResponse, target, new(options, context.Request.Method, (int)response.StatusCode));
             }
 
             if (HeaderRules.HasInvalidFraming(response))
             {
                 var invalidLength = new HttpRequestException(HttpRequestError.InvalidResponse, "The function's response has an invalid Content-Length.");
-                return Report(ForwarderError.ResponseBodyFailed, new(options, context.Request.Method, (int)response.StatusCode, invalidLength));
+                return Report(ForwarderError.ResponseBodyFailed, target, new(options, context.Request.Method, (int)response.StatusCode, invalidLength));
             }
 
             context.Response.StatusCode = (int)response.StatusCode;
@@ -227,11 +227,11 @@ internal sealed class FunctionForwarder
             return result switch
             {
                 StreamCopyResult.Success => ForwarderError.None,
-                StreamCopyResult.SourceFailed => Report(ForwarderError.ResponseBodyFailed, new(options, context.Request.Method, Exception: exception)),
-                StreamCopyResult.TimedOut => Report(ForwarderError.FunctionTimedOut, new(options, context.Request.Method, Exception: exception)),
+                StreamCopyResult.SourceFailed => Report(ForwarderError.ResponseBodyFailed, target, new(options, context.Request.Method, Exception: exception)),
+                StreamCopyResult.TimedOut => Report(ForwarderError.FunctionTimedOut, target, new(options, context.Request.Method, Exception: exception)),
 
                 // A write to the caller fails when the caller is gone, whether or not its abort was signalled yet.
-                _ => Report(ForwarderError.CallerAborted, new(options, context.Request.Method, Exception: exception)),
+                _ => Report(ForwarderError.CallerAborted, target, new(options, context.Request.Method, Exception: exception)),
             };
         }
     }
@@ -281,9 +281,9 @@ internal sealed class FunctionForwarder
     private static bool IsRepeatable(HttpContext context, StreamingRequestContent? content) =>
         content is null && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || HttpMethods.IsOptions(context.Request.Method));
 
-    private ForwarderError Report(ForwarderError error, ForwarderFailure failure)
+    private ForwarderError Report(ForwarderError error, Uri target, ForwarderFailure failure)
     {
-        ForwarderErrors.Describe(error).Log?.Invoke(_logger, failure);
+        ForwarderErrors.Describe(error).Log?.Invoke(_logger, failure with { Target = target });
         return error;
     }
 

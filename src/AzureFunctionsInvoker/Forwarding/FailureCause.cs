@@ -1,0 +1,78 @@
+using System.Net.Sockets;
+using System.Security.Authentication;
+
+namespace AzureFunctionsInvoker.Forwarding;
+
+/// <summary>
+/// What went wrong with a function, in the few words a log line names it by: <c>connection refused</c>,
+/// <c>connection reset</c>, <c>status 503</c>, <c>no answer within Timeout (2000 ms)</c>. Fixed phrases read from the
+/// exception's kind and error codes, never from its message, so no address, query or header can reach the line.
+/// </summary>
+internal static class FailureCause
+{
+    /// <summary>The cause of <paramref name="failure"/>: what its exception says, else the function's status.</summary>
+    public static string Of(ForwarderFailure failure)
+    {
+        var exception = failure.Exception;
+        if (exception is null)
+        {
+            return failure.StatusCode > 0 ? $"status {failure.StatusCode}" : "no response";
+        }
+
+        // The most telling error in the chain: the socket's own, then the HTTP client's kind of failure.
+        for (var inner = exception; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException socket && Of(socket.SocketErrorCode) is { } socketCause)
+            {
+                return socketCause;
+            }
+        }
+
+        for (var inner = exception; inner is not null; inner = inner.InnerException)
+        {
+            var cause = inner switch
+            {
+                AuthenticationException => "TLS handshake failed",
+                HttpRequestException { HttpRequestError: not HttpRequestError.Unknown } http => Of(http.HttpRequestError),
+                HttpIOException { HttpRequestError: not HttpRequestError.Unknown } io => Of(io.HttpRequestError),
+                _ => null,
+            };
+            if (cause is not null)
+            {
+                return cause;
+            }
+        }
+
+        // The exchange's own timer, or a handler the app added that gave up (its type says which).
+        return exception is OperationCanceledException
+            ? $"no answer within Timeout ({failure.Options.Timeout} ms)"
+            : exception.GetType().Name;
+    }
+
+    private static string? Of(SocketError error) => error switch
+    {
+        SocketError.ConnectionRefused => "connection refused",
+        SocketError.ConnectionReset => "connection reset",
+        SocketError.ConnectionAborted => "connection aborted",
+        SocketError.TimedOut => "connection timed out",
+        SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "host name not found",
+        SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.NetworkDown => "host unreachable",
+        SocketError.Success or SocketError.OperationAborted => null,
+        _ => $"socket error {error}",
+    };
+
+    private static string Of(HttpRequestError error) => error switch
+    {
+        HttpRequestError.NameResolutionError => "host name not found",
+        HttpRequestError.ConnectionError => "connection failed",
+        HttpRequestError.SecureConnectionError => "TLS handshake failed",
+        HttpRequestError.ResponseEnded => "connection closed before the response ended",
+        HttpRequestError.InvalidResponse => "invalid response",
+        HttpRequestError.HttpProtocolError => "HTTP protocol error",
+        HttpRequestError.ProxyTunnelError => "proxy tunnel failed",
+        HttpRequestError.ExtendedConnectNotSupported or HttpRequestError.VersionNegotiationError => "HTTP version not supported",
+        HttpRequestError.ConfigurationLimitExceeded => "response over a client limit",
+        HttpRequestError.UserAuthenticationError => "proxy authentication failed",
+        _ => error.ToString(),
+    };
+}
