@@ -5,7 +5,7 @@ namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
 /// What went wrong with a function, in the few words a log line names it by: <c>connection refused</c>,
-/// <c>connection reset</c>, <c>status 503</c>, <c>no answer within Timeout (2000 ms)</c>. Fixed phrases read from the
+/// <c>connection reset</c>, <c>status 503</c>, <c>no answer within the 2000 ms Timeout</c>. Fixed phrases read from the
 /// exception's kind and error codes, never from its message, so no address, query or header can reach the line.
 /// </summary>
 internal static class FailureCause
@@ -45,7 +45,7 @@ internal static class FailureCause
 
         // The exchange's own timer, or a handler the app added that gave up (its type says which).
         return exception is OperationCanceledException
-            ? $"no answer within Timeout ({failure.Options.Timeout} ms)"
+            ? $"no answer within the {failure.Options.Timeout} ms Timeout"
             : exception.GetType().Name;
     }
 
