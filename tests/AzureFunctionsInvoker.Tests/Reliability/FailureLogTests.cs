@@ -22,20 +22,13 @@ public sealed class FailureLogTests
 
         using var response = await env.Caller.GetAsync("/mytest");
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        var warning = Assert.Single(Warnings(env.Logs));
-        Assert.Equal("FunctionUnreachable", warning.EventId.Name);
-        Assert.Contains($"No response from the Azure Function 'echo' at 127.0.0.1:{closedPort}: connection refused.", warning.Text, StringComparison.Ordinal);
-        AssertNoException(warning.Text);
-        AssertDetailAtDebug(env.Logs, $"127.0.0.1:{closedPort} (connection refused)");
+        AssertOneWarningThenDetail(env, response, $"127.0.0.1:{closedPort}", "connection refused");
     }
 
     [Fact]
     public async Task A_connection_the_function_resets_is_named_as_reset()
     {
-        using var resetting = new TcpListener(IPAddress.Loopback, 0);
-        resetting.Start();
-        var port = ((IPEndPoint)resetting.LocalEndpoint).Port;
+        using var resetting = Listen(out var port);
         await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = port);
 
         var sending = env.Caller.GetAsync("/mytest");
@@ -48,19 +41,14 @@ public sealed class FailureLogTests
 
         using var response = await sending.WaitAsync(s_bound);
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        var warning = Assert.Single(Warnings(env.Logs));
-        Assert.Contains($"No response from the Azure Function 'echo' at 127.0.0.1:{port}: connection reset.", warning.Text, StringComparison.Ordinal);
-        AssertNoException(warning.Text);
-        AssertDetailAtDebug(env.Logs, $"127.0.0.1:{port} (connection reset)");
+        AssertOneWarningThenDetail(env, response, $"127.0.0.1:{port}", "connection reset");
     }
 
     [Fact]
     public async Task A_function_that_accepts_the_connection_and_never_answers_is_one_warning_naming_Timeout()
     {
-        using var frozen = new TcpListener(IPAddress.Loopback, 0);
-        frozen.Start();
-        var port = ((IPEndPoint)frozen.LocalEndpoint).Port;
+        // The kernel completes its connections; nothing ever reads or answers them.
+        using var frozen = Listen(out var port);
         await using var env = await ProxyEnvironment.StartAsync("echo", o => (o.Port, o.Timeout) = (port, 200));
 
         using var response = await env.Caller.GetAsync("/mytest");
@@ -105,13 +93,28 @@ public sealed class FailureLogTests
         Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
     }
 
-    private static void AssertDetailAtDebug(CapturingLoggerProvider logs, string endpointAndCause)
+    // A 502 for no response: one line at Warning naming the function, its host and port and the cause, without the
+    // exception, which follows at Debug with its stack.
+    private static void AssertOneWarningThenDetail(ProxyEnvironment env, HttpResponseMessage response, string endpoint, string cause)
     {
-        var detail = Assert.Single(logs.Entries, e => e.EventId.Name == "FunctionFailureDetail");
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var warning = Assert.Single(Warnings(env.Logs));
+        Assert.Equal("FunctionUnreachable", warning.EventId.Name);
+        Assert.Contains($"No response from the Azure Function 'echo' at {endpoint}: {cause}.", warning.Text, StringComparison.Ordinal);
+        AssertNoException(warning.Text);
+        var detail = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "FunctionFailureDetail");
         Assert.Equal(LogLevel.Debug, detail.Level);
-        Assert.Contains(endpointAndCause, detail.Text, StringComparison.Ordinal);
+        Assert.Contains($"{endpoint} ({cause})", detail.Text, StringComparison.Ordinal);
         Assert.Contains("SocketException", detail.Text, StringComparison.Ordinal);
         Assert.Contains("   at ", detail.Text, StringComparison.Ordinal);
+    }
+
+    private static TcpListener Listen(out int port)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        return listener;
     }
 
     private static async Task ReadHeadAsync(Socket socket)
