@@ -29,18 +29,20 @@ internal sealed class DemoFunction : IAsyncDisposable
 
     /// <summary>
     /// Starts the demo when a function in <paramref name="functions"/> has neither an <c>AppName</c> nor <c>Backends</c>;
-    /// otherwise returns <see langword="null"/>.
+    /// otherwise returns <see langword="null"/>. <paramref name="demo"/> may fix its port (<c>Port</c>, default: one
+    /// the OS picks) and its function key (<c>FunctionKey</c>, default: a fresh one), so that another instance of the
+    /// sample can name it as its Function App (samples/ScaleOut/run.sh).
     /// </summary>
-    public static async Task<DemoFunction?> StartIfNeededAsync(IConfiguration functions, IEnumerable<string> names)
+    public static async Task<DemoFunction?> StartIfNeededAsync(IConfiguration functions, IEnumerable<string> names, IConfiguration demo)
     {
         if (names.All(name => !string.IsNullOrEmpty(functions[$"{name}:AppName"]) || functions.GetSection($"{name}:Backends").GetChildren().Any()))
         {
             return null;
         }
 
-        var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        var key = demo["FunctionKey"] is { Length: > 0 } fixedKey ? fixedKey : Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, demo.GetValue("Port", 0)));
         builder.Logging.ClearProviders();
         var app = builder.Build();
         app.Map("/api/hello/{**rest}", (HttpRequest request, string? name) =>

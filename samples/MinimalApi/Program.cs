@@ -11,7 +11,7 @@ var builder = WebApplication.CreateBuilder(args);
 // AzureFunctions:Shop, whose Functions are orders and invoices), reloaded when it changes. A function whose AppName is
 // empty is served by the embedded demo Function App instead, so the sample answers with no Azure account.
 string[] names = ["Hello", "Orders", "Shop"];
-await using var demo = await DemoFunction.StartIfNeededAsync(builder.Configuration.GetSection("AzureFunctions"), names);
+await using var demo = await DemoFunction.StartIfNeededAsync(builder.Configuration.GetSection("AzureFunctions"), names, builder.Configuration.GetSection("Demo"));
 foreach (var name in names)
 {
     builder.Services.AddAzureFunctionProxy(name, builder.Configuration.GetSection($"AzureFunctions:{name}"));
@@ -19,6 +19,10 @@ foreach (var name in names)
 }
 
 builder.Services.AddProblemDetails();
+
+// Several instances behind a load balancer (docs/scale-out.md): ConnectionStrings:Redis shares the Data Protection
+// keys of Durable links and the output cache of /cached; without it both stay on this instance.
+builder.AddScaleOut();
 
 // /orders is for callers with an API key (X-Api-Key); in production this is JWT bearer or Entra ID authentication.
 builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -53,7 +57,14 @@ if (builder.Configuration.GetValue<bool>("Telemetry:ConsoleExporter"))
 
 var app = builder.Build();
 app.UseRateLimiter();
+app.UseOutputCache();
 app.MapAzureFunctionProxy("/mytest/{**rest}", "Hello").RequireRateLimiting("per-client");
+
+// Hello again, its GET answers cached for 10 seconds per query string: the second
+// curl 'http://localhost:5000/cached?name=Kong' within 10 s is served from the cache (an Age header says so), the
+// function is not called. Durable links and starts under it are never cached.
+app.MapAzureFunctionProxy("/cached/{**rest}", "Hello")
+    .CacheOutput(policy => policy.Expire(TimeSpan.FromSeconds(10)).SetVaryByQuery("*"));
 app.MapAzureFunctionProxy("/orders/{**rest}", "Orders").RequireAuthorization("orders");
 
 // Every function AzureFunctions:Shop:Functions lists, by name: /shop/orders/42 calls orders, /shop/invoices calls

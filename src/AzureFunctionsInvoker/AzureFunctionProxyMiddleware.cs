@@ -123,6 +123,8 @@ internal sealed class AzureFunctionProxyMiddleware
     // nowhere. The function's own route never sees these paths.
     private Task ForwardDurableLinkAsync(HttpContext context, ForwardingTarget forwarding, BackendPool? backends, ReadOnlySpan<char> rest, string query)
     {
+        // Whatever it answers: the instance's state changes, and the link is a caller's own.
+        UncachedResponse.Mark(context);
         var options = forwarding.Options;
         var pathAndQuery = DurableLinkRequest.Resolve(rest, query, options.DurableLinksPath, _mount.Links, out var link);
         var madeOn = link is null ? null : MadeOn(link, forwarding, backends);

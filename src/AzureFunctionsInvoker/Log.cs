@@ -80,6 +80,6 @@ internal static partial class Log
     [LoggerMessage(23, LogLevel.Debug, "Refused a {Method} request to a Durable link of the Azure Function '{FunctionName}' with 404: its token does not read (tampered with, expired, or made for another function or app), or what follows it is no operation.", EventName = "DurableLinkInvalid")]
     public static partial void DurableLinkInvalid(ILogger logger, string method, string functionName);
 
-    [LoggerMessage(24, LogLevel.Debug, "The exception behind the failure above of the Azure Function '{FunctionName}' at {Endpoint} ({Cause}).", EventName = "FunctionFailureDetail")]
+    [LoggerMessage(25, LogLevel.Debug, "The exception behind the failure above of the Azure Function '{FunctionName}' at {Endpoint} ({Cause}).", EventName = "FunctionFailureDetail")]
     public static partial void FunctionFailureDetail(ILogger logger, string functionName, string endpoint, string cause, Exception exception);
 }

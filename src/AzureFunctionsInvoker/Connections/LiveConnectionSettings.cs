@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
 
 namespace AzureFunctionsInvoker.Connections;
 
@@ -6,18 +7,26 @@ namespace AzureFunctionsInvoker.Connections;
 /// Which <see cref="ConnectionSettings"/> each client's current function targets use: a target's source leases its
 /// settings for as long as the target is current. A <see cref="FunctionHttpHandler"/> keeps the pools of live settings
 /// and lets the others go once their requests end, so reloads that change <c>Keepalive</c>, <c>Timeout</c> or
-/// <c>HttpsVerify</c> do not accumulate pools.
+/// <c>HttpsVerify</c> do not accumulate pools. Once the host has stopped (its server drained), no settings are live:
+/// every pool closes its idle connections to the Function Apps as soon as no request uses it.
 /// </summary>
 internal sealed class LiveConnectionSettings
 {
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<(string ClientName, ConnectionSettings Settings), int> _leases = new();
+    private volatile bool _stopped;
+
+    /// <summary>Settings that stop being live, for good, when <paramref name="lifetime"/> says the host has stopped.</summary>
+    public LiveConnectionSettings(IHostApplicationLifetime? lifetime = null)
+    {
+        lifetime?.ApplicationStopped.Register(Stop);
+    }
 
     /// <summary>Raised, outside any lock, after settings of a client came into use or went out of use.</summary>
     public event Action<string, ConnectionSettings>? Changed;
 
     /// <summary>Whether a current target of the client named <paramref name="clientName"/> uses <paramref name="settings"/>. Takes no lock.</summary>
-    public bool IsLive(string clientName, ConnectionSettings settings) => _leases.ContainsKey((clientName, settings));
+    public bool IsLive(string clientName, ConnectionSettings settings) => !_stopped && _leases.ContainsKey((clientName, settings));
 
     /// <summary>Keeps <paramref name="settings"/> live for the client named <paramref name="clientName"/> until the lease is disposed.</summary>
     public IDisposable Lease(string clientName, ConnectionSettings settings)
@@ -25,6 +34,16 @@ internal sealed class LiveConnectionSettings
         var lease = new SettingsLease(this, (clientName, settings));
         Count(lease.Key, +1);
         return lease;
+    }
+
+    // Every handler hears of every settings it may pool, and finds them no longer live.
+    private void Stop()
+    {
+        _stopped = true;
+        foreach (var key in _leases.Keys)
+        {
+            Changed?.Invoke(key.ClientName, key.Settings);
+        }
     }
 
     private void Count((string ClientName, ConnectionSettings Settings) key, int change)

@@ -218,12 +218,21 @@ internal sealed class FunctionForwarder
             // Response buffering middleware (compression, caching) would otherwise hold an event stream back from the caller.
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
+            // An event stream is never cached, and ends cleanly rather than be cut off when the host stops.
+            using var draining = EventStreamDrain.Watch(context, timeout);
+
             // Copied here rather than in a method of its own: one frame fewer kept alive while a stream is open. Only a
             // small JSON body that may hold Durable management URLs is read whole, to rewrite them.
             var copy = rewriteBody
                 ? RewrittenJsonCopier.CopyToCallerAsync(body, new RewriteScope(target, function.FunctionPath, context.Request, _mount!, options, function.MountSuffix), timeout, context.RequestAborted)
                 : StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted);
             var (result, _, exception) = await copy.ConfigureAwait(false);
+            if (result is StreamCopyResult.TimedOut && draining.Token.IsCancellationRequested)
+            {
+                EventStreamDrain.EventStreamEnded(_logger, function.Name);
+                return ForwarderError.None;
+            }
+
             return result switch
             {
                 StreamCopyResult.Success => ForwarderError.None,

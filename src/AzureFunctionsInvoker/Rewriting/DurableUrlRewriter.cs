@@ -38,6 +38,8 @@ internal static class DurableUrlRewriter
             new DurableLink(DurableLink.OriginOf(scope.Target), resource.ToString(), hidden),
             scope.Options.DurableLinksLifetime);
 
+        // A link is per caller and expires, and the instance it names changes: no answer that holds one is cached.
+        UncachedResponse.Mark(scope.Caller.HttpContext);
         return string.Concat(
             scope.MountAddress, "/", scope.Options.DurableLinksPath, "/", token, operation,
             visible.Length == 0 ? string.Empty : "?" + visible,

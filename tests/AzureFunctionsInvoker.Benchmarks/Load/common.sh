@@ -51,10 +51,19 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# Builds this checkout's proxies and, when BASELINE names another checkout of the project (an earlier commit,
+# say), that checkout's too: its library runs as the target "baseline", so a change is measured side by side
+# with what it changes.
 build_proxies() {
     echo "Building $PROJECT (Release)..." >&2
     dotnet build "$PROJECT" --configuration Release -warnaserror --nologo --verbosity quiet >&2
     PROXY_DLL="$PROJECT/bin/Release/net10.0/AzureFunctionsInvoker.Benchmarks.dll"
+    [ -n "${BASELINE:-}" ] || return 0
+    local baseline_project
+    baseline_project="$(cd "$BASELINE" && pwd)/tests/AzureFunctionsInvoker.Benchmarks"
+    echo "Building $baseline_project (Release), the baseline..." >&2
+    dotnet build "$baseline_project" --configuration Release -warnaserror --nologo --verbosity quiet >&2
+    BASELINE_DLL="$baseline_project/bin/Release/net10.0/AzureFunctionsInvoker.Benchmarks.dll"
 }
 
 # Polls until the URL answers 2xx, or fails naming the log of the process behind it.
@@ -136,11 +145,16 @@ start_standin() {
     wait_ready "http://127.0.0.1:$FUNCTION_PORT/api/hello/ready" "$WORK/standin/error.log"
 }
 
-# start_dotnet_proxy library|yarp: the proxy from Load/, in front of the stand-in. Sets PROXY_PORT and PROXY_PID.
+# start_dotnet_proxy library|yarp|baseline: the proxy from Load/, in front of the stand-in ("baseline": the library
+# of the BASELINE checkout). Sets PROXY_PORT and PROXY_PID.
 start_dotnet_proxy() {
-    local kind=$1 log="$WORK/$1.log"
+    local kind=$1 log="$WORK/$1.log" dll=$PROXY_DLL
+    if [ "$kind" = baseline ]; then
+        kind=library
+        dll=$BASELINE_DLL
+    fi
     PROXY_PORT=$(free_port)
-    dotnet "$PROXY_DLL" serve "$kind" --port "$PROXY_PORT" --function-port "$FUNCTION_PORT" --function-key "$FUNCTION_KEY" >"$log" 2>&1 &
+    dotnet "$dll" serve "$kind" --port "$PROXY_PORT" --function-port "$FUNCTION_PORT" --function-key "$FUNCTION_KEY" >"$log" 2>&1 &
     PROXY_PID=$!
     STARTED_PIDS+=("$PROXY_PID")
     wait_ready "http://127.0.0.1:$PROXY_PORT/mytest/ready" "$log"
@@ -188,4 +202,25 @@ report() {
 
 mib() {
     awk -v kib="$1" 'BEGIN { printf "%.1f", kib / 1024 }'
+}
+
+# wrk's report -> "req/s p50-ms p99-ms errors", errors being socket errors plus non-2xx/3xx answers.
+parse_wrk() {
+    awk '
+        function ms(v) {
+            if (v ~ /us$/) return v / 1000
+            if (v ~ /ms$/) return v + 0
+            if (v ~ /m$/) return v * 60000
+            return v * 1000
+        }
+        $1 == "50%" { p50 = ms($2) }
+        $1 == "99%" { p99 = ms($2) }
+        /Socket errors:/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
+        /Non-2xx or 3xx responses:/ { errors += $NF }
+        $1 == "Requests/sec:" { rps = $2 }
+        END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, errors }'
+}
+
+median() {
+    sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }

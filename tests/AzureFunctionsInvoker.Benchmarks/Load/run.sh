@@ -9,7 +9,8 @@
 # with errors, the proxy's peak RSS and the ratios to YARP and to direct, on the console and in
 # artifacts/benchmarks/load-<time>.md. Installs wrk and nginx with apt-get if they are missing.
 #
-# Knobs: DURATION (s per measured run, 10), REPEATS (3), CONNECTIONS (32), WARMUP (s before each run, 2), SCENARIO (one
+# Knobs: BASELINE (another checkout of the project, e.g. a worktree of the commit before a change: its library runs
+# beside this one as the target "baseline", and the report adds the ratio to it), DURATION (s per measured run, 10), REPEATS (3), CONNECTIONS (32), WARMUP (s before each run, 2), SCENARIO (one
 # of the scenarios alone, e.g. "small GET"). Host settings under test go in the environment, which both .NET proxies
 # inherit: DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_gcServer=0, DOTNET_GCDynamicAdaptationMode=0, and
 # AZFI_LOAD_KESTREL_INLINE=1 for Kestrel's UnsafePreferInlineScheduling (docs/benchmarks.md, "Tuning").
@@ -22,6 +23,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 WARMUP=${WARMUP:-2}
 
 PROXIES=(nginx yarp library)
+[ -z "${BASELINE:-}" ] || PROXIES+=(baseline)
 TARGETS=(direct "${PROXIES[@]}")
 SCENARIOS=("small GET" "64 KiB POST" "1 MiB GET")
 if [ -n "${SCENARIO:-}" ]; then
@@ -74,27 +76,6 @@ wrk_run() {
     wrk "${args[@]}" "${BASE_URL[$target]}${SCENARIO_PATH[$scenario]}"
 }
 
-# wrk's report -> "req/s p50-ms p99-ms errors", errors being socket errors plus non-2xx/3xx answers.
-parse_wrk() {
-    awk '
-        function ms(v) {
-            if (v ~ /us$/) return v / 1000
-            if (v ~ /ms$/) return v + 0
-            if (v ~ /m$/) return v * 60000
-            return v * 1000
-        }
-        $1 == "50%" { p50 = ms($2) }
-        $1 == "99%" { p99 = ms($2) }
-        /Socket errors:/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
-        /Non-2xx or 3xx responses:/ { errors += $NF }
-        $1 == "Requests/sec:" { rps = $2 }
-        END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, errors }'
-}
-
-median() {
-    sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
-}
-
 # Column COLUMN (4 req/s, 5 p50, 6 p99) of the runs of SCENARIO against TARGET, as its median.
 median_of() {
     awk -F'\t' -v s="$1" -v t="$2" -v c="$3" '$1 == s && $2 == t { print $c }' "$WORK/runs.tsv" | median
@@ -113,15 +94,21 @@ summary_table() {
     done
     echo "### $scenario"
     echo
-    echo "| Target | Req/s | p50 (ms) | p99 (ms) | Errors | Peak RSS (MiB) | Req/s vs YARP | Req/s vs direct | p99 vs YARP |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    local baseline_head="" baseline_rule="" baseline_cell=""
+    if [ -n "${BASELINE:-}" ]; then
+        baseline_head=" Req/s vs baseline |"
+        baseline_rule=" ---: |"
+    fi
+    echo "| Target | Req/s | p50 (ms) | p99 (ms) | Errors | Peak RSS (MiB) | Req/s vs YARP | Req/s vs direct | p99 vs YARP |$baseline_head"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |$baseline_rule"
     for target in "${TARGETS[@]}"; do
         rps=${median_rps[$target]}
         p99=${median_p99[$target]}
         p50=$(median_of "$scenario" "$target" 5)
         errors=$(awk -F'\t' -v s="$scenario" -v t="$target" '$1 == s && $2 == t { n += $7 } END { print n + 0 }' "$WORK/runs.tsv")
         peak=$(awk -F'\t' -v s="$scenario" -v t="$target" '$1 == s && $2 == t { print $3 }' "$WORK/peaks.tsv")
-        echo "| $target | $rps | $p50 | $p99 | $errors | ${peak:-—} | $(ratio "$rps" "${median_rps[yarp]}") | $(ratio "$rps" "${median_rps[direct]}") | $(ratio "$p99" "${median_p99[yarp]}") |"
+        [ -z "${BASELINE:-}" ] || baseline_cell=" $(ratio "$rps" "${median_rps[baseline]}") |"
+        echo "| $target | $rps | $p50 | $p99 | $errors | ${peak:-—} | $(ratio "$rps" "${median_rps[yarp]}") | $(ratio "$rps" "${median_rps[direct]}") | $(ratio "$p99" "${median_p99[yarp]}") |$baseline_cell"
     done
     echo
 }
@@ -131,7 +118,7 @@ build_proxies
 start_standin
 BASE_URL[direct]="http://127.0.0.1:$FUNCTION_PORT/api/hello"
 start_nginx_proxy
-for target in yarp library; do
+for target in "${PROXIES[@]:1}"; do
     start_dotnet_proxy "$target"
     BASE_URL[$target]="http://127.0.0.1:$PROXY_PORT/mytest"
     PID[$target]=$PROXY_PID

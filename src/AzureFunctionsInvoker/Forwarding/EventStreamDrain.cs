@@ -1,0 +1,83 @@
+using AzureFunctionsInvoker.Rewriting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AzureFunctionsInvoker.Forwarding;
+
+/// <summary>
+/// Ends forwarded event streams (<c>text/event-stream</c>) cleanly when the host stops. Kestrel lets requests in flight
+/// finish until the host's <see cref="HostOptions.ShutdownTimeout"/> and then aborts what is left, which a caller of an
+/// event stream sees as a reset connection, or a 502 from a load balancer in front. So an event stream still open
+/// shortly before that deadline (a second before it, or a quarter of a timeout under four seconds) is ended by the
+/// proxy instead: the copy of its function's body stops and the caller's response completes (the last chunk over
+/// HTTP/1.1, END_STREAM over HTTP/2), which an <c>EventSource</c> reads as the end of the stream and reconnects,
+/// to another instance. A stream that ends by itself before then (a streamed completion) is left alone. Other
+/// responses are never cut short here: ending them early would pass a truncated body as a whole one.
+/// </summary>
+internal sealed partial class EventStreamDrain : IDisposable
+{
+    private static readonly TimeSpan s_margin = TimeSpan.FromSeconds(1);
+
+    private readonly CancellationTokenSource _ending = new();
+    private ITimer? _timer;
+
+    /// <summary>A drain for the app's host; an app without one (no <paramref name="lifetime"/>) never ends a stream.</summary>
+    public EventStreamDrain(TimeProvider time, IHostApplicationLifetime? lifetime = null, IOptions<HostOptions>? host = null)
+    {
+        var shutdownTimeout = host?.Value.ShutdownTimeout ?? Timeout.InfiniteTimeSpan;
+        if (lifetime is not null && shutdownTimeout != Timeout.InfiniteTimeSpan)
+        {
+            lifetime.ApplicationStopping.Register(() => _timer = time.CreateTimer(_ => End(), null, EndAfter(shutdownTimeout), Timeout.InfiniteTimeSpan));
+        }
+    }
+
+    /// <summary>
+    /// When the caller's response is an event stream: keeps it out of output caching, and, in an app with a host,
+    /// cancels <paramref name="copy"/> (what the reads of the function's body wait on) when event streams end. The
+    /// registration's token says whether that happened; dispose it before <paramref name="copy"/>.
+    /// </summary>
+    public static CancellationTokenRegistration Watch(HttpContext context, CancellationTokenSource copy)
+    {
+        if (!IsEventStream(context.Response.ContentType))
+        {
+            return default;
+        }
+
+        UncachedResponse.Mark(context);
+        return context.RequestServices?.GetService<EventStreamDrain>() is { } drain
+            ? drain._ending.Token.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), copy)
+            : default;
+    }
+
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        _ending.Dispose();
+    }
+
+    // Kestrel's deadline starts as the host begins to stop, a moment before this does.
+    private static TimeSpan EndAfter(TimeSpan shutdownTimeout) =>
+        shutdownTimeout - (shutdownTimeout / 4 < s_margin ? shutdownTimeout / 4 : s_margin);
+
+    private void End()
+    {
+        try
+        {
+            _ending.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The app's services were disposed first.
+        }
+    }
+
+    private static bool IsEventStream(string? contentType) =>
+        contentType is not null && contentType.AsSpan().TrimStart().StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Logs that an event stream of <paramref name="functionName"/> was ended as the host stops.</summary>
+    [LoggerMessage(24, LogLevel.Information, "Ended an event stream of the Azure Function '{FunctionName}': the host is stopping, and its shutdown timeout is about to cut the stream off.", EventName = "EventStreamEnded")]
+    public static partial void EventStreamEnded(ILogger logger, string functionName);
+}
