@@ -19,7 +19,14 @@ internal static class FailureCause
             return failure.StatusCode > 0 ? $"status {failure.StatusCode}" : "no response";
         }
 
-        // The most telling error in the chain: the socket's own, then the HTTP client's kind of failure.
+        // A handler the app added that gave up (a resilience timeout, an open circuit) is named by its type, whatever
+        // transport error it wraps: that is the decision the caller's 502 comes from.
+        if (exception is not (HttpRequestException or IOException or SocketException or AuthenticationException or OperationCanceledException))
+        {
+            return exception.GetType().Name;
+        }
+
+        // Else the most telling error in the chain: the socket's own, then the HTTP client's kind of failure.
         for (var inner = exception; inner is not null; inner = inner.InnerException)
         {
             if (inner is SocketException socket && Of(socket.SocketErrorCode) is { } socketCause)
@@ -43,7 +50,7 @@ internal static class FailureCause
             }
         }
 
-        // The exchange's own timer, or a handler the app added that gave up (its type says which).
+        // The exchange's own timer.
         return exception is OperationCanceledException
             ? $"no answer within the {failure.Options.Timeout} ms Timeout"
             : exception.GetType().Name;
