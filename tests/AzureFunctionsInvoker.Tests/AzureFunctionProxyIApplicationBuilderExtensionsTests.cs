@@ -108,7 +108,7 @@ public sealed class AzureFunctionProxyIApplicationBuilderExtensionsTests
         }));
 
         Assert.Contains("Azure Function 'hello': Timeout must be between 1 and 2147483647 milliseconds.", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Azure Function 'hello': AppName must be the Function App's name, not a URL: put only the app name, e.g. 'myapp'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Azure Function 'hello': AppName must be the Function App's name, not a URL: set AppName to 'myapp' (Https and Port set the scheme and port).", error.Message, StringComparison.Ordinal);
     }
 
     private static WebApplication AppWithProxyServices(out CapturingLoggerProvider logs)

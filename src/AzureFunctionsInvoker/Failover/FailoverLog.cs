@@ -13,6 +13,6 @@ internal static partial class FailoverLog
     [LoggerMessage(21, LogLevel.Information, "The circuit of the backend {Endpoint} of the Azure Function '{ProxyName}' closed: it answered a trial request.", EventName = "CircuitClosed")]
     public static partial void CircuitClosed(ILogger logger, string proxyName, string endpoint);
 
-    [LoggerMessage(22, LogLevel.Information, "An attempt at the Azure Function '{FunctionName}' failed (status {StatusCode}) before anything reached the caller; the request goes to its next backend.", EventName = "FailedOver")]
-    public static partial void FailedOver(ILogger logger, string functionName, int statusCode, Exception? exception);
+    [LoggerMessage(22, LogLevel.Information, "An attempt at the Azure Function '{FunctionName}' at {Endpoint} failed ({Cause}) before anything reached the caller; the request goes to its next backend.", EventName = "FailedOver")]
+    public static partial void FailedOver(ILogger logger, string functionName, string endpoint, string cause);
 }

@@ -100,7 +100,7 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
                 // The backend had the request, whether or not it read the body (an early answer to Expect: 100-continue).
                 if (failOver && circuit.IsFailure(statusCode) && attempt.SafeToResend)
                 {
-                    FailoverLog.FailedOver(logger, options.FunctionName, statusCode, null);
+                    LogFailedOver(new(options, context.Request.Method, statusCode, Target: attempt.Request.RequestUri));
                     return null;
                 }
             }
@@ -118,13 +118,16 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
 
             if (failOver && attempt.SafeToResend)
             {
-                FailoverLog.FailedOver(logger, options.FunctionName, 0, attempt.Exception);
+                LogFailedOver(new(options, context.Request.Method, Exception: attempt.Exception, Target: attempt.Request.RequestUri));
                 return null;
             }
         }
 
-        return ForwarderErrors.Report(logger, error, new(options, context.Request.Method, Exception: attempt.Exception));
+        return ForwarderErrors.Report(logger, error, new(options, context.Request.Method, Exception: attempt.Exception, Target: attempt.Request.RequestUri));
     }
+
+    private void LogFailedOver(ForwarderFailure failure) =>
+        ForwarderErrors.WithDetail(logger, failure, static (logger, failure, cause) => FailoverLog.FailedOver(logger, failure.Options.FunctionName, failure.Endpoint, cause));
 
     // A half-open circuit's trial is handed back as the caller's body starts to go out. Made only for a trial, in a
     // method of its own so that no other request pays for the closure.

@@ -25,6 +25,20 @@ internal static class ForwarderErrors
         return error;
     }
 
+    /// <summary>
+    /// Logs a function's failure as one line, by <paramref name="log"/>, naming its cause; the exception, with its
+    /// stack, follows only at Debug.
+    /// </summary>
+    public static void WithDetail(ILogger logger, ForwarderFailure failure, Action<ILogger, ForwarderFailure, string> log)
+    {
+        var cause = FailureCause.Of(failure);
+        log(logger, failure, cause);
+        if (failure.Exception is { } exception)
+        {
+            ForwardingLog.FunctionFailureDetail(logger, failure.Options.FunctionName, failure.Endpoint, cause, exception);
+        }
+    }
+
     private static ForwarderErrorEntry[] Build()
     {
         var rows = new Dictionary<ForwarderError, ForwarderErrorEntry>
@@ -53,16 +67,16 @@ internal static class ForwarderErrors
                 static (logger, failure) => ForwardingLog.CallerAborted(logger, failure.Exception)),
             [ForwarderError.FunctionUnreachable] = new(
                 StatusCodes.Status502BadGateway, BadGateway, "The function could not be reached.", "function_unreachable",
-                static (logger, failure) => ForwardingLog.FunctionUnreachable(logger, failure.Options.FunctionName, failure.Exception)),
+                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, cause) => ForwardingLog.FunctionUnreachable(logger, failure.Options.FunctionName, failure.Endpoint, cause))),
             [ForwarderError.FunctionTimedOut] = new(
                 StatusCodes.Status504GatewayTimeout, "Gateway Timeout", "The function did not answer in time.", "timeout",
-                static (logger, failure) => ForwardingLog.FunctionTimedOut(logger, failure.Options.FunctionName, failure.Options.Timeout)),
+                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, _) => ForwardingLog.FunctionTimedOut(logger, failure.Options.FunctionName, failure.Endpoint, failure.Options.Timeout))),
             [ForwarderError.ResponseBodyFailed] = new(
                 StatusCodes.Status502BadGateway, BadGateway, "The function's response failed.", "response_body",
-                static (logger, failure) => ForwardingLog.ResponseBodyFailed(logger, failure.Options.FunctionName, failure.Exception)),
+                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, cause) => ForwardingLog.ResponseBodyFailed(logger, failure.Options.FunctionName, failure.Endpoint, cause))),
             [ForwarderError.InformationalResponse] = new(
                 StatusCodes.Status502BadGateway, BadGateway, "The function answered with a status that cannot be forwarded.", "informational_response",
-                static (logger, failure) => ForwardingLog.InformationalResponse(logger, failure.Options.FunctionName, failure.StatusCode)),
+                static (logger, failure) => ForwardingLog.InformationalResponse(logger, failure.Options.FunctionName, failure.Endpoint, failure.StatusCode)),
             [ForwarderError.DurableLinkInvalid] = new(
                 StatusCodes.Status404NotFound, "Not Found", "The link is not valid here, or has expired.", "durable_link_invalid",
                 static (logger, failure) => ForwardingLog.DurableLinkInvalid(logger, failure.Method, failure.Options.FunctionName)),

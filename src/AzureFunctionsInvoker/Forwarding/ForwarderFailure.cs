@@ -1,8 +1,13 @@
 namespace AzureFunctionsInvoker.Forwarding;
 
-/// <summary>What a <see cref="ForwarderError"/>'s log event may name: the function, the caller's method, the function's status, the cause.</summary>
+/// <summary>What a <see cref="ForwarderError"/>'s log event may name: the function and its host, the caller's method, the function's status, the cause.</summary>
 /// <param name="Options">The function's options (for its name, <c>Timeout</c> and <c>MaxRequestBodySize</c>; never its key).</param>
 /// <param name="Method">The caller's method.</param>
 /// <param name="StatusCode">The function's status, when it answered.</param>
 /// <param name="Exception">What ended the exchange, when something threw.</param>
-internal readonly record struct ForwarderFailure(AzureFunctionProxyOptions Options, string Method, int StatusCode = 0, Exception? Exception = null);
+/// <param name="Target">The address the request went to, once one was chosen (for its host and port only: its query may hold a key).</param>
+internal readonly record struct ForwarderFailure(AzureFunctionProxyOptions Options, string Method, int StatusCode = 0, Exception? Exception = null, Uri? Target = null)
+{
+    /// <summary>The host and port the request went to, as log lines name a function's backend; empty before one was chosen.</summary>
+    public string Endpoint => Target is null ? string.Empty : $"{Target.Host}:{Target.Port}";
+}

@@ -40,16 +40,17 @@ internal sealed class ResponseCopier
         var response = exchange.Response!;
         var options = backend.Options;
         var method = context.Request.Method;
+        var target = exchange.Request.RequestUri;
         if ((int)response.StatusCode < StatusCodes.Status200OK)
         {
             // A 101 comes with the raw connection as its body: passing it on would hand the caller unframed bytes.
-            return ForwarderErrors.Report(_logger, ForwarderError.InformationalResponse, new(options, method, (int)response.StatusCode));
+            return ForwarderErrors.Report(_logger, ForwarderError.InformationalResponse, new(options, method, (int)response.StatusCode, Target: target));
         }
 
         if (HeaderRules.HasInvalidFraming(response))
         {
             var invalidLength = new HttpRequestException(HttpRequestError.InvalidResponse, "The function's response has an invalid Content-Length.");
-            return ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, (int)response.StatusCode, invalidLength));
+            return ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, (int)response.StatusCode, invalidLength, target));
         }
 
         context.Response.StatusCode = (int)response.StatusCode;
@@ -85,11 +86,11 @@ internal sealed class ResponseCopier
         return result switch
         {
             StreamCopyResult.Success => ForwarderError.None,
-            StreamCopyResult.SourceFailed => ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, Exception: exception)),
-            StreamCopyResult.TimedOut => ForwarderErrors.Report(_logger, ForwarderError.FunctionTimedOut, new(options, method, Exception: exception)),
+            StreamCopyResult.SourceFailed => ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, Exception: exception, Target: target)),
+            StreamCopyResult.TimedOut => ForwarderErrors.Report(_logger, ForwarderError.FunctionTimedOut, new(options, method, Exception: exception, Target: target)),
 
             // A write to the caller fails when the caller is gone, whether or not its abort was signalled yet.
-            _ => ForwarderErrors.Report(_logger, ForwarderError.CallerAborted, new(options, method, Exception: exception)),
+            _ => ForwarderErrors.Report(_logger, ForwarderError.CallerAborted, new(options, method, Exception: exception, Target: target)),
         };
     }
 }

@@ -6,7 +6,8 @@ namespace AzureFunctionsInvoker.Validation;
 /// Validates <see cref="AzureFunctionProxyOptions"/>. Every failure is one sentence in one shape: the function, the
 /// key's configuration path when the options are bound to configuration, what the value must be (with its unit), and a
 /// hint where the mistake is a common one (a URL or a port in <c>AppName</c>). No message prints a value, so a
-/// misplaced key cannot end up in a startup log.
+/// misplaced key cannot end up in a startup log, except the host, port and scheme a hint reads from an <c>AppName</c>
+/// written as a URL (<see cref="AppNameHint"/>: never its user info, path or query).
 /// </summary>
 internal static class AzureFunctionProxyOptionsValidator
 {
@@ -248,28 +249,30 @@ internal static class AzureFunctionProxyOptionsValidator
     {
         var appName = options.AppName;
 
-        // With HostDomain empty AppName is the whole host, as for a local Functions host.
+        // The hint names the user's own host when the value holds one; else, with HostDomain empty AppName is the
+        // whole host, as for a local Functions host.
         var example = string.IsNullOrEmpty(options.HostDomain) ? "e.g. 'localhost'" : "e.g. 'myapp'";
+        var fix = AppNameHint.For(appName ?? string.Empty, options.HostDomain) is { } hint ? $"set {hint}" : $"put only the app name, {example}";
         if (string.IsNullOrWhiteSpace(appName))
         {
             failures.Add(nameof(options.AppName), "AppName is required: the Function App's name, e.g. 'myapp' for myapp.azurewebsites.net.");
         }
         else if (appName.Contains("://", StringComparison.Ordinal))
         {
-            failures.Add(nameof(options.AppName), $"AppName must be the Function App's name, not a URL: put only the app name, {example} (Https and Port set the scheme and port).");
+            failures.Add(nameof(options.AppName), $"AppName must be the Function App's name, not a URL: {fix} (Https and Port set the scheme and port).");
         }
         else if (appName.Contains('/', StringComparison.Ordinal))
         {
-            failures.Add(nameof(options.AppName), $"AppName must not hold a path: put only the app name, {example} (RoutePrefix and FunctionName make the path).");
+            failures.Add(nameof(options.AppName), $"AppName must not hold a path: {fix} (RoutePrefix and FunctionName make the path).");
         }
         else if (appName.Count(c => c == ':') == 1)
         {
             // One colon is a port; an IPv6 address has several.
-            failures.Add(nameof(options.AppName), "AppName must not hold a port: put the port in Port.");
+            failures.Add(nameof(options.AppName), $"AppName must not hold a port: {fix} (the port goes in Port).");
         }
         else if (!string.IsNullOrEmpty(options.HostDomain) && appName.EndsWith("." + options.HostDomain, StringComparison.OrdinalIgnoreCase))
         {
-            failures.Add(nameof(options.AppName), "AppName must not end with HostDomain, which is added to it: put only the app name, e.g. 'myapp', or set HostDomain to empty to use AppName as the whole host name.");
+            failures.Add(nameof(options.AppName), $"AppName must not end with HostDomain, which is added to it: {fix}, or set HostDomain to empty to use AppName as the whole host name.");
         }
         else if (!HostNames.IsValid(HostNames.Of(options)))
         {

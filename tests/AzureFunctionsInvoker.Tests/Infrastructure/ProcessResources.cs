@@ -7,6 +7,7 @@ namespace AzureFunctionsInvoker.Tests.Infrastructure;
 public sealed record ProcessResources(int Threads, long HeapBytes, int Sockets)
 {
     private const string Established = "01";
+    private const string CloseWait = "08";
 
     public static ProcessResources Measure()
     {
@@ -22,6 +23,12 @@ public sealed record ProcessResources(int Threads, long HeapBytes, int Sockets)
 
     /// <summary>Established TCP connections on loopback whose remote end is <paramref name="port"/>: the clients of a server, seen from their side.</summary>
     public static int ConnectionsTo(int port) => TcpConnections().Count(c => c.RemotePort == port && c.State == Established);
+
+    /// <summary>
+    /// Connections a client of the server on <paramref name="port"/> closed that the server has not closed yet
+    /// (CLOSE_WAIT at the server's end): each still holds a descriptor of the server's process.
+    /// </summary>
+    public static int LeftOpenAt(int port) => TcpConnections().Count(c => c.LocalPort == port && c.State == CloseWait);
 
     /// <summary>TCP connections with <paramref name="port"/> at either end, counted by state (kernel numbering: 01 established, 08 close-wait...).</summary>
     public static string StatesAt(int port) => string.Join(", ", TcpConnections()

@@ -332,13 +332,14 @@ public sealed class AppMountTests
     {
         await using var env = await StartAsync(f => Shop(f, f.Key, new() { ["echo"] = new { } }));
         var unreachable = Shop(env.Function, env.Function.Key, new() { ["echo"] = new { } });
-        Section(unreachable)["Port"] = Loopback.ClosedPort();
+        var closedPort = Loopback.ClosedPort();
+        Section(unreachable)["Port"] = closedPort;
         env.Reload(unreachable);
 
         using var response = await env.Caller.GetAsync(new Uri("/shop/echo", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Contains("The Azure Function 'echo' could not be reached.", env.Logs.AllText, StringComparison.Ordinal);
+        Assert.Contains($"No response from the Azure Function 'echo' at 127.0.0.1:{closedPort}: connection refused.", env.Logs.AllText, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -178,7 +178,7 @@ public sealed class NamedFunctionTests
             }));
 
         Assert.Contains("Azure Function 'billing' (Functions:billing:Timeout): Timeout must be between 1 and 2147483647 milliseconds.", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Azure Function 'billing' (Functions:billing:AppName): AppName must not hold a port: put the port in Port.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Azure Function 'billing' (Functions:billing:AppName): AppName must not hold a port: set AppName to 'billing.example.com' and Port to 8443 (the port goes in Port).", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Xunit.Abstractions;
 using static AzureFunctionsInvoker.Tests.Infrastructure.StandInFunction;
@@ -22,43 +23,59 @@ public sealed class SampleTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task The_demo_orchestration_completes_through_links_that_never_show_a_key()
+    public async Task The_demo_orchestration_runs_until_its_event_is_raised_then_completes_through_links_that_never_show_a_key()
     {
+        // The sequence docs/durable-functions.md shows, request by request.
         await using var sample = await SampleProcess.StartAsync();
+        var answers = new List<string>();
 
-        using var start = await sample.Client.PostAsync("/mytest/orchestrations/hello?name=Durable", null);
-        var links = System.Text.Json.JsonDocument.Parse(await start.Content.ReadAsStringAsync()).RootElement;
+        using var start = await SendAsync(sample, HttpMethod.Post, "/mytest/orchestrations/hello?name=Durable", answers);
+        var links = JsonDocument.Parse(await start.Content.ReadAsStringAsync()).RootElement;
         var status = links.GetProperty("statusQueryGetUri").GetString()!;
-        var answers = new List<string> { await start.Content.ReadAsStringAsync(), start.Headers.ToString() };
-        using (var raised = await sample.Client.PostAsync(links.GetProperty("sendEventPostUri").GetString()!.Replace("{eventName}", "greeted", StringComparison.Ordinal), new StringContent("{}")))
-        {
-            Assert.Equal(HttpStatusCode.Accepted, raised.StatusCode);
-        }
-
-        var completed = string.Empty;
-        await Eventually.HoldsAsync(
-            () =>
-            {
-                using var response = sample.Client.GetAsync(status).GetAwaiter().GetResult();
-                completed = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-                answers.Add(completed);
-                answers.Add(response.Headers.ToString());
-                return response.StatusCode == HttpStatusCode.OK;
-            },
-            TimeSpan.FromSeconds(30),
-            "the demo orchestration to complete");
+        var greeted = links.GetProperty("sendEventPostUri").GetString()!.Replace("{eventName}", "greeted", StringComparison.Ordinal);
+        var terminate = links.GetProperty("terminatePostUri").GetString()!.Replace("{text}", "late", StringComparison.Ordinal);
+        using var running = await SendAsync(sample, HttpMethod.Get, status, answers);
+        using var raised = await SendAsync(sample, HttpMethod.Post, greeted, answers);
+        using var completed = await SendAsync(sample, HttpMethod.Get, status, answers);
+        using var raisedAgain = await SendAsync(sample, HttpMethod.Post, greeted, answers);
+        using var terminated = await SendAsync(sample, HttpMethod.Post, terminate, answers);
 
         Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        Assert.StartsWith($"{sample.Client.BaseAddress!.GetLeftPart(UriPartial.Authority)}/mytest/_durable/", start.Headers.Location?.ToString(), StringComparison.Ordinal);
         Assert.StartsWith($"{sample.Client.BaseAddress!.GetLeftPart(UriPartial.Authority)}/mytest/_durable/", status, StringComparison.Ordinal);
-        Assert.Contains("\"runtimeStatus\":\"Completed\"", completed, StringComparison.Ordinal);
-        Assert.Contains("\"output\":\"Hello Durable!\"", completed, StringComparison.Ordinal);
-        Assert.Contains("greeted", completed, StringComparison.Ordinal);
-        Assert.All(answers, answer =>
-        {
-            Assert.DoesNotContain("code=", answer, StringComparison.OrdinalIgnoreCase);
-            Assert.DoesNotContain("taskHub", answer, StringComparison.OrdinalIgnoreCase);
-            Assert.DoesNotContain("runtime/webhooks", answer, StringComparison.OrdinalIgnoreCase);
-        });
+        Assert.Equal(HttpStatusCode.Accepted, running.StatusCode);
+        Assert.Equal(("Running", JsonValueKind.Null, 0), Read(await running.Content.ReadAsStringAsync()));
+        Assert.Equal(HttpStatusCode.Accepted, raised.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, completed.StatusCode);
+        var done = JsonDocument.Parse(await completed.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("Completed", done.GetProperty("runtimeStatus").GetString());
+        Assert.Equal("Hello Durable!", done.GetProperty("output").GetString());
+        Assert.Equal(["greeted"], done.GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+
+        // As Durable Functions answers for an instance that has ended.
+        Assert.Equal(HttpStatusCode.Gone, raisedAgain.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, terminated.StatusCode);
+        AssertNoKeyOrHost(answers);
+    }
+
+    [Fact]
+    public async Task A_terminated_demo_orchestration_reports_its_reason_and_takes_no_more_events()
+    {
+        await using var sample = await SampleProcess.StartAsync();
+        var answers = new List<string>();
+
+        using var start = await SendAsync(sample, HttpMethod.Post, "/mytest/orchestrations/hello?name=Durable", answers);
+        var links = JsonDocument.Parse(await start.Content.ReadAsStringAsync()).RootElement;
+        using var terminated = await SendAsync(sample, HttpMethod.Post, links.GetProperty("terminatePostUri").GetString()!.Replace("{text}", "cancelled", StringComparison.Ordinal), answers);
+        using var status = await SendAsync(sample, HttpMethod.Get, links.GetProperty("statusQueryGetUri").GetString()!, answers);
+        using var raised = await SendAsync(sample, HttpMethod.Post, links.GetProperty("sendEventPostUri").GetString()!.Replace("{eventName}", "greeted", StringComparison.Ordinal), answers);
+
+        Assert.Equal(HttpStatusCode.Accepted, terminated.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, status.StatusCode);
+        var body = JsonDocument.Parse(await status.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(("Terminated", "cancelled"), (body.GetProperty("runtimeStatus").GetString(), body.GetProperty("output").GetString()));
+        Assert.Equal(HttpStatusCode.Gone, raised.StatusCode);
+        AssertNoKeyOrHost(answers);
     }
 
     [Fact]
@@ -211,4 +228,27 @@ public sealed class SampleTests(ITestOutputHelper output)
         output.WriteLine($"proxy RSS before: {before / MiB} MiB, peak during 50 MiB up + 50 MiB down: {peak / MiB} MiB, growth: {(peak - before) / MiB} MiB");
         Assert.True(peak - before < 32 * MiB, $"peak RSS grew by {(peak - before) / MiB} MiB");
     }
+
+    // Sends as the docs' curl does (an event's body '{}'), keeping each answer's headers and body to check for keys.
+    private static async Task<HttpResponseMessage> SendAsync(SampleProcess sample, HttpMethod method, string uri, List<string> answers)
+    {
+        using var request = new HttpRequestMessage(method, uri) { Content = method == HttpMethod.Post ? new StringContent("{}") : null };
+        var response = await sample.Client.SendAsync(request);
+        answers.Add(response.Headers.ToString());
+        answers.Add(await response.Content.ReadAsStringAsync());
+        return response;
+    }
+
+    private static (string? Status, JsonValueKind Output, int Events) Read(string status)
+    {
+        var body = JsonDocument.Parse(status).RootElement;
+        return (body.GetProperty("runtimeStatus").GetString(), body.GetProperty("output").ValueKind, body.GetProperty("events").GetArrayLength());
+    }
+
+    private static void AssertNoKeyOrHost(List<string> answers) => Assert.All(answers, answer =>
+    {
+        Assert.DoesNotContain("code=", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("taskHub", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("runtime/webhooks", answer, StringComparison.OrdinalIgnoreCase);
+    });
 }

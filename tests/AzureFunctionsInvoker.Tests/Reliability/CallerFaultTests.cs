@@ -27,6 +27,23 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_caller_that_goes_away_while_the_function_stalls_has_its_connection_closed_long_before_Timeout()
+    {
+        // Timeout at its 10-minute default: only the caller's leaving can end the exchange within the bound.
+        await using var env = await ProxyEnvironment.StartAsync("hang");
+
+        await AbandonOnceTheFunctionHasItAsync(env, abandon => env.Caller.GetAsync("/mytest", abandon));
+
+        // Both ends of the exchange are released: the caller's connection (no CLOSE_WAIT held at the proxy's port,
+        // as when a forward outlives its caller) and the proxy's own to the function.
+        await Eventually.HoldsAsync(
+            () => ProcessResources.LeftOpenAt(env.ProxyPort) == 0 && ProcessResources.ConnectionsTo(env.Function.Port) == 0,
+            s_bound,
+            "the proxy closes the connection of the caller that left, and its connection to the stalled function");
+        Assert.Equal(0, ProcessResources.ConnectionsTo(env.ProxyPort));
+    }
+
+    [Fact]
     public async Task A_caller_that_aborts_mid_upload_aborts_the_functions_request()
     {
         await using var env = await ProxyEnvironment.StartAsync("lockstep-upload");

@@ -165,12 +165,19 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
     }
 
     [Theory]
-    [InlineData("https://myapp.azurewebsites.net", "azurewebsites.net", "AppName", "not a URL: put only the app name, e.g. 'myapp'")]
-    [InlineData("http://localhost:7071", "", "AppName", "not a URL: put only the app name, e.g. 'localhost'")]
-    [InlineData("myapp/api", "azurewebsites.net", "AppName", "must not hold a path: put only the app name, e.g. 'myapp'")]
-    [InlineData("localhost:7071", "", "AppName", "must not hold a port: put the port in Port.")]
-    [InlineData("myapp:443", "azurewebsites.net", "AppName", "must not hold a port: put the port in Port.")]
-    [InlineData("myapp.azurewebsites.net", "azurewebsites.net", "AppName", "put only the app name, e.g. 'myapp', or set HostDomain to empty")]
+    [InlineData("https://myapp.azurewebsites.net", "azurewebsites.net", "AppName", "not a URL: set AppName to 'myapp' (Https and Port")]
+    [InlineData("https://myapp.azurewebsites.net", "", "AppName", "not a URL: set AppName to 'myapp.azurewebsites.net' (Https and Port")]
+    [InlineData("http://localhost:7071", "", "AppName", "not a URL: set AppName to 'localhost', Https to false and Port to 7071 (")]
+    [InlineData("http://[::1]:7071/api", "", "AppName", "not a URL: set AppName to '::1', Https to false and Port to 7071 (")]
+    [InlineData("https://orders.contoso.com/api/orders", "azurewebsites.net", "AppName", "not a URL: set AppName to 'orders.contoso.com' and HostDomain to empty (")]
+    [InlineData("https://contoso-orders", "azurewebsites.net", "AppName", "not a URL: set AppName to 'contoso-orders' (")]
+    [InlineData("https://my_app/api", "azurewebsites.net", "AppName", "not a URL: put only the app name, e.g. 'myapp' (")]
+    [InlineData("myapp/api", "azurewebsites.net", "AppName", "must not hold a path: set AppName to 'myapp' (RoutePrefix and FunctionName make the path).")]
+    [InlineData("myapp.azurewebsites.net/api/hello", "", "AppName", "must not hold a path: set AppName to 'myapp.azurewebsites.net' (")]
+    [InlineData("localhost:7071", "", "AppName", "must not hold a port: set AppName to 'localhost' and Port to 7071 (the port goes in Port).")]
+    [InlineData("myapp:443", "azurewebsites.net", "AppName", "must not hold a port: set AppName to 'myapp' and Port to 443 (")]
+    [InlineData("myapp:http", "azurewebsites.net", "AppName", "must not hold a port: put only the app name, e.g. 'myapp' (")]
+    [InlineData("myapp.azurewebsites.net", "azurewebsites.net", "AppName", "HostDomain, which is added to it: set AppName to 'myapp', or set HostDomain to empty")]
     [InlineData("::1", "azurewebsites.net", "AppName", "or, with HostDomain empty, an IP address.")]
     [InlineData("my_app", "azurewebsites.net", "AppName", "AppName must be a DNS name of letters, digits and hyphens")]
     [InlineData("myapp", "azurewebsites.net.", "HostDomain", "HostDomain must be a DNS domain of letters, digits and hyphens")]
@@ -184,6 +191,21 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
         var failure = Assert.Single(result.Failures!);
         Assert.StartsWith($"Azure Function 'Hello' (AzureFunctions:Hello:{key}): ", failure, StringComparison.Ordinal);
         Assert.Contains(hint, failure, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://deploy:" + Secret + "@myapp.azurewebsites.net/api/hello?code=" + Secret + "#" + Secret)]
+    [InlineData("myapp.azurewebsites.net/" + Secret)]
+    [InlineData("https://" + Secret + "==/api")] // a key where the host goes: Azure keys end in "=", no host name
+    public void A_hint_built_from_the_value_shows_its_host_never_its_user_info_path_or_query(string appName)
+    {
+        var options = new AzureFunctionProxyOptions { AppName = appName, HostDomain = "azurewebsites.net", FunctionName = "hello" };
+
+        var failure = Assert.Single(AzureFunctionProxyOptionsValidator.Validate(OptionsOrigin.Registered("Hello", "AzureFunctions:Hello"), options).Failures!);
+
+        Assert.DoesNotContain(Secret, failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("deploy", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("code", failure, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,9 +1,9 @@
 using System.Net.Http.Headers;
-using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Failover;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace AzureFunctionsInvoker.Tests.Forwarding;
+namespace AzureFunctionsInvoker.Tests.Failover;
 
 /// <summary>
 /// <c>Retry-After</c> opens a circuit at once only on the statuses that define it as a wait (429 and 503, RFC 9110

@@ -1,8 +1,8 @@
-using AzureFunctionsInvoker.Rewriting;
+using AzureFunctionsInvoker.DurableLinks;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Time.Testing;
 
-namespace AzureFunctionsInvoker.Tests.Rewriting;
+namespace AzureFunctionsInvoker.Tests.DurableLinks;
 
 /// <summary>
 /// What a Durable link request resolves to: the management URL its token stands for, an operation only on an
@@ -25,7 +25,7 @@ public sealed class DurableLinkResolutionTests
     {
         var token = _protector.Protect(new DurableLink(Origin, resource, Hidden), TimeSpan.FromDays(1));
 
-        Assert.Null(DurableLinkRequest.Resolve($"/_durable/{token}/{operation}", string.Empty, "_durable", _protector, out var link));
+        Assert.Null(DurableLinkRequest.Resolve($"/_durable/{token}/{operation}", string.Empty, "_durable", _protector, TimeSpan.MaxValue, out var link));
         Assert.Null(link);
     }
 
@@ -34,7 +34,7 @@ public sealed class DurableLinkResolutionTests
     {
         var token = _protector.Protect(new DurableLink(Origin, "entities/counter/x", Hidden), TimeSpan.FromDays(1));
 
-        var resolved = DurableLinkRequest.Resolve($"/_durable/{token}", string.Empty, "_durable", _protector, out var link);
+        var resolved = DurableLinkRequest.Resolve($"/_durable/{token}", string.Empty, "_durable", _protector, TimeSpan.MaxValue, out var link);
 
         Assert.Equal("/runtime/webhooks/durabletask/entities/counter/x?" + Hidden, resolved);
         Assert.Equal(Origin, link!.Origin);
@@ -48,7 +48,7 @@ public sealed class DurableLinkResolutionTests
     {
         var token = _protector.Protect(new DurableLink(Origin, "instances/abc", Hidden), TimeSpan.FromDays(1));
 
-        Assert.Equal(expected, DurableLinkRequest.Resolve($"/_durable/{token}/{operation}", query, "_durable", _protector, out _));
+        Assert.Equal(expected, DurableLinkRequest.Resolve($"/_durable/{token}/{operation}", query, "_durable", _protector, TimeSpan.MaxValue, out _));
     }
 
     [Theory]
@@ -74,7 +74,7 @@ public sealed class DurableLinkResolutionTests
     {
         var token = _protector.Protect(new DurableLink(Origin, "instances/abc", hidden), TimeSpan.FromDays(1));
 
-        Assert.Equal(expected, DurableLinkRequest.Resolve($"/_durable/{token}", query, "_durable", _protector, out _));
+        Assert.Equal(expected, DurableLinkRequest.Resolve($"/_durable/{token}", query, "_durable", _protector, TimeSpan.MaxValue, out _));
     }
 
     [Theory]
@@ -84,7 +84,7 @@ public sealed class DurableLinkResolutionTests
     [InlineData("/_durable/bm90IGEgdG9rZW4")]
     public void A_path_whose_token_is_missing_or_not_one_of_the_protectors_does_not_resolve(string rest)
     {
-        Assert.Null(DurableLinkRequest.Resolve(rest, "?reason=x", "_durable", _protector, out var link));
+        Assert.Null(DurableLinkRequest.Resolve(rest, "?reason=x", "_durable", _protector, TimeSpan.MaxValue, out var link));
         Assert.Null(link);
     }
 
@@ -96,9 +96,9 @@ public sealed class DurableLinkResolutionTests
         var token = Enumerable.Range(0, 200)
             .Select(i => _protector.Protect(new DurableLink(Origin, "instances/abc", Hidden + "&n=" + i), TimeSpan.FromDays(1)))
             .First(t => t.Contains('-', StringComparison.Ordinal));
-        Assert.NotNull(DurableLinkRequest.Resolve($"/_durable/{token}", string.Empty, "_durable", _protector, out _));
+        Assert.NotNull(DurableLinkRequest.Resolve($"/_durable/{token}", string.Empty, "_durable", _protector, TimeSpan.MaxValue, out _));
 
-        Assert.Null(DurableLinkRequest.Resolve($"/_durable/{token.Replace('-', '+')}", string.Empty, "_durable", _protector, out var link));
+        Assert.Null(DurableLinkRequest.Resolve($"/_durable/{token.Replace('-', '+')}", string.Empty, "_durable", _protector, TimeSpan.MaxValue, out var link));
         Assert.Null(link);
     }
 }

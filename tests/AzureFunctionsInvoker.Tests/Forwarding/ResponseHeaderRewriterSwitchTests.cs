@@ -1,8 +1,10 @@
+using AzureFunctionsInvoker.DurableLinks;
+using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 
-namespace AzureFunctionsInvoker.Tests.Rewriting;
+namespace AzureFunctionsInvoker.Tests.Forwarding;
 
 /// <summary>
 /// <see cref="ResponseHeaderRewriter"/> on its own: which option turns which rewrite on, every value of a header
@@ -10,6 +12,8 @@ namespace AzureFunctionsInvoker.Tests.Rewriting;
 /// </summary>
 public sealed class ResponseHeaderRewriterSwitchTests
 {
+    private static readonly DurableLinkProtector s_links = new(new EphemeralDataProtectionProvider(), "Hello", TimeProvider.System);
+
     private const string Origin = "https://myapp.azurewebsites.net";
     private const string Management = Origin + "/runtime/webhooks/durabletask/instances/abc?taskHub=Hub&code=KEY";
 
@@ -23,7 +27,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
             ["Set-Cookie"] = new[] { "a=1", "b=2; Path=/api/hello/c" },
         };
 
-        var durable = ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { DurableLinksPath = "" }));
+        var durable = ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { DurableLinksPath = "" }), s_links);
 
         Assert.False(durable);
         Assert.Equal(new[] { "https://elsewhere.example/x", "https://app.example.com/orders/a" }, (string[])headers.Location!);
@@ -36,7 +40,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Location"] = "/other", ["Content-Location"] = "/else", ["Set-Cookie"] = "a=1" };
 
-        Assert.False(ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions())));
+        Assert.False(ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions()), s_links));
 
         Assert.Equal("/other", headers.Location);
         Assert.Equal("/else", headers.ContentLocation);
@@ -48,7 +52,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Location"] = Management, ["Content-Location"] = "/api/hello/b" };
 
-        var durable = ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { RewriteRedirects = false }));
+        var durable = ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { RewriteRedirects = false }), s_links);
 
         Assert.True(durable);
         Assert.StartsWith("https://app.example.com/orders/_durable/", headers.Location.ToString(), StringComparison.Ordinal);
@@ -61,7 +65,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Location"] = Management };
 
-        var durable = ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { DurableLinksPath = "" }));
+        var durable = ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { DurableLinksPath = "" }), s_links);
 
         Assert.False(durable);
         Assert.Equal(Management, headers.Location);
@@ -72,7 +76,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Location"] = "/api/hello/a", ["Content-Location"] = Management, ["Set-Cookie"] = "a=1; Path=/api/hello" };
 
-        var durable = ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { RewriteRedirects = false, DurableLinksPath = "" }));
+        var durable = ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { RewriteRedirects = false, DurableLinksPath = "" }), s_links);
 
         Assert.False(durable);
         Assert.Equal("/api/hello/a", headers.Location);
@@ -85,7 +89,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Set-Cookie"] = "a=1; Path=/api/hello", ["Location"] = "/api/hello/a" };
 
-        ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { RewriteCookies = false }));
+        ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { RewriteCookies = false }), s_links);
 
         Assert.Equal("a=1; Path=/api/hello", headers.SetCookie);
         Assert.Equal("/orders/a", headers.Location);
@@ -96,7 +100,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Location"] = "/api/hello/a", ["Content-Location"] = Management };
 
-        Assert.False(ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions())));
+        Assert.False(ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions()), s_links));
         Assert.StartsWith("https://app.example.com/orders/_durable/", headers.ContentLocation.ToString(), StringComparison.Ordinal);
     }
 
@@ -105,7 +109,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Location"] = new[] { "/other", Management } };
 
-        Assert.True(ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions())));
+        Assert.True(ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions()), s_links));
         Assert.Equal("/other", headers.Location[0]);
     }
 
@@ -114,7 +118,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
         var context = new DefaultHttpContext();
         context.Request.Scheme = "https";
         context.Request.Host = new HostString("app.example.com");
-        var mount = new CallerMount(new DurableLinkProtector(new EphemeralDataProtectionProvider(), "Hello", TimeProvider.System)) { EndpointPrefix = "/orders" };
+        var mount = new CallerMount() { EndpointPrefix = "/orders" };
         return new RewriteScope(new Uri(Origin + "/api/hello/x"), "/api/hello", context.Request, mount, options);
     }
 }

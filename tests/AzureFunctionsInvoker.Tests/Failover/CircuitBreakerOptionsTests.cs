@@ -1,9 +1,9 @@
 using System.Net.Http.Headers;
-using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Failover;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace AzureFunctionsInvoker.Tests.Forwarding;
+namespace AzureFunctionsInvoker.Tests.Failover;
 
 /// <summary>
 /// <see cref="CircuitBreaker"/> under the function's options: which statuses are failures, how many in a row open the

@@ -1,9 +1,10 @@
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Forwarding;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace AzureFunctionsInvoker.Tests.Forwarding;
+namespace AzureFunctionsInvoker.Tests.Failover;
 
 /// <summary>
 /// <see cref="BackendPool"/> on its own: the order of the backends, the first choice (lowest priority with a circuit
@@ -20,7 +21,7 @@ public sealed class BackendPoolChoiceTests
     {
         var pool = Pool(["a", "b", "c", "d"], priorities: [2, 1, 2, 1]);
 
-        Assert.Equal(["b", "d", "a", "c"], pool.Backends.Select(b => b.Circuit!.State.Endpoint[..1]));
+        Assert.Equal(["b", "d", "a", "c"], pool.Backends.Select(b => b.ServerAddress[..1]));
         Assert.Equal([1, 1, 2, 2], pool.Priorities);
     }
 
@@ -38,12 +39,12 @@ public sealed class BackendPoolChoiceTests
     public void First_skips_an_open_circuit_for_the_next_in_its_group_then_the_next_priority()
     {
         var pool = Pool(["a", "b", "c"], priorities: [1, 1, 2]);
-        Open(pool.Backends[0]);
+        Open(pool.CircuitOf(0));
 
         Assert.Equal([1, 1], new[] { pool.First(out var trial), pool.First(out _) });
         Assert.Equal(0, trial);
 
-        Open(pool.Backends[1]);
+        Open(pool.CircuitOf(1));
         Assert.Equal(2, pool.First(out _));
     }
 
@@ -51,10 +52,10 @@ public sealed class BackendPoolChoiceTests
     public void With_every_circuit_open_first_is_the_one_whose_break_ends_first()
     {
         var pool = Pool(["a", "b", "c"], priorities: [1, 2, 3]);
-        Open(pool.Backends[1]);
+        Open(pool.CircuitOf(1));
         _time.Advance(TimeSpan.FromSeconds(1));
-        Open(pool.Backends[2]);
-        Open(pool.Backends[0]);
+        Open(pool.CircuitOf(2));
+        Open(pool.CircuitOf(0));
 
         Assert.Equal(1, pool.First(out var trial));
         Assert.Equal(0, trial);
@@ -64,7 +65,7 @@ public sealed class BackendPoolChoiceTests
     public void A_half_open_backend_is_first_as_its_trial_with_a_ticket()
     {
         var pool = Pool(["a", "b"], priorities: [1, 2]);
-        Open(pool.Backends[0]);
+        Open(pool.CircuitOf(0));
         _time.Advance(s_break);
 
         Assert.Equal(0, pool.First(out var trial));
@@ -83,7 +84,7 @@ public sealed class BackendPoolChoiceTests
         Assert.Equal(2, pool.Next(tried: 0b011));
         Assert.Equal(-1, pool.Next(tried: 0b111));
 
-        Open(pool.Backends[1]);
+        Open(pool.CircuitOf(1));
         Assert.Equal(2, pool.Next(tried: 0b001));
     }
 
@@ -91,26 +92,23 @@ public sealed class BackendPoolChoiceTests
     public void Enter_takes_the_first_not_tried_that_lets_it_in_else_the_fallback_outside_any_trial()
     {
         var pool = Pool(["a", "b", "c"], priorities: [1, 2, 3]);
-        Open(pool.Backends[1]);
+        Open(pool.CircuitOf(1));
 
         Assert.Equal((2, 0L), (pool.Enter(tried: 0b001, fallback: 0, out var trial), trial));
         Assert.Equal((0, 0L), (pool.Enter(tried: 0b110, fallback: 2, out trial), trial));
 
-        Open(pool.Backends[2]);
+        Open(pool.CircuitOf(2));
         Assert.Equal((1, 0L), (pool.Enter(tried: 0b001, fallback: 1, out trial), trial));
     }
 
-    private void Open(ForwardingTarget backend) =>
-        backend.Circuit!.State.Failed("503", threshold: 1, s_break, retryAfter: null, trial: 0);
+    private static void Open(CircuitBreaker? circuit) =>
+        circuit!.State.Failed("503", threshold: 1, s_break, retryAfter: null, trial: 0);
 
     private BackendPool Pool(string[] hosts, int[] priorities, int[]? weights = null)
     {
         var options = new AzureFunctionProxyOptions { FunctionName = "hello", AppName = "a" };
-        var backends = hosts.Select(host =>
-        {
-            var state = new CircuitState("hello", host, 80, _time, metrics: null, NullLogger.Instance);
-            return new ForwardingTarget("hello", options, ConnectionSettings.From(options), new Uri($"http://{host}/api/hello"), new CircuitBreaker(state, options, _time));
-        }).ToArray();
-        return new BackendPool(backends, priorities, weights ?? [.. priorities.Select(_ => 1)]);
+        var backends = hosts.Select(host => new Backend("hello", options, ConnectionSettings.From(options), new Uri($"http://{host}/api/hello"))).ToArray();
+        var circuits = hosts.Select(host => new CircuitBreaker(new CircuitState("hello", host, 80, _time, metrics: null, NullLogger.Instance), options, _time)).ToArray();
+        return new BackendPool(backends, circuits, priorities, weights ?? [.. priorities.Select(_ => 1)]);
     }
 }

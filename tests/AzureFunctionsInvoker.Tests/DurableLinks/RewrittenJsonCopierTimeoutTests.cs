@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
 using System.Net;
+using AzureFunctionsInvoker.DurableLinks;
 using AzureFunctionsInvoker.Diagnostics;
+using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Rewriting;
@@ -13,7 +15,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
 
-namespace AzureFunctionsInvoker.Tests.Forwarding;
+namespace AzureFunctionsInvoker.Tests.DurableLinks;
 
 /// <summary>
 /// A small JSON answer is read whole before the caller gets it (to rewrite Durable URLs in it): a function that sends
@@ -37,7 +39,7 @@ public sealed class RewrittenJsonCopierTimeoutTests
         context.Request.Method = "GET";
         context.Response.Body = new MemoryStream();
 
-        var forwarding = Forwarder(function).ForwardAsync(context, Target(options), new Uri("https://myapp.azurewebsites.net/api/hello"));
+        var forwarding = Forwarder(function).ForwardAsync(context, BackendPool.Of(Target(options)), string.Empty, string.Empty, new Uri("https://myapp.azurewebsites.net/api/hello")).AsTask();
         await body.Reading.Task.WaitAsync(s_bound); // the headers are in: the JSON copier waits on the body
         _time.Advance(TimeSpan.FromMilliseconds(options.Timeout));
 
@@ -46,16 +48,18 @@ public sealed class RewrittenJsonCopierTimeoutTests
         Assert.Equal(0, context.Response.Body.Length);
     }
 
-    private FunctionForwarder Forwarder(HttpMessageHandler function)
+    // The one forward path over a pool of one, its response rewritten for a mount with Durable links.
+    private PoolForwarder Forwarder(HttpMessageHandler function)
     {
         var handlers = new Mock<IHttpMessageHandlerFactory>();
         handlers.Setup(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(function);
         var metrics = new ProxyMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
-        var mount = new CallerMount(new DurableLinkProtector(new EphemeralDataProtectionProvider(), "hello", _time));
-        return new(handlers.Object, FunctionForwarder.ClientName, metrics, _time, NullLogger<FunctionForwarder>.Instance, mount);
+        var exchange = new FunctionForwarder(handlers.Object, FunctionForwarder.ClientName, _time, NullLogger<FunctionForwarder>.Instance);
+        var copier = new ResponseCopier(NullLogger.Instance, new CallerMount(), new DurableLinkProtector(new EphemeralDataProtectionProvider(), "hello", _time));
+        return new(exchange, copier, metrics, NullLogger.Instance);
     }
 
-    private static ForwardingTarget Target(AzureFunctionProxyOptions options) =>
+    private static Backend Target(AzureFunctionProxyOptions options) =>
         FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/mytest"), options, NullLogger.Instance).Forwarding;
 
     /// <summary>A function that answers every request with the one response it was given.</summary>

@@ -1,8 +1,8 @@
-using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Failover;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace AzureFunctionsInvoker.Tests.Forwarding;
+namespace AzureFunctionsInvoker.Tests.Failover;
 
 /// <summary>One circuit per function and backend origin, kept across reloads; nothing shared between two of either.</summary>
 public sealed class CircuitRegistryTests
