@@ -19,6 +19,13 @@ internal static class FailureCause
             return failure.StatusCode > 0 ? $"status {failure.StatusCode}" : "no response";
         }
 
+        // The proxy's own refusal of a body (a Durable management URL it cannot rewrite, over the rewriting budget):
+        // fixed texts that name no address, made only by the copiers.
+        if (exception is InvalidDataException)
+        {
+            return exception.Message.TrimEnd('.');
+        }
+
         // A handler the app added that gave up (a resilience timeout, an open circuit) is named by its type, whatever
         // transport error it wraps: that is the decision the caller's 502 comes from.
         if (exception is not (HttpRequestException or IOException or SocketException or AuthenticationException or OperationCanceledException))

@@ -72,7 +72,7 @@ public sealed class CircuitBreakerOptionsTests
     {
         var breaker = Breaker(new() { MaxRetryAfter = 5_000 });
 
-        breaker.Answered(429, new RetryConditionHeaderValue(TimeSpan.FromHours(1)), trial: 0);
+        breaker.Answered(503, new RetryConditionHeaderValue(TimeSpan.FromHours(1)), trial: 0);
 
         Assert.True(breaker.State.IsOpen);
         _time.Advance(TimeSpan.FromSeconds(5));
