@@ -115,7 +115,7 @@ internal sealed class AzureFunctionProxyMiddleware
                 return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
             }
         }
-        else if (RewriteScope.DurableLinksEnabled(options) && string.Equals(LenientSegment.First(rest), options.DurableLinksPath, StringComparison.OrdinalIgnoreCase))
+        else if (RewriteScope.DurableLinksEnabled(options) && LenientSegment.Names(rest, options.DurableLinksPath))
         {
             // Another spelling of the links segment (%5Fdurable, //_durable, _durable;x, _durable.) is no link, and must
             // not reach the function either: a lenient server could read it as one, and it is sent with the key.

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text;
@@ -13,9 +14,10 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// than 64 KiB, chunked, not JSON, not 2xx): where it is, a management URL with its key may follow, and the body must be
 /// cut there. The search is on any host, not only the function's: another name of the same host (<c>localhost</c>, an
 /// address, a custom domain) is one the proxy cannot tell apart. A path split across two reads is found: the last bytes
-/// of each read are kept and searched with the start of the next. One per response; it holds 31 bytes.
+/// of each read are kept and searched with the start of the next. One per response, a value in the copy's own state
+/// (31 bytes kept inline), so a scanned response allocates nothing for it.
 /// </summary>
-internal sealed class ManagementUrlScan
+internal struct ManagementUrlScan
 {
     // What follows the first '/' of the path, unescaped and with JSON's "\/" escapes.
     private static readonly byte[] s_plain = "runtime/webhooks/durabletask"u8.ToArray();
@@ -30,19 +32,17 @@ internal sealed class ManagementUrlScan
     private const int EscapedSecondSlash = 9;
     private const int EscapedLastSlash = 19;
 
-    private readonly byte[] _tail = new byte[Overlap];
+    private Tail _tail;
     private int _tailLength;
 
     /// <summary>
-    /// The scan of the body about to stream to the caller, when Durable links are on and it has a body that is not
-    /// encoded (a compressed body holds no path a scan can read); <see langword="null"/> otherwise.
+    /// Whether the body about to stream to the caller is scanned: when Durable links are on and it has a body that is
+    /// not encoded (a compressed body holds no path a scan can read).
     /// </summary>
-    public static ManagementUrlScan? For(HttpContext context, AzureFunctionProxyOptions options) =>
+    public static bool Applies(HttpContext context, AzureFunctionProxyOptions options) =>
         RewriteScope.DurableLinksEnabled(options)
         && !HttpMethods.IsHead(context.Request.Method)
-        && !ContentCoding.IsEncoded(context.Response.Headers.ContentEncoding)
-            ? new ManagementUrlScan()
-            : null;
+        && !ContentCoding.IsEncoded(context.Response.Headers.ContentEncoding);
 
     /// <summary>Whether <paramref name="read"/>, the next bytes of the body, holds the webhook path or completes one begun before it.</summary>
     public bool Finds(ReadOnlySpan<byte> read)
@@ -51,7 +51,7 @@ internal sealed class ManagementUrlScan
         {
             // A path begun in the previous read: the kept bytes with the start of this one.
             Span<byte> seam = stackalloc byte[2 * Overlap];
-            _tail.AsSpan(0, _tailLength).CopyTo(seam);
+            ((ReadOnlySpan<byte>)_tail)[.._tailLength].CopyTo(seam);
             var head = read[..Math.Min(read.Length, Overlap)];
             head.CopyTo(seam[_tailLength..]);
             if (Holds(seam[..(_tailLength + head.Length)]))
@@ -136,17 +136,25 @@ internal sealed class ManagementUrlScan
 
     private void Keep(ReadOnlySpan<byte> read)
     {
+        Span<byte> tail = _tail;
         if (read.Length >= Overlap)
         {
-            read[^Overlap..].CopyTo(_tail);
+            read[^Overlap..].CopyTo(tail);
             _tailLength = Overlap;
             return;
         }
 
         // A short read: what was kept shifts along, so the kept bytes stay the body's last.
         var keep = Math.Min(_tailLength, Overlap - read.Length);
-        _tail.AsSpan(_tailLength - keep, keep).CopyTo(_tail);
-        read.CopyTo(_tail.AsSpan(keep));
+        tail.Slice(_tailLength - keep, keep).CopyTo(tail);
+        read.CopyTo(tail[keep..]);
         _tailLength = keep + read.Length;
+    }
+
+    // The last bytes of the previous read, inline.
+    [InlineArray(Overlap)]
+    private struct Tail
+    {
+        private byte _first;
     }
 }

@@ -77,7 +77,7 @@ internal sealed partial class EventStreamDrain : IDisposable
     private static bool IsEventStream(string? contentType) =>
         contentType is not null && contentType.AsSpan().TrimStart().StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Logs that an event stream of <paramref name="functionName"/> was ended as the host stops.</summary>
-    [LoggerMessage(24, LogLevel.Information, "Ended an event stream of the Azure Function '{FunctionName}': the host is stopping, and its shutdown timeout is about to cut the stream off.", EventName = "EventStreamEnded")]
-    public static partial void EventStreamEnded(ILogger logger, string functionName);
+    /// <summary>Logs that an event stream of <paramref name="proxyName"/> was ended as the host stops.</summary>
+    [LoggerMessage(24, LogLevel.Information, "Ended an event stream of the Azure Function '{ProxyName}': the host is stopping, and its shutdown timeout is about to cut the stream off.", EventName = "EventStreamEnded")]
+    public static partial void EventStreamEnded(ILogger logger, string proxyName);
 }

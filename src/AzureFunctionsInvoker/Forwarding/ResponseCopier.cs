@@ -75,7 +75,7 @@ internal sealed class ResponseCopier
         // is scanned as it streams, so a management URL is cut before it leaves.
         var copy = rewriteBody
             ? RewrittenJsonCopier.CopyToCallerAsync(body, scope, _links!, timeout, context.RequestAborted)
-            : StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted, scan: ManagementUrlScan.For(context, options));
+            : StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted, scan: ManagementUrlScan.Applies(context, options));
         var (result, _, exception) = await copy.ConfigureAwait(false);
         if (result is StreamCopyResult.TimedOut && draining.Token.IsCancellationRequested)
         {

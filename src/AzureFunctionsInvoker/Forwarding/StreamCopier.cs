@@ -26,17 +26,18 @@ internal static class StreamCopier
     /// <summary>
     /// Copies the function's body to the caller. <paramref name="timeout"/> runs while waiting on the function (and
     /// cancels those reads) and is paused while writing to the caller, whose writes end only when
-    /// <paramref name="callerAborted"/> does. With <paramref name="scan"/>, a read that holds Durable's webhook path is
-    /// not written: the copy stops there, as if the function's body had failed, so its key never reaches the caller.
+    /// <paramref name="callerAborted"/> does. With <paramref name="scan"/> (<see cref="ManagementUrlScan"/>), a read that
+    /// holds Durable's webhook path is not written: the copy stops there, as if the function's body had failed, so its key never reaches the caller.
     /// </summary>
     public static ValueTask<(StreamCopyResult Result, long Copied, Exception? Error)> CopyToCallerAsync(
-        Stream function, Stream caller, StepTimeout timeout, CancellationToken callerAborted, ArrayPool<byte>? pool = null, ManagementUrlScan? scan = null) =>
+        Stream function, Stream caller, StepTimeout timeout, CancellationToken callerAborted, ArrayPool<byte>? pool = null, bool scan = false) =>
         CopyAsync(function, caller, timeout, towardsFunction: false, pool ?? ArrayPool<byte>.Shared, timeout.Token, callerAborted, scan);
 
     private static async ValueTask<(StreamCopyResult Result, long Copied, Exception? Error)> CopyAsync(
-        Stream source, Stream destination, StepTimeout timeout, bool towardsFunction, ArrayPool<byte> pool, CancellationToken readCancellation, CancellationToken writeCancellation, ManagementUrlScan? scan = null)
+        Stream source, Stream destination, StepTimeout timeout, bool towardsFunction, ArrayPool<byte> pool, CancellationToken readCancellation, CancellationToken writeCancellation, bool scan = false)
     {
         byte[]? buffer = null;
+        var scanner = default(ManagementUrlScan);
         long copied = 0;
         var reading = true;
         try
@@ -63,7 +64,7 @@ internal static class StreamCopier
                     return (StreamCopyResult.Success, copied, null);
                 }
 
-                if (scan is not null && scan.Finds(buffer.AsSpan(0, read)))
+                if (scan && scanner.Finds(buffer.AsSpan(0, read)))
                 {
                     return (StreamCopyResult.SourceFailed, copied, new InvalidDataException(
                         "The function's response body names a Durable Task management URL the proxy does not rewrite there: it is cut before it, as its key could follow."));

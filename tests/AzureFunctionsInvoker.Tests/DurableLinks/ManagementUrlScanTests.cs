@@ -15,7 +15,7 @@ public sealed class ManagementUrlScanTests
         var bytes = Encoding.UTF8.GetBytes("0123456789abcdefghijklmnopqrstuvwxyz " + body + " tail");
         for (var split = 0; split <= bytes.Length; split++)
         {
-            var scan = new ManagementUrlScan();
+            var scan = default(ManagementUrlScan);
             Assert.True(scan.Finds(bytes.AsSpan(0, split)) || scan.Finds(bytes.AsSpan(split)), $"split at {split}");
         }
     }
@@ -24,7 +24,7 @@ public sealed class ManagementUrlScanTests
     public void The_webhook_path_is_found_in_reads_of_one_byte()
     {
         var bytes = Encoding.UTF8.GetBytes("xx https:\\/\\/app\\/runtime\\/webhooks\\/durabletask\\/instances");
-        var scan = new ManagementUrlScan();
+        var scan = default(ManagementUrlScan);
 
         var found = -1;
         for (var i = 0; i < bytes.Length && found < 0; i++)
@@ -64,7 +64,7 @@ public sealed class ManagementUrlScanTests
         var bytes = Encoding.UTF8.GetBytes(body);
         for (var split = 0; split <= bytes.Length; split++)
         {
-            var scan = new ManagementUrlScan();
+            var scan = default(ManagementUrlScan);
             Assert.False(scan.Finds(bytes.AsSpan(0, split)) || scan.Finds(bytes.AsSpan(split)), $"split at {split}");
         }
     }
