@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Functions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,7 @@ namespace AzureFunctionsInvoker;
 /// the app has started: a mount point is read then, since an endpoint's final route pattern, route group prefixes
 /// included, is known only once the app's endpoints are built. An app without a host never starts, and logs nothing.
 /// </summary>
-internal sealed partial class MountLog
+internal sealed class MountLog
 {
     private readonly List<(Func<string> MountPoint, FunctionTargetSource Function)> _mounts = [];
     private readonly Lock _gate = new();
@@ -37,11 +38,8 @@ internal sealed partial class MountLog
             foreach (var (mountPoint, function) in _mounts)
             {
                 var target = function.Current;
-                Mounted(_logger, mountPoint(), target.Address, target.Name);
+                Log.Mounted(_logger, mountPoint(), target.Address, target.Name);
             }
         }
     }
-
-    [LoggerMessage(18, LogLevel.Information, "Mounted {MountPoint} -> {FunctionUrl} (Azure Function '{ProxyName}').", EventName = "Mounted")]
-    private static partial void Mounted(ILogger logger, string mountPoint, string functionUrl, string proxyName);
 }

@@ -101,7 +101,7 @@ internal sealed class CircuitState
         Volatile.Write(ref _failures, 0);
         if (Interlocked.Exchange(ref _openUntil, 0) != 0)
         {
-            FailoverLog.CircuitClosed(_logger, _functionName, Endpoint);
+            Log.CircuitClosed(_logger, _functionName, Endpoint);
             _metrics?.RecordCircuitChange(_host, _port, _functionName, "closed");
         }
 
@@ -138,7 +138,7 @@ internal sealed class CircuitState
         // An open circuit that a forced request failed again stays open, longer, without a new line.
         if (previous == 0 || previous <= now)
         {
-            FailoverLog.CircuitOpened(_logger, _functionName, Endpoint, reason, (long)duration.TotalMilliseconds);
+            Log.CircuitOpened(_logger, _functionName, Endpoint, reason, (long)duration.TotalMilliseconds);
             _metrics?.RecordCircuitChange(_host, _port, _functionName, "open");
         }
     }

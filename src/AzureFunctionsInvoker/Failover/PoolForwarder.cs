@@ -127,7 +127,7 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
     }
 
     private void LogFailedOver(ForwarderFailure failure) =>
-        ForwarderErrors.WithDetail(logger, failure, static (logger, failure, cause) => FailoverLog.FailedOver(logger, failure.Options.FunctionName, failure.Endpoint, cause));
+        ForwarderErrors.WithDetail(logger, failure, static (logger, failure, cause) => Log.FailedOver(logger, failure.Options.FunctionName, failure.Endpoint, cause));
 
     // A half-open circuit's trial is handed back as the caller's body starts to go out. Made only for a trial, in a
     // method of its own so that no other request pays for the closure.

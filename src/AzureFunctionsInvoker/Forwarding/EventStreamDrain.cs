@@ -2,7 +2,6 @@ using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AzureFunctionsInvoker.Forwarding;
@@ -17,7 +16,7 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// to another instance. A stream that ends by itself before then (a streamed completion) is left alone. Other
 /// responses are never cut short here: ending them early would pass a truncated body as a whole one.
 /// </summary>
-internal sealed partial class EventStreamDrain : IDisposable
+internal sealed class EventStreamDrain : IDisposable
 {
     private static readonly TimeSpan s_margin = TimeSpan.FromSeconds(1);
 
@@ -77,7 +76,4 @@ internal sealed partial class EventStreamDrain : IDisposable
     private static bool IsEventStream(string? contentType) =>
         contentType is not null && contentType.AsSpan().TrimStart().StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Logs that an event stream of <paramref name="proxyName"/> was ended as the host stops.</summary>
-    [LoggerMessage(24, LogLevel.Information, "Ended an event stream of the Azure Function '{ProxyName}': the host is stopping, and its shutdown timeout is about to cut the stream off.", EventName = "EventStreamEnded")]
-    public static partial void EventStreamEnded(ILogger logger, string proxyName);
 }

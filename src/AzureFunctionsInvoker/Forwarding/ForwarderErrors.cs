@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -35,7 +36,7 @@ internal static class ForwarderErrors
         log(logger, failure, cause);
         if (failure.Exception is { } exception)
         {
-            ForwardingLog.FunctionFailureDetail(logger, failure.Options.FunctionName, failure.Endpoint, cause, exception);
+            Log.FunctionFailureDetail(logger, failure.Options.FunctionName, failure.Endpoint, cause, exception);
         }
     }
 
@@ -46,40 +47,40 @@ internal static class ForwarderErrors
             [ForwarderError.None] = new(0, string.Empty, string.Empty, null, null),
             [ForwarderError.UnsafePath] = new(
                 StatusCodes.Status400BadRequest, BadRequest, "The request path cannot be forwarded to the function.", "unsafe_path",
-                static (logger, _) => ForwardingLog.UnsafePath(logger)),
+                static (logger, _) => Log.UnsafePath(logger)),
             [ForwarderError.FunctionNotFound] = new(
                 StatusCodes.Status404NotFound, "Not Found", "No function by that name is served here.", "function_not_found",
-                static (logger, _) => ForwardingLog.FunctionNotFound(logger)),
+                static (logger, _) => Log.FunctionNotFound(logger)),
             [ForwarderError.MethodNotAllowed] = new(
                 StatusCodes.Status405MethodNotAllowed, "Method Not Allowed", "The request method cannot be forwarded to the function.", "method_not_allowed",
-                static (logger, failure) => ForwardingLog.MethodNotAllowed(logger, failure.Method)),
+                static (logger, failure) => Log.MethodNotAllowed(logger, failure.Method)),
             [ForwarderError.RequestHeaderInvalid] = new(
                 StatusCodes.Status400BadRequest, BadRequest, "A request header value holds a control character.", "request_header_invalid",
-                static (logger, _) => ForwardingLog.RequestHeaderInvalid(logger)),
+                static (logger, _) => Log.RequestHeaderInvalid(logger)),
             [ForwarderError.RequestBodyTooLarge] = new(
                 StatusCodes.Status413PayloadTooLarge, "Content Too Large", "The request body is larger than the function accepts.", "request_body_too_large",
-                static (logger, failure) => ForwardingLog.RequestBodyTooLarge(logger, failure.Options.MaxRequestBodySize)),
+                static (logger, failure) => Log.RequestBodyTooLarge(logger, failure.Options.MaxRequestBodySize)),
             [ForwarderError.RequestBodyFailed] = new(
                 StatusCodes.Status400BadRequest, BadRequest, "The request body could not be read.", "request_body",
-                static (logger, failure) => ForwardingLog.RequestBodyFailed(logger, failure.Exception)),
+                static (logger, failure) => Log.RequestBodyFailed(logger, failure.Exception)),
             [ForwarderError.CallerAborted] = new(
                 0, string.Empty, string.Empty, "caller_aborted",
-                static (logger, failure) => ForwardingLog.CallerAborted(logger, failure.Exception)),
+                static (logger, failure) => Log.CallerAborted(logger, failure.Exception)),
             [ForwarderError.FunctionUnreachable] = new(
                 StatusCodes.Status502BadGateway, BadGateway, "The function could not be reached.", "function_unreachable",
-                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, cause) => ForwardingLog.FunctionUnreachable(logger, failure.Options.FunctionName, failure.Endpoint, cause))),
+                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, cause) => Log.FunctionUnreachable(logger, failure.Options.FunctionName, failure.Endpoint, cause))),
             [ForwarderError.FunctionTimedOut] = new(
                 StatusCodes.Status504GatewayTimeout, "Gateway Timeout", "The function did not answer in time.", "timeout",
-                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, _) => ForwardingLog.FunctionTimedOut(logger, failure.Options.FunctionName, failure.Endpoint, failure.Options.Timeout))),
+                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, _) => Log.FunctionTimedOut(logger, failure.Options.FunctionName, failure.Endpoint, failure.Options.Timeout))),
             [ForwarderError.ResponseBodyFailed] = new(
                 StatusCodes.Status502BadGateway, BadGateway, "The function's response failed.", "response_body",
-                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, cause) => ForwardingLog.ResponseBodyFailed(logger, failure.Options.FunctionName, failure.Endpoint, cause))),
+                static (logger, failure) => WithDetail(logger, failure, static (logger, failure, cause) => Log.ResponseBodyFailed(logger, failure.Options.FunctionName, failure.Endpoint, cause))),
             [ForwarderError.InformationalResponse] = new(
                 StatusCodes.Status502BadGateway, BadGateway, "The function answered with a status that cannot be forwarded.", "informational_response",
-                static (logger, failure) => ForwardingLog.InformationalResponse(logger, failure.Options.FunctionName, failure.Endpoint, failure.StatusCode)),
+                static (logger, failure) => Log.InformationalResponse(logger, failure.Options.FunctionName, failure.Endpoint, failure.StatusCode)),
             [ForwarderError.DurableLinkInvalid] = new(
                 StatusCodes.Status404NotFound, "Not Found", "The link is not valid here, or has expired.", "durable_link_invalid",
-                static (logger, failure) => ForwardingLog.DurableLinkInvalid(logger, failure.Method, failure.Options.FunctionName)),
+                static (logger, failure) => Log.DurableLinkInvalid(logger, failure.Method, failure.Options.FunctionName)),
         };
 
         var values = Enum.GetValues<ForwarderError>();

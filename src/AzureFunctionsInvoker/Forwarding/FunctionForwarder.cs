@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Diagnostics;
 using System.Runtime.CompilerServices;
 using AzureFunctionsInvoker.Connections;
 using Microsoft.AspNetCore.Http;
@@ -62,7 +63,7 @@ internal sealed class FunctionForwarder
             request.TravelInOptions();
         }
 
-        ForwardingLog.Forwarding(_logger, request.Method, new UrlWithoutQuery(target), backend.Name);
+        Log.Forwarding(_logger, request.Method, new UrlWithoutQuery(target), backend.Name);
 
         try
         {

@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Diagnostics;
 using System.Buffers;
 using System.Collections.Frozen;
 using System.Diagnostics;
@@ -207,7 +208,7 @@ internal static class HeaderRules
             }
             catch (InvalidOperationException)
             {
-                ForwardingLog.ResponseHeaderDropped(logger, name);
+                Log.ResponseHeaderDropped(logger, name);
             }
         }
     }

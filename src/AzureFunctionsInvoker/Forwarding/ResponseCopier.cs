@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Diagnostics;
 using System.Runtime.CompilerServices;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.DurableLinks;
@@ -79,7 +80,7 @@ internal sealed class ResponseCopier
         var (result, _, exception) = await copy.ConfigureAwait(false);
         if (result is StreamCopyResult.TimedOut && draining.Token.IsCancellationRequested)
         {
-            EventStreamDrain.EventStreamEnded(_logger, backend.Name);
+            Log.EventStreamEnded(_logger, backend.Name);
             return ForwarderError.None;
         }
 

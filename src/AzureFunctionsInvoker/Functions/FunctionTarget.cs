@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Diagnostics;
 using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using AzureFunctionsInvoker.Connections;
@@ -115,17 +116,17 @@ internal sealed class FunctionTarget
         var authority = functionUri.GetLeftPart(UriPartial.Authority);
         if (options.Https && !options.HttpsVerify)
         {
-            FunctionsLog.HttpsVerifyDisabled(logger, origin.Name, authority);
+            Log.HttpsVerifyDisabled(logger, origin.Name, authority);
         }
 
         if (!options.Https && SendsKey(options) && !functionUri.IsLoopback)
         {
-            FunctionsLog.KeyOverHttp(logger, origin.Name, authority);
+            Log.KeyOverHttp(logger, origin.Name, authority);
         }
 
         if (HostNames.MayBeWholeHost(options))
         {
-            FunctionsLog.HostDomainAppended(logger, origin.Name, functionUri.Host, options.AppName, origin.PathOf(nameof(options.HostDomain)));
+            Log.HostDomainAppended(logger, origin.Name, functionUri.Host, options.AppName, origin.PathOf(nameof(options.HostDomain)));
         }
     }
 

@@ -1,3 +1,4 @@
+using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Validation;
@@ -138,14 +139,14 @@ internal sealed class FunctionTargetSource : IDisposable
             if (result.Failed)
             {
                 _rejected = options.Clone();
-                FunctionsLog.ReloadRejected(logger, origin.Name, result.FailureMessage);
+                Log.ReloadRejected(logger, origin.Name, result.FailureMessage);
                 return;
             }
 
             _rejected = null;
             var target = FunctionTarget.Create(origin, options, logger, appMount, _circuits);
             Use(target);
-            FunctionsLog.Reloaded(logger, origin.Name, target.Address);
+            Log.Reloaded(logger, origin.Name, target.Address);
         }
     }
 

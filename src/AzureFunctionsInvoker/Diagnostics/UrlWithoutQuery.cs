@@ -1,4 +1,4 @@
-namespace AzureFunctionsInvoker.Forwarding;
+namespace AzureFunctionsInvoker.Diagnostics;
 
 /// <summary>
 /// A request's address as a log line shows it: scheme, host, port and path, without the query, which may hold a

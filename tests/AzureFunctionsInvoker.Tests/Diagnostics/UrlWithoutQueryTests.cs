@@ -1,7 +1,7 @@
-using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace AzureFunctionsInvoker.Tests.Forwarding;
+namespace AzureFunctionsInvoker.Tests.Diagnostics;
 
 public sealed class UrlWithoutQueryTests
 {
@@ -21,10 +21,10 @@ public sealed class UrlWithoutQueryTests
     public void A_forward_logged_at_a_disabled_level_allocates_nothing()
     {
         var url = new Uri("https://myapp.azurewebsites.net/api/hello/orders/42?token=secret");
-        ForwardingLog.Forwarding(NullLogger.Instance, HttpMethod.Get, new UrlWithoutQuery(url), "hello"); // JIT first
+        Log.Forwarding(NullLogger.Instance, HttpMethod.Get, new UrlWithoutQuery(url), "hello"); // JIT first
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        ForwardingLog.Forwarding(NullLogger.Instance, HttpMethod.Get, new UrlWithoutQuery(url), "hello");
+        Log.Forwarding(NullLogger.Instance, HttpMethod.Get, new UrlWithoutQuery(url), "hello");
 
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }

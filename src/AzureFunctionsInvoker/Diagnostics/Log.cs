@@ -1,16 +1,19 @@
 using Microsoft.Extensions.Logging;
 
-namespace AzureFunctionsInvoker.Forwarding;
+namespace AzureFunctionsInvoker.Diagnostics;
 
 /// <summary>
-/// The log lines of one exchange and of the errors of the table <see cref="ForwarderErrors"/>, with stable event ids
-/// (every layer logs through its own class: <c>FunctionsLog</c>, <c>FailoverLog</c>, <c>MountLog</c>; ids are unique across them). No message takes a header value or a body, and the
-/// exceptions logged come from the transport, whose messages name hosts and ports, never headers: the
-/// function key cannot reach a log at any level. Addresses are logged without their query, which may hold a
-/// caller's secrets.
+/// Every log line of the library, with its stable event id, in one class below every layer that logs: the
+/// source-generated logging code of several classes comes out in a different order from one build to the next,
+/// which would break the deterministic build. No message takes a header value or a body, and no exception is logged
+/// above Debug: the function key cannot reach a log at any level. Addresses are logged without their query
+/// (<see cref="UrlWithoutQuery"/>), which may hold a caller's secrets.
 /// </summary>
-internal static partial class ForwardingLog
+internal static partial class Log
 {
+    [LoggerMessage(1, LogLevel.Warning, "Certificate validation is off for the Azure Function '{ProxyName}' at {Authority} (HttpsVerify = false): its function key goes to whoever answers.", EventName = "HttpsVerifyDisabled")]
+    public static partial void HttpsVerifyDisabled(ILogger logger, string proxyName, string authority);
+
     [LoggerMessage(2, LogLevel.Debug, "Forwarding a {Method} request to {Url} (Azure Function '{ProxyName}').", EventName = "Forwarding")]
     public static partial void Forwarding(ILogger logger, HttpMethod method, UrlWithoutQuery url, string proxyName);
 
@@ -38,6 +41,15 @@ internal static partial class ForwardingLog
     [LoggerMessage(10, LogLevel.Warning, "Dropped the response header '{HeaderName}' of the Azure Function: the server refused its value.", EventName = "ResponseHeaderDropped")]
     public static partial void ResponseHeaderDropped(ILogger logger, string headerName);
 
+    [LoggerMessage(11, LogLevel.Warning, "The function key for the Azure Function '{ProxyName}' is sent unencrypted to {Authority} (Https = false).", EventName = "KeyOverHttp")]
+    public static partial void KeyOverHttp(ILogger logger, string proxyName, string authority);
+
+    [LoggerMessage(12, LogLevel.Error, "The reloaded options of the Azure Function '{ProxyName}' are invalid and were not applied; requests keep using the last valid options. {Failures}", EventName = "ReloadRejected")]
+    public static partial void ReloadRejected(ILogger logger, string proxyName, string failures);
+
+    [LoggerMessage(13, LogLevel.Information, "The reloaded options of the Azure Function '{ProxyName}' apply from the next request on: its requests go to {FunctionUrl}.", EventName = "Reloaded")]
+    public static partial void Reloaded(ILogger logger, string proxyName, string functionUrl);
+
     [LoggerMessage(14, LogLevel.Debug, "Refused a {Method} request with 405: the method is never forwarded.", EventName = "MethodNotAllowed")]
     public static partial void MethodNotAllowed(ILogger logger, string method);
 
@@ -47,11 +59,30 @@ internal static partial class ForwardingLog
     [LoggerMessage(16, LogLevel.Warning, "The Azure Function '{FunctionName}' at {Endpoint} answered {StatusCode}, an informational status that cannot be forwarded; the caller gets 502.", EventName = "InformationalResponse")]
     public static partial void InformationalResponse(ILogger logger, string functionName, string endpoint, int statusCode);
 
+    [LoggerMessage(17, LogLevel.Warning, "The Azure Function '{ProxyName}' is called at {Host}: its AppName holds a dot, and the default HostDomain was added to it. If AppName is the whole host name, set {HostDomainKey} to empty to use {AppName} as is.", EventName = "HostDomainAppended")]
+    public static partial void HostDomainAppended(ILogger logger, string proxyName, string host, string appName, string hostDomainKey);
+
+    [LoggerMessage(18, LogLevel.Information, "Mounted {MountPoint} -> {FunctionUrl} (Azure Function '{ProxyName}').", EventName = "Mounted")]
+    public static partial void Mounted(ILogger logger, string mountPoint, string functionUrl, string proxyName);
+
     [LoggerMessage(19, LogLevel.Debug, "Refused a request with 404: the app mount exposes no function by the name in its path.", EventName = "FunctionNotFound")]
     public static partial void FunctionNotFound(ILogger logger);
 
+    [LoggerMessage(20, LogLevel.Warning, "The circuit of the backend {Endpoint} of the Azure Function '{ProxyName}' opened ({Reason}): no request goes to it for {BreakDuration} ms unless every backend is out.", EventName = "CircuitOpened")]
+    public static partial void CircuitOpened(ILogger logger, string proxyName, string endpoint, string reason, long breakDuration);
+
+    [LoggerMessage(21, LogLevel.Information, "The circuit of the backend {Endpoint} of the Azure Function '{ProxyName}' closed: it answered a trial request.", EventName = "CircuitClosed")]
+    public static partial void CircuitClosed(ILogger logger, string proxyName, string endpoint);
+
+    [LoggerMessage(22, LogLevel.Information, "An attempt at the Azure Function '{FunctionName}' at {Endpoint} failed ({Cause}) before anything reached the caller; the request goes to its next backend.", EventName = "FailedOver")]
+    public static partial void FailedOver(ILogger logger, string functionName, string endpoint, string cause);
+
     [LoggerMessage(23, LogLevel.Debug, "Refused a {Method} request to a Durable link of the Azure Function '{FunctionName}' with 404: its token does not read (tampered with, expired, or made for another function or app), or what follows it is no operation.", EventName = "DurableLinkInvalid")]
     public static partial void DurableLinkInvalid(ILogger logger, string method, string functionName);
+
+    /// <summary>Logs that an event stream of <paramref name="proxyName"/> was ended as the host stops.</summary>
+    [LoggerMessage(24, LogLevel.Information, "Ended an event stream of the Azure Function '{ProxyName}': the host is stopping, and its shutdown timeout is about to cut the stream off.", EventName = "EventStreamEnded")]
+    public static partial void EventStreamEnded(ILogger logger, string proxyName);
 
     [LoggerMessage(25, LogLevel.Debug, "The exception behind the failure above of the Azure Function '{FunctionName}' at {Endpoint} ({Cause}).", EventName = "FunctionFailureDetail")]
     public static partial void FunctionFailureDetail(ILogger logger, string functionName, string endpoint, string cause, Exception exception);
