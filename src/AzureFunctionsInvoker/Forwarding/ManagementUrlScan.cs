@@ -9,7 +9,7 @@ namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
 /// Looks for Durable Functions' webhook path (<c>/runtime/webhooks/durabletask</c>, in any case, with or without JSON's
-/// <c>\/</c> escapes) in a body as it streams, read by read, for the bodies the buffered rewriter does not take (larger
+/// <c>\/</c> escapes, each slash escaped or not) in a body as it streams, read by read, for the bodies the buffered rewriter does not take (larger
 /// than 64 KiB, chunked, not JSON, not 2xx): where it is, a management URL with its key may follow, and the body must be
 /// cut there. The search is on any host, not only the function's: another name of the same host (<c>localhost</c>, an
 /// address, a custom domain) is one the proxy cannot tell apart. A path split across two reads is found: the last bytes
@@ -17,17 +17,20 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// </summary>
 internal sealed class ManagementUrlScan
 {
-    // What follows the first '/' of the path, unescaped and with JSON's "\/" escapes.
-    private static readonly byte[] s_plain = "runtime/webhooks/durabletask"u8.ToArray();
-    private static readonly byte[] s_escaped = "runtime\\/webhooks\\/durabletask"u8.ToArray();
+    // The path's three segments; each is preceded by '/' or JSON's "\/", independently of the others.
+    private static readonly byte[] s_runtime = "runtime"u8.ToArray();
+    private static readonly byte[] s_webhooks = "webhooks"u8.ToArray();
+    private static readonly byte[] s_durableTask = "durabletask"u8.ToArray();
 
     // A match is 29 or 31 bytes from its first '/' on: one begun in the previous read began in its last 30 bytes.
     private const int Overlap = 31;
 
-    // Where the path's other slashes are, from its first: "/runtime/webhooks/" and "/runtime\/webhooks\/".
+    // Where the path's other slashes are, from its first: the second at 8 ("/runtime/") or 9 ("/runtime\/"), the last
+    // at 17 to 19 (either slash escaped or not: "/runtime\/webhooks/" is as valid JSON as the other spellings).
     private const int PlainSecondSlash = 8;
-    private const int PlainLastSlash = 17;
     private const int EscapedSecondSlash = 9;
+    private const int PlainLastSlash = 17;
+    private const int MixedLastSlash = 18;
     private const int EscapedLastSlash = 19;
 
     private readonly byte[] _tail = new byte[Overlap];
@@ -100,11 +103,12 @@ internal sealed class ManagementUrlScan
                     continue;
                 }
 
-                var plain = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainSecondSlash), slash)
-                    & Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainLastSlash), slash);
-                var escaped = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedSecondSlash), slash)
-                    & Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedLastSlash), slash);
-                for (var candidates = (first & (plain | escaped)).ExtractMostSignificantBits(); candidates != 0; candidates &= candidates - 1)
+                var second = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainSecondSlash), slash)
+                    | Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedSecondSlash), slash);
+                var third = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainLastSlash), slash)
+                    | Vector256.Equals(Vector256.LoadUnsafe(ref start, at + MixedLastSlash), slash)
+                    | Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedLastSlash), slash);
+                for (var candidates = (first & second & third).ExtractMostSignificantBits(); candidates != 0; candidates &= candidates - 1)
                 {
                     if (IsPathAt(bytes[(checkedUpTo + BitOperations.TrailingZeroCount(candidates))..]))
                     {
@@ -128,11 +132,36 @@ internal sealed class ManagementUrlScan
         return false;
     }
 
-    // Whether bytes, starting with a '/', start with the webhook path in either spelling.
-    private static bool IsPathAt(ReadOnlySpan<byte> bytes) => StartsWith(bytes[1..], s_plain) || StartsWith(bytes[1..], s_escaped);
+    // Whether bytes, starting with a '/', start with the webhook path, each later slash escaped as "\/" or not.
+    private static bool IsPathAt(ReadOnlySpan<byte> bytes)
+    {
+        bytes = bytes[1..];
+        return Segment(ref bytes, s_runtime) && Slash(ref bytes) && Segment(ref bytes, s_webhooks) && Slash(ref bytes)
+            && Segment(ref bytes, s_durableTask);
+    }
 
-    private static bool StartsWith(ReadOnlySpan<byte> bytes, byte[] spelling) =>
-        bytes.Length >= spelling.Length && Ascii.EqualsIgnoreCase(bytes[..spelling.Length], spelling);
+    private static bool Segment(ref ReadOnlySpan<byte> bytes, byte[] name)
+    {
+        if (bytes.Length < name.Length || !Ascii.EqualsIgnoreCase(bytes[..name.Length], name))
+        {
+            return false;
+        }
+
+        bytes = bytes[name.Length..];
+        return true;
+    }
+
+    private static bool Slash(ref ReadOnlySpan<byte> bytes)
+    {
+        var length = bytes.Length > 1 && bytes[0] == (byte)'\\' ? 2 : 1;
+        if (bytes.Length < length || bytes[length - 1] != (byte)'/')
+        {
+            return false;
+        }
+
+        bytes = bytes[length..];
+        return true;
+    }
 
     private void Keep(ReadOnlySpan<byte> read)
     {

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Text;
+using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+
+namespace AzureFunctionsInvoker.Tests.Reliability;
+
+/// <summary>
+/// What an adversarial review of issue 19's fixes got through, each now held: a management URL whose slashes were
+/// escaped with JSON's <c>\/</c> only in part passed the streamed-body scan and the check of rewritten bodies.
+/// </summary>
+public sealed class Issue19AttackTests
+{
+    [Theory]
+    [InlineData("""\/runtime/webhooks\/durabletask""")]
+    [InlineData("""\/runtime\/webhooks/durabletask""")]
+    [InlineData("""/RUNTIME\/WebHooks/durabletask""")]
+    public void A_webhook_path_with_only_some_slashes_escaped_is_found(string path)
+    {
+        var bytes = Encoding.UTF8.GetBytes("""{"filler":"0123456789abcdefghijklmnopqrstuvwxyz0123456789","u":"https:\/\/app""" + path + """\/instances\/x?code=K"}""");
+        for (var split = 0; split <= bytes.Length; split++)
+        {
+            var scan = new ManagementUrlScan();
+            Assert.True(scan.Finds(bytes.AsSpan(0, split)) || scan.Finds(bytes.AsSpan(split)), $"split at {split}");
+        }
+    }
+
+    [Fact]
+    public async Task A_streamed_body_with_a_partly_escaped_management_url_never_hands_out_the_key()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer");
+        var origin = env.Function.Origin.Replace("/", "\\/", StringComparison.Ordinal);
+        var body = Encoding.UTF8.GetBytes(
+            $$"""{"filler":"{{new string('x', 70_000)}}","u":"{{origin}}\/runtime/webhooks\/durabletask\/instances\/abc?code=SYSTEMKEY"}""");
+        env.Function.Answer = FramedAnswer.Of(body);
+
+        var (_, received) = await ReadWhatArrivesAsync(env);
+
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+        Assert.True(received.Length < body.Length);
+        Assert.Single(env.Logs.Entries, e => e.EventId.Name == "ResponseBodyFailed");
+    }
+
+    [Fact]
+    public async Task A_small_json_body_with_a_partly_escaped_management_url_on_another_host_gets_502()
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer");
+        var body = Encoding.UTF8.GetBytes(
+            """{"u":"http:\/\/localhost\/runtime\/webhooks/durabletask\/instances\/abc?code=SYSTEMKEY","self":"{origin}/api/answer"}"""
+                .Replace("{origin}", env.Function.Origin, StringComparison.Ordinal));
+        env.Function.Answer = FramedAnswer.Of(body);
+
+        var (status, received) = await ReadWhatArrivesAsync(env);
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+    }
+
+    // The status and every byte that arrived before the body ended or the connection was cut.
+    private static async Task<(HttpStatusCode Status, string Received)> ReadWhatArrivesAsync(ProxyEnvironment env)
+    {
+        using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead);
+        var received = new MemoryStream();
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            await stream.CopyToAsync(received);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            // Cut: what arrived before is what the caller has.
+        }
+
+        return (response.StatusCode, Encoding.UTF8.GetString(received.ToArray()));
+    }
+}
