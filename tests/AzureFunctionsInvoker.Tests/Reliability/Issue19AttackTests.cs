@@ -2,15 +2,47 @@ using System.Net;
 using System.Text;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace AzureFunctionsInvoker.Tests.Reliability;
 
 /// <summary>
-/// What an adversarial review of issue 19's fixes got through, each now held: a management URL whose slashes were
-/// escaped with JSON's <c>\/</c> only in part passed the streamed-body scan and the check of rewritten bodies.
+/// What an adversarial review of issue 19's fixes got through, each now held: a tab browsers strip turned a root
+/// mount's rewritten redirect into <c>//evil.example</c>, and a management URL whose slashes were escaped with JSON's
+/// <c>\/</c> only in part passed the streamed-body scan and the check of rewritten bodies.
 /// </summary>
 public sealed class Issue19AttackTests
 {
+    [Theory]
+    [InlineData("/api/answer/\t/evil.example")]
+    [InlineData("/api/answer/\t\t/evil.example")]
+    [InlineData("/api/answer/\t\\evil.example")]
+    public async Task A_tab_browsers_strip_does_not_make_a_root_mounts_redirect_scheme_relative(string location)
+    {
+        await using var env = await NamedProxyEnvironment.StartAsync(
+            new Dictionary<string, string> { ["Root"] = "answer" },
+            app => app.MapAzureFunctionProxy("/{**rest}", "Root"));
+        env.Function.Answer = context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status302Found;
+            context.Response.Headers.Location = location;
+            context.Response.Headers.ContentLocation = location;
+            return Task.CompletedTask;
+        };
+
+        using var response = await env.Caller.GetAsync("/x");
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        foreach (var reference in new[] { response.Headers.Location!.OriginalString, response.Content.Headers.ContentLocation!.OriginalString })
+        {
+            // WHATWG URL parsing removes every ASCII tab and newline before it reads the reference.
+            var asBrowsersRead = reference.Replace("\t", string.Empty, StringComparison.Ordinal);
+            Assert.False(asBrowsersRead.Length >= 2 && asBrowsersRead[0] is '/' or '\\' && asBrowsersRead[1] is '/' or '\\', reference);
+            Assert.StartsWith("/%", asBrowsersRead, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("""\/runtime/webhooks\/durabletask""")]
     [InlineData("""\/runtime\/webhooks/durabletask""")]
