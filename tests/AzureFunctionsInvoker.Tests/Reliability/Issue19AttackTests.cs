@@ -44,6 +44,46 @@ public sealed class Issue19AttackTests
     }
 
     [Theory]
+    [InlineData(null, "B")] // the default FailureStatusCodes count 429: a burst as long as the threshold opens A
+    [InlineData("502,503,504", "A")] // without 429 in the list, no burst of one caller's 429s moves anyone
+    public async Task One_callers_burst_of_429s_opens_the_circuit_unless_429_is_left_out_of_the_failure_statuses(string? failureStatusCodes, string bystanderRegion)
+    {
+        var settings = new Dictionary<string, string?> { ["Backends:1:Priority"] = "2", ["FailureThreshold"] = "3" };
+        foreach (var (code, i) in (failureStatusCodes?.Split(',') ?? []).Select((code, i) => (code, i)))
+        {
+            settings[$"FailureStatusCodes:{i}"] = code;
+        }
+
+        await using var env = await FailoverEnvironment.StartAsync(2, settings);
+        env.Regions[0].Answer = context =>
+        {
+            if (context.Request.Headers["X-Caller"] == "greedy")
+            {
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.Response.Headers.RetryAfter = "60";
+                return Task.CompletedTask;
+            }
+
+            return context.Response.WriteAsync("A");
+        };
+
+        // Three POSTs (never retried elsewhere) in a row from the throttled caller, none of the bystander's between.
+        for (var i = 0; i < 3; i++)
+        {
+            using var post = new HttpRequestMessage(HttpMethod.Post, "/hello") { Content = new ByteArrayContent([1]) };
+            post.Headers.Add("X-Caller", "greedy");
+            using var throttled = await env.Caller.SendAsync(post);
+            Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        }
+
+        using var get = new HttpRequestMessage(HttpMethod.Get, "/hello");
+        get.Headers.Add("X-Caller", "bystander");
+        using var served = await env.Caller.SendAsync(get);
+
+        Assert.Equal(bystanderRegion, FailoverEnvironment.AnsweredBy(served));
+    }
+
+    [Theory]
     [InlineData("""\/runtime/webhooks\/durabletask""")]
     [InlineData("""\/runtime\/webhooks/durabletask""")]
     [InlineData("""/RUNTIME\/WebHooks/durabletask""")]
