@@ -84,6 +84,30 @@ public sealed class Issue19AttackTests
     }
 
     [Theory]
+    [InlineData("/mytest/_durable%EF%B8%8F/{token}")] // a variation selector after the name
+    [InlineData("/mytest/_%CD%8Fdurable/{token}")] // a combining grapheme joiner inside it
+    [InlineData("/mytest/_durable%E3%85%A4/{token}")] // a Hangul filler
+    [InlineData("/mytest/_durable%E3%80%82/{token}")] // an ideographic full stop, a trailing dot to IIS' reading
+    [InlineData("/mytest/_durable%EF%BD%A1/{token}")] // a halfwidth ideographic full stop
+    [InlineData("/mytest/_durable%C2%A0/{token}")] // a no-break space, folded to a space
+    [InlineData("/mytest/_durable%2e%2E/{token}")]
+    [InlineData("/mytest/_durable%09/{token}")]
+    [InlineData("/mytest/_durable%E2%80%8B/{token}")]
+    public async Task An_invisible_or_dot_spelling_of_the_links_segment_never_reaches_the_function(string template)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        using var start = await env.Caller.PostAsync("/mytest/hello", null);
+        var status = start.Headers.Location!.OriginalString;
+        var token = status[(status.LastIndexOf('/') + 1)..];
+        var before = env.Function.ReceivedTargets.Count(t => t.StartsWith("/api/", StringComparison.Ordinal));
+
+        using var response = await env.SendRawPathAsync(HttpMethod.Get, template.Replace("{token}", token, StringComparison.Ordinal));
+
+        Assert.Equal(before, env.Function.ReceivedTargets.Count(t => t.StartsWith("/api/", StringComparison.Ordinal)));
+        Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
     [InlineData("""\/runtime/webhooks\/durabletask""")]
     [InlineData("""\/runtime\/webhooks/durabletask""")]
     [InlineData("""/RUNTIME\/WebHooks/durabletask""")]
