@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Tests.Infrastructure;
@@ -107,6 +109,33 @@ public sealed class Issue19AttackTests
         Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task A_function_serving_byte_ranges_hands_no_key_out_once_Range_is_removed()
+    {
+        // A 206 whose range the caller starts past "/runtime/w" holds the key without the path the scan looks for (a
+        // documented leak path); with Range removed the function answers the whole body, and the scan cuts it.
+        await using var env = await ProxyEnvironment.StartAsync("answer", options => options.RemoveRequestHeaders = ["Range"]);
+        var url = env.Function.Origin + "/runtime/webhooks/durabletask/instances/abc?code=SYSTEMKEY";
+        var full = Encoding.UTF8.GetBytes(new string('x', 100_000) + " " + url + " end");
+        var from = 100_001 + url.IndexOf("/runtime", StringComparison.Ordinal) + 10;
+        env.Function.Answer = context =>
+        {
+            var range = context.Request.Headers.Range.ToString();
+            var start = range.Length == 0 ? 0 : int.Parse(range["bytes=".Length..].TrimEnd('-'), CultureInfo.InvariantCulture);
+            context.Response.StatusCode = start == 0 ? StatusCodes.Status200OK : StatusCodes.Status206PartialContent;
+            context.Response.ContentType = "text/plain";
+            return context.Response.Body.WriteAsync(full.AsMemory(start)).AsTask();
+        };
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
+        request.Headers.Range = new RangeHeaderValue(from, null);
+        var (status, received) = await ReadWhatArrivesAsync(env, request);
+
+        Assert.NotEqual(HttpStatusCode.PartialContent, status);
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+        Assert.Single(env.Logs.Entries, e => e.EventId.Name == "ResponseBodyFailed");
+    }
+
     [Theory]
     [InlineData("""\/runtime/webhooks\/durabletask""")]
     [InlineData("""\/runtime\/webhooks/durabletask""")]
@@ -153,9 +182,9 @@ public sealed class Issue19AttackTests
     }
 
     // The status and every byte that arrived before the body ended or the connection was cut.
-    private static async Task<(HttpStatusCode Status, string Received)> ReadWhatArrivesAsync(ProxyEnvironment env)
+    private static async Task<(HttpStatusCode Status, string Received)> ReadWhatArrivesAsync(ProxyEnvironment env, HttpRequestMessage? request = null)
     {
-        using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead);
+        using var response = await env.Caller.SendAsync(request ?? new HttpRequestMessage(HttpMethod.Get, "/mytest"), HttpCompletionOption.ResponseHeadersRead);
         var received = new MemoryStream();
         try
         {
