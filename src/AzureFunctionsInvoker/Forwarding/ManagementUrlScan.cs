@@ -37,13 +37,13 @@ internal sealed class ManagementUrlScan
     private int _tailLength;
 
     /// <summary>
-    /// The scan of the body about to stream to the caller, when Durable links are on and it has a body that is not
-    /// encoded (a compressed body holds no path a scan can read); <see langword="null"/> otherwise.
+    /// The scan of the body about to stream to the caller, when Durable links are on and it has a body;
+    /// <see langword="null"/> otherwise. A body with a <c>Content-Encoding</c> is scanned too: a compressed path cannot
+    /// be read, but a coding that is not compression (<c>utf-8</c> written by mistake for a charset, an unknown name)
+    /// or gzip's stored blocks leave the bytes as they are, and scanning costs the same on any bytes.
     /// </summary>
     public static ManagementUrlScan? For(HttpContext context, AzureFunctionProxyOptions options) =>
-        RewriteScope.DurableLinksEnabled(options)
-        && !HttpMethods.IsHead(context.Request.Method)
-        && !ContentCoding.IsEncoded(context.Response.Headers.ContentEncoding)
+        RewriteScope.DurableLinksEnabled(options) && !HttpMethods.IsHead(context.Request.Method)
             ? new ManagementUrlScan()
             : null;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -137,6 +138,43 @@ public sealed class Issue19AttackTests
     }
 
     [Theory]
+    [InlineData("utf-8")] // a charset written into the wrong header
+    [InlineData("x-unknown")]
+    [InlineData("gzip")] // stored blocks: gzip's bytes are the body's
+    public async Task A_body_whose_content_coding_leaves_its_bytes_readable_is_scanned(string coding)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer");
+        var text = Encoding.UTF8.GetBytes(
+            new string('x', 20_000) + " " + env.Function.Origin + "/runtime/webhooks/durabletask/instances/abc?code=SYSTEMKEY end");
+        var body = text;
+        if (coding == "gzip")
+        {
+            using var stored = new MemoryStream();
+            using (var gzip = new GZipStream(stored, CompressionLevel.NoCompression))
+            {
+                gzip.Write(text);
+            }
+
+            body = stored.ToArray();
+        }
+
+        env.Function.Answer = async context =>
+        {
+            context.Response.ContentType = "text/plain";
+            context.Response.Headers.ContentEncoding = coding;
+            await context.Response.Body.WriteAsync(body.AsMemory(0, 1000));
+            await context.Response.Body.FlushAsync();
+            await context.Response.Body.WriteAsync(body.AsMemory(1000));
+        };
+
+        var (_, received) = await ReadWhatArrivesAsync(env);
+
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+        Assert.True(received.Length < body.Length);
+        Assert.Single(env.Logs.Entries, e => e.EventId.Name == "ResponseBodyFailed");
+    }
+
+    [Theory]
     [InlineData("""\/runtime/webhooks\/durabletask""")]
     [InlineData("""\/runtime\/webhooks/durabletask""")]
     [InlineData("""/RUNTIME\/WebHooks/durabletask""")]
@@ -181,13 +219,16 @@ public sealed class Issue19AttackTests
         Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
     }
 
-    // The status and every byte that arrived before the body ended or the connection was cut.
-    private static async Task<(HttpStatusCode Status, string Received)> ReadWhatArrivesAsync(ProxyEnvironment env, HttpRequestMessage? request = null)
+    // The status and every byte that arrived before the body ended or the connection was cut (no status when the cut
+    // came first: a reset can discard what the caller had not yet read).
+    private static async Task<(HttpStatusCode? Status, string Received)> ReadWhatArrivesAsync(ProxyEnvironment env, HttpRequestMessage? request = null)
     {
-        using var response = await env.Caller.SendAsync(request ?? new HttpRequestMessage(HttpMethod.Get, "/mytest"), HttpCompletionOption.ResponseHeadersRead);
+        HttpStatusCode? status = null;
         var received = new MemoryStream();
         try
         {
+            using var response = await env.Caller.SendAsync(request ?? new HttpRequestMessage(HttpMethod.Get, "/mytest"), HttpCompletionOption.ResponseHeadersRead);
+            status = response.StatusCode;
             await using var stream = await response.Content.ReadAsStreamAsync();
             await stream.CopyToAsync(received);
         }
@@ -196,6 +237,6 @@ public sealed class Issue19AttackTests
             // Cut: what arrived before is what the caller has.
         }
 
-        return (response.StatusCode, Encoding.UTF8.GetString(received.ToArray()));
+        return (status, Encoding.UTF8.GetString(received.ToArray()));
     }
 }
