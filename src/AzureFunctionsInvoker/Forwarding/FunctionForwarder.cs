@@ -213,6 +213,12 @@ internal sealed class FunctionForwarder
             var rewriteBody = _mount is not null && RewriteScope.AnyEnabled(options)
                 && RewrittenJsonCopier.Applies(context, options, ResponseHeaderRewriter.Rewrite(context.Response.Headers, new RewriteScope(target, function.FunctionPath, context.Request, _mount, options, function.MountSuffix)));
 
+            if (ManagementUrlScan.LeftInHeaders(context.Response.Headers, options))
+            {
+                return Report(ForwarderError.ResponseBodyFailed, new(options, context.Request.Method, (int)response.StatusCode, new InvalidDataException(
+                    "The function's Location or Content-Location names a Durable Task management URL the proxy does not rewrite: it is not passed on, as its key could be in it.")));
+            }
+
             var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
 
             // Response buffering middleware (compression, caching) would otherwise hold an event stream back from the caller.

@@ -47,6 +47,28 @@ internal sealed class ManagementUrlScan
             ? new ManagementUrlScan()
             : null;
 
+    /// <summary>
+    /// Whether a <c>Location</c> or <c>Content-Location</c> the rewriter left as it was (a management URL on another name
+    /// of the host, another scheme, with user information) still names the webhook path, when Durable links are on.
+    /// </summary>
+    public static bool LeftInHeaders(IHeaderDictionary headers, AzureFunctionProxyOptions options)
+    {
+        if (!RewriteScope.DurableLinksEnabled(options))
+        {
+            return false;
+        }
+
+        foreach (var value in (string?[])[.. headers.Location, .. headers.ContentLocation])
+        {
+            if (value is not null && Holds(Encoding.UTF8.GetBytes(value)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Whether <paramref name="read"/>, the next bytes of the body, holds the webhook path or completes one begun before it.</summary>
     public bool Finds(ReadOnlySpan<byte> read)
     {

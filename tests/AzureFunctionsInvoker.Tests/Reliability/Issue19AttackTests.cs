@@ -175,6 +175,31 @@ public sealed class Issue19AttackTests
     }
 
     [Theory]
+    [InlineData("Location", "http://localhost:7071/runtime/webhooks/durabletask/instances/abc?code=SYSTEMKEY")] // another name of the host
+    [InlineData("Location", "{otherScheme}/runtime/webhooks/durabletask/instances/abc?code=SYSTEMKEY")]
+    [InlineData("Location", "http://user@{authority}/runtime/webhooks/durabletask/instances/abc?code=SYSTEMKEY")]
+    [InlineData("Content-Location", "https://custom.example/runtime/webhooks/durabletask/instances/abc?code=SYSTEMKEY")]
+    public async Task A_management_url_the_rewriter_leaves_in_a_location_header_gets_502(string header, string template)
+    {
+        await using var env = await ProxyEnvironment.StartAsync("answer");
+        var origin = new Uri(env.Function.Origin);
+        var value = template.Replace("{otherScheme}", (origin.Scheme == "https" ? "http://" : "https://") + origin.Authority, StringComparison.Ordinal)
+            .Replace("{authority}", origin.Authority, StringComparison.Ordinal);
+        env.Function.Answer = context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+            context.Response.Headers[header] = value;
+            return context.Response.WriteAsync("accepted");
+        };
+
+        using var response = await env.Caller.GetAsync("/mytest");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.DoesNotContain("SYSTEMKEY", response.Headers.ToString() + response.Content.Headers + await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Single(env.Logs.Entries, e => e.EventId.Name == "ResponseBodyFailed");
+    }
+
+    [Theory]
     [InlineData("""\/runtime/webhooks\/durabletask""")]
     [InlineData("""\/runtime\/webhooks/durabletask""")]
     [InlineData("""/RUNTIME\/WebHooks/durabletask""")]
