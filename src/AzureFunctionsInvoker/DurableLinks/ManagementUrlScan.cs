@@ -5,12 +5,13 @@ using System.Runtime.Intrinsics;
 using System.Text;
 using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace AzureFunctionsInvoker.DurableLinks;
 
 /// <summary>
 /// Looks for Durable Functions' webhook path (<c>/runtime/webhooks/durabletask</c>, in any case, with or without JSON's
-/// <c>\/</c> escapes) in a body as it streams, read by read, for the bodies the buffered rewriter does not take (larger
+/// <c>\/</c> escapes, each slash escaped or not) in a body as it streams, read by read, for the bodies the buffered rewriter does not take (larger
 /// than 64 KiB, chunked, not JSON, not 2xx): where it is, a management URL with its key may follow, and the body must be
 /// cut there. The search is on any host, not only the function's: another name of the same host (<c>localhost</c>, an
 /// address, a custom domain) is one the proxy cannot tell apart. A path split across two reads is found: the last bytes
@@ -19,30 +20,61 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// </summary>
 internal struct ManagementUrlScan
 {
-    // What follows the first '/' of the path, unescaped and with JSON's "\/" escapes.
-    private static readonly byte[] s_plain = "runtime/webhooks/durabletask"u8.ToArray();
-    private static readonly byte[] s_escaped = "runtime\\/webhooks\\/durabletask"u8.ToArray();
+    // The path's three segments; each is preceded by '/' or JSON's "\/", independently of the others.
+    private static readonly byte[] s_runtime = "runtime"u8.ToArray();
+    private static readonly byte[] s_webhooks = "webhooks"u8.ToArray();
+    private static readonly byte[] s_durableTask = "durabletask"u8.ToArray();
 
     // A match is 29 or 31 bytes from its first '/' on: one begun in the previous read began in its last 30 bytes.
     private const int Overlap = 31;
 
-    // Where the path's other slashes are, from its first: "/runtime/webhooks/" and "/runtime\/webhooks\/".
+    // Where the path's other slashes are, from its first: the second at 8 ("/runtime/") or 9 ("/runtime\/"), the last
+    // at 17 to 19 (either slash escaped or not: "/runtime\/webhooks/" is as valid JSON as the other spellings).
     private const int PlainSecondSlash = 8;
-    private const int PlainLastSlash = 17;
     private const int EscapedSecondSlash = 9;
+    private const int PlainLastSlash = 17;
+    private const int MixedLastSlash = 18;
     private const int EscapedLastSlash = 19;
 
     private Tail _tail;
     private int _tailLength;
 
     /// <summary>
-    /// Whether the body about to stream to the caller is scanned: when Durable links are on and it has a body that is
-    /// not encoded (a compressed body holds no path a scan can read).
+    /// Whether the body about to stream to the caller is scanned: when Durable links are on and it has a body. A body
+    /// with a <c>Content-Encoding</c> is scanned too: a compressed path cannot be read, but a coding that is not
+    /// compression (<c>utf-8</c> written by mistake for a charset, an unknown name) or gzip's stored blocks leave the
+    /// bytes as they are, and scanning costs the same on any bytes.
     /// </summary>
     public static bool Applies(HttpContext context, AzureFunctionProxyOptions options) =>
-        RewriteScope.DurableLinksEnabled(options)
-        && !HttpMethods.IsHead(context.Request.Method)
-        && !ContentCoding.IsEncoded(context.Response.Headers.ContentEncoding);
+        RewriteScope.DurableLinksEnabled(options) && !HttpMethods.IsHead(context.Request.Method);
+
+    /// <summary>
+    /// Whether a <c>Location</c> or <c>Content-Location</c> the rewriter left as it was (a management URL on another name
+    /// of the host, another scheme, with user information) still names the webhook path, when Durable links are on.
+    /// </summary>
+    public static bool LeftInHeaders(IHeaderDictionary headers, AzureFunctionProxyOptions options)
+    {
+        if (!RewriteScope.DurableLinksEnabled(options))
+        {
+            return false;
+        }
+
+        // Both headers are rare, and read only when present.
+        return Holds(headers.Location) || Holds(headers.ContentLocation);
+    }
+
+    private static bool Holds(StringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (value is not null && Holds(Encoding.UTF8.GetBytes(value)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Whether <paramref name="read"/>, the next bytes of the body, holds the webhook path or completes one begun before it.</summary>
     public bool Finds(ReadOnlySpan<byte> read)
@@ -100,11 +132,12 @@ internal struct ManagementUrlScan
                     continue;
                 }
 
-                var plain = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainSecondSlash), slash)
-                    & Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainLastSlash), slash);
-                var escaped = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedSecondSlash), slash)
-                    & Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedLastSlash), slash);
-                for (var candidates = (first & (plain | escaped)).ExtractMostSignificantBits(); candidates != 0; candidates &= candidates - 1)
+                var second = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainSecondSlash), slash)
+                    | Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedSecondSlash), slash);
+                var third = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainLastSlash), slash)
+                    | Vector256.Equals(Vector256.LoadUnsafe(ref start, at + MixedLastSlash), slash)
+                    | Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedLastSlash), slash);
+                for (var candidates = (first & second & third).ExtractMostSignificantBits(); candidates != 0; candidates &= candidates - 1)
                 {
                     if (IsPathAt(bytes[(checkedUpTo + BitOperations.TrailingZeroCount(candidates))..]))
                     {
@@ -128,11 +161,36 @@ internal struct ManagementUrlScan
         return false;
     }
 
-    // Whether bytes, starting with a '/', start with the webhook path in either spelling.
-    private static bool IsPathAt(ReadOnlySpan<byte> bytes) => StartsWith(bytes[1..], s_plain) || StartsWith(bytes[1..], s_escaped);
+    // Whether bytes, starting with a '/', start with the webhook path, each later slash escaped as "\/" or not.
+    private static bool IsPathAt(ReadOnlySpan<byte> bytes)
+    {
+        bytes = bytes[1..];
+        return Segment(ref bytes, s_runtime) && Slash(ref bytes) && Segment(ref bytes, s_webhooks) && Slash(ref bytes)
+            && Segment(ref bytes, s_durableTask);
+    }
 
-    private static bool StartsWith(ReadOnlySpan<byte> bytes, byte[] spelling) =>
-        bytes.Length >= spelling.Length && Ascii.EqualsIgnoreCase(bytes[..spelling.Length], spelling);
+    private static bool Segment(ref ReadOnlySpan<byte> bytes, byte[] name)
+    {
+        if (bytes.Length < name.Length || !Ascii.EqualsIgnoreCase(bytes[..name.Length], name))
+        {
+            return false;
+        }
+
+        bytes = bytes[name.Length..];
+        return true;
+    }
+
+    private static bool Slash(ref ReadOnlySpan<byte> bytes)
+    {
+        var length = bytes.Length > 1 && bytes[0] == (byte)'\\' ? 2 : 1;
+        if (bytes.Length < length || bytes[length - 1] != (byte)'/')
+        {
+            return false;
+        }
+
+        bytes = bytes[length..];
+        return true;
+    }
 
     private void Keep(ReadOnlySpan<byte> read)
     {

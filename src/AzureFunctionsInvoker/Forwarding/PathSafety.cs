@@ -140,7 +140,7 @@ internal static class PathSafety
         return dots > 0;
     }
 
-    private static bool IsIgnorable(Rune rune) =>
+    internal static bool IsIgnorable(Rune rune) =>
         Rune.IsWhiteSpace(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
         || IsDefaultIgnorable(rune.Value);
 
@@ -153,7 +153,7 @@ internal static class PathSafety
     // What Windows' best-fit mapping, unlike NFKC, turns into a separator or a dot.
     private static bool IsSlashLookalike(Rune rune) => rune.Value is 0x2044 or 0x2215 or 0x2216 or 0x29F5 or 0x29F8 or 0x29F9;
 
-    private static bool IsDotLookalike(Rune rune) => rune.Value is 0x3002 or 0xFF61;
+    internal static bool IsDotLookalike(Rune rune) => rune.Value is 0x3002 or 0xFF61;
 
     private static bool IsRefusedCharacter(Rune rune) =>
         Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format

@@ -63,6 +63,12 @@ internal sealed class ResponseCopier
         var scope = rewrite ? new RewriteScope(exchange.Request.RequestUri!, backend.FunctionPath, context.Request, _mount!, options, backend.MountSuffix) : default;
         var rewriteBody = rewrite && RewrittenJsonCopier.Applies(context, options, ResponseHeaderRewriter.Rewrite(context.Response.Headers, scope, _links!));
 
+        if (ManagementUrlScan.LeftInHeaders(context.Response.Headers, options))
+        {
+            return ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, (int)response.StatusCode, new InvalidDataException(
+                "The function's Location or Content-Location names a Durable Task management URL the proxy does not rewrite: it is not passed on, as its key could be in it."), target));
+        }
+
         var timeout = exchange.Request.Timeout;
         var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
 
