@@ -15,7 +15,6 @@ namespace AzureFunctionsInvoker.Failover;
 /// </summary>
 internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier response, ProxyMetrics metrics, ILogger logger)
 {
-
     /// <summary>
     /// Forwards the request to the backends of <paramref name="pool"/>, at <paramref name="target"/> when the request
     /// has one address (a pool of one: a function's one backend, a Durable link's), else at each backend's address for

@@ -60,7 +60,7 @@ internal sealed class ResponseCopier
         // What the function says of its own address is rewritten for the caller; a Durable Location marks a response of
         // Durable's own, whose body is rewritten even when chunked.
         var rewrite = _mount is not null && _links is not null && RewriteScope.AnyEnabled(options);
-        var scope = rewrite ? new RewriteScope(exchange.Request.RequestUri!, backend.FunctionPath, context.Request, _mount!, options, backend.MountSuffix) : default;
+        var scope = rewrite ? new RewriteScope(target!, backend.FunctionPath, context.Request, _mount!, options, backend.MountSuffix) : default;
         var rewriteBody = rewrite && RewrittenJsonCopier.Applies(context, options, ResponseHeaderRewriter.Rewrite(context.Response.Headers, scope, _links!));
 
         if (ManagementUrlScan.LeftInHeaders(context.Response.Headers, options))
