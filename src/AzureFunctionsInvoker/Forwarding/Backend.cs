@@ -74,8 +74,8 @@ internal sealed class Backend
     /// <summary>Which headers the proxy drops and sets, by its own choice and the user's, in both directions.</summary>
     public HeaderPolicy Headers { get; }
 
-    /// <summary>The address for one request: see <see cref="RequestTarget.Append"/>.</summary>
-    public Uri Resolve(ReadOnlySpan<char> rest, string query) => RequestTarget.Append(FunctionUri, rest, query);
+    /// <summary>The address of <paramref name="target"/> on this backend: see <see cref="RequestTarget.AppendTo"/>.</summary>
+    public Uri Resolve(in RequestTarget target) => target.AppendTo(FunctionUri);
 
     private static AzureFunctionProxyOptions WithoutKey(AzureFunctionProxyOptions options)
     {
