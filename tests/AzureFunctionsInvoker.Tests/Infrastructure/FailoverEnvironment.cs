@@ -14,9 +14,9 @@ namespace AzureFunctionsInvoker.Tests.Infrastructure;
 /// </summary>
 public sealed class FailoverEnvironment : IAsyncDisposable
 {
-    private readonly SwappableConfiguration _configuration;
+    private readonly ReloadableConfiguration _configuration;
 
-    private FailoverEnvironment(StandInRegion[] regions, WebApplication app, CapturingLoggerProvider logs, ObservableClock clock, SwappableConfiguration configuration)
+    private FailoverEnvironment(StandInRegion[] regions, WebApplication app, CapturingLoggerProvider logs, ObservableClock clock, ReloadableConfiguration configuration)
     {
         Regions = regions;
         App = app;
@@ -61,11 +61,11 @@ public sealed class FailoverEnvironment : IAsyncDisposable
         }
 
         var clock = new ObservableClock();
-        var configuration = new SwappableConfiguration();
+        var configuration = new ReloadableConfiguration();
         var builder = LoopbackApp.CreateBuilder(logs);
         clock.UseIn(builder);
         ((IConfigurationBuilder)builder.Configuration).Add(configuration);
-        configuration.Swap(appMount ? AppMountSettings(started, settings) : Settings(started, settings));
+        configuration.Replace(appMount ? AppMountSettings(started, settings) : Settings(started, settings));
         var name = appMount ? "Shop" : "Hello";
         builder.Services.AddAzureFunctionProxy(name, builder.Configuration.GetSection($"Functions:{name}"));
         configureServices?.Invoke(builder);
@@ -136,7 +136,7 @@ public sealed class FailoverEnvironment : IAsyncDisposable
     }
 
     /// <summary>Replaces the whole configuration with <paramref name="data"/> and reloads it.</summary>
-    public void Configure(IReadOnlyDictionary<string, string?> data) => _configuration.Swap(data);
+    public void Configure(IReadOnlyDictionary<string, string?> data) => _configuration.Replace(data);
 
     public Task<HttpResponseMessage> GetAsync() => Caller.GetAsync(new Uri("/hello", UriKind.Relative));
 
