@@ -145,12 +145,30 @@ def chain(call, a):
         if 'protocols' in a:
             parts.append(f".WithProtocols({a['protocols']})")
     else:
-        parts.append(f".WithRegions({a['regions']}).WithClock()")
+        parts.append(f".WithRegions({a['regions']})")
+        parts.append('.WithClock()')
         mount = 'MountBackends' if call.endswith('.StartAsync') else 'MountAppMountBackends'
         parts.append(f".{mount}({a.get('settings', '')})")
         add(parts, 'ConfigureServices', a.get('configureServices'))
-    multiline = any('\n' in p for p in parts)
-    return ''.join(parts) + '.StartAsync()', multiline
+    return parts + ['.StartAsync()']
+
+
+def layout(parts, text, start):
+    """The chain on one line when short, else one call a line under the statement, multi-line arguments re-indented."""
+    line_start = text.rfind('\n', 0, start) + 1
+    indent = len(text[line_start:]) - len(text[line_start:].lstrip(' '))
+    one_line = ''.join(parts)
+    if '\n' not in one_line and (start - line_start) + len(one_line) <= 150:
+        return one_line
+    inner = ' ' * (indent + 4)
+    lines = [parts[0]]
+    for part in parts[1:]:
+        rows = part.split('\n')
+        continuation = [r for r in rows[1:] if r.strip()]
+        shift = len(inner) - min((len(r) - len(r.lstrip(' ')) for r in continuation), default=len(inner))
+        rows = [rows[0]] + [(' ' * shift + r if shift >= 0 else r[-shift:]) if r.strip() else r for r in rows[1:]]
+        lines.append(inner + '\n'.join(rows))
+    return '\n'.join(lines)
 
 
 def add(parts, method, value):
@@ -165,7 +183,7 @@ def convert(text):
     out, i = [], 0
     while (m := pattern.search(text, i)) is not None:
         args, end = split_args(text, m.end() - 1)
-        built, _ = chain(m.group(1), named(m.group(1), args))
+        built = layout(chain(m.group(1), named(m.group(1), args)), text, m.start())
         out.append(text[i:m.start()])
         out.append(built)
         i = end

@@ -49,11 +49,15 @@ public sealed class AppMountFailoverTests
     [Fact]
     public async Task The_functions_of_the_mount_share_each_regions_circuit()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountAppMountBackends(new Dictionary<string, string?>(s_secondPriority)
-        {
-            ["FailureThreshold"] = "2",
-            ["BreakDuration"] = "10000",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountAppMountBackends(new Dictionary<string, string?>(s_secondPriority)
+            {
+                ["FailureThreshold"] = "2",
+                ["BreakDuration"] = "10000",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         // One failure of each function opens the region's circuit, for both.
@@ -119,7 +123,11 @@ public sealed class AppMountFailoverTests
     [Fact]
     public async Task Each_regions_key_and_client_id_reach_only_that_region_and_no_log()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountAppMountBackends(new Dictionary<string, string?> { ["ApiKey"] = "the-apps-key-no-region-takes" }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountAppMountBackends(new Dictionary<string, string?> { ["ApiKey"] = "the-apps-key-no-region-takes" })
+            .StartAsync();
 
         var answeredBy = new List<string>();
         foreach (var path in new[] { "/shop/orders", "/shop/orders", "/shop/invoices", "/shop/invoices" })
@@ -141,7 +149,12 @@ public sealed class AppMountFailoverTests
     [Fact]
     public async Task One_health_check_covers_the_mounts_regions_by_priority_and_their_shared_circuits()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountAppMountBackends(new Dictionary<string, string?>(s_secondPriority) { ["FailureThreshold"] = "1" }).ConfigureServices(builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("Shop")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountAppMountBackends(new Dictionary<string, string?>(s_secondPriority) { ["FailureThreshold"] = "1" })
+            .ConfigureServices(builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("Shop"))
+            .StartAsync();
         var health = env.App.Services.GetRequiredService<HealthCheckService>();
         var (a, b) = (env.Regions[0], env.Regions[1]);
 
@@ -164,7 +177,11 @@ public sealed class AppMountFailoverTests
     public async Task A_functions_own_key_with_Backends_fails_at_startup_naming_it()
     {
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() =>
-            new ProxyHostBuilder().WithRegions(2).WithClock().MountAppMountBackends(new Dictionary<string, string?> { ["Functions:orders:ApiKey"] = "a-key-of-one-app" }).StartAsync());
+            new ProxyHostBuilder()
+                .WithRegions(2)
+                .WithClock()
+                .MountAppMountBackends(new Dictionary<string, string?> { ["Functions:orders:ApiKey"] = "a-key-of-one-app" })
+                .StartAsync());
 
         Assert.Contains("(Functions:Shop:Functions:orders:ApiKey): ApiKey cannot be set for one function of an app mount with Backends", failure.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("a-key-of-one-app", failure.Message, StringComparison.Ordinal);

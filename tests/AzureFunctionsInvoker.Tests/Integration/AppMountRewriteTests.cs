@@ -50,5 +50,8 @@ public sealed class AppMountRewriteTests
     }
 
     private static Task<ProxyTestHost> StartAsync() =>
-        new ProxyHostBuilder().AddAppMount(f => AppMountTests.Shop(f, f.Key, new() { ["answer"] = new { }, ["orchestrators"] = new { } })).ConfigurePipeline(app => app.MapAzureFunctionProxy("/shop/{function}/{**rest}", ProxyHostBuilder.AppMountName)).StartAsync();
+        new ProxyHostBuilder()
+            .AddAppMount(f => AppMountTests.Shop(f, f.Key, new() { ["answer"] = new { }, ["orchestrators"] = new { } }))
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/shop/{function}/{**rest}", ProxyHostBuilder.AppMountName))
+            .StartAsync();
 }

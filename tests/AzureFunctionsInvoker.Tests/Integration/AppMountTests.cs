@@ -373,7 +373,10 @@ public sealed class AppMountTests
         Func<StandInFunction, object> configuration,
         Action<WebApplication>? mount = null,
         Action<WebApplicationBuilder, Microsoft.Extensions.Configuration.IConfigurationSection>? register = null) =>
-        new ProxyHostBuilder().AddAppMount(configuration, register).ConfigurePipeline(mount ?? (app => app.MapAzureFunctionProxy(Pattern, ProxyHostBuilder.AppMountName))).StartAsync();
+        new ProxyHostBuilder()
+            .AddAppMount(configuration, register)
+            .ConfigurePipeline(mount ?? (app => app.MapAzureFunctionProxy(Pattern, ProxyHostBuilder.AppMountName)))
+            .StartAsync();
 
     private static async Task<Echo> EchoAsync(ProxyTestHost env, string target)
     {

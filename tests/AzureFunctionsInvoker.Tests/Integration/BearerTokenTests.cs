@@ -37,7 +37,10 @@ public sealed class BearerTokenTests
     [Fact]
     public async Task A_provider_that_fails_gets_the_caller_a_502_and_nothing_reaches_the_function()
     {
-        await using var env = await new ProxyHostBuilder().MountFunction("echo").ConfigureServices(WithBearerToken(new FakeTokenProvider(null))).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigureServices(WithBearerToken(new FakeTokenProvider(null)))
+            .StartAsync();
 
         using var response = await env.Caller.PostAsync("/mytest", new StringContent("body"));
         var body = await response.Content.ReadAsStringAsync();

@@ -62,7 +62,10 @@ public sealed class BodyStreamingTests
     [InlineData(true)] // the proxy turns the app's response buffering off, or an event stream would wait for its end
     public async Task The_caller_reads_the_download_before_the_function_has_finished_sending_it(bool behindResponseBuffering)
     {
-        await using var env = await new ProxyHostBuilder().MountFunction("lockstep-download").ConfigurePipeline(app => _ = behindResponseBuffering ? BufferingResponseBody.Use(app) : app).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("lockstep-download")
+            .ConfigurePipeline(app => _ = behindResponseBuffering ? BufferingResponseBody.Use(app) : app)
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead).WaitAsync(s_bound);
         await using var body = await response.Content.ReadAsStreamAsync();

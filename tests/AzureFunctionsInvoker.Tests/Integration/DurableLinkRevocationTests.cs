@@ -18,7 +18,11 @@ public sealed class DurableLinkRevocationTests
     public async Task Lowering_DurableLinksLifetime_cuts_links_already_issued_short()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["Durable"] = "orchestrators" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/durable", "Durable")).ConfigureServices(builder => builder.Services.AddSingleton<TimeProvider>(clock)).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["Durable"] = "orchestrators" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/durable", "Durable"))
+            .ConfigureServices(builder => builder.Services.AddSingleton<TimeProvider>(clock))
+            .StartAsync();
         using var start = await env.Caller.PostAsync(new Uri("/durable/hello", UriKind.Relative), null);
         var status = start.Headers.Location!;
 

@@ -166,7 +166,10 @@ public sealed class DurableLinkTests
     public async Task A_link_expires_after_DurableLinksLifetime(string? lifetime, int minutes)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators", options => options.DurableLinksLifetime = lifetime is null ? options.DurableLinksLifetime : TimeSpan.Parse(lifetime, System.Globalization.CultureInfo.InvariantCulture)).ConfigureServices(builder => builder.Services.AddSingleton<TimeProvider>(clock)).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("orchestrators", options => options.DurableLinksLifetime = lifetime is null ? options.DurableLinksLifetime : TimeSpan.Parse(lifetime, System.Globalization.CultureInfo.InvariantCulture))
+            .ConfigureServices(builder => builder.Services.AddSingleton<TimeProvider>(clock))
+            .StartAsync();
         var (links, _) = await StartAsync(env);
         var status = links.GetProperty("statusQueryGetUri").GetString()!;
 
@@ -186,11 +189,14 @@ public sealed class DurableLinkTests
     [Fact]
     public async Task A_link_of_one_function_reads_as_nothing_at_another()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["First"] = "orchestrators", ["Second"] = "orchestrators" }).ConfigurePipeline(app =>
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["First"] = "orchestrators", ["Second"] = "orchestrators" })
+            .ConfigurePipeline(app =>
             {
                 app.UseAzureFunctionProxy("/first", "First");
                 app.UseAzureFunctionProxy("/second", "Second");
-            }).StartAsync();
+            })
+            .StartAsync();
         using var start = await env.Caller.PostAsync("/first/hello", null);
         var status = new Uri(start.Headers.Location!.OriginalString).AbsolutePath;
 
@@ -205,7 +211,9 @@ public sealed class DurableLinkTests
     [Fact]
     public async Task DurableLinksPath_empty_passes_durable_urls_as_written_and_the_path_to_the_function()
     {
-        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators", options => options.DurableLinksPath = string.Empty).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("orchestrators", options => options.DurableLinksPath = string.Empty)
+            .StartAsync();
 
         using var start = await env.Caller.PostAsync("/mytest/hello", null);
 
@@ -233,11 +241,13 @@ public sealed class DurableLinkTests
         dead.Start();
         var deadPort = ((IPEndPoint)dead.LocalEndpoint).Port;
         dead.Stop(); // a port nothing listens on: the first backend refuses every connection
-        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators", options =>
-        {
-            options.Backends = [new() { Port = deadPort, Priority = 1 }, new() { Port = options.Port, Priority = 2 }];
-            options.FailureThreshold = 1000;
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("orchestrators", options =>
+            {
+                options.Backends = [new() { Port = deadPort, Priority = 1 }, new() { Port = options.Port, Priority = 2 }];
+                options.FailureThreshold = 1000;
+            })
+            .StartAsync();
 
         using var start = await env.Caller.PostAsync("/mytest/hello", null);
         var status = start.Headers.Location!.OriginalString;
@@ -252,7 +262,10 @@ public sealed class DurableLinkTests
     [Fact]
     public async Task Links_follow_the_callers_path_base()
     {
-        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").ConfigurePipeline(app => app.UsePathBase("/base")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("orchestrators")
+            .ConfigurePipeline(app => app.UsePathBase("/base"))
+            .StartAsync();
 
         using var start = await env.Caller.PostAsync("/base/mytest/hello", null);
         var status = start.Headers.Location!.OriginalString;

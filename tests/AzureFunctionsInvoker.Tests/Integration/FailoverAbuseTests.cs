@@ -40,7 +40,11 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task A_POST_with_Expect_100_continue_that_timed_out_before_its_body_was_read_goes_nowhere_else()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>(s_secondIsFallback) { ["Timeout"] = "1000" }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>(s_secondIsFallback) { ["Timeout"] = "1000" })
+            .StartAsync();
         env.Regions[0].AnswersUnread = true;
         env.Regions[0].Hang();
 
@@ -97,7 +101,11 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task Callers_whose_bodies_a_backend_refuses_as_too_large_do_not_open_its_circuit()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>(s_secondIsFallback) { ["FailureThreshold"] = "2" }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>(s_secondIsFallback) { ["FailureThreshold"] = "2" })
+            .StartAsync();
         env.Regions[0].MaxRequestBodySize = 1000;
 
         var statuses = new List<HttpStatusCode>();
@@ -118,7 +126,11 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task Callers_who_abort_while_a_backend_is_slow_do_not_open_its_circuit()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>(s_secondIsFallback) { ["FailureThreshold"] = "1" }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>(s_secondIsFallback) { ["FailureThreshold"] = "1" })
+            .StartAsync();
         env.Regions[0].Hang();
 
         for (var i = 0; i < 3; i++)
@@ -143,7 +155,12 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task A_users_retry_handler_resends_a_GET_to_the_same_backend_with_its_key_then_failover_moves_on()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(s_secondIsFallback).ConfigureServices(RetryEverything).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(s_secondIsFallback)
+            .ConfigureServices(RetryEverything)
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         using var response = await env.GetAsync().WaitAsync(s_bound);
@@ -156,7 +173,12 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task A_users_retry_handler_that_resends_a_POSTs_body_gets_refused_and_no_backend_sees_it_twice()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(s_secondIsFallback).ConfigureServices(RetryEverything).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(s_secondIsFallback)
+            .ConfigureServices(RetryEverything)
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
         var body = RandomNumberGenerator.GetBytes(10_000);
 
@@ -232,9 +254,14 @@ public sealed class FailoverAbuseTests
     public async Task A_request_an_app_handler_refused_fails_over_without_counting_against_the_backend()
     {
         var refusedPort = 0;
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(s_opensAtOnce).ConfigureServices(builder =>
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(s_opensAtOnce)
+            .ConfigureServices(builder =>
             builder.Services.AddHttpClient(FunctionForwarder.ClientNameFor("Hello"))
-                .AddHttpMessageHandler(() => new RefusingHandler(() => Volatile.Read(ref refusedPort)))).StartAsync();
+                .AddHttpMessageHandler(() => new RefusingHandler(() => Volatile.Read(ref refusedPort))))
+            .StartAsync();
         Volatile.Write(ref refusedPort, env.Regions[0].Port);
 
         using var refused = await SendAsync(env, HttpMethod.Post, [1, 2, 3], expectContinue: false);

@@ -16,7 +16,11 @@ public sealed class FailoverMethodTests
     [InlineData("GET")]
     public async Task A_read_without_a_body_answered_503_goes_to_the_next_backend(string method)
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         using var response = await env.Caller.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/hello")).WaitAsync(TimeSpan.FromSeconds(30));
@@ -32,7 +36,11 @@ public sealed class FailoverMethodTests
     [InlineData("PATCH")]
     public async Task A_method_that_may_change_something_answered_503_is_not_sent_again(string method)
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         using var response = await env.Caller.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/hello")).WaitAsync(TimeSpan.FromSeconds(30));

@@ -17,12 +17,16 @@ public sealed class FailoverObservabilityTests
     [Fact]
     public async Task Attempts_per_request_and_circuit_changes_are_tagged_with_the_backends_address()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "1",
-            ["BreakDuration"] = "1000",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "1",
+                ["BreakDuration"] = "1000",
+            })
+            .StartAsync();
         using var attempts = Collector<int>(env, "azurefunctionsinvoker.request.attempts");
         using var changes = Collector<long>(env, "azurefunctionsinvoker.circuit.state_changes");
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
@@ -70,7 +74,11 @@ public sealed class FailoverObservabilityTests
             },
         };
         ActivitySource.AddActivityListener(listener);
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/hello");
         request.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
@@ -89,7 +97,12 @@ public sealed class FailoverObservabilityTests
     [Fact]
     public async Task The_health_check_is_healthy_degraded_or_unhealthy_by_the_priorities_available_naming_each()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2", ["FailureThreshold"] = "1" }).ConfigureServices(builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("Hello")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2", ["FailureThreshold"] = "1" })
+            .ConfigureServices(builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("Hello"))
+            .StartAsync();
         var health = env.App.Services.GetRequiredService<HealthCheckService>();
         var (a, b) = (env.Regions[0], env.Regions[1]);
 

@@ -17,12 +17,16 @@ public sealed class FailoverTests
     [Fact]
     public async Task Requests_go_to_the_lowest_priority_only()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(3).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["Backends:0:Priority"] = "2",
-            ["Backends:1:Priority"] = "1",
-            ["Backends:2:Priority"] = "3",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(3)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:0:Priority"] = "2",
+                ["Backends:1:Priority"] = "1",
+                ["Backends:2:Priority"] = "3",
+            })
+            .StartAsync();
 
         var answeredBy = await env.AnsweredByAsync(10);
 
@@ -37,11 +41,15 @@ public sealed class FailoverTests
     [Fact]
     public async Task Weights_3_and_1_give_300_and_100_of_400_requests()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["Backends:0:Weight"] = "3",
-            ["Backends:1:Weight"] = "1",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:0:Weight"] = "3",
+                ["Backends:1:Weight"] = "1",
+            })
+            .StartAsync();
 
         var answeredBy = new List<string>();
         for (var batch = 0; batch < 50; batch++)
@@ -74,7 +82,11 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_stopped_backend_costs_callers_nothing_not_even_posts_with_bodies()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         await env.Regions[0].StopAsync();
         var body = RandomNumberGenerator.GetBytes(100_000);
 
@@ -95,12 +107,16 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_backend_answering_503_opens_after_FailureThreshold_and_closes_after_BreakDuration()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "3",
-            ["BreakDuration"] = "10000",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+                ["BreakDuration"] = "10000",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         var whileFailing = await env.AnsweredByAsync(5);
@@ -123,12 +139,16 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_failed_trial_after_the_break_opens_the_circuit_again()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "1",
-            ["BreakDuration"] = "10000",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "1",
+                ["BreakDuration"] = "10000",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         await env.AnsweredByAsync(2);
@@ -143,12 +163,16 @@ public sealed class FailoverTests
     [Fact]
     public async Task After_the_break_one_request_at_a_time_tries_the_backend()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "1",
-            ["BreakDuration"] = "10000",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "1",
+                ["BreakDuration"] = "10000",
+            })
+            .StartAsync();
         var a = env.Regions[0];
         a.AnswerWith(StatusCodes.Status503ServiceUnavailable);
         await env.AnsweredByAsync(1);
@@ -177,7 +201,11 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_POST_with_a_body_is_never_sent_twice_its_caller_gets_the_503()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
         var body = RandomNumberGenerator.GetBytes(1000);
 
@@ -192,7 +220,11 @@ public sealed class FailoverTests
     [Fact]
     public async Task Retry_After_2_on_a_503_keeps_the_backend_out_for_2_seconds_and_no_longer()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter: "2");
 
         var throttled = await env.AnsweredByAsync(1);
@@ -215,11 +247,15 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_Retry_After_date_is_capped_by_MaxRetryAfter()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["MaxRetryAfter"] = "5000",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["MaxRetryAfter"] = "5000",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter: env.Clock.GetUtcNow().AddHours(1).ToString("R"));
 
         await env.AnsweredByAsync(1);
@@ -236,11 +272,15 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_timeout_fails_a_GET_over_but_not_a_POST_with_a_body()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["Timeout"] = "1000",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["Timeout"] = "1000",
+            })
+            .StartAsync();
         env.Regions[0].Hang();
         var body = RandomNumberGenerator.GetBytes(1000);
 
@@ -261,7 +301,11 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_GET_whose_response_started_streaming_is_never_retried()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         var cut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         env.Regions[0].Answer = async context =>
         {
@@ -288,12 +332,16 @@ public sealed class FailoverTests
     [Fact]
     public async Task When_every_circuit_is_open_the_request_goes_to_the_one_whose_break_ends_first()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["FailureThreshold"] = "1",
-            ["BreakDuration"] = "10000",
-            ["Backends:1:Priority"] = "2",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["FailureThreshold"] = "1",
+                ["BreakDuration"] = "10000",
+                ["Backends:1:Priority"] = "2",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
         await env.AnsweredByAsync(1); // A opens until 10 s; B answers.
         env.Clock.Advance(TimeSpan.FromSeconds(5));
@@ -311,11 +359,15 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_reload_adds_and_removes_backends_and_keeps_the_circuit_of_one_it_keeps()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(3).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["FailureThreshold"] = "1",
-            ["Backends:2:Priority"] = "2",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(3)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["FailureThreshold"] = "1",
+                ["Backends:2:Priority"] = "2",
+            })
+            .StartAsync();
         var (a, b, c) = (env.Regions[0], env.Regions[1], env.Regions[2]);
         b.AnswerWith(StatusCodes.Status503ServiceUnavailable);
         await env.AnsweredByAsync(2); // B's circuit opens.

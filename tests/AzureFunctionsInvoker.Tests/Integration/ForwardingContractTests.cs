@@ -315,15 +315,18 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task A_path_rewritten_by_earlier_middleware_is_the_one_forwarded()
     {
-        await using var env = await new ProxyHostBuilder().MountFunction("echo").ConfigurePipeline(app => app.Use((context, next) =>
-        {
-            if (context.Request.Path.StartsWithSegments("/old/deeper", out var rest))
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigurePipeline(app => app.Use((context, next) =>
             {
-                context.Request.Path = "/mytest" + rest;
-            }
+                if (context.Request.Path.StartsWithSegments("/old/deeper", out var rest))
+                {
+                    context.Request.Path = "/mytest" + rest;
+                }
 
-            return next(context);
-        })).StartAsync();
+                return next(context);
+            }))
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/old/deeper/x/y?q=1");
 
@@ -417,7 +420,10 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Handlers_added_to_the_client_builder_see_every_forwarded_request()
     {
-        await using var env = await new ProxyHostBuilder().MountFunction("echo").ConfigureServices(builder => builder.Services.AddAzureFunctionProxy().AddHttpMessageHandler(() => new StampingHandler())).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigureServices(builder => builder.Services.AddAzureFunctionProxy().AddHttpMessageHandler(() => new StampingHandler()))
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 

@@ -11,7 +11,10 @@ public sealed class HeaderRemovalTests
     [Fact]
     public async Task Request_headers_named_in_configuration_never_reach_the_function_whatever_their_case()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" }).ConfigurePipeline(app => app.MapAzureFunctionProxy("/orders/{**rest}", "orders")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/orders/{**rest}", "orders"))
+            .StartAsync();
         env.Reload("Functions:orders:RemoveRequestHeaders:0", "x-api-key");
         env.Reload("Functions:orders:RemoveRequestHeaders:1", "COOKIE");
         using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/1");
@@ -30,7 +33,10 @@ public sealed class HeaderRemovalTests
     [Fact]
     public async Task Response_headers_named_in_configuration_never_reach_the_caller_from_the_next_request_on()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "cookies" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "cookies" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .StartAsync();
         using var before = await env.Caller.GetAsync(new Uri("/orders", UriKind.Relative));
 
         env.Reload("Functions:orders:RemoveResponseHeaders:0", "x-custom");

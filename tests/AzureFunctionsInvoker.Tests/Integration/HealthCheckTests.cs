@@ -38,5 +38,9 @@ public sealed class HealthCheckTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, endpoint.StatusCode);
     }
 
-    private static Task<ProxyTestHost> StartAsync() => new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" }).ConfigurePipeline(app => app.MapHealthChecks("/health")).ConfigureServices(builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("orders")).StartAsync();
+    private static Task<ProxyTestHost> StartAsync() => new ProxyHostBuilder()
+        .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+        .ConfigurePipeline(app => app.MapHealthChecks("/health"))
+        .ConfigureServices(builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("orders"))
+        .StartAsync();
 }

@@ -18,11 +18,14 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task Each_named_function_forwards_with_its_own_options_over_its_own_connections()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" }).ConfigurePipeline(app =>
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" })
+            .ConfigurePipeline(app =>
             {
                 app.UseAzureFunctionProxy("/orders", "orders");
                 app.UseAzureFunctionProxy("/billing", "billing");
-            }).StartAsync();
+            })
+            .StartAsync();
 
         var orders = await EchoAsync(env, "/orders/a%2Fb?c=d");
         var ordersAgain = await EchoAsync(env, "/orders");
@@ -38,7 +41,10 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task A_rotated_key_applies_from_the_next_request_without_a_restart()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .StartAsync();
         env.Reload("Functions:orders:ApiKey", "the-old-key");
         var before = await env.Caller.GetAsync(new Uri("/orders", UriKind.Relative));
 
@@ -53,7 +59,10 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task An_invalid_reload_is_logged_naming_the_option_and_the_last_valid_options_stay()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .StartAsync();
 
         env.Reload("Functions:orders:ApiKey", "leaked-secret\r\nX-Injected: 1");
         var echo = await EchoAsync(env, "/orders");
@@ -70,7 +79,11 @@ public sealed class NamedFunctionTests
     public async Task A_request_in_flight_finishes_on_the_options_it_started_with()
     {
         var clock = new ObservableClock();
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["stream"] = "lockstep-download" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/stream", "stream")).ConfigureServices(clock.UseIn).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["stream"] = "lockstep-download" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/stream", "stream"))
+            .ConfigureServices(clock.UseIn)
+            .StartAsync();
         using var inFlight = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
         var body = await inFlight.Content.ReadAsStreamAsync();
         await body.ReadExactlyAsync(new byte[1024]);
@@ -96,7 +109,10 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task Fifty_reloads_that_change_keepalive_leave_one_connection_pool()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .StartAsync();
 
         for (var keepalive = 1001; keepalive <= 1050; keepalive++)
         {
@@ -111,7 +127,10 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task The_pool_a_reload_replaced_serves_its_download_to_the_end_and_is_then_disposed()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["stream"] = "lockstep-download" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/stream", "stream")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["stream"] = "lockstep-download" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/stream", "stream"))
+            .StartAsync();
         using var inFlight = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
         var body = await inFlight.Content.ReadAsStreamAsync();
         await body.ReadExactlyAsync(new byte[1024]).AsTask().WaitAsync(s_bound);
@@ -130,7 +149,11 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task Invalid_options_of_a_named_function_fail_at_startup_naming_the_option()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders")).ConfigureServices(builder => builder.Configuration["Functions:orders:Timeout"] = "0").StartAsync());
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .ConfigureServices(builder => builder.Configuration["Functions:orders:Timeout"] = "0")
+            .StartAsync());
 
         Assert.Contains("Timeout", error.Message, StringComparison.Ordinal);
         Assert.Equal("orders", error.OptionsName);
@@ -139,7 +162,11 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task Invalid_options_of_a_named_function_nothing_mounts_fail_the_hosts_start_naming_the_option()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders")).ConfigureServices(builder => builder.Configuration["Functions:billing:Keepalive"] = "0").StartAsync());
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .ConfigureServices(builder => builder.Configuration["Functions:billing:Keepalive"] = "0")
+            .StartAsync());
 
         Assert.Contains("Keepalive", error.Message, StringComparison.Ordinal);
         Assert.Equal("billing", error.OptionsName);
@@ -149,11 +176,15 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task A_bad_configuration_bound_function_fails_the_hosts_start_naming_the_keys_path_and_its_unit()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders")).ConfigureServices(builder =>
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .ConfigureServices(builder =>
             {
                 builder.Configuration["Functions:billing:Timeout"] = "-5";
                 builder.Configuration["Functions:billing:AppName"] = "billing.example.com:8443";
-            }).StartAsync());
+            })
+            .StartAsync());
 
         Assert.Contains("Azure Function 'billing' (Functions:billing:Timeout): Timeout must be between 1 and 2147483647 milliseconds.", error.Message, StringComparison.Ordinal);
         Assert.Contains("Azure Function 'billing' (Functions:billing:AppName): AppName must not hold a port: set AppName to 'billing.example.com' and Port to 8443 (the port goes in Port).", error.Message, StringComparison.Ordinal);
@@ -162,7 +193,10 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task An_invalid_reload_of_a_function_nothing_mounts_is_no_error_for_the_configuration_reload()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .StartAsync();
 
         // Validated at startup, billing is no longer validated by the options themselves, which would throw here.
         env.Reload("Functions:billing:Keepalive", "0");
@@ -174,7 +208,10 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task Mounting_a_name_never_registered_fails_at_startup_naming_it()
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/billing", "billing")).StartAsync());
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/billing", "billing"))
+            .StartAsync());
 
         Assert.Contains("'billing'", error.Message, StringComparison.Ordinal);
     }
@@ -182,11 +219,14 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task A_registered_name_is_mounted_in_any_case_as_configuration_keys_are()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" }).ConfigurePipeline(app =>
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app =>
             {
                 app.UseAzureFunctionProxy("/branch", "Orders");
                 app.MapAzureFunctionProxy("/endpoint/{**rest}", "ORDERS");
-            }).StartAsync();
+            })
+            .StartAsync();
 
         var branch = await EchoAsync(env, "/branch/a");
         var endpoint = await EchoAsync(env, "/endpoint/b");

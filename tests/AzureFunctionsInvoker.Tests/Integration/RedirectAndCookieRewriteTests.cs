@@ -101,7 +101,10 @@ public sealed class RedirectAndCookieRewriteTests
     [Fact]
     public async Task A_route_group_prefix_is_part_of_the_mount()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["Answer"] = "answer" }).ConfigurePipeline(app => app.MapGroup("/v1").MapAzureFunctionProxy("/orders/{**rest}", "Answer")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["Answer"] = "answer" })
+            .ConfigurePipeline(app => app.MapGroup("/v1").MapAzureFunctionProxy("/orders/{**rest}", "Answer"))
+            .StartAsync();
         env.Function.Answer = context => Redirect(context, $"{env.Function.Origin}/api/answer/42?x=1", "/api/answer/a");
 
         using var response = await env.Caller.GetAsync("/v1/orders/anything");
@@ -161,7 +164,11 @@ public sealed class RedirectAndCookieRewriteTests
     private static async Task<ProxyTestHost> StartWithAnswerAsync(
         string location, Action<AzureFunctionProxyOptions>? configure, Action<WebApplication>? configurePipeline, bool http2Caller)
     {
-        var env = await new ProxyHostBuilder().MountFunction("answer", configure).WithProtocols(http2Caller ? HttpProtocols.Http2 : HttpProtocols.Http1).ConfigurePipeline(configurePipeline).StartAsync();
+        var env = await new ProxyHostBuilder()
+            .MountFunction("answer", configure)
+            .WithProtocols(http2Caller ? HttpProtocols.Http2 : HttpProtocols.Http1)
+            .ConfigurePipeline(configurePipeline)
+            .StartAsync();
         var value = Expand(location, env);
         env.Function.Answer = context => Redirect(context, value, value);
         return env;

@@ -93,7 +93,8 @@ public sealed class ServiceDiscoveryTests
     private static Dictionary<string, object?> Section(Dictionary<string, object> configuration) => ProxyHostBuilder.AppMountSectionOf(configuration);
 
     private static async Task<ProxyTestHost> StartAsync(Func<StandInFunction, Dictionary<string, object>> configuration, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null) =>
-        await new ProxyHostBuilder().AddAppMount(f =>
+        await new ProxyHostBuilder()
+            .AddAppMount(f =>
             {
                 var shop = configuration(f);
                 Section(shop)["ApiKey"] = f.Key;
@@ -102,5 +103,8 @@ public sealed class ServiceDiscoveryTests
             {
                 builder.Services.AddServiceDiscovery();
                 builder.Services.AddAzureFunctionProxy(ProxyHostBuilder.AppMountName, section).AddServiceDiscovery();
-            }).ConfigurePipeline(app => app.MapAzureFunctionProxy("/shop/{function}/{**rest}", ProxyHostBuilder.AppMountName)).WithStandInCertificate(certificate).StartAsync();
+            })
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/shop/{function}/{**rest}", ProxyHostBuilder.AppMountName))
+            .WithStandInCertificate(certificate)
+            .StartAsync();
 }

@@ -16,11 +16,15 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task One_callers_429s_do_not_move_another_caller_off_a_healthy_backend()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "3",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+            })
+            .StartAsync();
         env.Regions[0].Answer = ThrottleGreedyCaller;
 
         var greedy = new List<HttpStatusCode>();
@@ -42,12 +46,16 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task A_429_with_Retry_After_counts_as_one_failure_and_its_wait_is_the_break_once_the_threshold_opens_the_circuit()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "3",
-            ["BreakDuration"] = "30000",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+                ["BreakDuration"] = "30000",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status429TooManyRequests, retryAfter: "2");
 
         var first = await env.AnsweredByAsync(2);
@@ -71,11 +79,15 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task A_503_with_Retry_After_still_opens_the_circuit_at_once()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "3",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter: "60");
 
         var unavailable = await env.AnsweredByAsync(1);

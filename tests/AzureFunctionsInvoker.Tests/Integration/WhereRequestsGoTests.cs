@@ -26,7 +26,10 @@ public sealed class WhereRequestsGoTests
     [Fact]
     public async Task The_start_logs_an_endpoints_route_pattern_with_its_groups_prefix_and_the_registered_name()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" }).ConfigurePipeline(app => app.MapGroup("/shop").MapAzureFunctionProxy("/orders/{**rest}", "Orders")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.MapGroup("/shop").MapAzureFunctionProxy("/orders/{**rest}", "Orders"))
+            .StartAsync();
 
         var mounted = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "Mounted");
         Assert.Equal(LogLevel.Information, mounted.Level);
@@ -36,12 +39,15 @@ public sealed class WhereRequestsGoTests
     [Fact]
     public async Task Mounts_are_logged_in_the_order_the_app_made_them()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" }).ConfigurePipeline(app =>
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" })
+            .ConfigurePipeline(app =>
             {
                 app.MapAzureFunctionProxy("/orders/{**rest}", "orders");
                 app.UseAzureFunctionProxy("/billing", "billing");
                 app.MapAzureFunctionProxy("/orders-too", "orders");
-            }).StartAsync();
+            })
+            .StartAsync();
 
         var mountPoints = env.Logs.Entries.Where(e => e.EventId.Name == "Mounted").Select(e => e.Text.Split(' ')[2]);
 
@@ -65,7 +71,10 @@ public sealed class WhereRequestsGoTests
     [Fact]
     public async Task A_reload_logs_the_functions_new_address()
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" }).ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .StartAsync();
 
         env.Reload("Functions:orders:RoutePrefix", "/v2");
 

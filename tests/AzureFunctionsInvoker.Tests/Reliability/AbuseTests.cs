@@ -228,11 +228,14 @@ public sealed class AbuseTests
     public async Task A_header_value_holding_CR_LF_from_the_apps_own_middleware_is_never_forwarded()
     {
         await using var function = RecordingFunction();
-        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).ConfigurePipeline(app => app.Use((context, next) =>
-        {
-            context.Request.Headers["X-From-App"] = "a\r\nX-Injected: yes";
-            return next(context);
-        })).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => o.Port = function.Port)
+            .ConfigurePipeline(app => app.Use((context, next) =>
+            {
+                context.Request.Headers["X-From-App"] = "a\r\nX-Injected: yes";
+                return next(context);
+            }))
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 

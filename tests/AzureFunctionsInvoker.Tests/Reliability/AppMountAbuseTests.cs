@@ -235,5 +235,9 @@ public sealed class AppMountAbuseTests
         Func<StandInFunction, object> configuration,
         Action<WebApplication>? mount = null,
         HttpProtocols protocols = HttpProtocols.Http1) =>
-        new ProxyHostBuilder().AddAppMount(configuration).ConfigurePipeline(mount ?? (app => app.MapAzureFunctionProxy(Pattern, ProxyHostBuilder.AppMountName))).WithProtocols(protocols).StartAsync();
+        new ProxyHostBuilder()
+            .AddAppMount(configuration)
+            .ConfigurePipeline(mount ?? (app => app.MapAzureFunctionProxy(Pattern, ProxyHostBuilder.AppMountName)))
+            .WithProtocols(protocols)
+            .StartAsync();
 }

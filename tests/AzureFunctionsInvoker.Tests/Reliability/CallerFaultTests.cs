@@ -131,12 +131,15 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
     [InlineData(1024 * 1024)] // past EnableBuffering's 30 KiB in memory: buffered to a file
     public async Task A_body_buffered_and_read_earlier_in_the_pipeline_is_still_forwarded_whole(int size)
     {
-        await using var env = await new ProxyHostBuilder().MountFunction("echo").ConfigurePipeline(app => app.Use(async (context, next) =>
-        {
-            context.Request.EnableBuffering();
-            await HashAsync(context.Request.Body);
-            await next(context);
-        })).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigurePipeline(app => app.Use(async (context, next) =>
+            {
+                context.Request.EnableBuffering();
+                await HashAsync(context.Request.Body);
+                await next(context);
+            }))
+            .StartAsync();
         var body = new byte[size];
         Pattern.Fill(body, 0);
 
@@ -150,11 +153,14 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
     [Fact]
     public async Task A_body_read_earlier_without_buffering_is_the_apps_fault_not_the_functions()
     {
-        await using var env = await new ProxyHostBuilder().MountFunction("echo").ConfigurePipeline(app => app.Use(async (context, next) =>
-        {
-            await context.Request.Body.CopyToAsync(Stream.Null);
-            await next(context);
-        })).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigurePipeline(app => app.Use(async (context, next) =>
+            {
+                await context.Request.Body.CopyToAsync(Stream.Null);
+                await next(context);
+            }))
+            .StartAsync();
 
         using var response = await env.Caller.PostAsync("/mytest", new ByteArrayContent(new byte[5000]));
 

@@ -62,11 +62,15 @@ public sealed class FailureLogTests
     [Fact]
     public async Task An_attempt_that_fails_over_names_its_backend_and_cause_at_information_not_a_status_0()
     {
-        await using var env = await new ProxyHostBuilder().WithRegions(3).WithClock().MountBackends(new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["Backends:2:Priority"] = "3",
-        }).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(3)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["Backends:2:Priority"] = "3",
+            })
+            .StartAsync();
         await env.Regions[0].StopAsync();
         env.Regions[1].AnswerWith(503);
 

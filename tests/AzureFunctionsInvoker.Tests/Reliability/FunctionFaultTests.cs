@@ -50,7 +50,10 @@ public sealed class FunctionFaultTests
     public async Task An_untrusted_certificate_is_accepted_with_https_verify_off()
     {
         using var certificate = Loopback.SelfSignedCertificate();
-        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.HttpsVerify = false).WithStandInCertificate(certificate).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => o.HttpsVerify = false)
+            .WithStandInCertificate(certificate)
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest/x");
 
@@ -64,7 +67,10 @@ public sealed class FunctionFaultTests
         using var unanswered = new UnansweredListener();
         Assert.True(await unanswered.ConnectHangsAsync(TimeSpan.FromMilliseconds(300)), "connects to the full backlog must hang");
         var clock = new ObservableClock();
-        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = unanswered.Port).ConfigureServices(clock.UseIn).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => o.Port = unanswered.Port)
+            .ConfigureServices(clock.UseIn)
+            .StartAsync();
 
         var sending = env.Caller.GetAsync("/mytest");
         await clock.WhenArmedAsync().WaitAsync(s_bound); // the proxy is timing its connect
@@ -190,7 +196,9 @@ public sealed class FunctionFaultTests
     public async Task A_function_that_refuses_before_reading_a_large_expect_100_continue_body_is_answered_at_once_without_it()
     {
         const long size = 256L * 1024 * 1024;
-        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => (o.ApiKey, o.MaxRequestBodySize) = ("wrong-key", null)).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => (o.ApiKey, o.MaxRequestBodySize) = ("wrong-key", null))
+            .StartAsync();
         var bodyRequested = false;
         using var content = new PushContent(async stream =>
         {
@@ -241,11 +249,15 @@ public sealed class FunctionFaultTests
     // A proxy speaking HTTP/2 to its caller (h2c with prior knowledge), recording the caller's connection of each request.
     private static async Task<ProxyTestHost> Http2Environment(string function, ConcurrentQueue<string> connections, Action<AzureFunctionProxyOptions>? configure = null)
     {
-        var env = await new ProxyHostBuilder().MountFunction(function, configure).WithProtocols(HttpProtocols.Http2).ConfigurePipeline(app => app.Use((context, next) =>
+        var env = await new ProxyHostBuilder()
+            .MountFunction(function, configure)
+            .WithProtocols(HttpProtocols.Http2)
+            .ConfigurePipeline(app => app.Use((context, next) =>
             {
                 connections.Enqueue(context.Connection.Id);
                 return next(context);
-            })).StartAsync();
+            }))
+            .StartAsync();
         env.Caller.DefaultRequestVersion = HttpVersion.Version20;
         env.Caller.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         return env;

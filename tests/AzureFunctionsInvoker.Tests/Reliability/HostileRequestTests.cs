@@ -161,7 +161,10 @@ public sealed class HostileRequestTests
     public async Task An_http2_request_target_a_request_line_cannot_carry_gets_400_and_is_never_forwarded(string path)
     {
         await using var function = RecordingFunction();
-        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).WithProtocols(HttpProtocols.Http2).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => o.Port = function.Port)
+            .WithProtocols(HttpProtocols.Http2)
+            .StartAsync();
 
         var status = await RawHttp2.GetStatusAsync(env.Port, path);
 
@@ -175,7 +178,10 @@ public sealed class HostileRequestTests
     public async Task An_http2_request_target_of_printable_ascii_is_forwarded_as_sent()
     {
         await using var function = RecordingFunction();
-        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).WithProtocols(HttpProtocols.Http2).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => o.Port = function.Port)
+            .WithProtocols(HttpProtocols.Http2)
+            .StartAsync();
 
         var status = await RawHttp2.GetStatusAsync(env.Port, "/mytest/a%20b/{x}|y?q=%C3%A9&r=[1]");
 

@@ -23,7 +23,10 @@ public sealed class Issue19AttackTests
     [InlineData("/api/answer/\t\\evil.example")]
     public async Task A_tab_browsers_strip_does_not_make_a_root_mounts_redirect_scheme_relative(string location)
     {
-        await using var env = await new ProxyHostBuilder().AddNamedFunctions(new Dictionary<string, string> { ["Root"] = "answer" }).ConfigurePipeline(app => app.MapAzureFunctionProxy("/{**rest}", "Root")).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["Root"] = "answer" })
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/{**rest}", "Root"))
+            .StartAsync();
         env.Function.Answer = context =>
         {
             context.Response.StatusCode = StatusCodes.Status302Found;

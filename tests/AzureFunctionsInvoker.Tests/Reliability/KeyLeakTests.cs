@@ -39,14 +39,17 @@ public sealed class KeyLeakTests
     {
         var (function, configure, path, statuses) = s_outcomes[outcome];
         var clock = new ObservableClock();
-        await using var env = await new ProxyHostBuilder().MountFunction(function, configure).ConfigureServices(builder =>
-        {
-            clock.UseIn(builder);
-            if (outcome == UnresolvableName)
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction(function, configure)
+            .ConfigureServices(builder =>
             {
-                FailingNameResolution(builder);
-            }
-        }).StartAsync();
+                clock.UseIn(builder);
+                if (outcome == UnresolvableName)
+                {
+                    FailingNameResolution(builder);
+                }
+            })
+            .StartAsync();
 
         var (actualStatus, body) = await SendAsync(env, clock, path);
 
@@ -61,7 +64,10 @@ public sealed class KeyLeakTests
     [Fact]
     public async Task The_client_logging_an_app_turns_on_shows_the_forwarded_headers_with_the_key_redacted()
     {
-        await using var env = await new ProxyHostBuilder().MountFunction("echo").ConfigureServices(builder => builder.Services.AddAzureFunctionProxy().AddDefaultLogger()).StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigureServices(builder => builder.Services.AddAzureFunctionProxy().AddDefaultLogger())
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 

@@ -30,7 +30,10 @@ public sealed class SoakTests(ITestOutputHelper output)
     public async Task Sixty_four_callers_against_a_flaky_function_get_only_expected_answers_and_leave_nothing_behind()
     {
         // RoutePrefix "" and FunctionName "api" put every stand-in function behind the one mount point.
-        await using var env = await new ProxyHostBuilder().MountFunction("api", o => (o.RoutePrefix, o.Timeout, o.Keepalive) = ("", FunctionTimeout, 1000)).KeepingNoLogs().StartAsync();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("api", o => (o.RoutePrefix, o.Timeout, o.Keepalive) = ("", FunctionTimeout, 1000))
+            .KeepingNoLogs()
+            .StartAsync();
         var caller = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(1) })
         {
             BaseAddress = env.Caller.BaseAddress,
