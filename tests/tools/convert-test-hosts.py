@@ -210,16 +210,17 @@ def convert(text):
             continue
         args, end = split_args(text, m.end() - 1)
         receiver, method = m.group(1), m.group(2)
-        if method == 'Configure' and receiver in ('env', 'host') and len(args) == 1:
+        if method == 'Configure' and len(args) == 1 and (receiver in ('env', 'host') or 'BackendSettings(' in args[0]):
             call = f'{receiver}.Reload({args[0].strip()})'
         elif method == 'Reload' and len(args) == 1:
             call = f'{receiver}.ReloadJson({args[0].strip()})'
         elif method == 'Reload' and len(args) == 3:
             name, key, value = (a.strip() for a in args)
-            if re.fullmatch(r'"[^"\\{}]*"', name) and re.fullmatch(r'"[^"\\{}]*"', key):
+            literal = [re.fullmatch(r'"[^"\\{}]*"', part) is not None for part in (name, key)]
+            if all(literal):
                 path = f'"Functions:{name[1:-1]}:{key[1:-1]}"'
             else:
-                path = '$"Functions:{' + name + '}:{' + key + '}"'
+                path = '$"Functions:' + ':'.join(p[1:-1] if lit else '{' + p + '}' for p, lit in zip((name, key), literal)) + '"'
             call = f'{receiver}.Reload({path}, {value})'
         else:
             continue
