@@ -16,11 +16,15 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task One_callers_429s_do_not_move_another_caller_off_a_healthy_backend()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "3",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+            })
+            .StartAsync();
         env.Regions[0].Answer = ThrottleGreedyCaller;
 
         var greedy = new List<HttpStatusCode>();
@@ -31,7 +35,7 @@ public sealed class ThrottledCallerTests
             using var throttled = await SendAsync(env, HttpMethod.Post, greedy: true);
             greedy.Add(throttled.StatusCode);
             using var served = await SendAsync(env, HttpMethod.Get, greedy: false);
-            other.Add(FailoverEnvironment.AnsweredBy(served));
+            other.Add(StandInRegion.AnsweredBy(served));
         }
 
         Assert.All(greedy, status => Assert.Equal(HttpStatusCode.TooManyRequests, status));
@@ -42,12 +46,16 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task A_429_with_Retry_After_counts_as_one_failure_and_its_wait_is_the_break_once_the_threshold_opens_the_circuit()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "3",
-            ["BreakDuration"] = "30000",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+                ["BreakDuration"] = "30000",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status429TooManyRequests, retryAfter: "2");
 
         var first = await env.AnsweredByAsync(2);
@@ -71,11 +79,15 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task A_503_with_Retry_After_still_opens_the_circuit_at_once()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "3",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter: "60");
 
         var unavailable = await env.AnsweredByAsync(1);
@@ -100,7 +112,7 @@ public sealed class ThrottledCallerTests
         return context.Response.WriteAsync("A");
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(FailoverEnvironment env, HttpMethod method, bool greedy)
+    private static async Task<HttpResponseMessage> SendAsync(ProxyTestHost env, HttpMethod method, bool greedy)
     {
         using var request = new HttpRequestMessage(method, "/hello");
         request.Headers.Add("X-Caller", greedy ? "greedy" : "other");
