@@ -74,21 +74,21 @@ internal sealed class AzureFunctionProxyMiddleware
         }
 
         var pool = function.Pool;
-        var segmentsBelowPrefix = 0;
+        var request = RequestTarget.Parse(context, EndpointPrefix);
         if (function.IsAppMount)
         {
             // Judged as the caller sent it, before anything else: only a configured name, spelled with no escape,
             // is a function (routing's {function} value is decoded already).
-            if (!function.TryGetFunction(RequestTarget.FirstSegmentBelow(context, EndpointPrefix), out var called))
+            if (!function.TryGetFunction(request.FirstSegment, out var called))
             {
                 return RefuseAsync(context, ForwarderError.FunctionNotFound, options);
             }
 
             pool = called.Pool;
-            segmentsBelowPrefix = 1;
+            request = request.BelowFirstSegment();
         }
 
-        if (!RequestTarget.TryGetRestAndQuery(context, EndpointPrefix, segmentsBelowPrefix, out var rest, out var query))
+        if (!request.IsSafe)
         {
             return RefuseAsync(context, ForwarderError.UnsafePath, options);
         }
@@ -105,11 +105,12 @@ internal sealed class AzureFunctionProxyMiddleware
         }
 
         Uri? linkTarget = null;
+        var rest = request.Rest;
         if (DurableLinkRequest.IsLink(rest, options.DurableLinksPath))
         {
             // Whatever it answers: the instance's state changes, and the link is a caller's own.
             UncachedResponse.Mark(context);
-            if (!TryResolveLink(rest, query, options, ref pool, out linkTarget))
+            if (!TryResolveLink(rest, request.Query, options, ref pool, out linkTarget))
             {
                 // Never an exception: its message would hold the address, and the address holds the key.
                 return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
@@ -122,10 +123,7 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
         }
 
-        // A pool of one has one address for the request, made here from the path as it stands; with failover, each backend's
-        // is made from the rest of the path when it is tried.
-        var target = linkTarget ?? (pool.HasFailover ? null : pool.Backends[0].Resolve(rest, query));
-        return ForwardAsync(context, pool, target is null ? rest.ToString() : string.Empty, query, target);
+        return ForwardAsync(context, pool, request, linkTarget);
     }
 
     // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the backend the
@@ -161,9 +159,9 @@ internal sealed class AzureFunctionProxyMiddleware
         return ForwarderErrorResponse.WriteAsync(context, error);
     }
 
-    private async Task ForwardAsync(HttpContext context, BackendPool pool, string rest, string query, Uri? target)
+    private async Task ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? linkTarget)
     {
-        var error = await _forwarder.ForwardAsync(context, pool, rest, query, target).ConfigureAwait(false);
+        var error = await _forwarder.ForwardAsync(context, pool, request, linkTarget).ConfigureAwait(false);
         await AnswerAsync(context, error).ConfigureAwait(false);
     }
 

@@ -21,7 +21,7 @@ promise_files=(
     # path safety
     PathSafety RequestTarget
     # header rules
-    HeaderRules
+    HeaderRules HeaderPolicy
     # the failover layer
     BackendPool CircuitBreaker CircuitState CircuitRegistry RetryAfter WeightedSchedule
     # Durable link validation

@@ -17,12 +17,12 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
 {
     /// <summary>
     /// Forwards the request to the backends of <paramref name="pool"/>, at <paramref name="target"/> when the request
-    /// has one address (a pool of one: a function's one backend, a Durable link's), else at each backend's address for
-    /// <paramref name="rest"/> and <paramref name="query"/> (see <c>RequestTarget.TryGetRestAndQuery</c>). Failures are
-    /// logged here and returned for the caller's answer; none is thrown.
+    /// has an address of its own (a Durable link's), else at each backend's address for <paramref name="request"/>, a
+    /// request target that <see cref="RequestTarget.IsSafe"/>. Failures are logged here and returned for the caller's
+    /// answer; none is thrown.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, string rest, string query, Uri? target = null)
+    public async ValueTask<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? target = null)
     {
         var current = pool.First(out var trial);
         var backend = pool.Backends[current];
@@ -44,7 +44,7 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
                 ExchangeResult attempt;
                 try
                 {
-                    attempt = await exchange.SendAsync(context, backend, target ?? backend.Resolve(rest, query), trial == 0 ? null : EndTrial(circuit, trial)).ConfigureAwait(false);
+                    attempt = await exchange.SendAsync(context, backend, target ?? backend.Resolve(request), trial == 0 ? null : EndTrial(circuit, trial)).ConfigureAwait(false);
                 }
                 catch
                 {

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using AzureFunctionsInvoker.Connections;
 using Microsoft.Net.Http.Headers;
 
@@ -12,8 +11,6 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// </summary>
 internal sealed class Backend
 {
-    private const string FunctionsKeyHeader = "x-functions-key";
-
     /// <param name="name">The proxy name: what the function or app mount is registered under.</param>
     /// <param name="options">The function's options.</param>
     /// <param name="connection">The connection settings that pick the exchange's pool.</param>
@@ -35,8 +32,7 @@ internal sealed class Backend
         Scheme = functionUri.Scheme;
         FunctionPath = functionUri.AbsolutePath.TrimEnd('/');
         MountSuffix = mountSuffix;
-        RemovedRequestHeaders = ToSet(options.RemoveRequestHeaders);
-        RemovedResponseHeaders = ToSet(options.RemoveResponseHeaders);
+        Headers = new HeaderPolicy(options);
         Keyless = isKeyless ? this : new Backend(name, WithoutKey(options), connection, functionUri, mountSuffix, isKeyless: true);
     }
 
@@ -75,27 +71,21 @@ internal sealed class Backend
     /// </summary>
     public Backend Keyless { get; }
 
-    /// <summary>The request headers <c>RemoveRequestHeaders</c> names; <see langword="null"/> when it names none.</summary>
-    public FrozenSet<string>? RemovedRequestHeaders { get; }
+    /// <summary>Which headers the proxy drops and sets, by its own choice and the user's, in both directions.</summary>
+    public HeaderPolicy Headers { get; }
 
-    /// <summary>The response headers <c>RemoveResponseHeaders</c> names; <see langword="null"/> when it names none.</summary>
-    public FrozenSet<string>? RemovedResponseHeaders { get; }
-
-    /// <summary>The address for one request: see <see cref="RequestTarget.Append"/>.</summary>
-    public Uri Resolve(ReadOnlySpan<char> rest, string query) => RequestTarget.Append(FunctionUri, rest, query);
+    /// <summary>The address of <paramref name="target"/> on this backend: see <see cref="RequestTarget.AppendTo"/>.</summary>
+    public Uri Resolve(in RequestTarget target) => target.AppendTo(FunctionUri);
 
     private static AzureFunctionProxyOptions WithoutKey(AzureFunctionProxyOptions options)
     {
         var keyless = options.Clone();
         keyless.ApiKey = null;
-        keyless.RemoveRequestHeaders.Add(FunctionsKeyHeader);
+        keyless.RemoveRequestHeaders.Add(HeaderPolicy.FunctionsKey);
 
         // A Durable answer is rewritten or refused, and an encoded one cannot be rewritten: the caller's
         // Accept-Encoding would turn a running instance's status into a 502 wherever the host compresses.
         keyless.RemoveRequestHeaders.Add(HeaderNames.AcceptEncoding);
         return keyless;
     }
-
-    private static FrozenSet<string>? ToSet(IList<string> names) =>
-        names.Count == 0 ? null : names.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 }

@@ -52,7 +52,7 @@ internal sealed class FunctionForwarder
         var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);
         var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) { Started = bodyStarted } : null;
         var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, backend.Connection, timeout) { Content = content };
-        if (!HeaderRules.CopyRequestHeaders(context, request, options, backend.RemovedRequestHeaders))
+        if (!HeaderRules.CopyRequestHeaders(context, request, backend.Headers))
         {
             return new(request, null, ForwarderError.RequestHeaderInvalid, null, SafeToResend: false, JudgesBackend: false);
         }

@@ -1,6 +1,5 @@
 using AzureFunctionsInvoker.Diagnostics;
 using System.Buffers;
-using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -12,21 +11,22 @@ using Microsoft.Net.Http.Headers;
 namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
-/// Which headers cross the proxy, in both directions. End-to-end headers are copied with all their values;
-/// hop-by-hop headers (RFC 9110 7.6.1), and every header the sender's <c>Connection</c> header names, stay behind,
-/// as do the headers that let a caller override the URL or method the function's framework sees, and the
-/// function's own key and client id in a response that reflects them.
+/// What HTTP requires of a proxy for the headers that cross it, in both directions: end-to-end headers are copied with
+/// all their values; hop-by-hop headers (RFC 9110 7.6.1), and every header the sender's <c>Connection</c> header
+/// names, stay behind; the function's <c>Host</c> and the caller's <c>Content-Length</c> come from the proxy's own
+/// request and response; a value with a control character is never written; a response without a trustworthy length
+/// is refused. What the proxy drops or sets by its own choice (and the user's removals) is a backend's
+/// <see cref="HeaderPolicy"/>, which these rules apply.
 /// </summary>
 internal static class HeaderRules
 {
-    private const string FunctionsKey = "x-functions-key";
-    private const string FunctionsClientId = "x-functions-clientid";
     private const string XForwardedFor = "X-Forwarded-For";
     private const string XForwardedProto = "X-Forwarded-Proto";
     private const string XForwardedHost = "X-Forwarded-Host";
 
-    private static readonly FrozenSet<string> s_requestExcluded = FrozenSet.Create(
-        StringComparer.OrdinalIgnoreCase,
+    /// <summary>The caller's headers HTTP keeps from the function: the hop-by-hop ones, and <c>Host</c>, which the options choose.</summary>
+    public static readonly string[] LeftBehindInRequests =
+    [
         HeaderNames.Connection,
         HeaderNames.KeepAlive,
         HeaderNames.ProxyAuthorization,
@@ -35,27 +35,12 @@ internal static class HeaderRules
         HeaderNames.Trailer,
         HeaderNames.TransferEncoding,
         HeaderNames.Upgrade,
-        // The function's host comes from the options, never from the caller.
         HeaderNames.Host,
-        // IIS URL Rewrite and several frameworks replace the request's URL or method with these after every
-        // check the proxy made on the real ones.
-        "X-Original-URL",
-        "X-Rewrite-URL",
-        "X-HTTP-Method-Override",
-        "X-HTTP-Method",
-        "X-Method-Override",
-        // App Service's front end sets it to the URL it received; a framework behind it may rebuild the URL from it.
-        "X-WAWS-Unencoded-URL");
+    ];
 
-    // Identities App Service Authentication vouches for: a function that trusts them must get them from Azure only.
-    private static readonly string[] s_requestExcludedPrefixes = ["X-MS-CLIENT-PRINCIPAL", "X-MS-TOKEN-"];
-
-    // Client addresses a caller could forge next to the X-Forwarded-* the proxy sets (while it sets them).
-    private static readonly FrozenSet<string> s_forgeableClientAddress = FrozenSet.Create(
-        StringComparer.OrdinalIgnoreCase, "Forwarded", "X-Real-IP", "True-Client-IP", "X-Client-IP");
-
-    private static readonly FrozenSet<string> s_responseExcluded = FrozenSet.Create(
-        StringComparer.OrdinalIgnoreCase,
+    /// <summary>The function's headers HTTP keeps from the caller: the hop-by-hop ones, and <c>Content-Length</c>, set from its parsed value.</summary>
+    public static readonly string[] LeftBehindInResponses =
+    [
         HeaderNames.Connection,
         HeaderNames.KeepAlive,
         HeaderNames.ProxyAuthenticate,
@@ -64,13 +49,8 @@ internal static class HeaderRules
         HeaderNames.Trailer,
         HeaderNames.TransferEncoding,
         HeaderNames.Upgrade,
-        // Set from its parsed value instead, below.
         HeaderNames.ContentLength,
-        // Alternative services of the function's host are not alternatives for this app's host.
-        HeaderNames.AltSvc,
-        // A function that reflects its request (a TRACE-like echo, a debug endpoint) would hand out the key.
-        FunctionsKey,
-        FunctionsClientId);
+    ];
 
     // Control characters other than HTAB, which RFC 9110 5.5 does not allow in a field value. HttpClient writes
     // values added without validation as they are: CR or LF would start a header (or a request) of the sender's
@@ -82,20 +62,19 @@ internal static class HeaderRules
 
     /// <summary>
     /// Copies the caller's end-to-end headers onto <paramref name="request"/> (content headers onto its content,
-    /// dropped when there is no body), then sets the ones the proxy owns: the function key, the client id and
-    /// the <c>X-Forwarded-*</c> headers, each replacing what the caller sent (and a caller's <c>Forwarded</c>).
-    /// The caller's trace context headers are dropped when the request is traced, and so are the headers
-    /// <paramref name="removed"/> names (the function's <c>RemoveRequestHeaders</c>). Returns <see langword="false"/>,
-    /// with the request incomplete, when a value to copy holds a control character other than HTAB: such a request
-    /// is the caller's error and must not be sent.
+    /// dropped when there is no body), less those <paramref name="policy"/> drops, then sets the ones the proxy owns:
+    /// the function key, the client id and the <c>X-Forwarded-*</c> headers, each replacing what the caller sent. The
+    /// caller's trace context headers are dropped when the request is traced. Returns <see langword="false"/>, with
+    /// the request incomplete, when a value to copy holds a control character other than HTAB: such a request is the
+    /// caller's error and must not be sent.
     /// </summary>
-    public static bool CopyRequestHeaders(HttpContext context, HttpRequestMessage request, AzureFunctionProxyOptions options, FrozenSet<string>? removed = null)
+    public static bool CopyRequestHeaders(HttpContext context, HttpRequestMessage request, HeaderPolicy policy)
     {
         var headers = context.Request.Headers;
         var connection = headers.Connection;
         foreach (var (name, values) in headers)
         {
-            if (name.StartsWith(':') || IsNamedIn(connection, name) || IsDroppedRequestHeader(name, options, removed))
+            if (name.StartsWith(':') || IsNamedIn(connection, name) || policy.DropsRequestHeader(name))
             {
                 continue;
             }
@@ -121,18 +100,17 @@ internal static class HeaderRules
             }
         }
 
-        // Unconfigured, a caller's own key or client id passes through, as with the plugin.
-        if (!string.IsNullOrEmpty(options.ApiKey))
+        if (policy.ApiKey is { } apiKey)
         {
-            Replace(request, FunctionsKey, options.ApiKey);
+            Replace(request, HeaderPolicy.FunctionsKey, apiKey);
         }
 
-        if (!string.IsNullOrEmpty(options.ClientId))
+        if (policy.ClientId is { } clientId)
         {
-            Replace(request, FunctionsClientId, options.ClientId);
+            Replace(request, HeaderPolicy.FunctionsClientId, clientId);
         }
 
-        if (options.AddXForwardedHeaders)
+        if (policy.AddXForwardedHeaders)
         {
             Replace(request, XForwardedFor, context.Connection.RemoteIpAddress?.ToString());
             Replace(request, XForwardedProto, context.Request.Scheme);
@@ -144,17 +122,14 @@ internal static class HeaderRules
 
     /// <summary>
     /// Copies the function's end-to-end response and content headers onto the caller's response, less those
-    /// <paramref name="removed"/> names (the function's <c>RemoveResponseHeaders</c>). A header the server refuses to
-    /// send (say, a non-ASCII character in its value) is dropped and logged by name.
+    /// <paramref name="policy"/> drops. A header the server refuses to send (say, a non-ASCII character in its value)
+    /// is dropped and logged by name.
     /// </summary>
-    public static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse destination, ILogger logger, FrozenSet<string>? removed = null)
+    public static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse destination, ILogger logger, HeaderPolicy policy)
     {
-        var connection = response.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var named)
-            ? new StringValues(named.ToArray())
-            : StringValues.Empty;
-
-        CopyResponseHeaders(response.Headers.NonValidated, connection, removed, destination.Headers, logger);
-        CopyResponseHeaders(response.Content.Headers.NonValidated, connection, removed, destination.Headers, logger);
+        response.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var connection);
+        CopyResponseHeaders(response.Headers.NonValidated, connection, policy, destination.Headers, logger);
+        CopyResponseHeaders(response.Content.Headers.NonValidated, connection, policy, destination.Headers, logger);
 
         // Parsed rather than copied: a function may repeat it ("5, 5"), which the server would refuse. A chunked
         // body's Content-Length is not its length (RFC 9112 6.3: Transfer-Encoding overrides it) and is not passed on.
@@ -193,11 +168,11 @@ internal static class HeaderRules
         return false;
     }
 
-    private static void CopyResponseHeaders(HttpHeadersNonValidated source, StringValues connection, FrozenSet<string>? removed, IHeaderDictionary destination, ILogger logger)
+    private static void CopyResponseHeaders(HttpHeadersNonValidated source, HeaderStringValues connection, HeaderPolicy policy, IHeaderDictionary destination, ILogger logger)
     {
         foreach (var (name, values) in source)
         {
-            if (s_responseExcluded.Contains(name) || IsNamedIn(connection, name) || removed?.Contains(name) == true)
+            if (policy.DropsResponseHeader(name) || IsNamedIn(connection, name))
             {
                 continue;
             }
@@ -211,40 +186,6 @@ internal static class HeaderRules
                 Log.ResponseHeaderDropped(logger, name);
             }
         }
-    }
-
-    // CGI-style readers (IIS server variables, PHP, WSGI) see X_Original_URL and X-Original-URL as one name, so a
-    // name is judged with its underscores read as hyphens.
-    private static bool IsDroppedRequestHeader(string name, AzureFunctionProxyOptions options, FrozenSet<string>? removed)
-    {
-        if (name.Contains('_'))
-        {
-            name = name.Replace('_', '-');
-        }
-
-        if (s_requestExcluded.Contains(name) || removed?.Contains(name) == true)
-        {
-            return true;
-        }
-
-        // The proxy's own, when configured: replaced below, and no twin may ride beside them.
-        if ((!string.IsNullOrEmpty(options.ApiKey) && name.Equals(FunctionsKey, StringComparison.OrdinalIgnoreCase))
-            || (!string.IsNullOrEmpty(options.ClientId) && name.Equals(FunctionsClientId, StringComparison.OrdinalIgnoreCase)))
-        {
-            return true;
-        }
-
-        foreach (var prefix in s_requestExcludedPrefixes)
-        {
-            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        // RFC 7239's Forwarded, X-Forwarded-* and their kin would carry a caller's forged address next to ours.
-        return options.AddXForwardedHeaders
-            && (s_forgeableClientAddress.Contains(name) || name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase));
     }
 
     // A single value is added as the string it is: StringValues passed as IEnumerable would be boxed and enumerated.
@@ -280,12 +221,41 @@ internal static class HeaderRules
     {
         foreach (var value in connection)
         {
-            foreach (var range in value.AsSpan().Split(','))
+            if (Names(value, name))
             {
-                if (value.AsSpan()[range].Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // The response's Connection values as HttpClient keeps them, read without copying them into an array.
+    private static bool IsNamedIn(HeaderStringValues connection, string name)
+    {
+        if (connection.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var value in connection)
+        {
+            if (Names(value, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Names(string? connectionValue, string name)
+    {
+        foreach (var range in connectionValue.AsSpan().Split(','))
+        {
+            if (connectionValue.AsSpan()[range].Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
             }
         }
 

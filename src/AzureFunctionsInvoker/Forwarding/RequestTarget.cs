@@ -5,11 +5,12 @@ using Microsoft.AspNetCore.Http.Features;
 namespace AzureFunctionsInvoker.Forwarding;
 
 /// <summary>
-/// Reads the caller's request target as it arrived on the wire, so the path below the mount point and the
-/// query reach the function byte for byte (<c>a%20b</c> stays <c>a%20b</c>, <c>%2F</c> stays <c>%2F</c>).
-/// What it gives has passed <see cref="PathSafety"/>, and holds only printable ASCII other than <c>#</c>.
+/// The caller's request target (RFC 9112 3.2), parsed once per request into what every step reads of it: the path below
+/// the mount point as the caller encoded it (<c>a%20b</c> stays <c>a%20b</c>, <c>%2F</c> stays <c>%2F</c>), an app
+/// mount's function segment, the query, whether the path is safe to forward (<see cref="PathSafety"/>), and the
+/// address it makes on a backend. What it forwards holds only printable ASCII other than <c>#</c>.
 /// </summary>
-internal static class RequestTarget
+internal readonly struct RequestTarget
 {
     private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
@@ -21,10 +22,116 @@ internal static class RequestTarget
     private static readonly SearchValues<char> s_requestLine = SearchValues.Create(
         "!\"$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
+    // The path lies in _source from _start to _end: in the raw target, or in the current path, encoded.
+    private readonly string? _source;
+    private readonly int _start;
+    private readonly int _end;
+
+    // Whether the path is the raw target's (else the current path's), and whether the server decoded %2F in it, so
+    // that a %2F ends a segment.
+    private readonly bool _fromRawPath;
+    private readonly bool _encodedSlashes;
+
+    // Whether the query and the whole raw path can be carried and are safe: judged once, for the mount and below.
+    private readonly bool _targetSafe;
+
+    private RequestTarget(string? source, int start, int end, string query, bool fromRawPath, bool encodedSlashes, bool targetSafe)
+    {
+        _source = source;
+        _start = start;
+        _end = end;
+        Query = query;
+        _fromRawPath = fromRawPath;
+        _encodedSlashes = encodedSlashes;
+        _targetSafe = targetSafe;
+
+        // A rest that does not start a segment begins inside one the caller sent (after a %2F the server decoded into
+        // a separator): appended, it would lengthen the function's own name.
+        var rest = Rest;
+        IsSafe = targetSafe && (rest.IsEmpty || rest[0] == '/') && (fromRawPath || (CanCarry(rest) && PathSafety.IsSafe(rest)));
+    }
+
+    /// <summary>
+    /// The path to append to the function's route, as the caller encoded it. When middleware rewrote the path, or the
+    /// server keeps no raw target, the current <see cref="HttpRequest.Path"/> instead, encoded.
+    /// </summary>
+    public ReadOnlySpan<char> Rest => _source.AsSpan(_start, _end - _start);
+
+    /// <summary>The query, with its <c>?</c>, or empty: as the server kept it, and a rewrite's query is the one to honour.</summary>
+    public string Query { get; }
+
+    /// <summary>
+    /// Whether the request may be forwarded: the path is safe (anywhere in the raw target, and in the rest), and the
+    /// path and query hold no character a request line cannot carry (a space, a control or non-ASCII character, '#').
+    /// </summary>
+    public bool IsSafe { get; }
+
+    /// <summary>
+    /// The first segment of <see cref="Rest"/> exactly as the caller encoded it (<c>%6Frders</c> stays so), whether or
+    /// not the target is safe: an app mount's function name, which is to match a configured name as is. Empty when there
+    /// is none.
+    /// </summary>
+    public ReadOnlySpan<char> FirstSegment
+    {
+        get
+        {
+            var rest = Rest;
+            if (rest.IsEmpty || rest[0] != '/')
+            {
+                return ReadOnlySpan<char>.Empty;
+            }
+
+            rest = rest[1..];
+            var end = rest.IndexOf('/');
+            return end < 0 ? rest : rest[..end];
+        }
+    }
+
+    /// <summary>
+    /// Parses the request target of <paramref name="context"/>: the path below the mount point (<see cref="HttpRequest.PathBase"/>,
+    /// then the segments of <paramref name="endpointPrefix"/>, the literal start of the endpoint's route pattern) and the query.
+    /// </summary>
+    public static RequestTarget Parse(HttpContext context, PathString endpointPrefix)
+    {
+        var request = context.Request;
+        var query = request.QueryString.Value ?? string.Empty;
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        var (rawStart, rawLength) = RawPath(rawTarget);
+        var rawPath = rawTarget.AsSpan(rawStart, rawLength);
+        var targetSafe = CanCarry(query) && CanCarry(rawPath) && PathSafety.IsSafe(rawPath);
+
+        // The path below the path base and the prefix's segments: of the raw path when the server decoded its end into
+        // Path (the raw path then has the segments of its decoded form, no dot segments being left; when the server
+        // decoded %2F too, each %2F ends one of them, and what is below may start at one, inside a segment as the caller
+        // sent it), else of the current path, rewritten by middleware, encoded.
+        var prefixSegments = endpointPrefix.Value.AsSpan().Count('/');
+        if (DecodesTo(rawPath, request.Path.Value ?? string.Empty, out var baseSegments, out var slashesDecoded))
+        {
+            var start = rawStart + SegmentStart(rawPath, baseSegments + prefixSegments, slashesDecoded);
+            return new(rawTarget, start, rawStart + rawLength, query, fromRawPath: true, slashesDecoded, targetSafe);
+        }
+
+        var path = request.Path.ToUriComponent();
+        return new(path, SegmentStart(path, prefixSegments, encodedSlashes: false), path.Length, query, fromRawPath: false, encodedSlashes: false, targetSafe);
+    }
+
+    /// <summary>This target without the first segment of <see cref="Rest"/>: what an app mount forwards below its function segment.</summary>
+    public RequestTarget BelowFirstSegment()
+    {
+        var start = _start + SegmentStart(Rest, 1, _encodedSlashes);
+        return new(_source, start, _end, Query, _fromRawPath, _encodedSlashes, _targetSafe);
+    }
+
+    /// <summary>
+    /// The address of this request on the function at <paramref name="functionUri"/>: <see cref="Rest"/> and
+    /// <see cref="Query"/> appended to it exactly as the caller sent them, percent-encoding included. Only for a target
+    /// that <see cref="IsSafe"/>.
+    /// </summary>
+    public Uri AppendTo(Uri functionUri) => Append(functionUri, Rest, Query);
+
     /// <summary>
     /// The address of one request to the function at <paramref name="functionUri"/>. <paramref name="rest"/> and
-    /// <paramref name="query"/> are appended exactly as the caller sent them, percent-encoding included: <see cref="Uri"/>
-    /// must neither decode nor re-encode them. <paramref name="rest"/> must come from <c>TryGetRestAndQuery</c>.
+    /// <paramref name="query"/> are appended exactly as given: <see cref="Uri"/> must neither decode nor re-encode them.
     /// </summary>
     public static Uri Append(Uri functionUri, ReadOnlySpan<char> rest, string query)
     {
@@ -36,98 +143,18 @@ internal static class RequestTarget
         return new Uri(string.Concat(functionUri.OriginalString, rest, query), in s_verbatim);
     }
 
-    /// <summary>
-    /// Gives the path below the mount point (<see cref="HttpRequest.PathBase"/>, then the segments of
-    /// <paramref name="endpointPrefix"/>) as the caller encoded it, and the query including its <c>?</c>. When
-    /// middleware rewrote the path, or the server keeps no raw target, the path is the current
-    /// <see cref="HttpRequest.Path"/> instead. Returns <see langword="false"/> when the path is not safe to forward, or
-    /// the path or query holds a character a request line cannot carry (a space, a control or non-ASCII character, '#').
-    /// </summary>
-    public static bool TryGetRestAndQuery(HttpContext context, PathString endpointPrefix, out ReadOnlySpan<char> rest, out string query) =>
-        TryGetRestAndQuery(context, endpointPrefix, 0, out rest, out query);
-
-    /// <summary>
-    /// As <see cref="TryGetRestAndQuery(HttpContext, PathString, out ReadOnlySpan{char}, out string)"/>, leaving out
-    /// <paramref name="segmentsBelowPrefix"/> more segments after the prefix.
-    /// </summary>
-    /// <param name="context">The request.</param>
-    /// <param name="endpointPrefix">The literal start of the endpoint's route pattern below the path base.</param>
-    /// <param name="segmentsBelowPrefix">Segments after the prefix that are not forwarded either: 1 for an app mount's function name.</param>
-    /// <param name="rest">The path to append to the function's route.</param>
-    /// <param name="query">The query, with its <c>?</c>, or empty.</param>
-    public static bool TryGetRestAndQuery(HttpContext context, PathString endpointPrefix, int segmentsBelowPrefix, out ReadOnlySpan<char> rest, out string query)
-    {
-        var request = context.Request;
-
-        // Servers keep the query exactly as it arrived, and a rewrite's query is the one to honour.
-        query = request.QueryString.Value ?? string.Empty;
-        rest = ReadOnlySpan<char>.Empty;
-
-        if (query.AsSpan().ContainsAnyExcept(s_requestLine))
-        {
-            return false;
-        }
-
-        var rawPath = RawPath(context.Features.Get<IHttpRequestFeature>()?.RawTarget);
-        if (rawPath.ContainsAnyExcept(s_requestLine) || !PathSafety.IsSafe(rawPath))
-        {
-            return false;
-        }
-
-        rest = Below(request, rawPath, endpointPrefix.Value.AsSpan().Count('/') + segmentsBelowPrefix, out var fromRawPath);
-
-        // A rest that does not start a segment begins inside one the caller sent (after a %2F the server decoded into
-        // a separator): appended, it would lengthen the function's own name.
-        return (rest.IsEmpty || rest[0] == '/') && (fromRawPath || (!rest.ContainsAnyExcept(s_requestLine) && PathSafety.IsSafe(rest)));
-    }
-
-    /// <summary>
-    /// The first segment below <see cref="HttpRequest.PathBase"/> and <paramref name="endpointPrefix"/> exactly as the
-    /// caller encoded it (<c>%6Frders</c> stays so), before anything is judged: an app mount's function name, which is
-    /// to match a configured name as is. When middleware rewrote the path, the segment of the current path instead.
-    /// Empty when there is none.
-    /// </summary>
-    public static ReadOnlySpan<char> FirstSegmentBelow(HttpContext context, PathString endpointPrefix)
-    {
-        var rawPath = RawPath(context.Features.Get<IHttpRequestFeature>()?.RawTarget);
-        var below = Below(context.Request, rawPath, endpointPrefix.Value.AsSpan().Count('/'), out _);
-        if (below.IsEmpty || below[0] != '/')
-        {
-            return ReadOnlySpan<char>.Empty;
-        }
-
-        below = below[1..];
-        var end = below.IndexOf('/');
-        return end < 0 ? below : below[..end];
-    }
-
-    // The path below the path base and prefixSegments more segments: of the raw path when the server decoded its end
-    // into Path (the raw path then has the segments of its decoded form, no dot segments being left; when the server
-    // decoded %2F too, each %2F ends one of them, and what is below may start at one, inside a segment as the caller
-    // sent it), else of the current path, rewritten by middleware, encoded.
-    private static ReadOnlySpan<char> Below(HttpRequest request, ReadOnlySpan<char> rawPath, int prefixSegments, out bool fromRawPath)
-    {
-        fromRawPath = DecodesTo(rawPath, request.Path.Value ?? string.Empty, out var baseSegments, out var slashesDecoded);
-        if (fromRawPath)
-        {
-            return rawPath[SegmentStart(rawPath, baseSegments + prefixSegments, slashesDecoded)..];
-        }
-
-        var path = request.Path.ToUriComponent();
-        return path.AsSpan(SegmentStart(path, prefixSegments, encodedSlashes: false));
-    }
-
     /// <summary>Whether <paramref name="target"/> can be written in the function's request line as it is.</summary>
     public static bool CanCarry(ReadOnlySpan<char> target) => !target.ContainsAnyExcept(s_requestLine);
 
-    private static ReadOnlySpan<char> RawPath(string? rawTarget)
+    // Where the path of the raw target starts, and its length.
+    private static (int Start, int Length) RawPath(string? rawTarget)
     {
         var target = rawTarget.AsSpan();
         var queryStart = target.IndexOf('?');
         var path = queryStart < 0 ? target : target[..queryStart];
         if (path.Length == 0 || path[0] == '/')
         {
-            return path;
+            return (0, path.Length);
         }
 
         // absolute-form (RFC 9112 3.2.2): "http://host:port/path". Its scheme and authority are ignored:
@@ -135,12 +162,12 @@ internal static class RequestTarget
         var schemeEnd = path.IndexOf("://", StringComparison.Ordinal);
         if (schemeEnd < 0)
         {
-            return ReadOnlySpan<char>.Empty;
+            return (0, 0);
         }
 
-        var authority = path[(schemeEnd + 3)..];
-        var pathStart = authority.IndexOf('/');
-        return pathStart < 0 ? ReadOnlySpan<char>.Empty : authority[pathStart..];
+        var authorityStart = schemeEnd + 3;
+        var pathStart = path[authorityStart..].IndexOf('/');
+        return pathStart < 0 ? (0, 0) : (authorityStart + pathStart, path.Length - authorityStart - pathStart);
     }
 
     // Whether the server decoded rawPath into segments ending with path, as Kestrel does: every escape but %2F decoded,

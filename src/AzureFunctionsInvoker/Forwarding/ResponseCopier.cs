@@ -55,7 +55,7 @@ internal sealed class ResponseCopier
         }
 
         context.Response.StatusCode = (int)response.StatusCode;
-        HeaderRules.CopyResponseHeaders(response, context.Response, _logger, backend.RemovedResponseHeaders);
+        HeaderRules.CopyResponseHeaders(response, context.Response, _logger, backend.Headers);
 
         // What the function says of its own address is rewritten for the caller; a Durable Location marks a response of
         // Durable's own, whose body is rewritten even when chunked.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime;
 
 namespace AzureFunctionsInvoker.Benchmarks.Micro;
 
@@ -10,6 +11,7 @@ namespace AzureFunctionsInvoker.Benchmarks.Micro;
 internal static class AllocationCount
 {
     private const int Requests = 20_000;
+    private const int MaxWarmUpRounds = 50;
 
     public static async Task RunAsync()
     {
@@ -36,10 +38,17 @@ internal static class AllocationCount
 
     private static async Task<long> PerRequestAsync(Func<Task> forward)
     {
-        // JIT, tiering and the pools' first buffers are not the forward's.
-        for (var i = 0; i < Requests; i++)
+        // JIT, tiering and the pools' first buffers are not the forward's. Tiering recompiles hot methods in the
+        // background, later on a busy machine: until it has, part of the requests run unoptimized code, which allocates
+        // what optimized code keeps on the stack. So the warm-up goes on until a run of requests compiles no method.
+        var compiled = -1L;
+        for (var round = 0; round < MaxWarmUpRounds && (round < 3 || JitInfo.GetCompiledMethodCount() != compiled); round++)
         {
-            await forward().ConfigureAwait(false);
+            compiled = JitInfo.GetCompiledMethodCount();
+            for (var i = 0; i < Requests; i++)
+            {
+                await forward().ConfigureAwait(false);
+            }
         }
 
         var before = GC.GetTotalAllocatedBytes(precise: true);

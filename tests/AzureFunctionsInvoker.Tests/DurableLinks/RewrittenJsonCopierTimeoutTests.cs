@@ -39,7 +39,7 @@ public sealed class RewrittenJsonCopierTimeoutTests
         context.Request.Method = "GET";
         context.Response.Body = new MemoryStream();
 
-        var forwarding = Forwarder(function).ForwardAsync(context, BackendPool.Of(Target(options)), string.Empty, string.Empty, new Uri("https://myapp.azurewebsites.net/api/hello")).AsTask();
+        var forwarding = Forwarder(function).ForwardAsync(context, BackendPool.Of(Target(options)), default, new Uri("https://myapp.azurewebsites.net/api/hello")).AsTask();
         await body.Reading.Task.WaitAsync(s_bound); // the headers are in: the JSON copier waits on the body
         _time.Advance(TimeSpan.FromMilliseconds(options.Timeout));
 

@@ -260,6 +260,6 @@ public sealed class FunctionForwarderTests
         private readonly PoolForwarder _path = new(exchange, new ResponseCopier(NullLogger.Instance), s_metrics, NullLogger.Instance);
 
         public Task<ForwarderError> ForwardAsync(HttpContext context, Backend target, Uri uri) =>
-            _path.ForwardAsync(context, BackendPool.Of(target), string.Empty, string.Empty, uri).AsTask();
+            _path.ForwardAsync(context, BackendPool.Of(target), default, uri).AsTask();
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Net;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Tests.Infrastructure;
@@ -8,7 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace AzureFunctionsInvoker.Tests.Forwarding;
 
 /// <summary>
-/// <see cref="HeaderRules"/>' policy, unit by unit (the socket tests in Reliability/ prove the same end to end): the
+/// <see cref="HeaderPolicy"/> as <see cref="HeaderRules"/> applies it, unit by unit (the socket tests in Reliability/ prove the same end to end): the
 /// headers that would let a caller override the URL, the method or an identity Azure vouches for, forged client
 /// addresses, the user's removals, and the response's framing.
 /// </summary>
@@ -30,7 +29,7 @@ public sealed class HeaderRulesPolicyTests
 
         using var request = new HttpRequestMessage();
 
-        Assert.True(HeaderRules.CopyRequestHeaders(context, request, Options()));
+        Assert.True(HeaderRules.CopyRequestHeaders(context, request, Policy()));
         Assert.Equal(["X-Kept"], Copied(request));
     }
 
@@ -49,8 +48,8 @@ public sealed class HeaderRulesPolicyTests
         using var whileSet = new HttpRequestMessage();
         using var whileNot = new HttpRequestMessage();
 
-        HeaderRules.CopyRequestHeaders(context, whileSet, Options());
-        HeaderRules.CopyRequestHeaders(context, whileNot, Options(o => o.AddXForwardedHeaders = false));
+        HeaderRules.CopyRequestHeaders(context, whileSet, Policy());
+        HeaderRules.CopyRequestHeaders(context, whileNot, Policy(o => o.AddXForwardedHeaders = false));
 
         Assert.Equal(["X-Kept"], Copied(whileSet));
         Assert.Equal(["X-Kept", name], Copied(whileNot));
@@ -65,7 +64,7 @@ public sealed class HeaderRulesPolicyTests
         context.Request.Headers["x-functions-clientid"] = "callers-id";
         using var request = new HttpRequestMessage();
 
-        HeaderRules.CopyRequestHeaders(context, request, Options(o => o.AddXForwardedHeaders = false));
+        HeaderRules.CopyRequestHeaders(context, request, Policy(o => o.AddXForwardedHeaders = false));
 
         Assert.Equal(["callers-key"], request.Headers.GetValues("x-functions-key"));
         Assert.Equal(["callers-id"], request.Headers.GetValues("x-functions-clientid"));
@@ -80,7 +79,7 @@ public sealed class HeaderRulesPolicyTests
 
         using var request = new HttpRequestMessage();
 
-        HeaderRules.CopyRequestHeaders(context, request, Options(o => o.AddXForwardedHeaders = false), Removed("x-api-key"));
+        HeaderRules.CopyRequestHeaders(context, request, Policy(o => { o.AddXForwardedHeaders = false; o.RemoveRequestHeaders.Add("x-api-key"); }));
 
         Assert.Equal(["X-Kept"], Copied(request));
     }
@@ -98,7 +97,7 @@ public sealed class HeaderRulesPolicyTests
 
         using var request = new HttpRequestMessage();
 
-        HeaderRules.CopyRequestHeaders(context, request, Options(o => o.AddXForwardedHeaders = false));
+        HeaderRules.CopyRequestHeaders(context, request, Policy(o => o.AddXForwardedHeaders = false));
 
         Assert.Equal(connection == "keep-alive" ? new[] { "X-Kept", "X-Hop" } : ["X-Kept"], Copied(request));
     }
@@ -112,7 +111,7 @@ public sealed class HeaderRulesPolicyTests
         response.Content.Headers.TryAddWithoutValidation("Content-Language", "en");
         var context = new DefaultHttpContext();
 
-        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance, Removed("server", "CONTENT-LANGUAGE"));
+        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance, Policy(o => { o.RemoveResponseHeaders.Add("server"); o.RemoveResponseHeaders.Add("CONTENT-LANGUAGE"); }));
 
         Assert.False(context.Response.Headers.ContainsKey("Server"));
         Assert.False(context.Response.Headers.ContainsKey("Content-Language"));
@@ -128,7 +127,7 @@ public sealed class HeaderRulesPolicyTests
         response.Content.Headers.TryAddWithoutValidation("Content-Type", "text/plain");
         var context = new DefaultHttpContext();
 
-        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance);
+        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance, Policy());
 
         Assert.False(context.Response.Headers.ContainsKey("Content-Language"));
         Assert.Equal("text/plain", context.Response.ContentType);
@@ -141,7 +140,7 @@ public sealed class HeaderRulesPolicyTests
         response.Headers.TransferEncodingChunked = true;
         var context = new DefaultHttpContext();
 
-        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance);
+        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance, Policy());
 
         Assert.Null(context.Response.ContentLength);
     }
@@ -176,12 +175,10 @@ public sealed class HeaderRulesPolicyTests
         return context;
     }
 
-    private static FrozenSet<string> Removed(params string[] names) => names.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-
-    private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)
+    private static HeaderPolicy Policy(Action<AzureFunctionProxyOptions>? configure = null)
     {
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };
         configure?.Invoke(options);
-        return options;
+        return new HeaderPolicy(options);
     }
 }

@@ -16,7 +16,7 @@ public sealed class HeaderRulesTests
         context.Request.Headers.Accept = "text/plain";
         using var request = new HttpRequestMessage();
 
-        HeaderRules.CopyRequestHeaders(context, request, Options());
+        HeaderRules.CopyRequestHeaders(context, request, Policy());
 
         Assert.Equal(["one", "two"], request.Headers.GetValues("X-Multi"));
         Assert.Equal(["text/plain"], request.Headers.GetValues("Accept"));
@@ -47,7 +47,7 @@ public sealed class HeaderRulesTests
         context.Request.Headers["X-Kept"] = "kept";
         using var request = new HttpRequestMessage { Content = new ByteArrayContent([]) };
 
-        HeaderRules.CopyRequestHeaders(context, request, Options());
+        HeaderRules.CopyRequestHeaders(context, request, Policy());
 
         Assert.False(request.Headers.NonValidated.Contains(name));
         Assert.False(request.Content.Headers.NonValidated.Contains(name));
@@ -63,8 +63,8 @@ public sealed class HeaderRulesTests
         using var withBody = new HttpRequestMessage { Content = new ByteArrayContent([]) };
         using var withoutBody = new HttpRequestMessage();
 
-        HeaderRules.CopyRequestHeaders(context, withBody, Options());
-        HeaderRules.CopyRequestHeaders(context, withoutBody, Options());
+        HeaderRules.CopyRequestHeaders(context, withBody, Policy());
+        HeaderRules.CopyRequestHeaders(context, withoutBody, Policy());
 
         Assert.Equal("application/json", withBody.Content.Headers.ContentType?.MediaType);
         Assert.Equal(12, withBody.Content.Headers.ContentLength);
@@ -79,7 +79,7 @@ public sealed class HeaderRulesTests
         context.Request.Headers["X-Functions-ClientId"] = "callers";
         using var request = new HttpRequestMessage();
 
-        HeaderRules.CopyRequestHeaders(context, request, Options(o => { o.ApiKey = "configured-key"; o.ClientId = "configured-id"; }));
+        HeaderRules.CopyRequestHeaders(context, request, Policy(o => { o.ApiKey = "configured-key"; o.ClientId = "configured-id"; }));
 
         Assert.Equal(["configured-key"], request.Headers.GetValues("x-functions-key"));
         Assert.Equal(["configured-id"], request.Headers.GetValues("x-functions-clientid"));
@@ -95,7 +95,7 @@ public sealed class HeaderRulesTests
         context.Request.Headers["X-Forwarded-For"] = "6.6.6.6";
         using var request = new HttpRequestMessage();
 
-        HeaderRules.CopyRequestHeaders(context, request, Options());
+        HeaderRules.CopyRequestHeaders(context, request, Policy());
 
         Assert.Equal(["2001:db8::7"], request.Headers.GetValues("X-Forwarded-For"));
         Assert.Equal(["https"], request.Headers.GetValues("X-Forwarded-Proto"));
@@ -112,7 +112,7 @@ public sealed class HeaderRulesTests
         response.Content.Headers.TryAddWithoutValidation("Content-Length", "42");
         var context = new DefaultHttpContext();
 
-        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance);
+        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance, Policy());
 
         Assert.Equal(new[] { "a=1", "b=2" }, context.Response.Headers.SetCookie.ToArray());
         Assert.Equal("custom", context.Response.Headers["X-Custom"]);
@@ -137,7 +137,7 @@ public sealed class HeaderRulesTests
         response.Headers.TryAddWithoutValidation(name, "value");
         var context = new DefaultHttpContext();
 
-        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance);
+        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance, Policy());
 
         Assert.False(context.Response.Headers.ContainsKey(name));
     }
@@ -152,7 +152,7 @@ public sealed class HeaderRulesTests
         context.Request.Headers["X-Odd"] = new[] { "fine", value };
         using var request = new HttpRequestMessage();
 
-        Assert.False(HeaderRules.CopyRequestHeaders(context, request, Options()));
+        Assert.False(HeaderRules.CopyRequestHeaders(context, request, Policy()));
     }
 
     [Fact]
@@ -162,7 +162,7 @@ public sealed class HeaderRulesTests
         context.Request.Headers["X-Text"] = "caf\u00e9\tok";
         using var request = new HttpRequestMessage();
 
-        Assert.True(HeaderRules.CopyRequestHeaders(context, request, Options()));
+        Assert.True(HeaderRules.CopyRequestHeaders(context, request, Policy()));
         Assert.Equal(["caf\u00e9\tok"], request.Headers.NonValidated["X-Text"]);
     }
 
@@ -175,7 +175,7 @@ public sealed class HeaderRulesTests
         context.Request.Headers["tracestate"] = "vendor=1";
         using var request = new HttpRequestMessage();
 
-        HeaderRules.CopyRequestHeaders(context, request, Options());
+        HeaderRules.CopyRequestHeaders(context, request, Policy());
 
         Assert.Equal(["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"], request.Headers.NonValidated["traceparent"]);
         Assert.Equal(["vendor=1"], request.Headers.NonValidated["tracestate"]);
@@ -190,16 +190,16 @@ public sealed class HeaderRulesTests
         context.Request.Headers["tracestate"] = "vendor=1";
         using var request = new HttpRequestMessage();
 
-        HeaderRules.CopyRequestHeaders(context, request, Options());
+        HeaderRules.CopyRequestHeaders(context, request, Policy());
 
         Assert.False(request.Headers.NonValidated.Contains("traceparent"));
         Assert.False(request.Headers.NonValidated.Contains("tracestate"));
     }
 
-    private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)
+    private static HeaderPolicy Policy(Action<AzureFunctionProxyOptions>? configure = null)
     {
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };
         configure?.Invoke(options);
-        return options;
+        return new HeaderPolicy(options);
     }
 }

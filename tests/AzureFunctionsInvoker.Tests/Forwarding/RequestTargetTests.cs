@@ -32,7 +32,7 @@ public sealed class RequestTargetTests
     {
         var context = ContextWith("/mytest", "/%2e%2e/admin", "/rewritten");
 
-        Assert.False(RequestTarget.TryGetRestAndQuery(context, PathString.Empty, out _, out _));
+        Assert.False(TryGetRestAndQuery(context, PathString.Empty, 0, out _, out _));
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class RequestTargetTests
     {
         var context = ContextWith("/mytest", "/a", "/other/../mytest/a");
 
-        Assert.False(RequestTarget.TryGetRestAndQuery(context, PathString.Empty, out _, out _));
+        Assert.False(TryGetRestAndQuery(context, PathString.Empty, 0, out _, out _));
     }
 
     [Theory]
@@ -52,7 +52,7 @@ public sealed class RequestTargetTests
         var context = ContextWith("/mytest", "/a", "/mytest/a" + queryString);
         context.Request.QueryString = new QueryString(queryString.Length == 0 ? null : queryString);
 
-        Assert.True(RequestTarget.TryGetRestAndQuery(context, PathString.Empty, out _, out var query));
+        Assert.True(TryGetRestAndQuery(context, PathString.Empty, 0, out _, out var query));
         Assert.Equal(queryString, query);
     }
 
@@ -73,8 +73,8 @@ public sealed class RequestTargetTests
     {
         var context = ContextWith(pathBase, path, rawTarget);
 
-        var function = RequestTarget.FirstSegmentBelow(context, new PathString(prefix)).ToString();
-        var safe = RequestTarget.TryGetRestAndQuery(context, new PathString(prefix), 1, out var rest, out _);
+        var function = RequestTarget.Parse(context, new PathString(prefix)).FirstSegment.ToString();
+        var safe = TryGetRestAndQuery(context, new PathString(prefix), 1, out var rest, out _);
 
         Assert.Equal(expectedFunction, function);
         Assert.Equal(expectedFunction != "orders%2F..", safe);
@@ -97,8 +97,8 @@ public sealed class RequestTargetTests
         // sets a path base the path does not hold. The segment routing matched is still read as the caller sent it.
         var context = ContextWith(pathBase, path, rawTarget);
 
-        var function = RequestTarget.FirstSegmentBelow(context, new PathString("/shop")).ToString();
-        var safe = RequestTarget.TryGetRestAndQuery(context, new PathString("/shop"), 1, out var rest, out _);
+        var function = RequestTarget.Parse(context, new PathString("/shop")).FirstSegment.ToString();
+        var safe = TryGetRestAndQuery(context, new PathString("/shop"), 1, out var rest, out _);
 
         Assert.Equal(expectedFunction, function);
         Assert.Equal(expectedRest is not null, safe);
@@ -113,15 +113,30 @@ public sealed class RequestTargetTests
     {
         var context = ContextWith(string.Empty, "/shop/orders/1", "/legacy/orders-v1/1");
 
-        Assert.Equal("orders", RequestTarget.FirstSegmentBelow(context, new PathString("/shop")).ToString());
-        Assert.True(RequestTarget.TryGetRestAndQuery(context, new PathString("/shop"), 1, out var rest, out _));
+        Assert.Equal("orders", RequestTarget.Parse(context, new PathString("/shop")).FirstSegment.ToString());
+        Assert.True(TryGetRestAndQuery(context, new PathString("/shop"), 1, out var rest, out _));
         Assert.Equal("/1", rest.ToString());
     }
 
     private static void AssertRest(string pathBase, string path, string rawTarget, string expectedRest)
     {
-        Assert.True(RequestTarget.TryGetRestAndQuery(ContextWith(pathBase, path, rawTarget), PathString.Empty, out var rest, out _));
+        Assert.True(TryGetRestAndQuery(ContextWith(pathBase, path, rawTarget), PathString.Empty, 0, out var rest, out _));
         Assert.Equal(expectedRest, rest.ToString());
+    }
+
+    // What the middleware reads of one parse: the rest below the prefix and segmentsBelowPrefix (0 or 1) more segments,
+    // and the query; whether the target is safe.
+    private static bool TryGetRestAndQuery(HttpContext context, PathString prefix, int segmentsBelowPrefix, out string rest, out string query)
+    {
+        var target = RequestTarget.Parse(context, prefix);
+        if (segmentsBelowPrefix == 1)
+        {
+            target = target.BelowFirstSegment();
+        }
+
+        rest = target.Rest.ToString();
+        query = target.Query;
+        return target.IsSafe;
     }
 
     private static DefaultHttpContext ContextWith(string pathBase, string path, string rawTarget)

@@ -21,9 +21,11 @@ public sealed class ResponseHopByHopHeaderTests
         response.Headers.TryAddWithoutValidation("X-Kept", "kept");
         var context = new DefaultHttpContext();
 
-        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance);
+        HeaderRules.CopyResponseHeaders(response, context.Response, NullLogger.Instance, Policy());
 
         Assert.False(context.Response.Headers.ContainsKey(name));
         Assert.Equal("kept", context.Response.Headers["X-Kept"]);
     }
+
+    private static HeaderPolicy Policy() => new(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" });
 }
