@@ -35,13 +35,18 @@ public sealed class ObservableClock : TimeProvider
     /// <summary>
     /// Awaits <paramref name="sending"/>, a request to <paramref name="env"/>'s proxy; should the request reach a stand-in
     /// function that never answers (<see cref="StandInFunction.Arrived"/>) first, moves the clock past the proxy's
-    /// <c>Timeout</c>, which was running since the request was sent.
+    /// <c>Timeout</c> each time the proxy times a wait, until the answer comes. A function that stalls after its headers
+    /// arrives while the proxy may be between two timed waits (the response head, then the body's first read): a single
+    /// move in that gap would expire nothing.
     /// </summary>
     public async Task<T> ExpireOnArrivalAsync<T>(Task<T> sending, ProxyTestHost env)
     {
         if (await Task.WhenAny(sending, env.Function.Arrived.Task).WaitAsync(s_bound) != sending)
         {
-            Advance(TimeSpan.FromMilliseconds(env.Options.Timeout));
+            while (await Task.WhenAny(sending, WhenArmedAsync()).WaitAsync(s_bound) != sending)
+            {
+                Advance(TimeSpan.FromMilliseconds(env.Options.Timeout));
+            }
         }
 
         return await sending.WaitAsync(s_bound);
