@@ -17,10 +17,11 @@ public static class FunctionsProxiesEndpointRouteBuilderExtensions
     /// <param name="endpoints">The endpoint route builder.</param>
     /// <returns>A convention builder for every proxy, including those an edit of the file adds.</returns>
     /// <exception cref="InvalidOperationException">
-    /// <c>AddFunctionsProxies</c> was not called; the options are invalid (the message names the option); or the file is
+    /// <c>AddFunctionsProxies</c> was not called; <c>LocalFunctionApp</c> names no registered function; or the file is
     /// missing, does not read or does not validate (the message names the file, and where they are known the proxy, the
     /// element and the line).
     /// </exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message names its key.</exception>
     public static IEndpointConventionBuilder MapFunctionsProxies(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
