@@ -3,7 +3,6 @@ using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Validation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker.FunctionsProxies;
@@ -144,7 +143,7 @@ internal sealed class ProxyInvoker(PoolForwarder remote, PoolForwarder? local, I
         if (error != ForwarderError.None)
         {
             head?.Skip();
-            await AnswerAsync(context, error).ConfigureAwait(false);
+            await ForwarderErrorResponse.WriteAfterForwardAsync(context, error).ConfigureAwait(false);
             return;
         }
 
@@ -157,17 +156,6 @@ internal sealed class ProxyInvoker(PoolForwarder remote, PoolForwarder? local, I
     private Task RefuseAsync(HttpContext context, ForwarderError error, AzureFunctionProxyOptions options)
     {
         ForwarderErrors.Report(logger, error, new(options, context.Request.Method));
-        return ForwarderErrorResponse.WriteAsync(context, error);
-    }
-
-    private static Task AnswerAsync(HttpContext context, ForwarderError error)
-    {
-        if (error == ForwarderError.CallerAborted && !context.Response.HasStarted && context.Features.Get<IHttpRequestTimeoutFeature>() is { } requestTimeout)
-        {
-            // As a mount: the app's request timeout policy answers, not the proxy.
-            requestTimeout.RequestTimeoutToken.ThrowIfCancellationRequested();
-        }
-
         return ForwarderErrorResponse.WriteAsync(context, error);
     }
 
