@@ -36,6 +36,13 @@ internal sealed class LocalFunctionApp(FunctionTargetSource source, CircuitRegis
             }
         }
 
+        // A key or client id the file gives replaces the function's, and each backend's own.
+        foreach (var entry in options.Backends)
+        {
+            entry.ApiKey = backend.ApiKey is null ? entry.ApiKey : null;
+            entry.ClientId = backend.ClientId is null ? entry.ClientId : null;
+        }
+
         options.ApiKey = backend.ApiKey ?? options.ApiKey;
         options.ClientId = backend.ClientId ?? options.ClientId;
 

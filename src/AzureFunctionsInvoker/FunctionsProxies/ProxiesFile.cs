@@ -116,6 +116,13 @@ internal sealed class ProxiesFile : IDisposable
             Log.ProxiesReloadRejected(_logger, ShownName, e.Message);
             return;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Not on the file watcher's thread, whose exception would end the app; and only its type: no message was
+            // written for a log, and it could hold a setting's value.
+            Log.ProxiesReloadRejected(_logger, ShownName, $"{ShownName}: the file could not be loaded ({e.GetType().Name}).");
+            return;
+        }
 
         lock (_gate)
         {

@@ -39,7 +39,7 @@ internal sealed class ProxyBackend
     /// <summary>The <c>backendUri</c>'s scheme, host and port, as logs show it.</summary>
     public string Origin { get; }
 
-    /// <summary>The path, starting with <c>/</c>.</summary>
+    /// <summary>The path after its first <c>/</c>, which the backend's address (its origin and <c>/</c>) ends with.</summary>
     public ProxyTemplate Path { get; }
 
     /// <summary>The <c>backendUri</c>'s own query, without its <c>?</c>; <see langword="null"/> when it has none.</summary>

@@ -267,9 +267,10 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
             (query ?? path).Add(part);
         }
 
-        if (path.Count == 0 || path[0].Kind != TemplatePartKind.Literal || !path[0].Text.StartsWith('/'))
+        // The path below the origin's '/': what PoolForwarder appends to the backend's address.
+        if (path.Count > 0 && path[0].Kind == TemplatePartKind.Literal && path[0].Text.StartsWith('/'))
         {
-            path.Insert(0, new(TemplatePartKind.Literal, "/"));
+            path[0] = path[0] with { Text = path[0].Text[1..] };
         }
 
         return (ProxyTemplate.Of([.. path.Where(p => p.Kind != TemplatePartKind.Literal || p.Text.Length > 0)]),

@@ -67,9 +67,9 @@ internal sealed class ProxyInvoker(PoolForwarder remote, PoolForwarder? local, I
             return RefuseAsync(context, ForwarderError.RequestBodyTooLarge, options);
         }
 
-        // The pool's backends are addressed at their origin: the whole path is the rest.
+        // The pool's backends are addressed at their origin and '/': the path after it is the rest.
         var forwarder = backend.IsLocal ? local! : remote;
-        return ForwardAsync(context, proxy, forwarder, pool, path[1..], query, sentMethod, headers);
+        return ForwardAsync(context, proxy, forwarder, pool, path, query, sentMethod, headers);
     }
 
     private static StringValuesOverride[]? RenderHeaders(HttpContext context, FunctionsProxy proxy, ReadOnlySpan<char> rawPath)
@@ -132,8 +132,16 @@ internal sealed class ProxyInvoker(PoolForwarder remote, PoolForwarder? local, I
         }
         finally
         {
-            request.Method = callerMethod;
-            request.Headers = callerHeaders;
+            if (method is not null)
+            {
+                request.Method = callerMethod;
+            }
+
+            if (headers is not null)
+            {
+                request.Headers = callerHeaders;
+            }
+
             if (callerBody is not null)
             {
                 context.Features.Set(callerBody);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
@@ -97,22 +98,23 @@ internal sealed class ProxyTemplate
             return Constant;
         }
 
-        var value = new StringBuilder();
+        // Pooled buffers, one string: a proxy's address is made on every request.
+        var value = new DefaultInterpolatedStringHandler(0, 0);
         foreach (var part in _parts)
         {
             if (part.Kind == TemplatePartKind.Literal)
             {
-                value.Append(part.Text);
+                value.AppendFormatted(part.Text);
             }
             else if (part.Kind == TemplatePartKind.RouteValue && encoding == TemplateEncoding.Path && route is not null && route.TryGetRaw(part.Text, rawPath, out var raw))
             {
                 // Checked safe with the caller's path; the whole address is checked again once made.
-                value.Append(raw);
+                value.AppendFormatted(raw);
             }
             else
             {
                 var variable = ValueOf(context, part);
-                value.Append(encoding switch
+                value.AppendFormatted(encoding switch
                 {
                     TemplateEncoding.Plain => variable,
                     TemplateEncoding.Path when part.Kind == TemplatePartKind.RouteValue && route?.IsCatchAll(part.Text) == true =>
@@ -122,7 +124,7 @@ internal sealed class ProxyTemplate
             }
         }
 
-        return value.ToString();
+        return value.ToStringAndClear();
     }
 
     private static string ValueOf(HttpContext context, TemplatePart part) => part.Kind switch

@@ -126,6 +126,21 @@ public sealed class FunctionsProxiesForwardingTests
     }
 
     [Fact]
+    public async Task A_local_backendUri_with_its_own_code_sends_that_code_and_not_the_functions_key()
+    {
+        const string file = """
+            { "proxies": { "coded": { "matchCondition": { "route": "/coded" }, "backendUri": "http://localhost/api/echo/coded?code=file-key" } } }
+            """;
+        await using var proxies = await ProxiesEnvironment.StartAsync(file);
+
+        using var response = await proxies.Caller.GetAsync("/coded");
+
+        // The stand-in reads the header only, so without it the function refuses: the key was not sent.
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("/api/echo/coded?code=file-key", Assert.Single(proxies.Function.ReceivedTargets));
+    }
+
+    [Fact]
     public async Task Trace_is_refused_before_the_backend()
     {
         await using var proxies = await ProxiesEnvironment.StartAsync(Echo);
