@@ -72,14 +72,14 @@ internal sealed class ProxyInvoker(PoolForwarder remote, PoolForwarder? local, I
         return ForwardAsync(context, proxy, forwarder, pool, path, query, sentMethod, headers);
     }
 
-    private static StringValuesOverride[]? RenderHeaders(HttpContext context, FunctionsProxy proxy, ReadOnlySpan<char> rawPath)
+    private static RenderedHeader[]? RenderHeaders(HttpContext context, FunctionsProxy proxy, ReadOnlySpan<char> rawPath)
     {
         if (proxy.HeaderOverrides.Count == 0)
         {
             return null;
         }
 
-        var headers = new StringValuesOverride[proxy.HeaderOverrides.Count];
+        var headers = new RenderedHeader[proxy.HeaderOverrides.Count];
         for (var i = 0; i < headers.Length; i++)
         {
             var (name, value) = proxy.HeaderOverrides[i];
@@ -89,7 +89,7 @@ internal sealed class ProxyInvoker(PoolForwarder remote, PoolForwarder? local, I
         return headers;
     }
 
-    private static async Task ForwardAsync(HttpContext context, FunctionsProxy proxy, PoolForwarder forwarder, BackendPool pool, string rest, string query, string? method, StringValuesOverride[]? headers)
+    private static async Task ForwardAsync(HttpContext context, FunctionsProxy proxy, PoolForwarder forwarder, BackendPool pool, string rest, string query, string? method, RenderedHeader[]? headers)
     {
         var request = context.Features.Get<IHttpRequestFeature>()!;
         var callerMethod = request.Method;
@@ -167,5 +167,5 @@ internal sealed class ProxyInvoker(PoolForwarder remote, PoolForwarder? local, I
         return ForwarderErrorResponse.WriteAsync(context, error);
     }
 
-    private readonly record struct StringValuesOverride(string Name, string Value);
+    private readonly record struct RenderedHeader(string Name, string Value);
 }
