@@ -18,6 +18,11 @@ foreach (var name in names)
     builder.Services.PostConfigure<AzureFunctionProxyOptions>(name, options => demo?.Serve(options));
 }
 
+// An Azure Functions Proxies proxies.json, served as it ran on Azure (docs/proxies.md): FunctionsProxies:File names the
+// file (edits apply without a restart), and a backendUri on localhost is the Function App of
+// FunctionsProxies:LocalFunctionApp, here Hello's (the demo's when Hello names no host).
+builder.Services.AddFunctionsProxies(builder.Configuration.GetSection("FunctionsProxies"));
+
 builder.Services.AddProblemDetails();
 
 // Several instances behind a load balancer (docs/scale-out.md): ConnectionStrings:Redis shares the Data Protection
@@ -70,7 +75,8 @@ app.MapAzureFunctionProxy("/orders/{**rest}", "Orders").RequireAuthorization("or
 // Every function AzureFunctions:Shop:Functions lists, by name: /shop/orders/42 calls orders, /shop/invoices calls
 // invoices, and any other name is 404 without a call.
 app.MapAzureFunctionProxy("/shop/{function}/{**rest}", "Shop");
+app.MapFunctionsProxies();
 app.MapHealthChecks("/health");
-app.MapGet("/", () => "Try /mytest?name=Kong, /orders with an X-Api-Key header, or /shop/orders/42 and /shop/invoices: all are forwarded to Azure Functions.");
+app.MapGet("/", () => "Try /mytest?name=Kong, /orders with an X-Api-Key header, or /shop/orders/42 and /shop/invoices: all are forwarded to Azure Functions. proxies.json serves /proxies/greet/Kong, /proxies/orders/42 and /proxies/docs.");
 
 await app.RunAsync();

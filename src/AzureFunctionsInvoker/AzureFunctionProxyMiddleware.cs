@@ -7,7 +7,6 @@ using AzureFunctionsInvoker.Functions;
 using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -162,18 +161,6 @@ internal sealed class AzureFunctionProxyMiddleware
     private async Task ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? linkTarget)
     {
         var error = await _forwarder.ForwardAsync(context, pool, request, linkTarget).ConfigureAwait(false);
-        await AnswerAsync(context, error).ConfigureAwait(false);
-    }
-
-    private static Task AnswerAsync(HttpContext context, ForwarderError error)
-    {
-        if (error == ForwarderError.CallerAborted && !context.Response.HasStarted && context.Features.Get<IHttpRequestTimeoutFeature>() is { } requestTimeout)
-        {
-            // The app's request timeout policy ended the forward, not the caller: its middleware answers (504 by
-            // default) when the endpoint throws, as endpoints that observe RequestAborted do.
-            requestTimeout.RequestTimeoutToken.ThrowIfCancellationRequested();
-        }
-
-        return ForwarderErrorResponse.WriteAsync(context, error);
+        await ForwarderErrorResponse.WriteAfterForwardAsync(context, error).ConfigureAwait(false);
     }
 }

@@ -94,7 +94,7 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         return services.AddProxyCore(FunctionForwarder.ClientNameFor(name));
     }
 
-    private static IHttpClientBuilder AddProxyCore(this IServiceCollection services, string clientName)
+    internal static IHttpClientBuilder AddProxyCore(this IServiceCollection services, string clientName)
     {
         services.TryAddSingleton<AzureFunctionProxyMarkerService>();
         services.TryAddSingleton<MountLog>();

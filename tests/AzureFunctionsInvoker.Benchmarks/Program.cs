@@ -4,10 +4,20 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project tests/AzureFunctionsInvoker.Benchmarks -- --filter '*'
 // Load/*.sh start the proxies they measure from this same build: -- serve library|yarp ...
+// -- proxies-allocations compares the bytes per request of a proxies.json proxy and a mount.
+// -- proxies-timing times the load and reload of a 1,000-proxy proxies.json (Load/proxies.sh).
 // -- allocations prints the exact bytes allocated per forwarded request (docs/benchmarks.md).
 if (args is ["serve", var proxy, .. var options])
 {
     await LoadProxyHost.RunAsync(proxy, options).ConfigureAwait(false);
+}
+else if (args is ["proxies-timing", .. var timingOptions])
+{
+    await ProxiesFileTiming.RunAsync(timingOptions).ConfigureAwait(false);
+}
+else if (args is ["proxies-allocations"])
+{
+    await ProxiesAllocations.RunAsync().ConfigureAwait(false);
 }
 else if (args is ["allocations"])
 {

@@ -86,4 +86,13 @@ internal static partial class Log
 
     [LoggerMessage(25, LogLevel.Debug, "The exception behind the failure above of the Azure Function '{FunctionName}' at {Endpoint} ({Cause}).", EventName = "FunctionFailureDetail")]
     public static partial void FunctionFailureDetail(ILogger logger, string functionName, string endpoint, string cause, Exception exception);
+
+    [LoggerMessage(40, LogLevel.Information, "Functions proxy '{ProxyName}': {Route} ({Methods}) -> {Backend}.", EventName = "ProxyMapped")]
+    public static partial void ProxyMapped(ILogger logger, string proxyName, string route, string methods, string backend);
+
+    [LoggerMessage(41, LogLevel.Information, "The edited {File} applies from the next request on: {Count} proxies.", EventName = "ProxiesReloaded")]
+    public static partial void ProxiesReloaded(ILogger logger, string file, int count);
+
+    [LoggerMessage(42, LogLevel.Error, "The edited {File} is invalid and was not applied; requests keep using the proxies loaded before. {Failure}", EventName = "ProxiesReloadRejected")]
+    public static partial void ProxiesReloadRejected(ILogger logger, string file, string failure);
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AzureFunctionsInvoker.Forwarding;
@@ -43,6 +44,21 @@ internal static class ForwarderErrorResponse
         }
 
         return WriteProblemAsync(context, entry.Status, entry.Title, entry.Detail);
+    }
+
+    /// <summary>
+    /// Answers the caller for <paramref name="error"/> after a forward; when the app's request timeout policy ended the
+    /// forward (not the caller), throws as endpoints that observe <c>RequestAborted</c> do, so its middleware answers
+    /// (504 by default).
+    /// </summary>
+    public static Task WriteAfterForwardAsync(HttpContext context, ForwarderError error)
+    {
+        if (error == ForwarderError.CallerAborted && !context.Response.HasStarted && context.Features.Get<IHttpRequestTimeoutFeature>() is { } requestTimeout)
+        {
+            requestTimeout.RequestTimeoutToken.ThrowIfCancellationRequested();
+        }
+
+        return WriteAsync(context, error);
     }
 
     // An HTTP/2 or HTTP/3 caller loses just this stream and keeps its connection, with the other requests on it; an

@@ -115,6 +115,13 @@ internal readonly struct RequestTarget
         return new(path, SegmentStart(path, prefixSegments, encodedSlashes: false), path.Length, query, fromRawPath: false, encodedSlashes: false, targetSafe);
     }
 
+    /// <summary>
+    /// A target this app made rather than the caller sent: <paramref name="rest"/> and <paramref name="query"/> as a
+    /// proxies.json <c>backendUri</c> renders them, already judged by path safety.
+    /// </summary>
+    public static RequestTarget Of(string rest, string query) =>
+        new(rest, 0, rest.Length, query, fromRawPath: false, encodedSlashes: false, targetSafe: CanCarry(query));
+
     /// <summary>This target without the first segment of <see cref="Rest"/>: what an app mount forwards below its function segment.</summary>
     public RequestTarget BelowFirstSegment()
     {

@@ -22,7 +22,7 @@ internal static class LoadProxyHost
     /// <summary>Where the heap reading answers, when <c>AZFI_LOAD_DIAGNOSTICS=1</c>.</summary>
     public const string HeapPath = "/diagnostics/heap";
 
-    private const string Usage = "usage: serve library|yarp|cached --port <proxy port> --function-port <stand-in port> --function-key <key> [--cache none|memory|redis --redis <host:port>]";
+    private const string Usage = "usage: serve library|yarp|cached|proxies --port <proxy port> --function-port <stand-in port> --function-key <key> [--cache none|memory|redis --redis <host:port>] [--filler <proxies>]";
 
     public static Task RunAsync(string proxy, string[] options)
     {
@@ -31,6 +31,7 @@ internal static class LoadProxyHost
             "library" => LibraryProxy.Build,
             "yarp" => YarpProxy.Build,
             "cached" => CachedLibraryProxy.Build,
+            "proxies" => ProxiesFileProxy.Build,
             _ => throw new ArgumentException(Usage, nameof(proxy)),
         };
 

@@ -1,0 +1,53 @@
+using AzureFunctionsInvoker.Failover;
+using AzureFunctionsInvoker.Functions;
+
+namespace AzureFunctionsInvoker.FunctionsProxies;
+
+/// <summary>
+/// The Function App of <c>FunctionsProxiesOptions.LocalFunctionApp</c>, which answers a <c>backendUri</c> on
+/// <c>localhost</c>: the registered function's current options, with the route prefix and function name left out (the
+/// path comes from the <c>backendUri</c>), sent through that function's client, judged by its circuits.
+/// </summary>
+internal sealed class LocalFunctionApp(FunctionTargetSource source, CircuitRegistry circuits)
+{
+    private const string ProxyTraceEnabled = "Proxy-Trace-Enabled";
+
+    /// <summary>The registered function.</summary>
+    public FunctionTargetSource Source { get; } = source;
+
+    /// <summary>The backends of <paramref name="target"/> for the local proxy <paramref name="proxyName"/> of <paramref name="backend"/>.</summary>
+    public BackendPool PoolFor(FunctionTarget target, string proxyName, ProxyBackend backend)
+    {
+        var options = target.Options.Clone();
+        options.Functions.Clear();
+        options.FunctionName = proxyName;
+        options.RoutePrefix = string.Empty;
+        options.DurableLinksPath = string.Empty;
+        options.RemoveRequestHeaders.Add(ProxyTraceEnabled);
+        if (backend.CarriesCode)
+        {
+            // The backendUri's code is the key: the host reads a header first, which would replace it.
+            options.ApiKey = null;
+            options.ClientId = null;
+            foreach (var entry in options.Backends)
+            {
+                entry.ApiKey = null;
+                entry.ClientId = null;
+            }
+        }
+
+        // A key or client id the file gives replaces the function's, and each backend's own.
+        foreach (var entry in options.Backends)
+        {
+            entry.ApiKey = backend.ApiKey is null ? entry.ApiKey : null;
+            entry.ClientId = backend.ClientId is null ? entry.ClientId : null;
+        }
+
+        options.ApiKey = backend.ApiKey ?? options.ApiKey;
+        options.ClientId = backend.ClientId ?? options.ClientId;
+
+        // The function's own circuits: an outage of its Function App is one, whichever path finds it.
+        var functionCircuits = FunctionBackends.Circuits(Source.Origin.Name, options, circuits);
+        return new FunctionBackends(proxyName, options, string.Empty, target.Connection, functionCircuits).Pool;
+    }
+}
