@@ -29,7 +29,7 @@ promise_files=(
     # redirect and cookie rewriting
     RedirectRewriter CookieRewriter ResponseHeaderRewriter OriginUrl
     # options validation
-    AzureFunctionProxyOptionsValidator HeaderNameCharacters HostNames OptionsOrigin PathCharacters
+    AzureFunctionProxyOptionsValidator AppNameHint HeaderNameCharacters HostNames OptionsOrigin PathCharacters
 )
 
 files=("$@")

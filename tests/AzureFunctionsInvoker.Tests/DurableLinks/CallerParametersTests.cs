@@ -13,6 +13,7 @@ public sealed class CallerParametersTests
     [InlineData("?reason=two+words", "reason=two%20words")]
     [InlineData("?Reason=x&recursive", "Reason=x&recursive")]
     [InlineData("?other=1&returnInternalServerErrorOnFailure=true", "returnInternalServerErrorOnFailure=true")]
+    [InlineData("?showHistoryOutput=true&restartWithNewInstanceId=false", "showHistoryOutput=true&restartWithNewInstanceId=false")]
     [InlineData("", "")]
     public void Keeps_only_the_parameters_Durable_documents_for_callers_re_encoded(string query, string expected) =>
         Assert.Equal(expected, CallerParameters.Filter(query));

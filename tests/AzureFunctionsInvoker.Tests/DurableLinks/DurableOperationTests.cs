@@ -33,6 +33,9 @@ public sealed class DurableOperationTests
     [InlineData("raiseEvent;x/a")]
     [InlineData("instances/other")]
     [InlineData("../other")]
-    public void Refuses_anything_else(string operation) =>
-        Assert.False(DurableOperation.TryParse(operation, out _));
+    public void Refuses_anything_else(string operation)
+    {
+        Assert.False(DurableOperation.TryParse(operation, out var canonical));
+        Assert.Empty(canonical);
+    }
 }

@@ -62,6 +62,29 @@ public sealed class BackendPoolChoiceTests
     }
 
     [Fact]
+    public void A_turn_that_falls_on_an_open_circuit_goes_to_the_next_turn_of_the_cycle()
+    {
+        var pool = Pool(["a", "b", "c"], priorities: [1, 1, 1]);
+        Open(pool.CircuitOf(1));
+
+        var chosen = Enumerable.Range(0, 6).Select(turn => pool.First(out _)).ToArray();
+
+        Assert.Equal([0, 2, 2, 0, 2, 2], chosen);
+    }
+
+    [Fact]
+    public void With_every_circuit_open_and_their_breaks_ending_together_first_is_the_first_by_priority()
+    {
+        var pool = Pool(["a", "b", "c"], priorities: [1, 2, 3]);
+        Open(pool.CircuitOf(0));
+        Open(pool.CircuitOf(1));
+        Open(pool.CircuitOf(2));
+
+        Assert.Equal(0, pool.First(out var trial));
+        Assert.Equal(0, trial);
+    }
+
+    [Fact]
     public void A_half_open_backend_is_first_as_its_trial_with_a_ticket()
     {
         var pool = Pool(["a", "b"], priorities: [1, 2]);

@@ -20,6 +20,7 @@ public sealed class BackendPoolTests
         Assert.False(pool.HasFailover);
         Assert.Equal(0, pool.First(out var trial));
         Assert.Equal(0L, trial);
+        Assert.Equal(-1, pool.Next(tried: 0));
         Assert.Equal(-1, pool.Next(tried: 1));
         Assert.Null(pool.CircuitOf(0));
     }

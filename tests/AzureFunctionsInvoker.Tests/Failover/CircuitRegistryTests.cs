@@ -1,4 +1,5 @@
 using AzureFunctionsInvoker.Failover;
+using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -28,5 +29,22 @@ public sealed class CircuitRegistryTests
         var circuit = _registry.Get("Hello", new Uri("https://myapp.azurewebsites.net/api/hello"));
 
         Assert.NotSame(circuit, _registry.Get(functionName, new Uri(uri)));
+    }
+
+    [Fact]
+    public void Its_circuits_run_on_its_clock_and_log_to_its_logger()
+    {
+        var time = new FakeTimeProvider();
+        using var logs = new CapturingLoggerProvider();
+        var registry = new CircuitRegistry(time, metrics: null, logs.CreateLogger("circuits"));
+        var circuit = registry.Get("Hello", new Uri("https://myapp.azurewebsites.net/api/hello"));
+
+        circuit.Failed("503", threshold: 1, TimeSpan.FromSeconds(10), retryAfter: null, trial: 0);
+
+        Assert.Same(time, registry.Time);
+        Assert.True(circuit.IsOpen);
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.False(circuit.IsOpen);
+        Assert.Contains("of the Azure Function 'Hello' opened", Assert.Single(logs.Entries).Text, StringComparison.Ordinal);
     }
 }

@@ -1,6 +1,11 @@
+using System.Diagnostics.Metrics;
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -101,6 +106,107 @@ public sealed class CircuitStateTests
         var backend = pool.Enter(tried: 0b10, fallback: 0, out var trial);
 
         Assert.Equal((0, 0L), (backend, trial));
+    }
+
+    [Fact]
+    public void A_trial_that_succeeded_leaves_the_next_break_its_own_trial()
+    {
+        var state = HalfOpen();
+        Assert.True(state.TryEnter(out var trial));
+        state.Succeeded(trial);
+        Assert.False(state.IsOpen);
+
+        state.Failed("503", threshold: 1, s_break, retryAfter: null, trial: 0);
+        _time.Advance(s_break);
+
+        Assert.True(state.TryEnter(out var next));
+        Assert.NotEqual(0, next);
+    }
+
+    [Fact]
+    public void The_break_ends_exactly_when_its_duration_has_passed()
+    {
+        var state = new CircuitState("hello", "a", 80, _time, metrics: null, NullLogger.Instance);
+        state.Failed("503", threshold: 1, s_break, retryAfter: null, trial: 0);
+        _time.Advance(s_break - TimeSpan.FromTicks(1));
+        Assert.True(state.IsOpen);
+        Assert.False(state.IsAvailable);
+
+        _time.Advance(TimeSpan.FromTicks(1));
+
+        Assert.False(state.IsOpen);
+        Assert.True(state.IsAvailable);
+    }
+
+    [Fact]
+    public void Failures_open_the_circuit_only_in_a_row_and_a_success_closes_it()
+    {
+        var state = new CircuitState("hello", "a", 80, _time, metrics: null, NullLogger.Instance);
+
+        state.Failed("503", threshold: 2, s_break, retryAfter: null, trial: 0);
+        state.Succeeded(trial: 0);
+        state.Failed("503", threshold: 2, s_break, retryAfter: null, trial: 0);
+        Assert.False(state.IsOpen);
+        Assert.Equal(0, state.OpenUntil);
+
+        state.Failed("503", threshold: 2, s_break, retryAfter: null, trial: 0);
+        Assert.True(state.IsOpen);
+
+        state.Succeeded(trial: 0);
+        Assert.False(state.IsOpen);
+        Assert.Equal(0, state.OpenUntil);
+        Assert.True(state.TryEnter(out var trial));
+        Assert.Equal(0, trial);
+    }
+
+    [Fact]
+    public void A_retry_after_opens_the_circuit_for_that_long_at_the_first_failure()
+    {
+        var state = new CircuitState("hello", "a", 80, _time, metrics: null, NullLogger.Instance);
+
+        state.Failed("503", threshold: 5, s_break, retryAfter: TimeSpan.FromSeconds(3), trial: 0);
+
+        Assert.True(state.IsOpen);
+        _time.Advance(TimeSpan.FromSeconds(3));
+        Assert.False(state.IsOpen);
+    }
+
+    [Fact]
+    public void Opening_and_closing_are_logged_and_counted_once_each_with_the_reason_and_the_break()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new ProxyMetrics(services.GetRequiredService<IMeterFactory>());
+        using var changes = new MetricCollector<long>(metrics.CircuitChanges);
+        using var logs = new CapturingLoggerProvider();
+        var state = new CircuitState("hello", "a", 8080, _time, metrics, logs.CreateLogger("circuit"));
+
+        state.Succeeded(trial: 0);
+        state.Failed("503", threshold: 2, s_break, retryAfter: null, trial: 0);
+        state.Failed("503", threshold: 2, s_break, retryAfter: null, trial: 0);
+
+        // A request forced to the open backend (every backend out) fails again: open longer, and nothing new said.
+        _time.Advance(s_break / 2);
+        state.Failed("503", threshold: 2, s_break, retryAfter: null, trial: 0);
+        _time.Advance(s_break / 2);
+        Assert.True(state.IsOpen);
+
+        _time.Advance(s_break / 2);
+        Assert.True(state.TryEnter(out var trial));
+        state.Failed("timeout", threshold: 2, s_break, retryAfter: null, trial);
+        _time.Advance(s_break);
+        state.Failed("502", threshold: 2, s_break, retryAfter: TimeSpan.FromSeconds(3), trial: 0);
+        state.Succeeded(trial: 0);
+
+        var lines = logs.Entries.ToArray();
+        Assert.Equal(["CircuitOpened", "CircuitOpened", "CircuitOpened", "CircuitClosed"], lines.Select(e => e.EventId.Name));
+        Assert.Contains("The circuit of the backend a:8080 of the Azure Function 'hello' opened (503, 2 failures in a row): no request goes to it for 10000 ms", lines[0].Text, StringComparison.Ordinal);
+        Assert.Contains("opened (timeout on trial): no request goes to it for 10000 ms", lines[1].Text, StringComparison.Ordinal);
+        Assert.Contains("opened (502 with Retry-After): no request goes to it for 3000 ms", lines[2].Text, StringComparison.Ordinal);
+        Assert.Contains("The circuit of the backend a:8080 of the Azure Function 'hello' closed", lines[3].Text, StringComparison.Ordinal);
+        Assert.Equal(
+            ["open a:8080 hello", "open a:8080 hello", "open a:8080 hello", "closed a:8080 hello"],
+            changes.GetMeasurementSnapshot().Select(m =>
+                $"{m.Tags["azurefunctionsinvoker.circuit.state"]} {m.Tags["server.address"]}:{m.Tags["server.port"]} {m.Tags["faas.invoked_name"]}"));
     }
 
     private CircuitState HalfOpen()

@@ -11,6 +11,8 @@ public sealed class OriginUrlTests
     [InlineData("https://myapp.azurewebsites.net:443/api/x", true, "/api/x", "")]
     [InlineData("HTTPS://MyApp.AzureWebsites.net", true, "", "")]
     [InlineData("/api/x#f", false, "/api/x", "#f")]
+    [InlineData("https://myapp.azurewebsites.net?q=1", true, "", "?q=1")]
+    [InlineData("/", false, "/", "")]
     public void Splits_a_url_on_the_origin_into_its_path_and_the_rest_as_written(string value, bool absolute, string path, string tail)
     {
         Assert.True(OriginUrl.TrySplit(value, s_origin, pathAbsolute: true, out var isAbsolute, out var actualPath, out var actualTail));
@@ -24,6 +26,9 @@ public sealed class OriginUrlTests
     [InlineData("https://a@myapp.azurewebsites.net/api/x")]
     [InlineData("//myapp.azurewebsites.net/api/x")]
     [InlineData("api/x")]
+    [InlineData("")]
+    [InlineData("https:///myapp.azurewebsites.net/api/x")]
+    [InlineData("https://my app.azurewebsites.net/api/x")]
     public void Refuses_what_is_not_on_the_origin(string value) =>
         Assert.False(OriginUrl.TrySplit(value, s_origin, pathAbsolute: true, out _, out _, out _));
 
@@ -52,4 +57,13 @@ public sealed class OriginUrlTests
     [InlineData(" ", false)]
     public void A_cookie_domain_names_the_host_or_a_parent_of_it(string domain, bool expected) =>
         Assert.Equal(expected, OriginUrl.IsHostOrParent(domain, s_origin));
+
+    [Fact]
+    public void A_blank_cookie_domain_names_no_host_not_even_a_fully_qualified_one()
+    {
+        var qualified = new Uri("https://myapp.azurewebsites.net./api/hello");
+
+        Assert.True(OriginUrl.IsHostOrParent("azurewebsites.net.", qualified));
+        Assert.False(OriginUrl.IsHostOrParent(" ", qualified));
+    }
 }

@@ -23,6 +23,7 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
     [InlineData("fe80::1", "", 7071)]
     [InlineData("0.0.0.0", "", null)]
     [InlineData("a", "b.c", null)]
+    [InlineData("notexample", "example", null)]
     public void Accepts_host_names_and_addresses(string appName, string hostDomain, int? port)
     {
         var result = Validate(new AzureFunctionProxyOptions { AppName = appName, HostDomain = hostDomain, Port = port, FunctionName = "f" });
@@ -172,6 +173,7 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
     [InlineData("https://orders.contoso.com/api/orders", "azurewebsites.net", "AppName", "not a URL: set AppName to 'orders.contoso.com' and HostDomain to empty (")]
     [InlineData("https://contoso-orders", "azurewebsites.net", "AppName", "not a URL: set AppName to 'contoso-orders' (")]
     [InlineData("https://my_app/api", "azurewebsites.net", "AppName", "not a URL: put only the app name, e.g. 'myapp' (")]
+    [InlineData("https://my_app/api", "", "AppName", "not a URL: put only the app name, e.g. 'localhost' (")]
     [InlineData("myapp/api", "azurewebsites.net", "AppName", "must not hold a path: set AppName to 'myapp' (RoutePrefix and FunctionName make the path).")]
     [InlineData("myapp.azurewebsites.net/api/hello", "", "AppName", "must not hold a path: set AppName to 'myapp.azurewebsites.net' (")]
     [InlineData("localhost:7071", "", "AppName", "must not hold a port: set AppName to 'localhost' and Port to 7071 (the port goes in Port).")]
@@ -313,6 +315,7 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
 
         var failure = Assert.Single(result.Failures!);
         Assert.StartsWith($"Azure Function 'Shop' (AzureFunctions:Shop:Functions:{name}): Functions holds '{name}', which is not a function name", failure, StringComparison.Ordinal);
+        Assert.EndsWith(": one path segment of letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @, not '.' or '..', with no percent-encoding.", failure, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -349,6 +352,110 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
         var result = Validate(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", Functions = null! });
 
         Assert.StartsWith("Azure Function 'hello': Functions must be a map", Assert.Single(result.Failures!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Null_arguments_are_refused_by_name()
+    {
+        var origin = OptionsOrigin.Mounted("hello", "/mytest");
+
+        Assert.Equal("origin", Assert.Throws<ArgumentNullException>(() => AzureFunctionProxyOptionsValidator.Validate(null!, new AzureFunctionProxyOptions())).ParamName);
+        Assert.Equal("options", Assert.Throws<ArgumentNullException>(() => AzureFunctionProxyOptionsValidator.Validate(origin, null!)).ParamName);
+        Assert.Equal("origin", Assert.Throws<ArgumentNullException>(() => AzureFunctionProxyOptionsValidator.MountMismatch(null!, appMount: true)).ParamName);
+    }
+
+    [Fact]
+    public void The_smallest_valid_values_are_valid()
+    {
+        var options = new AzureFunctionProxyOptions
+        {
+            AppName = "myapp",
+            FunctionName = "hello",
+            RoutePrefix = "/",
+            Port = 1,
+            Timeout = 1,
+            Keepalive = 1,
+            MaxRequestBodySize = 0,
+            FailureThreshold = 1,
+            BreakDuration = 1,
+            MaxRetryAfter = 1,
+            FailureStatusCodes = [400, 599],
+            ApiKey = "a b~c",
+        };
+
+        var result = Validate(options);
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+        options.Port = 65535;
+        options.RoutePrefix = string.Empty;
+        Assert.True(Validate(options).Succeeded);
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("../..")]
+    public void A_path_option_gets_one_failure_however_many_of_its_segments_are_wrong(string functionName)
+    {
+        var failure = Assert.Single(Validate(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = functionName }).Failures!);
+
+        Assert.StartsWith("Azure Function '", failure, StringComparison.Ordinal);
+        Assert.Contains(": FunctionName must ", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_durable_links_path_of_a_dot_is_refused_with_what_it_may_be()
+    {
+        var result = Validate(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", DurableLinksPath = "." });
+
+        Assert.Equal(
+            ["Azure Function 'hello': DurableLinksPath must be one path segment of letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ " +
+                "(no slash, no percent-encoding, not '.' or '..'), e.g. '_durable', or empty to turn Durable links off."],
+            result.Failures);
+    }
+
+    [Fact]
+    public void FunctionName_and_Functions_together_are_refused()
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "contoso-shop", FunctionName = "hello" };
+        options.Functions["orders"] = new();
+
+        var result = AzureFunctionProxyOptionsValidator.Validate(OptionsOrigin.Registered("Shop", "AzureFunctions:Shop"), options);
+
+        Assert.Equal(
+            ["Azure Function 'Shop' (AzureFunctions:Shop:FunctionName): FunctionName and Functions cannot both be set: FunctionName names the one " +
+                "function of a mount, Functions the functions of an app mount (a route pattern with '{function}'). Remove one of them."],
+            result.Failures);
+    }
+
+    [Fact]
+    public void An_app_mount_cannot_take_a_FunctionName()
+    {
+        var options = new AzureFunctionProxyOptions { AppName = "contoso-shop", FunctionName = "hello" };
+        var origin = OptionsOrigin.Registered("Shop", "AzureFunctions:Shop");
+
+        var result = AzureFunctionProxyOptionsValidator.Validate(origin, options, appMount: true);
+
+        var expected = "Azure Function 'Shop' (AzureFunctions:Shop:FunctionName): FunctionName cannot be set on an app mount, whose route pattern has " +
+            "'{function}': list the functions it serves in Functions, or map a pattern without '{function}' to call the one function FunctionName names.";
+        Assert.Equal([expected], result.Failures);
+        Assert.Equal(expected, AzureFunctionProxyOptionsValidator.MountMismatch(origin, appMount: true));
+        Assert.Equal(
+            "Azure Function 'Shop' (AzureFunctions:Shop:Functions): Functions lists the functions of an app mount, which only MapAzureFunctionProxy " +
+                "serves, with '{function}' in its route pattern (e.g. '/shop/{function}/{**rest}'); UseAzureFunctionProxy and patterns without " +
+                "'{function}' call the one function FunctionName names.",
+            AzureFunctionProxyOptionsValidator.MountMismatch(origin, appMount: false));
+    }
+
+    [Fact]
+    public void Removed_headers_must_be_a_list_of_header_names()
+    {
+        var valid = Validate(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", RemoveRequestHeaders = ["X-Api-Key"], RemoveResponseHeaders = ["Server"] });
+        var missing = Validate(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", RemoveResponseHeaders = null! });
+        var notAName = Validate(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", RemoveRequestHeaders = ["Not A Name"] });
+
+        Assert.True(valid.Succeeded, valid.FailureMessage);
+        Assert.Equal(["Azure Function 'hello': RemoveResponseHeaders must be a list of header names, or empty."], missing.Failures);
+        Assert.Equal(["Azure Function 'hello': RemoveRequestHeaders holds 'Not A Name', which is not a header name (RFC 9110 token characters)."], notAName.Failures);
     }
 
     private static Microsoft.Extensions.Options.ValidateOptionsResult Validate(AzureFunctionProxyOptions options) =>

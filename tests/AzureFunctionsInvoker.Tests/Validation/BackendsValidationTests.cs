@@ -19,6 +19,14 @@ public sealed class BackendsValidationTests
     }
 
     [Fact]
+    public void With_backends_the_functions_own_AppName_is_still_checked_when_set()
+    {
+        var result = Validate(new AzureFunctionProxyOptions { FunctionName = "hello", AppName = "my_app", Backends = [new() { AppName = "weu" }, new() { AppName = "neu" }] });
+
+        Assert.StartsWith("Azure Function 'Hello' (AzureFunctions:Hello:AppName): AppName must be a DNS name", Assert.Single(result.Failures!), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_entry_without_an_AppName_of_its_own_or_its_functions_is_named()
     {
         var result = Validate(new AzureFunctionProxyOptions { FunctionName = "hello", Backends = [new() { AppName = "weu" }, new() { Port = 8080 }] });
@@ -76,6 +84,7 @@ public sealed class BackendsValidationTests
             failure,
             StringComparison.Ordinal);
         Assert.Contains($"Set each backend's {setting}", failure, StringComparison.Ordinal);
+        Assert.EndsWith($"or the app's {setting} for backends that share it.", failure, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-of-one-app", failure, StringComparison.Ordinal);
     }
 

@@ -17,4 +17,32 @@ public sealed class HostNamesTests
 
         Assert.Equal(expected, HostNames.MayBeWholeHost(options));
     }
+
+    [Theory]
+    [InlineData("1.example.com", true)]
+    [InlineData("255.255.255.255", true)]
+    [InlineData("256.0.0.1", false)]
+    [InlineData("1.2..3", false)]
+    [InlineData("", false)]
+    public void A_host_is_a_dns_name_or_a_canonical_ipv4_address(string host, bool expected) =>
+        Assert.Equal(expected, HostNames.IsValid(host));
+
+    [Fact]
+    public void A_label_holds_up_to_63_characters_and_a_name_up_to_253()
+    {
+        var label63 = new string('a', 63);
+        var name253 = string.Join('.', label63, label63, label63, new string('b', 61));
+
+        Assert.True(HostNames.IsValid(label63));
+        Assert.False(HostNames.IsValid(label63 + "a"));
+        Assert.True(HostNames.IsValid(name253));
+        Assert.False(HostNames.IsValid(name253 + "b"));
+    }
+
+    [Fact]
+    public void Null_options_are_refused_by_name()
+    {
+        Assert.Equal("options", Assert.Throws<ArgumentNullException>(() => HostNames.Of(null!)).ParamName);
+        Assert.Equal("options", Assert.Throws<ArgumentNullException>(() => HostNames.MayBeWholeHost(null!)).ParamName);
+    }
 }
