@@ -5,6 +5,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project tests/AzureFunctionsInvoker.Benchmarks -- --filter '*'
 // Load/*.sh start the proxies they measure from this same build: -- serve library|yarp ...
 // -- allocations prints the exact bytes allocated per forwarded request (docs/benchmarks.md).
+// -- rewrite-cost prints the CPU time of a Durable JSON body at the rewriting budget against plain JSON of its size.
 if (args is ["serve", var proxy, .. var options])
 {
     await LoadProxyHost.RunAsync(proxy, options).ConfigureAwait(false);
@@ -12,6 +13,10 @@ if (args is ["serve", var proxy, .. var options])
 else if (args is ["allocations"])
 {
     await AllocationCount.RunAsync().ConfigureAwait(false);
+}
+else if (args is ["rewrite-cost"])
+{
+    await RewriteCpuCost.RunAsync().ConfigureAwait(false);
 }
 else
 {
