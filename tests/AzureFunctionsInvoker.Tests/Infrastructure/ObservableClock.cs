@@ -37,7 +37,7 @@ public sealed class ObservableClock : TimeProvider
     /// function that never answers (<see cref="StandInFunction.Arrived"/>) first, moves the clock past the proxy's
     /// <c>Timeout</c>, which was running since the request was sent.
     /// </summary>
-    public async Task<T> ExpireOnArrivalAsync<T>(Task<T> sending, ProxyEnvironment env)
+    public async Task<T> ExpireOnArrivalAsync<T>(Task<T> sending, ProxyTestHost env)
     {
         if (await Task.WhenAny(sending, env.Function.Arrived.Task).WaitAsync(s_bound) != sending)
         {

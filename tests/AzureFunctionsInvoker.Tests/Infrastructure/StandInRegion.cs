@@ -92,6 +92,10 @@ public sealed class StandInRegion : IAsyncDisposable
         }
     }
 
+    /// <summary>The region that answered, as its <c>X-Region</c> header says.</summary>
+    public static string AnsweredBy(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("X-Region", out var values) ? values.Single() : "(none)";
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

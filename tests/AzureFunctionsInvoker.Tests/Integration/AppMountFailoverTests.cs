@@ -19,13 +19,13 @@ public sealed class AppMountFailoverTests
     [Fact]
     public async Task Each_listed_function_goes_to_the_first_priority_at_its_own_route_with_that_backends_key()
     {
-        await using var env = await FailoverEnvironment.StartAppMountAsync(2, s_secondPriority);
+        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountAppMountBackends(s_secondPriority).StartAsync();
 
         using var orders = await env.Caller.GetAsync(new Uri("/shop/orders/42?x=1", UriKind.Relative));
         using var invoices = await env.Caller.GetAsync(new Uri("/shop/INVOICES", UriKind.Relative));
 
-        Assert.Equal((HttpStatusCode.OK, "A"), (orders.StatusCode, FailoverEnvironment.AnsweredBy(orders)));
-        Assert.Equal((HttpStatusCode.OK, "A"), (invoices.StatusCode, FailoverEnvironment.AnsweredBy(invoices)));
+        Assert.Equal((HttpStatusCode.OK, "A"), (orders.StatusCode, StandInRegion.AnsweredBy(orders)));
+        Assert.Equal((HttpStatusCode.OK, "A"), (invoices.StatusCode, StandInRegion.AnsweredBy(invoices)));
         Assert.Equal(["/api/orders/42?x=1", "/api/invoices"], env.Regions[0].Requests.Select(r => r.Target));
         Assert.All(env.Regions[0].Requests, r => Assert.Equal((true, "A"), (r.OwnKey, r.ClientId)));
         Assert.Empty(env.Regions[1].Requests);
@@ -34,14 +34,14 @@ public sealed class AppMountFailoverTests
     [Fact]
     public async Task A_stopped_region_fails_every_function_over_to_the_other_posts_with_bodies_included()
     {
-        await using var env = await FailoverEnvironment.StartAppMountAsync(2, s_secondPriority);
+        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountAppMountBackends(s_secondPriority).StartAsync();
         await env.Regions[0].StopAsync();
 
         using var orders = await env.Caller.GetAsync(new Uri("/shop/orders/1", UriKind.Relative));
         using var invoices = await env.Caller.PostAsync(new Uri("/shop/invoices", UriKind.Relative), new ByteArrayContent(new byte[1000]));
 
-        Assert.Equal((HttpStatusCode.OK, "B"), (orders.StatusCode, FailoverEnvironment.AnsweredBy(orders)));
-        Assert.Equal((HttpStatusCode.OK, "B"), (invoices.StatusCode, FailoverEnvironment.AnsweredBy(invoices)));
+        Assert.Equal((HttpStatusCode.OK, "B"), (orders.StatusCode, StandInRegion.AnsweredBy(orders)));
+        Assert.Equal((HttpStatusCode.OK, "B"), (invoices.StatusCode, StandInRegion.AnsweredBy(invoices)));
         Assert.Equal([("GET", "/api/orders/1", 0L), ("POST", "/api/invoices", 1000L)], env.Regions[1].Requests.Select(r => (r.Method, r.Target, r.BodyLength)));
         Assert.All(env.Regions[1].Requests, r => Assert.Equal((true, "B"), (r.OwnKey, r.ClientId)));
     }
@@ -49,11 +49,15 @@ public sealed class AppMountFailoverTests
     [Fact]
     public async Task The_functions_of_the_mount_share_each_regions_circuit()
     {
-        await using var env = await FailoverEnvironment.StartAppMountAsync(2, new Dictionary<string, string?>(s_secondPriority)
-        {
-            ["FailureThreshold"] = "2",
-            ["BreakDuration"] = "10000",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountAppMountBackends(new Dictionary<string, string?>(s_secondPriority)
+            {
+                ["FailureThreshold"] = "2",
+                ["BreakDuration"] = "10000",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         // One failure of each function opens the region's circuit, for both.
@@ -61,7 +65,7 @@ public sealed class AppMountFailoverTests
         foreach (var path in new[] { "/shop/orders", "/shop/invoices", "/shop/orders", "/shop/invoices" })
         {
             using var response = await env.Caller.GetAsync(new Uri(path, UriKind.Relative));
-            whileFailing.Add(FailoverEnvironment.AnsweredBy(response));
+            whileFailing.Add(StandInRegion.AnsweredBy(response));
         }
 
         var triedWhileFailing = env.Regions[0].Requests.Select(r => r.Target).ToArray();
@@ -71,7 +75,7 @@ public sealed class AppMountFailoverTests
 
         Assert.Equal(["B", "B", "B", "B"], whileFailing);
         Assert.Equal(["/api/orders", "/api/invoices"], triedWhileFailing);
-        Assert.Equal("A", FailoverEnvironment.AnsweredBy(afterBreak));
+        Assert.Equal("A", StandInRegion.AnsweredBy(afterBreak));
         Assert.Single(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
         Assert.Single(env.Logs.Entries, e => e.EventId.Name == "CircuitClosed");
     }
@@ -80,14 +84,14 @@ public sealed class AppMountFailoverTests
     public async Task A_reload_that_adds_a_function_exposes_it_at_every_region_and_keeps_the_regions_circuits()
     {
         var settings = new Dictionary<string, string?>(s_secondPriority) { ["FailureThreshold"] = "1", ["BreakDuration"] = "10000" };
-        await using var env = await FailoverEnvironment.StartAppMountAsync(2, settings);
+        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountAppMountBackends(settings).StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
         using (await env.Caller.GetAsync(new Uri("/shop/orders", UriKind.Relative)))
         {
         }
 
         using var before = await env.Caller.GetAsync(new Uri("/shop/refunds", UriKind.Relative));
-        env.Configure(FailoverEnvironment.AppMountSettings(env.Regions, new Dictionary<string, string?>(settings) { ["Functions:refunds"] = string.Empty }));
+        env.Reload(ProxyHostBuilder.AppMountBackendSettings(env.Regions, new Dictionary<string, string?>(settings) { ["Functions:refunds"] = string.Empty }));
         await env.Logs.WaitForAsync("Reloaded", TimeSpan.FromSeconds(30));
         env.Regions[0].Answer = null;
         using var whileOpen = await env.Caller.GetAsync(new Uri("/shop/refunds", UriKind.Relative));
@@ -95,8 +99,8 @@ public sealed class AppMountFailoverTests
         using var afterBreak = await env.Caller.GetAsync(new Uri("/shop/refunds/7", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.NotFound, before.StatusCode);
-        Assert.Equal((HttpStatusCode.OK, "B"), (whileOpen.StatusCode, FailoverEnvironment.AnsweredBy(whileOpen)));
-        Assert.Equal((HttpStatusCode.OK, "A"), (afterBreak.StatusCode, FailoverEnvironment.AnsweredBy(afterBreak)));
+        Assert.Equal((HttpStatusCode.OK, "B"), (whileOpen.StatusCode, StandInRegion.AnsweredBy(whileOpen)));
+        Assert.Equal((HttpStatusCode.OK, "A"), (afterBreak.StatusCode, StandInRegion.AnsweredBy(afterBreak)));
         Assert.Equal(["/api/orders", "/api/refunds/7"], env.Regions[0].Requests.Select(r => r.Target));
         Assert.Equal(["/api/orders", "/api/refunds"], env.Regions[1].Requests.Select(r => r.Target));
     }
@@ -108,7 +112,7 @@ public sealed class AppMountFailoverTests
     [InlineData("/shop/..%2Fadmin")]
     public async Task A_function_not_listed_is_404_and_no_region_sees_anything(string target)
     {
-        await using var env = await FailoverEnvironment.StartAppMountAsync(2);
+        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountAppMountBackends().StartAsync();
 
         var response = await RawHttp.SendAsync(LoopbackApp.Port(env.App), $"GET {target} HTTP/1.1\nHost: proxy");
 
@@ -119,14 +123,18 @@ public sealed class AppMountFailoverTests
     [Fact]
     public async Task Each_regions_key_and_client_id_reach_only_that_region_and_no_log()
     {
-        await using var env = await FailoverEnvironment.StartAppMountAsync(2, new Dictionary<string, string?> { ["ApiKey"] = "the-apps-key-no-region-takes" });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountAppMountBackends(new Dictionary<string, string?> { ["ApiKey"] = "the-apps-key-no-region-takes" })
+            .StartAsync();
 
         var answeredBy = new List<string>();
         foreach (var path in new[] { "/shop/orders", "/shop/orders", "/shop/invoices", "/shop/invoices" })
         {
             using var response = await env.Caller.GetAsync(new Uri(path, UriKind.Relative));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            answeredBy.Add(FailoverEnvironment.AnsweredBy(response));
+            answeredBy.Add(StandInRegion.AnsweredBy(response));
         }
 
         Assert.Equal(["A", "B", "A", "B"], answeredBy);
@@ -141,10 +149,12 @@ public sealed class AppMountFailoverTests
     [Fact]
     public async Task One_health_check_covers_the_mounts_regions_by_priority_and_their_shared_circuits()
     {
-        await using var env = await FailoverEnvironment.StartAppMountAsync(
-            2,
-            new Dictionary<string, string?>(s_secondPriority) { ["FailureThreshold"] = "1" },
-            builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("Shop"));
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountAppMountBackends(new Dictionary<string, string?>(s_secondPriority) { ["FailureThreshold"] = "1" })
+            .ConfigureServices(builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("Shop"))
+            .StartAsync();
         var health = env.App.Services.GetRequiredService<HealthCheckService>();
         var (a, b) = (env.Regions[0], env.Regions[1]);
 
@@ -167,7 +177,11 @@ public sealed class AppMountFailoverTests
     public async Task A_functions_own_key_with_Backends_fails_at_startup_naming_it()
     {
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() =>
-            FailoverEnvironment.StartAppMountAsync(2, new Dictionary<string, string?> { ["Functions:orders:ApiKey"] = "a-key-of-one-app" }));
+            new ProxyHostBuilder()
+                .WithRegions(2)
+                .WithClock()
+                .MountAppMountBackends(new Dictionary<string, string?> { ["Functions:orders:ApiKey"] = "a-key-of-one-app" })
+                .StartAsync());
 
         Assert.Contains("(Functions:Shop:Functions:orders:ApiKey): ApiKey cannot be set for one function of an app mount with Backends", failure.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("a-key-of-one-app", failure.Message, StringComparison.Ordinal);

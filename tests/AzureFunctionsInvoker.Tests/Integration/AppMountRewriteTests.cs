@@ -49,8 +49,9 @@ public sealed class AppMountRewriteTests
         Assert.Single(env.Function.DurableTargets);
     }
 
-    private static Task<AppMountEnvironment> StartAsync() =>
-        AppMountEnvironment.StartAsync(
-            f => AppMountTests.Shop(f, f.Key, new() { ["answer"] = new { }, ["orchestrators"] = new { } }),
-            app => app.MapAzureFunctionProxy("/shop/{function}/{**rest}", AppMountEnvironment.Name));
+    private static Task<ProxyTestHost> StartAsync() =>
+        new ProxyHostBuilder()
+            .AddAppMount(f => AppMountTests.Shop(f, f.Key, new() { ["answer"] = new { }, ["orchestrators"] = new { } }))
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/shop/{function}/{**rest}", ProxyHostBuilder.AppMountName))
+            .StartAsync();
 }

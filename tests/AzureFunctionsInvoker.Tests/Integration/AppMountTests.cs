@@ -136,7 +136,7 @@ public sealed class AppMountTests
             app =>
             {
                 app.UsePathBase("/base");
-                app.MapGroup("/v1").MapAzureFunctionProxy(Pattern, AppMountEnvironment.Name);
+                app.MapGroup("/v1").MapAzureFunctionProxy(Pattern, ProxyHostBuilder.AppMountName);
             });
 
         var echo = await EchoAsync(env, "/base/v1/shop/Echo/a%2Fb?c=d");
@@ -154,7 +154,7 @@ public sealed class AppMountTests
             app =>
             {
                 app.UsePathBase("/base");
-                app.MapGroup("/v1").MapAzureFunctionProxy(Pattern, AppMountEnvironment.Name);
+                app.MapGroup("/v1").MapAzureFunctionProxy(Pattern, ProxyHostBuilder.AppMountName);
             });
 
         var response = await RawHttp.SendAsync(env.Port, $"GET {target} HTTP/1.1\nHost: proxy");
@@ -169,14 +169,14 @@ public sealed class AppMountTests
         await using var env = await StartAsync(f => Shop(f, f.Key, new() { ["echo"] = new { } }));
         using var before = await env.Caller.PostAsync(new Uri("/shop/mirror", UriKind.Relative), new StringContent("m"));
 
-        env.Reload(Shop(env.Function, env.Function.Key, new() { ["echo"] = new { }, ["mirror"] = new { } }));
+        env.ReloadJson(Shop(env.Function, env.Function.Key, new() { ["echo"] = new { }, ["mirror"] = new { } }));
         using var added = await env.Caller.PostAsync(new Uri("/shop/mirror", UriKind.Relative), new StringContent("m"));
 
-        env.Reload(Shop(env.Function, env.Function.Key, new() { ["mirror"] = new { } }));
+        env.ReloadJson(Shop(env.Function, env.Function.Key, new() { ["mirror"] = new { } }));
         using var removed = await env.Caller.GetAsync(new Uri("/shop/echo", UriKind.Relative));
         using var kept = await env.Caller.PostAsync(new Uri("/shop/mirror", UriKind.Relative), new StringContent("m"));
 
-        env.Reload(Shop(env.Function, env.Function.Key, []));
+        env.ReloadJson(Shop(env.Function, env.Function.Key, []));
         using var none = await env.Caller.PostAsync(new Uri("/shop/mirror", UriKind.Relative), new StringContent("m"));
 
         Assert.Equal(HttpStatusCode.NotFound, before.StatusCode);
@@ -195,7 +195,7 @@ public sealed class AppMountTests
 
         var reloaded = Shop(env.Function, env.Function.Key, []);
         Section(reloaded)["FunctionName"] = "mirror";
-        env.Reload(reloaded);
+        env.ReloadJson(reloaded);
         await env.Logs.WaitForAsync("ReloadRejected", s_bound);
         var echo = await EchoAsync(env, "/shop/echo");
 
@@ -246,7 +246,7 @@ public sealed class AppMountTests
     {
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => StartAsync(
             f => Shop(f, f.Key, new() { ["echo"] = new { } }),
-            app => app.UseAzureFunctionProxy("/shop", AppMountEnvironment.Name)));
+            app => app.UseAzureFunctionProxy("/shop", ProxyHostBuilder.AppMountName)));
 
         Assert.StartsWith("Azure Function 'Shop' (Apps:Shop:Functions): Functions lists the functions of an app mount", failure.Message, StringComparison.Ordinal);
         Assert.Contains("MapAzureFunctionProxy", failure.Message, StringComparison.Ordinal);
@@ -275,7 +275,7 @@ public sealed class AppMountTests
     {
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => StartAsync(
             f => Shop(f, f.Key, new() { ["echo"] = new { } }),
-            app => app.MapAzureFunctionProxy("/shop/{**rest}", AppMountEnvironment.Name)));
+            app => app.MapAzureFunctionProxy("/shop/{**rest}", ProxyHostBuilder.AppMountName)));
 
         Assert.Contains("(Apps:Shop:Functions): Functions lists the functions of an app mount", failure.Message, StringComparison.Ordinal);
     }
@@ -303,7 +303,7 @@ public sealed class AppMountTests
     {
         var failure = await Assert.ThrowsAsync<ArgumentException>(() => StartAsync(
             f => Shop(f, f.Key, new() { ["echo"] = new { } }),
-            app => app.MapAzureFunctionProxy(pattern, AppMountEnvironment.Name)));
+            app => app.MapAzureFunctionProxy(pattern, ProxyHostBuilder.AppMountName)));
 
         Assert.Contains("'{function}' for an app mount", failure.Message, StringComparison.Ordinal);
     }
@@ -334,7 +334,7 @@ public sealed class AppMountTests
         var unreachable = Shop(env.Function, env.Function.Key, new() { ["echo"] = new { } });
         var closedPort = Loopback.ClosedPort();
         Section(unreachable)["Port"] = closedPort;
-        env.Reload(unreachable);
+        env.ReloadJson(unreachable);
 
         using var response = await env.Caller.GetAsync(new Uri("/shop/echo", UriKind.Relative));
 
@@ -349,8 +349,8 @@ public sealed class AppMountTests
             f => Shop(f, f.Key, new() { ["echo"] = new { }, ["mirror"] = new { } }),
             register: (builder, section) =>
             {
-                builder.Services.AddAzureFunctionProxy(AppMountEnvironment.Name, section);
-                builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck(AppMountEnvironment.Name);
+                builder.Services.AddAzureFunctionProxy(ProxyHostBuilder.AppMountName, section);
+                builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck(ProxyHostBuilder.AppMountName);
             });
 
         var report = await env.App.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
@@ -364,18 +364,21 @@ public sealed class AppMountTests
     /// <summary>The configuration file of an app <c>Shop</c> on <paramref name="function"/>.</summary>
     internal static Dictionary<string, object> Shop(StandInFunction function, string? apiKey, Dictionary<string, object> functions) => new()
     {
-        [AppMountEnvironment.Root] = new Dictionary<string, object> { [AppMountEnvironment.Name] = AppMountEnvironment.Section(function, apiKey, functions) },
+        [ProxyHostBuilder.AppMountRoot] = new Dictionary<string, object> { [ProxyHostBuilder.AppMountName] = ProxyHostBuilder.AppMountSection(function, apiKey, functions) },
     };
 
-    private static Dictionary<string, object?> Section(Dictionary<string, object> configuration) => AppMountEnvironment.SectionOf(configuration);
+    private static Dictionary<string, object?> Section(Dictionary<string, object> configuration) => ProxyHostBuilder.AppMountSectionOf(configuration);
 
-    private static Task<AppMountEnvironment> StartAsync(
+    private static Task<ProxyTestHost> StartAsync(
         Func<StandInFunction, object> configuration,
         Action<WebApplication>? mount = null,
         Action<WebApplicationBuilder, Microsoft.Extensions.Configuration.IConfigurationSection>? register = null) =>
-        AppMountEnvironment.StartAsync(configuration, mount ?? (app => app.MapAzureFunctionProxy(Pattern, AppMountEnvironment.Name)), register);
+        new ProxyHostBuilder()
+            .AddAppMount(configuration, register)
+            .ConfigurePipeline(mount ?? (app => app.MapAzureFunctionProxy(Pattern, ProxyHostBuilder.AppMountName)))
+            .StartAsync();
 
-    private static async Task<Echo> EchoAsync(AppMountEnvironment env, string target)
+    private static async Task<Echo> EchoAsync(ProxyTestHost env, string target)
     {
         using var response = await env.Caller.GetAsync(new Uri(target, UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

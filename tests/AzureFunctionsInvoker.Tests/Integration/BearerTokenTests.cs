@@ -14,7 +14,7 @@ public sealed class BearerTokenTests
     {
         var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
         var provider = new FakeTokenProvider(token);
-        var env = await ProxyEnvironment.StartAsync("echo", configureProxy: WithBearerToken(provider));
+        var env = await new ProxyHostBuilder().MountFunction("echo").ConfigureServices(WithBearerToken(provider)).StartAsync();
         StandInFunction.Echo withCallersOwn, without;
         await using (env)
         {
@@ -37,7 +37,10 @@ public sealed class BearerTokenTests
     [Fact]
     public async Task A_provider_that_fails_gets_the_caller_a_502_and_nothing_reaches_the_function()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", configureProxy: WithBearerToken(new FakeTokenProvider(null)));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigureServices(WithBearerToken(new FakeTokenProvider(null)))
+            .StartAsync();
 
         using var response = await env.Caller.PostAsync("/mytest", new StringContent("body"));
         var body = await response.Content.ReadAsStringAsync();

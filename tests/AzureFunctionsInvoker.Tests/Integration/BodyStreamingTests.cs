@@ -13,7 +13,7 @@ public sealed class BodyStreamingTests
     [Fact]
     public async Task Uploads_50_MiB_intact()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         using var content = new StreamContent(Pattern.Stream(FiftyMiB));
         content.Headers.ContentLength = FiftyMiB;
 
@@ -29,7 +29,7 @@ public sealed class BodyStreamingTests
     [InlineData("?chunked")]
     public async Task Downloads_50_MiB_intact(string query)
     {
-        await using var env = await ProxyEnvironment.StartAsync("download");
+        await using var env = await new ProxyHostBuilder().MountFunction("download").StartAsync();
 
         using var response = await env.Caller.GetAsync($"/mytest/{FiftyMiB}{query}", HttpCompletionOption.ResponseHeadersRead);
         var (length, sha256) = await HashAsync(await response.Content.ReadAsStreamAsync());
@@ -41,7 +41,7 @@ public sealed class BodyStreamingTests
     [Fact]
     public async Task The_function_reads_the_upload_before_the_caller_has_finished_sending_it()
     {
-        await using var env = await ProxyEnvironment.StartAsync("lockstep-upload");
+        await using var env = await new ProxyHostBuilder().MountFunction("lockstep-upload").StartAsync();
         using var content = new PushContent(async stream =>
         {
             await stream.WriteAsync(new byte[1024]);
@@ -62,9 +62,10 @@ public sealed class BodyStreamingTests
     [InlineData(true)] // the proxy turns the app's response buffering off, or an event stream would wait for its end
     public async Task The_caller_reads_the_download_before_the_function_has_finished_sending_it(bool behindResponseBuffering)
     {
-        await using var env = await ProxyEnvironment.StartAsync(
-            "lockstep-download",
-            configurePipeline: app => _ = behindResponseBuffering ? BufferingResponseBody.Use(app) : app);
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("lockstep-download")
+            .ConfigurePipeline(app => _ = behindResponseBuffering ? BufferingResponseBody.Use(app) : app)
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead).WaitAsync(s_bound);
         await using var body = await response.Content.ReadAsStreamAsync();
@@ -80,7 +81,7 @@ public sealed class BodyStreamingTests
     [Fact]
     public async Task A_declared_body_over_the_limit_gets_413_and_never_reaches_the_function()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.MaxRequestBodySize = 1000);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.MaxRequestBodySize = 1000).StartAsync();
 
         using var response = await env.Caller.PostAsync("/mytest", new ByteArrayContent(new byte[1001]));
 
@@ -91,7 +92,7 @@ public sealed class BodyStreamingTests
     [Fact]
     public async Task A_chunked_body_over_the_limit_gets_413()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.MaxRequestBodySize = 100_000);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.MaxRequestBodySize = 100_000).StartAsync();
 
         // Over the limit by a fifth, sent by hand with no last chunk, and nothing more: every byte is out before the
         // proxy reads past its limit, so it reads them all and closes cleanly after its 413. An HttpClient streaming
@@ -101,7 +102,7 @@ public sealed class BodyStreamingTests
             "POST /mytest HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
             $"{sent:x}\r\n" + new string('x', sent) + "\r\n";
 
-        var response = await RawHttp.SendExactAsync(env.ProxyPort, request);
+        var response = await RawHttp.SendExactAsync(env.Port, request);
 
         Assert.Equal([413], RawHttp.Statuses(response));
     }
@@ -109,7 +110,7 @@ public sealed class BodyStreamingTests
     [Fact]
     public async Task The_default_limit_lifts_kestrels_30_MB_default_to_100_MiB()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         const long size = 40L * 1024 * 1024;
         using var content = new StreamContent(Pattern.Stream(size));
         content.Headers.ContentLength = size;

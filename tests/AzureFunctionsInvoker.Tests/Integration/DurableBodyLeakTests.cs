@@ -22,7 +22,7 @@ public sealed class DurableBodyLeakTests
     [InlineData("identity, identity")]
     public async Task Content_Encoding_identity_is_no_encoding(string coding)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var body = Encoding.UTF8.GetBytes($$"""{"statusQueryGetUri":"{{env.Function.Origin}}{{Management}}"}""");
         env.Function.Answer = FramedAnswer.Of(body, contentEncoding: coding);
 
@@ -45,7 +45,7 @@ public sealed class DurableBodyLeakTests
     [InlineData("""{"a":"{invalid}","b":"plain"}""", true)]
     public async Task A_json_body_that_does_not_parse_passes_only_when_it_cannot_spell_a_management_url(string template, bool passes)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var body = Bytes(template.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal));
         env.Function.Answer = FramedAnswer.Of(body);
 
@@ -67,7 +67,7 @@ public sealed class DurableBodyLeakTests
     [Fact]
     public async Task A_rewritten_string_keeps_html_sensitive_characters_escaped()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         const string reason = """\u003c/script\u003e\u003cimg src=x onerror=alert(1)\u003e\u0026\u0027\u0022""";
         var body = $$"""{"terminatePostUri":"{{env.Function.Origin}}/runtime/webhooks/durabletask/instances/abc/terminate?reason={{reason}}\u0026code=SYSTEMKEY"}""";
         env.Function.Answer = FramedAnswer.Of(Encoding.UTF8.GetBytes(body));
@@ -91,7 +91,7 @@ public sealed class DurableBodyLeakTests
     [Fact]
     public async Task Timeout_bounds_each_read_of_a_Durable_body_not_the_whole_body()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer", options => options.Timeout = 2000);
+        await using var env = await new ProxyHostBuilder().MountFunction("answer", options => options.Timeout = 2000).StartAsync();
         env.Function.Answer = context => context.Response.WriteAsync("warm");
         await env.WarmUpAsync("/mytest");
         var pieces = 8;

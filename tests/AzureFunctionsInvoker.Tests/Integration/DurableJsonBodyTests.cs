@@ -27,7 +27,7 @@ public sealed class DurableJsonBodyTests
     [InlineData("""{"a":"{upperCaseUrl}"}""")] // DURABLETASK
     public async Task Every_management_url_on_the_origin_is_rewritten_whatever_its_shape(string template)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var body = Expand(template, env);
         env.Function.Answer = context => Json(context, body);
 
@@ -39,13 +39,13 @@ public sealed class DurableJsonBodyTests
         Assert.Equal(Encoding.UTF8.GetByteCount(received), response.Content.Headers.ContentLength);
         var links = Strings(received).Where(s => s.Contains("/_durable/", StringComparison.Ordinal)).ToList();
         Assert.Equal(template.Split("rl}").Length - 1, links.Count);
-        Assert.All(links, link => Assert.StartsWith($"http://127.0.0.1:{env.ProxyPort}/mytest/_durable/", link, StringComparison.Ordinal));
+        Assert.All(links, link => Assert.StartsWith($"http://127.0.0.1:{env.Port}/mytest/_durable/", link, StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task A_deeply_nested_url_is_rewritten()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var body = new string('[', 5000) + $"\"{env.Function.Origin}{Management}\"" + new string(']', 5000);
         env.Function.Answer = context => Json(context, body);
 
@@ -63,7 +63,7 @@ public sealed class DurableJsonBodyTests
     [InlineData("""{"url":"{origin}/runtime/webhooks/other"}""")]
     public async Task A_json_body_with_no_management_url_passes_byte_for_byte(string template)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var body = Expand(template, env);
         env.Function.Answer = context => Json(context, body);
 
@@ -80,7 +80,7 @@ public sealed class DurableJsonBodyTests
     [InlineData(1024, true, StatusCodes.Status200OK, "application/jsonp")]
     public async Task Bodies_that_are_not_rewritten_stream_through_untouched(int size, bool withLength, int status, string contentType)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
 
         // A URL of the function's own route: one of Durable's would cut the body (StreamedKeyLeakTests).
         var url = $"\"{env.Function.Origin}/api/answer/x?code=K\"";
@@ -113,7 +113,7 @@ public sealed class DurableJsonBodyTests
     [Fact]
     public async Task A_json_body_that_does_not_parse_yet_names_a_management_url_fails_with_502()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var body = $$"""{"statusQueryGetUri":"{{env.Function.Origin}}{{Management}}" """;
         env.Function.Answer = context => Json(context, body);
 
@@ -131,7 +131,7 @@ public sealed class DurableJsonBodyTests
     [InlineData(100, false, null, null)]
     public async Task A_durable_response_whose_body_cannot_be_rewritten_fails_rather_than_leak(int padding, bool withLength, string? encoding, string? contentType)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var url = $"{env.Function.Origin}{Management}";
         var body = Encoding.UTF8.GetBytes($$"""{"statusQueryGetUri":"{{url}}","pad":"{{new string('x', padding)}}"}""");
         env.Function.Answer = async context =>
@@ -155,7 +155,7 @@ public sealed class DurableJsonBodyTests
     [Fact]
     public async Task A_durable_response_with_several_locations_has_each_rewritten_and_its_chunked_body_too()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var url = $"{env.Function.Origin}{Management}";
         env.Function.Answer = async context =>
         {
@@ -176,7 +176,7 @@ public sealed class DurableJsonBodyTests
     [Fact]
     public async Task A_management_url_with_a_lone_surrogate_fails_rather_than_leak()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var body = $$"""{"u":"{{env.Function.Origin}}{{Management}}"}""".Replace("&code", "&reason=\\uD800&code", StringComparison.Ordinal);
         env.Function.Answer = context => Json(context, body);
 
@@ -188,7 +188,7 @@ public sealed class DurableJsonBodyTests
     [Fact]
     public async Task A_head_request_gets_the_headers_rewritten_and_no_body()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var body = $$"""{"a":"{{env.Function.Origin}}{{Management}}"}""";
         env.Function.Answer = context =>
         {
@@ -198,7 +198,7 @@ public sealed class DurableJsonBodyTests
 
         using var response = await env.Caller.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/mytest"));
 
-        Assert.StartsWith($"http://127.0.0.1:{env.ProxyPort}/mytest/_durable/", response.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.StartsWith($"http://127.0.0.1:{env.Port}/mytest/_durable/", response.Headers.Location!.OriginalString, StringComparison.Ordinal);
         Assert.Empty(await response.Content.ReadAsByteArrayAsync());
     }
 
@@ -222,7 +222,7 @@ public sealed class DurableJsonBodyTests
         return context.Response.Body.WriteAsync(bytes).AsTask();
     }
 
-    private static string Expand(string template, ProxyEnvironment env) => template
+    private static string Expand(string template, ProxyTestHost env) => template
         .Replace("{url}", env.Function.Origin + Management, StringComparison.Ordinal)
         .Replace("{escapedUrl}", (env.Function.Origin + Management).Replace("/", "\\/", StringComparison.Ordinal).Replace("&", "\\u0026", StringComparison.Ordinal), StringComparison.Ordinal)
         .Replace("{letterEscapedUrl}", (env.Function.Origin + Management).Replace("durabletask", "\\u0064urable\\u0074ask", StringComparison.Ordinal), StringComparison.Ordinal)

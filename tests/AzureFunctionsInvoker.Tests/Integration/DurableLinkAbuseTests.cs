@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -21,7 +22,7 @@ public sealed class DurableLinkAbuseTests
         // The proxy holds an admin-level key (a master key opens the management API too); another caller's instance
         // runs; a function (an orchestration's status showing its input) reflects what this caller sent.
         var masterKey = Guid.NewGuid().ToString("N");
-        await using var env = await ProxyEnvironment.StartAsync("answer", options => options.ApiKey = masterKey);
+        await using var env = await new ProxyHostBuilder().MountFunction("answer", options => options.ApiKey = masterKey).StartAsync();
         env.Function.MasterKey = masterKey;
         env.Function.IsolatedShape = true;
         var victim = await StartDirectlyAsync(env, masterKey);
@@ -29,7 +30,7 @@ public sealed class DurableLinkAbuseTests
 
         using var reflected = await env.Caller.PostAsync("/mytest", new StringContent($"{env.Function.Origin}/runtime/webhooks/durabletask/instances/{victim}"));
         var link = JsonDocument.Parse(await reflected.Content.ReadAsStringAsync()).RootElement.GetProperty("input").GetString()!;
-        Assert.StartsWith($"http://127.0.0.1:{env.ProxyPort}/mytest/_durable/", link, StringComparison.Ordinal);
+        Assert.StartsWith($"http://127.0.0.1:{env.Port}/mytest/_durable/", link, StringComparison.Ordinal);
         using var stolen = await env.Caller.GetAsync(link);
 
         // The link went where its URL said, with no key of the proxy's: the host refuses it as it would the caller.
@@ -69,7 +70,7 @@ public sealed class DurableLinkAbuseTests
     [InlineData("/mytest/_DURABLE/{token}x")]
     public async Task A_stretched_or_re_encoded_link_gets_404_and_nothing_is_forwarded(string template)
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").StartAsync();
         var link = await StartAsync(env);
         var token = link["/mytest/_durable/".Length..];
         var path = template
@@ -103,7 +104,7 @@ public sealed class DurableLinkAbuseTests
     [InlineData("?showHistory=true+%26code%3Dforged")]
     public async Task Smuggled_parameters_never_reach_the_host_as_its_own(string query)
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").StartAsync();
         var link = await StartAsync(env);
 
         using var response = await env.SendRawPathAsync(HttpMethod.Get, link + query);
@@ -123,7 +124,7 @@ public sealed class DurableLinkAbuseTests
     [InlineData("%E2%82%AC%20and%20more", "€ and more")]
     public async Task An_event_name_holding_query_characters_stays_the_event_name(string encoded, string name)
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").StartAsync();
         var link = await StartAsync(env);
 
         using var raised = await env.SendRawPathAsync(HttpMethod.Post, $"{link}/raiseEvent/{encoded}", new StringContent("\"payload\""));
@@ -145,7 +146,7 @@ public sealed class DurableLinkAbuseTests
     [InlineData("[[[{\"x\":[\"http://{authority}{url}\"]}]]]")]
     public async Task A_management_url_the_function_spells_unusually_is_still_rewritten(string template)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var port = env.Function.Port.ToString(CultureInfo.InvariantCulture);
         var body = Encoding.UTF8.GetBytes(template
             .Replace("{authority}", "127.0.0.1:{port}", StringComparison.Ordinal)
@@ -170,7 +171,7 @@ public sealed class DurableLinkAbuseTests
     [Fact]
     public async Task A_callers_accept_encoding_does_not_reach_the_management_api_so_its_answer_can_be_rewritten()
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").StartAsync();
         var link = await StartAsync(env);
         using var request = new HttpRequestMessage(HttpMethod.Get, link);
         request.Headers.AcceptEncoding.ParseAdd("gzip");
@@ -179,14 +180,14 @@ public sealed class DurableLinkAbuseTests
 
         Assert.Equal(HttpStatusCode.Accepted, running.StatusCode);
         Assert.Empty(running.Content.Headers.ContentEncoding);
-        Assert.StartsWith($"http://127.0.0.1:{env.ProxyPort}/mytest/_durable/", running.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.StartsWith($"http://127.0.0.1:{env.Port}/mytest/_durable/", running.Headers.Location!.OriginalString, StringComparison.Ordinal);
         Assert.Contains("\"runtimeStatus\":\"Running\"", await running.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_link_to_a_host_that_is_down_fails_with_502_and_its_key_is_in_no_answer_or_log()
     {
-        await using var env = await FailoverEnvironment.StartAsync(1);
+        await using var env = await new ProxyHostBuilder().WithRegions(1).WithClock().MountBackends().StartAsync();
         var region = env.Regions[0];
         var systemKey = Guid.NewGuid().ToString("N");
         var management = $"http://127.0.0.1:{region.Port}/runtime/webhooks/durabletask/instances/abc?code={systemKey}";
@@ -218,7 +219,7 @@ public sealed class DurableLinkAbuseTests
     [Fact]
     public async Task An_http2_caller_walks_the_links_and_a_tampered_one_is_refused()
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators", http2Caller: true);
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").WithProtocols(HttpProtocols.Http2).StartAsync();
         env.Caller.DefaultRequestVersion = HttpVersion.Version20;
         env.Caller.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         var link = await StartAsync(env);
@@ -233,7 +234,7 @@ public sealed class DurableLinkAbuseTests
     }
 
     // The status link the proxy handed out for a new instance, path only.
-    private static async Task<string> StartAsync(ProxyEnvironment env)
+    private static async Task<string> StartAsync(ProxyTestHost env)
     {
         using var start = await env.Caller.PostAsync("/mytest/hello", null);
         Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
@@ -241,7 +242,7 @@ public sealed class DurableLinkAbuseTests
     }
 
     // An instance another caller started on the function host itself.
-    private static async Task<string> StartDirectlyAsync(ProxyEnvironment env, string key)
+    private static async Task<string> StartDirectlyAsync(ProxyTestHost env, string key)
     {
         using var direct = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{env.Function.Origin}/api/orchestrators/victim");

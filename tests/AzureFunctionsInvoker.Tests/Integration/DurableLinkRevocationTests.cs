@@ -18,10 +18,11 @@ public sealed class DurableLinkRevocationTests
     public async Task Lowering_DurableLinksLifetime_cuts_links_already_issued_short()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["Durable"] = "orchestrators" },
-            app => app.UseAzureFunctionProxy("/durable", "Durable"),
-            builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["Durable"] = "orchestrators" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/durable", "Durable"))
+            .ConfigureServices(builder => builder.Services.AddSingleton<TimeProvider>(clock))
+            .StartAsync();
         using var start = await env.Caller.PostAsync(new Uri("/durable/hello", UriKind.Relative), null);
         var status = start.Headers.Location!;
 
@@ -31,10 +32,10 @@ public sealed class DurableLinkRevocationTests
             Assert.Equal(HttpStatusCode.Accepted, stillValid.StatusCode);
         }
 
-        env.Reload("Durable", "DurableLinksLifetime", "00:01:00");
+        env.Reload("Functions:Durable:DurableLinksLifetime", "00:01:00");
         await env.Logs.WaitForAsync("Reloaded", s_bound);
         using var cut = await env.Caller.GetAsync(status);
-        env.Reload("Durable", "DurableLinksLifetime", "7.00:00:00");
+        env.Reload("Functions:Durable:DurableLinksLifetime", "7.00:00:00");
         using var restored = await env.Caller.GetAsync(status);
 
         Assert.Equal(HttpStatusCode.NotFound, cut.StatusCode);

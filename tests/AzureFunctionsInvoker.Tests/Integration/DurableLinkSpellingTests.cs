@@ -28,7 +28,7 @@ public sealed class DurableLinkSpellingTests
     [InlineData("/mytest/_DURABLE")]
     public async Task A_spelling_of_the_links_segment_never_reaches_the_function(string template)
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").StartAsync();
         using var start = await env.Caller.PostAsync("/mytest/hello", null);
         var status = start.Headers.Location!.OriginalString;
         var token = status[(status.LastIndexOf('/') + 1)..];
@@ -46,7 +46,7 @@ public sealed class DurableLinkSpellingTests
     [InlineData("/mytest/x/_durable/y")]
     public async Task Other_paths_still_reach_the_function(string path)
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").StartAsync();
         var before = ToFunctionsRoute(env);
 
         using var response = await env.SendRawPathAsync(HttpMethod.Get, path);
@@ -54,5 +54,5 @@ public sealed class DurableLinkSpellingTests
         Assert.Equal(before + 1, ToFunctionsRoute(env));
     }
 
-    private static int ToFunctionsRoute(ProxyEnvironment env) => env.Function.ReceivedTargets.Count(t => t.StartsWith("/api/", StringComparison.Ordinal));
+    private static int ToFunctionsRoute(ProxyTestHost env) => env.Function.ReceivedTargets.Count(t => t.StartsWith("/api/", StringComparison.Ordinal));
 }

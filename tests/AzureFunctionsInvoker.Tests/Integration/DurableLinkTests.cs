@@ -27,7 +27,7 @@ public sealed class DurableLinkTests
     [InlineData(true)]
     public async Task Start_status_raise_event_and_complete_through_links_only(bool isolated)
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").StartAsync();
         env.Function.IsolatedShape = isolated;
 
         using var start = await env.Caller.PostAsync("/mytest/hello", new StringContent("{}"));
@@ -38,20 +38,20 @@ public sealed class DurableLinkTests
         var names = isolated ? s_isolatedLinks : s_inProcessLinks;
         foreach (var name in names)
         {
-            Assert.StartsWith($"http://127.0.0.1:{env.ProxyPort}/mytest/_durable/", links.RootElement.GetProperty(name).GetString(), StringComparison.Ordinal);
+            Assert.StartsWith($"http://127.0.0.1:{env.Port}/mytest/_durable/", links.RootElement.GetProperty(name).GetString(), StringComparison.Ordinal);
         }
 
         var id = links.RootElement.GetProperty(isolated ? "Id" : "id").GetString()!;
         var status = links.RootElement.GetProperty(names[0]).GetString()!;
         // The Location is the status link too (its own token: each is encrypted afresh).
-        Assert.Matches($"^http://127.0.0.1:{env.ProxyPort}/mytest/_durable/[A-Za-z0-9_-]+$", start.Headers.Location!.OriginalString);
-        Assert.Matches($"^http://127.0.0.1:{env.ProxyPort}/mytest/_durable/[A-Za-z0-9_-]+$", status);
+        Assert.Matches($"^http://127.0.0.1:{env.Port}/mytest/_durable/[A-Za-z0-9_-]+$", start.Headers.Location!.OriginalString);
+        Assert.Matches($"^http://127.0.0.1:{env.Port}/mytest/_durable/[A-Za-z0-9_-]+$", status);
 
         // Running: 202 with a Location that is the very URL the proxy requested, hidden parameters and all.
         using var running = await env.Caller.GetAsync(status);
         await AssertNothingLeaksAsync(env, running);
         Assert.Equal(HttpStatusCode.Accepted, running.StatusCode);
-        Assert.StartsWith($"http://127.0.0.1:{env.ProxyPort}/mytest/_durable/", running.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.StartsWith($"http://127.0.0.1:{env.Port}/mytest/_durable/", running.Headers.Location!.OriginalString, StringComparison.Ordinal);
 
         var raise = links.RootElement.GetProperty(names[1]).GetString()!.Replace("{eventName}", "approve", StringComparison.Ordinal);
         Assert.EndsWith("/raiseEvent/approve", raise, StringComparison.Ordinal);
@@ -81,7 +81,7 @@ public sealed class DurableLinkTests
     [InlineData(true, "{{text}}")]
     public async Task Terminate_takes_the_callers_reason(bool isolated, string template)
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").StartAsync();
         env.Function.IsolatedShape = isolated;
         var (links, id) = await StartAsync(env);
 
@@ -98,7 +98,7 @@ public sealed class DurableLinkTests
     [Fact]
     public async Task The_callers_own_key_task_hub_and_connection_never_reach_the_function()
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").StartAsync();
         var (links, id) = await StartAsync(env);
         var status = links.GetProperty("statusQueryGetUri").GetString()!;
         using var request = new HttpRequestMessage(HttpMethod.Get, status + "?code=forged&taskHub=Other&connection=Other&c%6Fde=forged&CODE=forged&showHistory=true&reason=a%26code%3Dforged");
@@ -128,7 +128,7 @@ public sealed class DurableLinkTests
     [InlineData("/mytest/_durable/%41%41")]
     public async Task A_link_that_does_not_read_gets_404_and_nothing_is_forwarded(string template)
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").StartAsync();
         var (first, _) = await StartAsync(env);
         var (second, other) = await StartAsync(env);
         var link = new Uri(first.GetProperty("statusQueryGetUri").GetString()!).AbsolutePath;
@@ -145,7 +145,7 @@ public sealed class DurableLinkTests
     [Fact]
     public async Task A_tampered_token_is_answered_404_with_a_problem_and_logged_at_debug()
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").StartAsync();
         var (links, _) = await StartAsync(env);
         var status = links.GetProperty("statusQueryGetUri").GetString()!;
         var token = status[(status.LastIndexOf('/') + 1)..];
@@ -166,10 +166,10 @@ public sealed class DurableLinkTests
     public async Task A_link_expires_after_DurableLinksLifetime(string? lifetime, int minutes)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var env = await ProxyEnvironment.StartAsync(
-            "orchestrators",
-            options => options.DurableLinksLifetime = lifetime is null ? options.DurableLinksLifetime : TimeSpan.Parse(lifetime, System.Globalization.CultureInfo.InvariantCulture),
-            configureProxy: builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("orchestrators", options => options.DurableLinksLifetime = lifetime is null ? options.DurableLinksLifetime : TimeSpan.Parse(lifetime, System.Globalization.CultureInfo.InvariantCulture))
+            .ConfigureServices(builder => builder.Services.AddSingleton<TimeProvider>(clock))
+            .StartAsync();
         var (links, _) = await StartAsync(env);
         var status = links.GetProperty("statusQueryGetUri").GetString()!;
 
@@ -189,13 +189,14 @@ public sealed class DurableLinkTests
     [Fact]
     public async Task A_link_of_one_function_reads_as_nothing_at_another()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["First"] = "orchestrators", ["Second"] = "orchestrators" },
-            app =>
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["First"] = "orchestrators", ["Second"] = "orchestrators" })
+            .ConfigurePipeline(app =>
             {
                 app.UseAzureFunctionProxy("/first", "First");
                 app.UseAzureFunctionProxy("/second", "Second");
-            });
+            })
+            .StartAsync();
         using var start = await env.Caller.PostAsync("/first/hello", null);
         var status = new Uri(start.Headers.Location!.OriginalString).AbsolutePath;
 
@@ -210,7 +211,9 @@ public sealed class DurableLinkTests
     [Fact]
     public async Task DurableLinksPath_empty_passes_durable_urls_as_written_and_the_path_to_the_function()
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators", options => options.DurableLinksPath = string.Empty);
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("orchestrators", options => options.DurableLinksPath = string.Empty)
+            .StartAsync();
 
         using var start = await env.Caller.PostAsync("/mytest/hello", null);
 
@@ -222,11 +225,11 @@ public sealed class DurableLinkTests
     [Fact]
     public async Task A_custom_DurableLinksPath_names_the_links()
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators", options => options.DurableLinksPath = "ops");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators", options => options.DurableLinksPath = "ops").StartAsync();
         var (links, _) = await StartAsync(env);
         var status = links.GetProperty("statusQueryGetUri").GetString()!;
 
-        Assert.StartsWith($"http://127.0.0.1:{env.ProxyPort}/mytest/ops/", status, StringComparison.Ordinal);
+        Assert.StartsWith($"http://127.0.0.1:{env.Port}/mytest/ops/", status, StringComparison.Ordinal);
         using var running = await env.Caller.GetAsync(status);
         Assert.Equal(HttpStatusCode.Accepted, running.StatusCode);
     }
@@ -238,18 +241,20 @@ public sealed class DurableLinkTests
         dead.Start();
         var deadPort = ((IPEndPoint)dead.LocalEndpoint).Port;
         dead.Stop(); // a port nothing listens on: the first backend refuses every connection
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators", options =>
-        {
-            options.Backends = [new() { Port = deadPort, Priority = 1 }, new() { Port = options.Port, Priority = 2 }];
-            options.FailureThreshold = 1000;
-        });
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("orchestrators", options =>
+            {
+                options.Backends = [new() { Port = deadPort, Priority = 1 }, new() { Port = options.Port, Priority = 2 }];
+                options.FailureThreshold = 1000;
+            })
+            .StartAsync();
 
         using var start = await env.Caller.PostAsync("/mytest/hello", null);
         var status = start.Headers.Location!.OriginalString;
         using var running = await env.Caller.GetAsync(status);
 
         Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
-        Assert.StartsWith($"http://127.0.0.1:{env.ProxyPort}/mytest/_durable/", status, StringComparison.Ordinal);
+        Assert.StartsWith($"http://127.0.0.1:{env.Port}/mytest/_durable/", status, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Accepted, running.StatusCode);
         Assert.Single(env.Function.DurableTargets);
     }
@@ -257,17 +262,20 @@ public sealed class DurableLinkTests
     [Fact]
     public async Task Links_follow_the_callers_path_base()
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators", configurePipeline: app => app.UsePathBase("/base"));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("orchestrators")
+            .ConfigurePipeline(app => app.UsePathBase("/base"))
+            .StartAsync();
 
         using var start = await env.Caller.PostAsync("/base/mytest/hello", null);
         var status = start.Headers.Location!.OriginalString;
         using var running = await env.Caller.GetAsync(status);
 
-        Assert.StartsWith($"http://127.0.0.1:{env.ProxyPort}/base/mytest/_durable/", status, StringComparison.Ordinal);
+        Assert.StartsWith($"http://127.0.0.1:{env.Port}/base/mytest/_durable/", status, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Accepted, running.StatusCode);
     }
 
-    private static async Task<(JsonElement Links, string Id)> StartAsync(ProxyEnvironment env)
+    private static async Task<(JsonElement Links, string Id)> StartAsync(ProxyTestHost env)
     {
         using var start = await env.Caller.PostAsync("/mytest/hello", null);
         var body = await AssertNothingLeaksAsync(env, start);
@@ -276,7 +284,7 @@ public sealed class DurableLinkTests
     }
 
     // Every header and body byte the caller received, decoded as JSON would be too (so \u0026 or \/ hide nothing).
-    private static async Task<string> AssertNothingLeaksAsync(ProxyEnvironment env, HttpResponseMessage response)
+    private static async Task<string> AssertNothingLeaksAsync(ProxyTestHost env, HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
         var everything = new StringBuilder(body);

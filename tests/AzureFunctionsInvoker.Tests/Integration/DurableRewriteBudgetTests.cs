@@ -18,7 +18,7 @@ public sealed class DurableRewriteBudgetTests
     [InlineData(20, "short", HttpStatusCode.OK)] // a few short URLs in a tiny body fit the allowance
     public async Task A_body_over_the_rewriting_budget_is_refused_before_anything_is_sent(int urls, string shape, HttpStatusCode expected)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var items = Enumerable.Range(0, urls).Select(i => shape == "long"
             ? $"\"{env.Function.Origin}/runtime/webhooks/durabletask/instances/{i:D32}?taskHub=Hub&connection=Storage&code=SYSTEMKEY\""
             : $"\"{env.Function.Origin}/runtime/webhooks/durabletask/instances/{i}\"");

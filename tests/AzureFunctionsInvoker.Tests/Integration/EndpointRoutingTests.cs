@@ -20,7 +20,10 @@ public sealed class EndpointRoutingTests
     [InlineData("/orders/v1/", "/api/echo/")]
     public async Task Forwards_the_path_below_the_patterns_literal_start(string pathAndQuery, string expectedTarget)
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(s_orders, app => app.MapAzureFunctionProxy("/orders/v1/{**rest}", "orders"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(s_orders)
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/orders/v1/{**rest}", "orders"))
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync(new Uri(pathAndQuery, UriKind.Relative));
 
@@ -31,7 +34,10 @@ public sealed class EndpointRoutingTests
     [Fact]
     public async Task A_catch_all_pattern_alone_forwards_the_whole_path()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(s_orders, app => app.MapAzureFunctionProxy("/{**rest}", "orders"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(s_orders)
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/{**rest}", "orders"))
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync(new Uri("/a/b%20c?d", UriKind.Relative));
 
@@ -41,12 +47,15 @@ public sealed class EndpointRoutingTests
     [Fact]
     public async Task Under_a_path_base_the_base_is_not_forwarded()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(s_orders, app =>
-        {
-            app.UsePathBase("/base");
-            app.UseRouting();
-            app.MapAzureFunctionProxy("/orders/{**rest}", "orders");
-        });
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(s_orders)
+            .ConfigurePipeline(app =>
+            {
+                app.UsePathBase("/base");
+                app.UseRouting();
+                app.MapAzureFunctionProxy("/orders/{**rest}", "orders");
+            })
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync(new Uri("/base/orders/x", UriKind.Relative));
 
@@ -56,7 +65,10 @@ public sealed class EndpointRoutingTests
     [Fact]
     public async Task In_a_route_group_the_groups_prefix_is_part_of_the_mount_point()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(s_orders, app => app.MapGroup("/shop").MapAzureFunctionProxy("/orders/{**rest}", "orders"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(s_orders)
+            .ConfigurePipeline(app => app.MapGroup("/shop").MapAzureFunctionProxy("/orders/{**rest}", "orders"))
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync(new Uri("/shop/orders/a?b=c", UriKind.Relative));
 
@@ -67,15 +79,16 @@ public sealed class EndpointRoutingTests
     [Fact]
     public async Task An_unauthorized_caller_never_reaches_the_function()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            s_orders,
-            app => app.MapAzureFunctionProxy("/orders/{**rest}", "orders").RequireAuthorization(),
-            builder =>
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(s_orders)
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/orders/{**rest}", "orders").RequireAuthorization())
+            .ConfigureServices(builder =>
             {
                 builder.Services.AddAuthentication(HeaderAuthenticationHandler.SchemeName)
                     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.SchemeName, null);
                 builder.Services.AddAuthorization();
-            });
+            })
+            .StartAsync();
 
         using var anonymous = await env.Caller.GetAsync(new Uri("/orders/a", UriKind.Relative));
         var reachedBeforeSignIn = env.Function.ReceivedTargets.Count;
@@ -92,14 +105,14 @@ public sealed class EndpointRoutingTests
     [Fact]
     public async Task A_rate_limited_caller_gets_429_and_never_reaches_the_function()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            s_orders,
-            app =>
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(s_orders)
+            .ConfigurePipeline(app =>
             {
                 app.UseRateLimiter();
                 app.MapAzureFunctionProxy("/orders/{**rest}", "orders").RequireRateLimiting("one");
-            },
-            builder => builder.Services.AddRateLimiter(limiter =>
+            })
+            .ConfigureServices(builder => builder.Services.AddRateLimiter(limiter =>
             {
                 limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
                 limiter.AddFixedWindowLimiter("one", window =>
@@ -109,7 +122,8 @@ public sealed class EndpointRoutingTests
                     window.QueueLimit = 0;
                     window.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
                 });
-            }));
+            }))
+            .StartAsync();
 
         using var first = await env.Caller.GetAsync(new Uri("/orders/1", UriKind.Relative));
         using var second = await env.Caller.GetAsync(new Uri("/orders/2", UriKind.Relative));
@@ -122,14 +136,15 @@ public sealed class EndpointRoutingTests
     [Fact]
     public async Task A_cors_preflight_is_answered_by_the_policy_and_never_forwarded()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            s_orders,
-            app =>
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(s_orders)
+            .ConfigurePipeline(app =>
             {
                 app.UseCors();
                 app.MapAzureFunctionProxy("/orders/{**rest}", "orders").RequireCors("site");
-            },
-            builder => builder.Services.AddCors(cors => cors.AddPolicy("site", policy => policy.WithOrigins("https://site.example").WithMethods("PUT"))));
+            })
+            .ConfigureServices(builder => builder.Services.AddCors(cors => cors.AddPolicy("site", policy => policy.WithOrigins("https://site.example").WithMethods("PUT"))))
+            .StartAsync();
 
         using var preflight = new HttpRequestMessage(HttpMethod.Options, "/orders/1");
         preflight.Headers.Add("Origin", "https://site.example");
@@ -149,14 +164,15 @@ public sealed class EndpointRoutingTests
     [Fact]
     public async Task A_request_timeout_policy_ends_a_slow_forward_with_504_and_cancels_the_functions_request()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["slow"] = "hang" },
-            app =>
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["slow"] = "hang" })
+            .ConfigurePipeline(app =>
             {
                 app.UseRequestTimeouts();
                 app.MapAzureFunctionProxy("/slow/{**rest}", "slow").WithRequestTimeout(TimeSpan.FromMilliseconds(200));
-            },
-            builder => builder.Services.AddRequestTimeouts());
+            })
+            .ConfigureServices(builder => builder.Services.AddRequestTimeouts())
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync(new Uri("/slow", UriKind.Relative)).WaitAsync(s_bound);
 
@@ -170,7 +186,10 @@ public sealed class EndpointRoutingTests
     [InlineData("/orders/v{version}/{**rest}")]
     public async Task A_pattern_with_parameters_before_its_end_is_refused_at_startup(string pattern)
     {
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => NamedProxyEnvironment.StartAsync(s_orders, app => app.MapAzureFunctionProxy(pattern, "orders")));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => new ProxyHostBuilder()
+            .AddNamedFunctions(s_orders)
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy(pattern, "orders"))
+            .StartAsync());
 
         Assert.Contains(pattern, error.Message, StringComparison.Ordinal);
     }

@@ -26,13 +26,13 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task A_POST_with_Expect_100_continue_answered_503_before_its_body_was_read_goes_nowhere_else()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, s_secondIsFallback);
+        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(s_secondIsFallback).StartAsync();
         env.Regions[0].AnswersUnread = true;
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         using var response = await SendAsync(env, HttpMethod.Post, RandomNumberGenerator.GetBytes(10_000), expectContinue: true);
 
-        Assert.Equal((HttpStatusCode.ServiceUnavailable, "A"), (response.StatusCode, FailoverEnvironment.AnsweredBy(response)));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "A"), (response.StatusCode, StandInRegion.AnsweredBy(response)));
         Assert.Equal([("POST", -1L)], env.Regions[0].Requests.Select(r => (r.Method, r.BodyLength)));
         Assert.Empty(env.Regions[1].Requests); // A had the request: it may have acted on it.
     }
@@ -40,7 +40,11 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task A_POST_with_Expect_100_continue_that_timed_out_before_its_body_was_read_goes_nowhere_else()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>(s_secondIsFallback) { ["Timeout"] = "1000" });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>(s_secondIsFallback) { ["Timeout"] = "1000" })
+            .StartAsync();
         env.Regions[0].AnswersUnread = true;
         env.Regions[0].Hang();
 
@@ -58,7 +62,7 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task A_backend_that_reads_part_of_a_body_then_resets_is_not_sent_it_again_nor_is_another()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, s_secondIsFallback);
+        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(s_secondIsFallback).StartAsync();
         env.Regions[0].AnswersUnread = true;
         env.Regions[0].Answer = async context =>
         {
@@ -84,12 +88,12 @@ public sealed class FailoverAbuseTests
     [InlineData("POST", 0, true)]
     public async Task A_request_with_any_body_or_none_but_not_a_read_answered_503_is_not_sent_to_another_backend(string method, int length, bool chunked)
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, s_secondIsFallback);
+        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(s_secondIsFallback).StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         using var response = await SendAsync(env, new HttpMethod(method), new byte[length], expectContinue: false, chunked);
 
-        Assert.Equal((HttpStatusCode.ServiceUnavailable, "A"), (response.StatusCode, FailoverEnvironment.AnsweredBy(response)));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "A"), (response.StatusCode, StandInRegion.AnsweredBy(response)));
         Assert.Equal([length], env.Regions[0].Requests.Select(r => r.BodyLength));
         Assert.Empty(env.Regions[1].Requests);
     }
@@ -97,7 +101,11 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task Callers_whose_bodies_a_backend_refuses_as_too_large_do_not_open_its_circuit()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>(s_secondIsFallback) { ["FailureThreshold"] = "2" });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>(s_secondIsFallback) { ["FailureThreshold"] = "2" })
+            .StartAsync();
         env.Regions[0].MaxRequestBodySize = 1000;
 
         var statuses = new List<HttpStatusCode>();
@@ -110,7 +118,7 @@ public sealed class FailoverAbuseTests
         using var next = await env.GetAsync().WaitAsync(s_bound);
 
         Assert.All(statuses, status => Assert.NotEqual(HttpStatusCode.OK, status));
-        Assert.Equal((HttpStatusCode.OK, "A"), (next.StatusCode, FailoverEnvironment.AnsweredBy(next)));
+        Assert.Equal((HttpStatusCode.OK, "A"), (next.StatusCode, StandInRegion.AnsweredBy(next)));
         Assert.Empty(env.Regions[1].Requests);
         Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
     }
@@ -118,7 +126,11 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task Callers_who_abort_while_a_backend_is_slow_do_not_open_its_circuit()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>(s_secondIsFallback) { ["FailureThreshold"] = "1" });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>(s_secondIsFallback) { ["FailureThreshold"] = "1" })
+            .StartAsync();
         env.Regions[0].Hang();
 
         for (var i = 0; i < 3; i++)
@@ -135,7 +147,7 @@ public sealed class FailoverAbuseTests
         env.Regions[0].Answer = null;
         using var next = await env.GetAsync().WaitAsync(s_bound);
 
-        Assert.Equal((HttpStatusCode.OK, "A"), (next.StatusCode, FailoverEnvironment.AnsweredBy(next)));
+        Assert.Equal((HttpStatusCode.OK, "A"), (next.StatusCode, StandInRegion.AnsweredBy(next)));
         Assert.Empty(env.Regions[1].Requests);
         Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
     }
@@ -143,12 +155,17 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task A_users_retry_handler_resends_a_GET_to_the_same_backend_with_its_key_then_failover_moves_on()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, s_secondIsFallback, RetryEverything);
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(s_secondIsFallback)
+            .ConfigureServices(RetryEverything)
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         using var response = await env.GetAsync().WaitAsync(s_bound);
 
-        Assert.Equal((HttpStatusCode.OK, "B"), (response.StatusCode, FailoverEnvironment.AnsweredBy(response)));
+        Assert.Equal((HttpStatusCode.OK, "B"), (response.StatusCode, StandInRegion.AnsweredBy(response)));
         Assert.Equal(RetryPolicies.Everything().MaxRetryAttempts + 1, env.Regions[0].Requests.Count);
         Assert.All(env.Regions.SelectMany(region => region.Requests), received => Assert.True(received.OwnKey, "a region was sent another region's key"));
     }
@@ -156,7 +173,12 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task A_users_retry_handler_that_resends_a_POSTs_body_gets_refused_and_no_backend_sees_it_twice()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, s_secondIsFallback, RetryEverything);
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(s_secondIsFallback)
+            .ConfigureServices(RetryEverything)
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
         var body = RandomNumberGenerator.GetBytes(10_000);
 
@@ -170,7 +192,7 @@ public sealed class FailoverAbuseTests
     [Fact]
     public async Task A_caller_dripping_its_body_does_not_hold_a_half_open_backends_trial()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, s_opensAtOnce);
+        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(s_opensAtOnce).StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
         using (await env.GetAsync().WaitAsync(s_bound))
         {
@@ -198,7 +220,7 @@ public sealed class FailoverAbuseTests
         using var dripped = await dripping.WaitAsync(s_bound);
 
         Assert.Equal(["A", "A", "A"], meanwhile);
-        Assert.Equal((HttpStatusCode.OK, "A"), (dripped.StatusCode, FailoverEnvironment.AnsweredBy(dripped)));
+        Assert.Equal((HttpStatusCode.OK, "A"), (dripped.StatusCode, StandInRegion.AnsweredBy(dripped)));
         Assert.DoesNotContain(env.Regions[1].Requests, r => r.Method == "POST");
     }
 
@@ -210,7 +232,7 @@ public sealed class FailoverAbuseTests
     [InlineData("soon, please")]
     public async Task A_Retry_After_the_header_cannot_read_opens_the_circuit_for_BreakDuration(string retryAfter)
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, s_opensAtOnce);
+        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(s_opensAtOnce).StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter);
 
         using var throttled = await env.GetAsync().WaitAsync(s_bound);
@@ -220,7 +242,7 @@ public sealed class FailoverAbuseTests
         env.Clock.Advance(TimeSpan.FromMilliseconds(1));
         using var after = await env.GetAsync().WaitAsync(s_bound);
 
-        Assert.Equal(["B", "B", "A"], new[] { throttled, justBefore, after }.Select(FailoverEnvironment.AnsweredBy));
+        Assert.Equal(["B", "B", "A"], new[] { throttled, justBefore, after }.Select(StandInRegion.AnsweredBy));
         var opened = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
         Assert.Contains("10000 ms", opened.Text, StringComparison.Ordinal);
     }
@@ -232,16 +254,21 @@ public sealed class FailoverAbuseTests
     public async Task A_request_an_app_handler_refused_fails_over_without_counting_against_the_backend()
     {
         var refusedPort = 0;
-        await using var env = await FailoverEnvironment.StartAsync(2, s_opensAtOnce, builder =>
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(s_opensAtOnce)
+            .ConfigureServices(builder =>
             builder.Services.AddHttpClient(FunctionForwarder.ClientNameFor("Hello"))
-                .AddHttpMessageHandler(() => new RefusingHandler(() => Volatile.Read(ref refusedPort))));
+                .AddHttpMessageHandler(() => new RefusingHandler(() => Volatile.Read(ref refusedPort))))
+            .StartAsync();
         Volatile.Write(ref refusedPort, env.Regions[0].Port);
 
         using var refused = await SendAsync(env, HttpMethod.Post, [1, 2, 3], expectContinue: false);
         Volatile.Write(ref refusedPort, 0);
         using var after = await env.GetAsync().WaitAsync(s_bound);
 
-        Assert.Equal(["B", "A"], new[] { refused, after }.Select(FailoverEnvironment.AnsweredBy));
+        Assert.Equal(["B", "A"], new[] { refused, after }.Select(StandInRegion.AnsweredBy));
         Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
         Assert.Single(env.Regions[1].Requests, r => r.Method == "POST");
         Assert.DoesNotContain(env.Regions[0].Requests, r => r.Method == "POST");
@@ -251,7 +278,7 @@ public sealed class FailoverAbuseTests
         builder.Services.AddHttpClient(FunctionForwarder.ClientNameFor("Hello"))
             .AddResilienceHandler("retry", pipeline => pipeline.AddRetry(RetryPolicies.Everything()));
 
-    private static Task<HttpResponseMessage> SendAsync(FailoverEnvironment env, HttpMethod method, byte[] body, bool expectContinue, bool chunked = false)
+    private static Task<HttpResponseMessage> SendAsync(ProxyTestHost env, HttpMethod method, byte[] body, bool expectContinue, bool chunked = false)
     {
         var request = new HttpRequestMessage(method, "/hello");
         if (body.Length > 0 || chunked || method == HttpMethod.Post)

@@ -16,13 +16,17 @@ public sealed class FailoverMethodTests
     [InlineData("GET")]
     public async Task A_read_without_a_body_answered_503_goes_to_the_next_backend(string method)
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         using var response = await env.Caller.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/hello")).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("B", FailoverEnvironment.AnsweredBy(response));
+        Assert.Equal("B", StandInRegion.AnsweredBy(response));
         Assert.Equal([method], env.Regions[0].Requests.Select(r => r.Method));
         Assert.Equal([method], env.Regions[1].Requests.Select(r => r.Method));
     }
@@ -32,13 +36,17 @@ public sealed class FailoverMethodTests
     [InlineData("PATCH")]
     public async Task A_method_that_may_change_something_answered_503_is_not_sent_again(string method)
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         using var response = await env.Caller.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/hello")).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal("A", FailoverEnvironment.AnsweredBy(response));
+        Assert.Equal("A", StandInRegion.AnsweredBy(response));
         Assert.Empty(env.Regions[1].Requests);
     }
 }

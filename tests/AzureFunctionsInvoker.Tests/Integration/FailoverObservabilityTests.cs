@@ -17,12 +17,16 @@ public sealed class FailoverObservabilityTests
     [Fact]
     public async Task Attempts_per_request_and_circuit_changes_are_tagged_with_the_backends_address()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "1",
-            ["BreakDuration"] = "1000",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "1",
+                ["BreakDuration"] = "1000",
+            })
+            .StartAsync();
         using var attempts = Collector<int>(env, "azurefunctionsinvoker.request.attempts");
         using var changes = Collector<long>(env, "azurefunctionsinvoker.circuit.state_changes");
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
@@ -70,7 +74,11 @@ public sealed class FailoverObservabilityTests
             },
         };
         ActivitySource.AddActivityListener(listener);
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/hello");
         request.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
@@ -78,7 +86,7 @@ public sealed class FailoverObservabilityTests
         using var response = await env.Caller.SendAsync(request);
         var forward = await stopped.Task.WaitAsync(s_bound);
 
-        Assert.Equal("B", FailoverEnvironment.AnsweredBy(response));
+        Assert.Equal("B", StandInRegion.AnsweredBy(response));
         Assert.Equal(2, clientSpans.Count);
         Assert.All(clientSpans, span => Assert.Equal(forward.SpanId, span.ParentSpanId));
         Assert.Equal([env.Regions[0].Port, env.Regions[1].Port], clientSpans.Select(span => span.GetTagItem("server.port")));
@@ -89,10 +97,12 @@ public sealed class FailoverObservabilityTests
     [Fact]
     public async Task The_health_check_is_healthy_degraded_or_unhealthy_by_the_priorities_available_naming_each()
     {
-        await using var env = await FailoverEnvironment.StartAsync(
-            2,
-            new Dictionary<string, string?> { ["Backends:1:Priority"] = "2", ["FailureThreshold"] = "1" },
-            builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("Hello"));
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2", ["FailureThreshold"] = "1" })
+            .ConfigureServices(builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("Hello"))
+            .StartAsync();
         var health = env.App.Services.GetRequiredService<HealthCheckService>();
         var (a, b) = (env.Regions[0], env.Regions[1]);
 
@@ -115,6 +125,6 @@ public sealed class FailoverObservabilityTests
         Assert.Contains($"127.0.0.1:{b.Port} (priority 2) is not:", unhealthy.Entries["azure-function-Hello"].Description, StringComparison.Ordinal);
     }
 
-    private static MetricCollector<T> Collector<T>(FailoverEnvironment env, string instrument) where T : struct =>
+    private static MetricCollector<T> Collector<T>(ProxyTestHost env, string instrument) where T : struct =>
         new(env.App.Services.GetRequiredService<IMeterFactory>(), "AzureFunctionsInvoker", instrument);
 }

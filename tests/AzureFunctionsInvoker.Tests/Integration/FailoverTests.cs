@@ -17,12 +17,16 @@ public sealed class FailoverTests
     [Fact]
     public async Task Requests_go_to_the_lowest_priority_only()
     {
-        await using var env = await FailoverEnvironment.StartAsync(3, new Dictionary<string, string?>
-        {
-            ["Backends:0:Priority"] = "2",
-            ["Backends:1:Priority"] = "1",
-            ["Backends:2:Priority"] = "3",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(3)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:0:Priority"] = "2",
+                ["Backends:1:Priority"] = "1",
+                ["Backends:2:Priority"] = "3",
+            })
+            .StartAsync();
 
         var answeredBy = await env.AnsweredByAsync(10);
 
@@ -37,17 +41,21 @@ public sealed class FailoverTests
     [Fact]
     public async Task Weights_3_and_1_give_300_and_100_of_400_requests()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:0:Weight"] = "3",
-            ["Backends:1:Weight"] = "1",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:0:Weight"] = "3",
+                ["Backends:1:Weight"] = "1",
+            })
+            .StartAsync();
 
         var answeredBy = new List<string>();
         for (var batch = 0; batch < 50; batch++)
         {
             var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => env.GetAsync()));
-            answeredBy.AddRange(responses.Select(FailoverEnvironment.AnsweredBy));
+            answeredBy.AddRange(responses.Select(StandInRegion.AnsweredBy));
         }
 
         Assert.Equal(300, answeredBy.Count(r => r == "A"));
@@ -57,7 +65,7 @@ public sealed class FailoverTests
     [Fact]
     public async Task Each_backend_gets_its_own_key_and_client_id_and_no_key_is_logged()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2);
+        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends().StartAsync();
 
         var answeredBy = await env.AnsweredByAsync(4);
 
@@ -74,7 +82,11 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_stopped_backend_costs_callers_nothing_not_even_posts_with_bodies()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         await env.Regions[0].StopAsync();
         var body = RandomNumberGenerator.GetBytes(100_000);
 
@@ -82,7 +94,7 @@ public sealed class FailoverTests
         for (var i = 0; i < 8; i++)
         {
             using var response = i % 2 == 0 ? await env.PostAsync(body) : await env.GetAsync();
-            answers.Add((response.StatusCode, FailoverEnvironment.AnsweredBy(response)));
+            answers.Add((response.StatusCode, StandInRegion.AnsweredBy(response)));
         }
 
         Assert.All(answers, answer => Assert.Equal((HttpStatusCode.OK, "B"), answer));
@@ -95,12 +107,16 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_backend_answering_503_opens_after_FailureThreshold_and_closes_after_BreakDuration()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "3",
-            ["BreakDuration"] = "10000",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+                ["BreakDuration"] = "10000",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         var whileFailing = await env.AnsweredByAsync(5);
@@ -123,12 +139,16 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_failed_trial_after_the_break_opens_the_circuit_again()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "1",
-            ["BreakDuration"] = "10000",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "1",
+                ["BreakDuration"] = "10000",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
 
         await env.AnsweredByAsync(2);
@@ -143,12 +163,16 @@ public sealed class FailoverTests
     [Fact]
     public async Task After_the_break_one_request_at_a_time_tries_the_backend()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "1",
-            ["BreakDuration"] = "10000",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "1",
+                ["BreakDuration"] = "10000",
+            })
+            .StartAsync();
         var a = env.Regions[0];
         a.AnswerWith(StatusCodes.Status503ServiceUnavailable);
         await env.AnsweredByAsync(1);
@@ -169,7 +193,7 @@ public sealed class FailoverTests
         var afterTrial = await env.AnsweredByAsync(2);
 
         Assert.Equal(["B", "B"], duringTrial);
-        Assert.Equal("A", FailoverEnvironment.AnsweredBy(trialAnswer));
+        Assert.Equal("A", StandInRegion.AnsweredBy(trialAnswer));
         Assert.Equal(["A", "A"], afterTrial);
         Assert.Equal(3, a.Requests.Count);
     }
@@ -177,7 +201,11 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_POST_with_a_body_is_never_sent_twice_its_caller_gets_the_503()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
         var body = RandomNumberGenerator.GetBytes(1000);
 
@@ -192,7 +220,11 @@ public sealed class FailoverTests
     [Fact]
     public async Task Retry_After_2_on_a_503_keeps_the_backend_out_for_2_seconds_and_no_longer()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter: "2");
 
         var throttled = await env.AnsweredByAsync(1);
@@ -215,11 +247,15 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_Retry_After_date_is_capped_by_MaxRetryAfter()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["MaxRetryAfter"] = "5000",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["MaxRetryAfter"] = "5000",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter: env.Clock.GetUtcNow().AddHours(1).ToString("R"));
 
         await env.AnsweredByAsync(1);
@@ -236,11 +272,15 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_timeout_fails_a_GET_over_but_not_a_POST_with_a_body()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["Timeout"] = "1000",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["Timeout"] = "1000",
+            })
+            .StartAsync();
         env.Regions[0].Hang();
         var body = RandomNumberGenerator.GetBytes(1000);
 
@@ -252,7 +292,7 @@ public sealed class FailoverTests
         env.Regions[0].Reset();
         using var post = await ExpireAsync(env, env.PostAsync(body));
 
-        Assert.Equal((HttpStatusCode.OK, "B"), (get.StatusCode, FailoverEnvironment.AnsweredBy(get)));
+        Assert.Equal((HttpStatusCode.OK, "B"), (get.StatusCode, StandInRegion.AnsweredBy(get)));
         Assert.Equal(HttpStatusCode.GatewayTimeout, post.StatusCode);
         Assert.Equal([body.Length], env.Regions[0].Requests.Select(r => r.BodyLength));
         Assert.Equal(["GET"], env.Regions[1].Requests.Select(r => r.Method));
@@ -261,7 +301,11 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_GET_whose_response_started_streaming_is_never_retried()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?> { ["Backends:1:Priority"] = "2" })
+            .StartAsync();
         var cut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         env.Regions[0].Answer = async context =>
         {
@@ -278,7 +322,7 @@ public sealed class FailoverTests
         cut.SetResult();
         var rest = await Record.ExceptionAsync(() => body.CopyToAsync(Stream.Null).WaitAsync(s_bound));
 
-        Assert.Equal((HttpStatusCode.OK, "A"), (response.StatusCode, FailoverEnvironment.AnsweredBy(response)));
+        Assert.Equal((HttpStatusCode.OK, "A"), (response.StatusCode, StandInRegion.AnsweredBy(response)));
         Assert.True(first > 0, "the caller got the start of A's body");
         Assert.IsNotType<TimeoutException>(rest); // The caller sees the cut, as from a single host.
         Assert.NotNull(rest);
@@ -288,12 +332,16 @@ public sealed class FailoverTests
     [Fact]
     public async Task When_every_circuit_is_open_the_request_goes_to_the_one_whose_break_ends_first()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["FailureThreshold"] = "1",
-            ["BreakDuration"] = "10000",
-            ["Backends:1:Priority"] = "2",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["FailureThreshold"] = "1",
+                ["BreakDuration"] = "10000",
+                ["Backends:1:Priority"] = "2",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable);
         await env.AnsweredByAsync(1); // A opens until 10 s; B answers.
         env.Clock.Advance(TimeSpan.FromSeconds(5));
@@ -303,30 +351,34 @@ public sealed class FailoverTests
 
         using var allOpen = await env.GetAsync();
 
-        Assert.Equal((HttpStatusCode.ServiceUnavailable, "B"), (lastOpen.StatusCode, FailoverEnvironment.AnsweredBy(lastOpen)));
-        Assert.Equal((HttpStatusCode.ServiceUnavailable, "A"), (allOpen.StatusCode, FailoverEnvironment.AnsweredBy(allOpen)));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "B"), (lastOpen.StatusCode, StandInRegion.AnsweredBy(lastOpen)));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "A"), (allOpen.StatusCode, StandInRegion.AnsweredBy(allOpen)));
         Assert.Single(env.Regions[0].Requests);
     }
 
     [Fact]
     public async Task A_reload_adds_and_removes_backends_and_keeps_the_circuit_of_one_it_keeps()
     {
-        await using var env = await FailoverEnvironment.StartAsync(3, new Dictionary<string, string?>
-        {
-            ["FailureThreshold"] = "1",
-            ["Backends:2:Priority"] = "2",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(3)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["FailureThreshold"] = "1",
+                ["Backends:2:Priority"] = "2",
+            })
+            .StartAsync();
         var (a, b, c) = (env.Regions[0], env.Regions[1], env.Regions[2]);
         b.AnswerWith(StatusCodes.Status503ServiceUnavailable);
         await env.AnsweredByAsync(2); // B's circuit opens.
         b.Answer = null;
 
-        env.Configure(FailoverEnvironment.Settings([b, c], new Dictionary<string, string?> { ["FailureThreshold"] = "1", ["Timeout"] = "5000" }));
+        env.Reload(ProxyHostBuilder.BackendSettings([b, c], new Dictionary<string, string?> { ["FailureThreshold"] = "1", ["Timeout"] = "5000" }));
         await env.Logs.WaitForAsync("Reloaded", s_bound);
         var afterRemovingA = await env.AnsweredByAsync(2);
         env.Clock.Advance(TimeSpan.FromSeconds(30));
         env.Logs.Entries.Clear();
-        env.Configure(FailoverEnvironment.Settings([c, b, a]));
+        env.Reload(ProxyHostBuilder.BackendSettings([c, b, a]));
         await env.Logs.WaitForAsync("Reloaded", s_bound);
         var afterAddingA = await env.AnsweredByAsync(6);
 
@@ -337,7 +389,7 @@ public sealed class FailoverTests
 
     // Moves the clock past Timeout once the request waits on the hanging region A, again should the first move come
     // as the proxy paused its timer to read the end of the caller's body: the request goes to A alone.
-    private static async Task<HttpResponseMessage> ExpireAsync(FailoverEnvironment env, Task<HttpResponseMessage> sending)
+    private static async Task<HttpResponseMessage> ExpireAsync(ProxyTestHost env, Task<HttpResponseMessage> sending)
     {
         await env.Regions[0].Arrived.Task.WaitAsync(s_bound);
         while (!sending.IsCompleted)

@@ -13,10 +13,10 @@ public sealed class FailureTests
     [Fact]
     public async Task The_apps_problem_details_service_writes_the_error_when_registered()
     {
-        await using var env = await ProxyEnvironment.StartAsync(
-            "echo",
-            o => o.Port = Loopback.ClosedPort(),
-            builder => builder.Services.AddProblemDetails(p => p.CustomizeProblemDetails = c => c.ProblemDetails.Extensions["app"] = "mine"));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => o.Port = Loopback.ClosedPort())
+            .ConfigureServices(builder => builder.Services.AddProblemDetails(p => p.CustomizeProblemDetails = c => c.ProblemDetails.Extensions["app"] = "mine"))
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
         var body = await response.Content.ReadAsStringAsync();
@@ -29,9 +29,10 @@ public sealed class FailureTests
     [Fact]
     public async Task A_handler_that_resends_a_streamed_body_fails_loudly_instead_of_sending_it_empty()
     {
-        await using var env = await ProxyEnvironment.StartAsync(
-            "echo",
-            configureProxy: builder => builder.Services.AddAzureFunctionProxy().AddHttpMessageHandler(() => new SendTwiceHandler()));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigureServices(builder => builder.Services.AddAzureFunctionProxy().AddHttpMessageHandler(() => new SendTwiceHandler()))
+            .StartAsync();
 
         using var withBody = await env.Caller.PostAsync("/mytest", new StringContent("streamed once"));
         using var withoutBody = await env.Caller.GetAsync("/mytest");

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using System.Net;
 using System.Net.Http.Headers;
 using AzureFunctionsInvoker.Tests.Infrastructure;
@@ -13,7 +14,7 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Forwards_query_string_byte_for_byte()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         const string query = "?b=2&a=1&a=3&flag&x=%20%2B+y&e=%zz&u=%C3%A9&&=";
 
         using var response = await env.SendRawPathAsync(HttpMethod.Get, "/mytest" + query);
@@ -33,7 +34,7 @@ public sealed class ForwardingContractTests
     [InlineData("/mytest/a//b", "/api/echo/a//b")]
     public async Task Forwards_the_path_with_its_percent_encoding_intact(string path, string expected)
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
         using var response = await env.SendRawPathAsync(HttpMethod.Get, path);
 
@@ -51,7 +52,7 @@ public sealed class ForwardingContractTests
     [InlineData("REPORT")]
     public async Task Forwards_every_method_as_is(string method)
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
         using var response = await env.Caller.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/mytest"));
 
@@ -61,7 +62,7 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Forwards_multi_valued_headers()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
         request.Headers.TryAddWithoutValidation("X-Multi", ["one", "two"]);
         request.Headers.Accept.ParseAdd("text/plain");
@@ -77,9 +78,9 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Never_forwards_hop_by_hop_headers_nor_those_connection_names()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, """
+        var raw = await RawHttp.SendAsync(env.Port, """
             GET /mytest HTTP/1.1
             Host: proxy.example
             Connection: keep-alive, X-Hop
@@ -102,9 +103,9 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Sends_the_functions_host_whatever_host_the_caller_names()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, """
+        var raw = await RawHttp.SendAsync(env.Port, """
             GET http://attacker.example:9999/mytest/x?y=1 HTTP/1.1
             Host: attacker.example:9999
             """);
@@ -117,7 +118,7 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Configured_key_replaces_the_callers_key()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.ClientId = "configured");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.ClientId = "configured").StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
         request.Headers.Add("x-functions-key", "callers-key");
         request.Headers.Add("x-functions-clientid", "callers-client");
@@ -132,7 +133,7 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Without_a_configured_key_the_callers_key_passes_through()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.ApiKey = null);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.ApiKey = null).StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
         request.Headers.Add("x-functions-key", env.Function.Key);
 
@@ -144,7 +145,7 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Sets_x_forwarded_headers_replacing_the_callers()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
         request.Headers.Add("X-Forwarded-For", "6.6.6.6");
         request.Headers.Add("X-Forwarded-Proto", "https");
@@ -155,13 +156,13 @@ public sealed class ForwardingContractTests
         var echo = await Echo.ReadAsync(response);
         Assert.Equal(["127.0.0.1"], echo.Headers["X-Forwarded-For"]);
         Assert.Equal(["http"], echo.Headers["X-Forwarded-Proto"]);
-        Assert.Equal([$"127.0.0.1:{env.ProxyPort}"], echo.Headers["X-Forwarded-Host"]);
+        Assert.Equal([$"127.0.0.1:{env.Port}"], echo.Headers["X-Forwarded-Host"]);
     }
 
     [Fact]
     public async Task X_forwarded_headers_can_be_turned_off()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.AddXForwardedHeaders = false);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.AddXForwardedHeaders = false).StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
         request.Headers.Add("X-Forwarded-For", "10.1.2.3");
 
@@ -175,7 +176,7 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task A_request_without_a_body_sends_none()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 
@@ -188,7 +189,7 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task A_known_content_length_is_kept()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         using var content = new ByteArrayContent(new byte[777]);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
 
@@ -204,7 +205,7 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task A_chunked_body_stays_chunked()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         using var content = new StreamContent(Pattern.Stream(100_000));
         content.Headers.ContentLength = null;
 
@@ -226,7 +227,7 @@ public sealed class ForwardingContractTests
     [InlineData(503)]
     public async Task Returns_the_status_as_is_and_never_follows_redirects(int status)
     {
-        await using var env = await ProxyEnvironment.StartAsync("status");
+        await using var env = await new ProxyHostBuilder().MountFunction("status").StartAsync();
 
         using var response = await env.Caller.GetAsync($"/mytest/{status}");
 
@@ -238,9 +239,9 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task A_204_has_no_body()
     {
-        await using var env = await ProxyEnvironment.StartAsync("status");
+        await using var env = await new ProxyHostBuilder().MountFunction("status").StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest/204 HTTP/1.1\nHost: proxy.example");
+        var raw = await RawHttp.SendAsync(env.Port, "GET /mytest/204 HTTP/1.1\nHost: proxy.example");
 
         Assert.StartsWith("HTTP/1.1 204", raw, StringComparison.Ordinal);
         Assert.EndsWith("\r\n\r\n", raw, StringComparison.Ordinal);
@@ -250,9 +251,9 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Head_returns_the_headers_without_a_body()
     {
-        await using var env = await ProxyEnvironment.StartAsync("download");
+        await using var env = await new ProxyHostBuilder().MountFunction("download").StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, "HEAD /mytest/4096 HTTP/1.1\nHost: proxy.example");
+        var raw = await RawHttp.SendAsync(env.Port, "HEAD /mytest/4096 HTTP/1.1\nHost: proxy.example");
 
         Assert.StartsWith("HTTP/1.1 200", raw, StringComparison.Ordinal);
         Assert.Contains("\r\nContent-Length: 4096\r\n", raw, StringComparison.Ordinal);
@@ -276,9 +277,9 @@ public sealed class ForwardingContractTests
 
             ok
             """);
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => { o.Port = function.Port; o.ApiKey = null; });
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => { o.Port = function.Port; o.ApiKey = null; }).StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy.example");
+        var raw = await RawHttp.SendAsync(env.Port, "GET /mytest HTTP/1.1\nHost: proxy.example");
 
         Assert.StartsWith("HTTP/1.1 200", raw, StringComparison.Ordinal);
         Assert.Contains("\r\nX-Kept: kept\r\n", raw, StringComparison.Ordinal);
@@ -301,9 +302,9 @@ public sealed class ForwardingContractTests
 
             ok
             """);
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => { o.Port = function.Port; o.ApiKey = null; });
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => { o.Port = function.Port; o.ApiKey = null; }).StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy.example");
+        var raw = await RawHttp.SendAsync(env.Port, "GET /mytest HTTP/1.1\nHost: proxy.example");
 
         Assert.StartsWith("HTTP/1.1 200", raw, StringComparison.Ordinal);
         Assert.Single(raw.Split("\r\n"), line => line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
@@ -314,15 +315,18 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task A_path_rewritten_by_earlier_middleware_is_the_one_forwarded()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", configurePipeline: app => app.Use((context, next) =>
-        {
-            if (context.Request.Path.StartsWithSegments("/old/deeper", out var rest))
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigurePipeline(app => app.Use((context, next) =>
             {
-                context.Request.Path = "/mytest" + rest;
-            }
+                if (context.Request.Path.StartsWithSegments("/old/deeper", out var rest))
+                {
+                    context.Request.Path = "/mytest" + rest;
+                }
 
-            return next(context);
-        }));
+                return next(context);
+            }))
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/old/deeper/x/y?q=1");
 
@@ -332,7 +336,7 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task A_path_base_keeps_the_callers_encoding_below_the_mount_point()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", configurePipeline: app => app.UsePathBase("/gateway"));
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").ConfigurePipeline(app => app.UsePathBase("/gateway")).StartAsync();
 
         using var response = await env.SendRawPathAsync(HttpMethod.Get, "/gateway/mytest/a%20b/%c3%a9");
 
@@ -342,7 +346,7 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Drops_a_callers_forwarded_header_when_setting_x_forwarded_headers()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
         request.Headers.Add("Forwarded", "for=6.6.6.6");
 
@@ -354,9 +358,9 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Keeps_each_set_cookie_separate_and_other_end_to_end_headers()
     {
-        await using var env = await ProxyEnvironment.StartAsync("cookies");
+        await using var env = await new ProxyHostBuilder().MountFunction("cookies").StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy.example");
+        var raw = await RawHttp.SendAsync(env.Port, "GET /mytest HTTP/1.1\nHost: proxy.example");
 
         Assert.Contains("\r\nSet-Cookie: a=1; Path=/\r\n", raw, StringComparison.Ordinal);
         Assert.Contains("\r\nSet-Cookie: b=2; Path=/\r\n", raw, StringComparison.Ordinal);
@@ -370,7 +374,7 @@ public sealed class ForwardingContractTests
     [InlineData("/my/test")]
     public async Task Requests_outside_the_mount_point_continue_down_the_pipeline(string path)
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
         var body = await env.Caller.GetStringAsync(path);
 
@@ -381,7 +385,7 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task An_http2_callers_request_is_forwarded_with_its_path_headers_and_body()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", http2Caller: true);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").WithProtocols(HttpProtocols.Http2).StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/mytest/a%20b?x=1")
         {
             Content = new StringContent("over h2"),
@@ -403,7 +407,7 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Options_are_read_once_at_startup()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         env.Options.ApiKey = "changed-after-startup";
         env.Options.FunctionName = "elsewhere";
 
@@ -416,9 +420,10 @@ public sealed class ForwardingContractTests
     [Fact]
     public async Task Handlers_added_to_the_client_builder_see_every_forwarded_request()
     {
-        await using var env = await ProxyEnvironment.StartAsync(
-            "echo",
-            configureProxy: builder => builder.Services.AddAzureFunctionProxy().AddHttpMessageHandler(() => new StampingHandler()));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigureServices(builder => builder.Services.AddAzureFunctionProxy().AddHttpMessageHandler(() => new StampingHandler()))
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 

@@ -11,11 +11,12 @@ public sealed class HeaderRemovalTests
     [Fact]
     public async Task Request_headers_named_in_configuration_never_reach_the_function_whatever_their_case()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo" },
-            app => app.MapAzureFunctionProxy("/orders/{**rest}", "orders"));
-        env.Reload("orders", "RemoveRequestHeaders:0", "x-api-key");
-        env.Reload("orders", "RemoveRequestHeaders:1", "COOKIE");
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/orders/{**rest}", "orders"))
+            .StartAsync();
+        env.Reload("Functions:orders:RemoveRequestHeaders:0", "x-api-key");
+        env.Reload("Functions:orders:RemoveRequestHeaders:1", "COOKIE");
         using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/1");
         request.Headers.Add("X-Api-Key", "caller-secret");
         request.Headers.Add("Cookie", "session=abc");
@@ -32,12 +33,13 @@ public sealed class HeaderRemovalTests
     [Fact]
     public async Task Response_headers_named_in_configuration_never_reach_the_caller_from_the_next_request_on()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "cookies" },
-            app => app.UseAzureFunctionProxy("/orders", "orders"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "cookies" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .StartAsync();
         using var before = await env.Caller.GetAsync(new Uri("/orders", UriKind.Relative));
 
-        env.Reload("orders", "RemoveResponseHeaders:0", "x-custom");
+        env.Reload("Functions:orders:RemoveResponseHeaders:0", "x-custom");
         using var after = await env.Caller.GetAsync(new Uri("/orders", UriKind.Relative));
 
         Assert.Equal(["custom"], before.Headers.GetValues("X-Custom"));

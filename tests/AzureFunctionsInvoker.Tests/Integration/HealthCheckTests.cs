@@ -26,7 +26,7 @@ public sealed class HealthCheckTests
     public async Task A_host_that_refuses_connections_is_unhealthy_and_the_health_endpoint_says_503()
     {
         await using var env = await StartAsync();
-        env.Reload("orders", "Port", Loopback.ClosedPort().ToString(CultureInfo.InvariantCulture));
+        env.Reload("Functions:orders:Port", Loopback.ClosedPort().ToString(CultureInfo.InvariantCulture));
 
         var report = await env.App.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
         using var endpoint = await env.Caller.GetAsync(new Uri("/health", UriKind.Relative));
@@ -38,8 +38,9 @@ public sealed class HealthCheckTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, endpoint.StatusCode);
     }
 
-    private static Task<NamedProxyEnvironment> StartAsync() => NamedProxyEnvironment.StartAsync(
-        new Dictionary<string, string> { ["orders"] = "echo" },
-        app => app.MapHealthChecks("/health"),
-        builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("orders"));
+    private static Task<ProxyTestHost> StartAsync() => new ProxyHostBuilder()
+        .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+        .ConfigurePipeline(app => app.MapHealthChecks("/health"))
+        .ConfigureServices(builder => builder.Services.AddHealthChecks().AddAzureFunctionProxyCheck("orders"))
+        .StartAsync();
 }

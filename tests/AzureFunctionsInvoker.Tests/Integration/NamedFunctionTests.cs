@@ -18,13 +18,14 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task Each_named_function_forwards_with_its_own_options_over_its_own_connections()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" },
-            app =>
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" })
+            .ConfigurePipeline(app =>
             {
                 app.UseAzureFunctionProxy("/orders", "orders");
                 app.UseAzureFunctionProxy("/billing", "billing");
-            });
+            })
+            .StartAsync();
 
         var orders = await EchoAsync(env, "/orders/a%2Fb?c=d");
         var ordersAgain = await EchoAsync(env, "/orders");
@@ -40,13 +41,14 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task A_rotated_key_applies_from_the_next_request_without_a_restart()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo" },
-            app => app.UseAzureFunctionProxy("/orders", "orders"));
-        env.Reload("orders", "ApiKey", "the-old-key");
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .StartAsync();
+        env.Reload("Functions:orders:ApiKey", "the-old-key");
         var before = await env.Caller.GetAsync(new Uri("/orders", UriKind.Relative));
 
-        env.Reload("orders", "ApiKey", env.Function.Key);
+        env.Reload("Functions:orders:ApiKey", env.Function.Key);
         var after = await env.Caller.GetAsync(new Uri("/orders", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.Unauthorized, before.StatusCode);
@@ -57,11 +59,12 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task An_invalid_reload_is_logged_naming_the_option_and_the_last_valid_options_stay()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo" },
-            app => app.UseAzureFunctionProxy("/orders", "orders"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .StartAsync();
 
-        env.Reload("orders", "ApiKey", "leaked-secret\r\nX-Injected: 1");
+        env.Reload("Functions:orders:ApiKey", "leaked-secret\r\nX-Injected: 1");
         var echo = await EchoAsync(env, "/orders");
 
         await env.Logs.WaitForAsync("ReloadRejected", s_bound);
@@ -76,16 +79,17 @@ public sealed class NamedFunctionTests
     public async Task A_request_in_flight_finishes_on_the_options_it_started_with()
     {
         var clock = new ObservableClock();
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["stream"] = "lockstep-download" },
-            app => app.UseAzureFunctionProxy("/stream", "stream"),
-            clock.UseIn);
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["stream"] = "lockstep-download" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/stream", "stream"))
+            .ConfigureServices(clock.UseIn)
+            .StartAsync();
         using var inFlight = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
         var body = await inFlight.Content.ReadAsStreamAsync();
         await body.ReadExactlyAsync(new byte[1024]);
 
         // From now on a wait on the function longer than 200 ms fails a request...
-        env.Reload("stream", "Timeout", "200");
+        env.Reload("Functions:stream:Timeout", "200");
 
         // ...as a request started after the reload shows: it is cut off 200 ms into the same wait.
         using var later = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
@@ -105,13 +109,14 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task Fifty_reloads_that_change_keepalive_leave_one_connection_pool()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo" },
-            app => app.UseAzureFunctionProxy("/orders", "orders"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .StartAsync();
 
         for (var keepalive = 1001; keepalive <= 1050; keepalive++)
         {
-            env.Reload("orders", "Keepalive", keepalive.ToString(CultureInfo.InvariantCulture));
+            env.Reload("Functions:orders:Keepalive", keepalive.ToString(CultureInfo.InvariantCulture));
             await EchoAsync(env, "/orders");
         }
 
@@ -122,14 +127,15 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task The_pool_a_reload_replaced_serves_its_download_to_the_end_and_is_then_disposed()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["stream"] = "lockstep-download" },
-            app => app.UseAzureFunctionProxy("/stream", "stream"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["stream"] = "lockstep-download" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/stream", "stream"))
+            .StartAsync();
         using var inFlight = await env.Caller.GetAsync(new Uri("/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
         var body = await inFlight.Content.ReadAsStreamAsync();
         await body.ReadExactlyAsync(new byte[1024]).AsTask().WaitAsync(s_bound);
 
-        env.Reload("stream", "Keepalive", "1234");
+        env.Reload("Functions:stream:Keepalive", "1234");
         var whileDownloading = PoolCount(env, "stream");
         env.Function.Proceed.SetResult();
         var rest = new MemoryStream();
@@ -143,10 +149,11 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task Invalid_options_of_a_named_function_fail_at_startup_naming_the_option()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo" },
-            app => app.UseAzureFunctionProxy("/orders", "orders"),
-            builder => builder.Configuration["Functions:orders:Timeout"] = "0"));
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .ConfigureServices(builder => builder.Configuration["Functions:orders:Timeout"] = "0")
+            .StartAsync());
 
         Assert.Contains("Timeout", error.Message, StringComparison.Ordinal);
         Assert.Equal("orders", error.OptionsName);
@@ -155,10 +162,11 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task Invalid_options_of_a_named_function_nothing_mounts_fail_the_hosts_start_naming_the_option()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" },
-            app => app.UseAzureFunctionProxy("/orders", "orders"),
-            builder => builder.Configuration["Functions:billing:Keepalive"] = "0"));
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .ConfigureServices(builder => builder.Configuration["Functions:billing:Keepalive"] = "0")
+            .StartAsync());
 
         Assert.Contains("Keepalive", error.Message, StringComparison.Ordinal);
         Assert.Equal("billing", error.OptionsName);
@@ -168,14 +176,15 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task A_bad_configuration_bound_function_fails_the_hosts_start_naming_the_keys_path_and_its_unit()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" },
-            app => app.UseAzureFunctionProxy("/orders", "orders"),
-            builder =>
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .ConfigureServices(builder =>
             {
                 builder.Configuration["Functions:billing:Timeout"] = "-5";
                 builder.Configuration["Functions:billing:AppName"] = "billing.example.com:8443";
-            }));
+            })
+            .StartAsync());
 
         Assert.Contains("Azure Function 'billing' (Functions:billing:Timeout): Timeout must be between 1 and 2147483647 milliseconds.", error.Message, StringComparison.Ordinal);
         Assert.Contains("Azure Function 'billing' (Functions:billing:AppName): AppName must not hold a port: set AppName to 'billing.example.com' and Port to 8443 (the port goes in Port).", error.Message, StringComparison.Ordinal);
@@ -184,12 +193,13 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task An_invalid_reload_of_a_function_nothing_mounts_is_no_error_for_the_configuration_reload()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" },
-            app => app.UseAzureFunctionProxy("/orders", "orders"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .StartAsync();
 
         // Validated at startup, billing is no longer validated by the options themselves, which would throw here.
-        env.Reload("billing", "Keepalive", "0");
+        env.Reload("Functions:billing:Keepalive", "0");
         var orders = await EchoAsync(env, "/orders");
 
         Assert.Equal(["orders"], orders.Headers["x-functions-clientid"]);
@@ -198,9 +208,10 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task Mounting_a_name_never_registered_fails_at_startup_naming_it()
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo" },
-            app => app.UseAzureFunctionProxy("/billing", "billing")));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/billing", "billing"))
+            .StartAsync());
 
         Assert.Contains("'billing'", error.Message, StringComparison.Ordinal);
     }
@@ -208,13 +219,14 @@ public sealed class NamedFunctionTests
     [Fact]
     public async Task A_registered_name_is_mounted_in_any_case_as_configuration_keys_are()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo" },
-            app =>
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app =>
             {
                 app.UseAzureFunctionProxy("/branch", "Orders");
                 app.MapAzureFunctionProxy("/endpoint/{**rest}", "ORDERS");
-            });
+            })
+            .StartAsync();
 
         var branch = await EchoAsync(env, "/branch/a");
         var endpoint = await EchoAsync(env, "/endpoint/b");
@@ -225,7 +237,7 @@ public sealed class NamedFunctionTests
     }
 
     // The pools of the function's primary handler, under what the client factory wraps it in.
-    private static int PoolCount(NamedProxyEnvironment env, string name)
+    private static int PoolCount(ProxyTestHost env, string name)
     {
         var handler = env.App.Services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(FunctionForwarder.ClientNameFor(name));
         while (handler is DelegatingHandler { InnerHandler: { } inner })
@@ -236,7 +248,7 @@ public sealed class NamedFunctionTests
         return Assert.IsType<FunctionHttpHandler>(handler).PoolCount;
     }
 
-    private static async Task<StandInFunction.Echo> EchoAsync(NamedProxyEnvironment env, string pathAndQuery)
+    private static async Task<StandInFunction.Echo> EchoAsync(ProxyTestHost env, string pathAndQuery)
     {
         using var response = await env.Caller.GetAsync(new Uri(pathAndQuery, UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -152,9 +152,9 @@ public sealed class OutputCachingTests
         return body.RootElement.GetProperty("id").GetString()!;
     }
 
-    private static Task<NamedProxyEnvironment> StartAsync() => NamedProxyEnvironment.StartAsync(
-        s_functions,
-        app =>
+    private static Task<ProxyTestHost> StartAsync() => new ProxyHostBuilder()
+        .AddNamedFunctions(s_functions)
+        .ConfigurePipeline(app =>
         {
             app.UseOutputCache();
             app.MapAzureFunctionProxy("/cached/{**rest}", "Cached").CacheOutput();
@@ -164,8 +164,9 @@ public sealed class OutputCachingTests
             app.MapAzureFunctionProxy("/everything/{**rest}", "Cached").CacheOutput(CacheEverything.Instance);
             app.MapAzureFunctionProxy("/durable/{**rest}", "Durable").CacheOutput(CacheEverything.Instance);
             app.MapAzureFunctionProxy("/events/{**rest}", "Events").CacheOutput();
-        },
-        builder => builder.Services.AddOutputCache());
+        })
+        .ConfigureServices(builder => builder.Services.AddOutputCache())
+        .StartAsync();
 
     // Stores any answer to any method: only the library's own marks keep a response out.
     private sealed class CacheEverything : IOutputCachePolicy

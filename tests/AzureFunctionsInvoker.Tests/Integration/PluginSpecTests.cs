@@ -10,7 +10,7 @@ public sealed class PluginSpecTests
     [Fact]
     public async Task Passes_query_arguments()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest?hello=world&and=bye");
 
@@ -21,7 +21,7 @@ public sealed class PluginSpecTests
     [Fact]
     public async Task Passes_a_body_on_a_get()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         var body = "I'll be there"u8.ToArray();
 
         using var response = await env.Caller.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/mytest") { Content = new ByteArrayContent(body) });
@@ -35,7 +35,7 @@ public sealed class PluginSpecTests
     [Fact]
     public async Task Appends_the_path_below_the_mount_point()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest/and/then/some");
 
@@ -45,7 +45,7 @@ public sealed class PluginSpecTests
     [Fact]
     public async Task Passes_the_method()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
         using var response = await env.Caller.PostAsync("/mytest", new StringContent("x"));
 
@@ -55,7 +55,7 @@ public sealed class PluginSpecTests
     [Fact]
     public async Task Passes_a_custom_header()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
         request.Headers.Add("Just-A-Header", "just a value");
 
@@ -67,7 +67,7 @@ public sealed class PluginSpecTests
     [Fact]
     public async Task Injects_the_apikey_and_clientid()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.ClientId = "my-client");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.ClientId = "my-client").StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 
@@ -80,7 +80,7 @@ public sealed class PluginSpecTests
     [Fact]
     public async Task Returns_the_response_content_length()
     {
-        await using var env = await ProxyEnvironment.StartAsync("download");
+        await using var env = await new ProxyHostBuilder().MountFunction("download").StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest/12345");
 
@@ -91,7 +91,7 @@ public sealed class PluginSpecTests
     [Fact]
     public async Task Without_the_right_key_the_function_answers_401()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.ApiKey = "wrong-key");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.ApiKey = "wrong-key").StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using System.Net;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -94,15 +95,16 @@ public sealed class RedirectAndCookieRewriteTests
         using var response = await env.Caller.SendAsync(request);
 
         Assert.Equal(HttpVersion.Version20, response.Version);
-        Assert.Equal($"http://127.0.0.1:{env.ProxyPort}/mytest/login", response.Headers.Location!.OriginalString);
+        Assert.Equal($"http://127.0.0.1:{env.Port}/mytest/login", response.Headers.Location!.OriginalString);
     }
 
     [Fact]
     public async Task A_route_group_prefix_is_part_of_the_mount()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["Answer"] = "answer" },
-            app => app.MapGroup("/v1").MapAzureFunctionProxy("/orders/{**rest}", "Answer"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["Answer"] = "answer" })
+            .ConfigurePipeline(app => app.MapGroup("/v1").MapAzureFunctionProxy("/orders/{**rest}", "Answer"))
+            .StartAsync();
         env.Function.Answer = context => Redirect(context, $"{env.Function.Origin}/api/answer/42?x=1", "/api/answer/a");
 
         using var response = await env.Caller.GetAsync("/v1/orders/anything");
@@ -114,7 +116,7 @@ public sealed class RedirectAndCookieRewriteTests
     [Fact]
     public async Task Cookies_for_the_functions_host_and_route_belong_to_the_apps_host_and_mount()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         env.Function.Answer = context =>
         {
             context.Response.Headers.Append("Set-Cookie", "a=1; Domain=127.0.0.1; Path=/api/answer; Secure; HttpOnly");
@@ -143,7 +145,7 @@ public sealed class RedirectAndCookieRewriteTests
     [Fact]
     public async Task RewriteCookies_false_leaves_cookies_alone()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer", options => options.RewriteCookies = false);
+        await using var env = await new ProxyHostBuilder().MountFunction("answer", options => options.RewriteCookies = false).StartAsync();
         env.Function.Answer = context =>
         {
             context.Response.Headers.Append("Set-Cookie", "a=1; Domain=127.0.0.1; Path=/api/answer");
@@ -155,14 +157,18 @@ public sealed class RedirectAndCookieRewriteTests
         Assert.Equal(["a=1; Domain=127.0.0.1; Path=/api/answer"], response.Headers.GetValues("Set-Cookie"));
     }
 
-    private static Task<ProxyEnvironment> StartAsync(
+    private static Task<ProxyTestHost> StartAsync(
         string location, Action<AzureFunctionProxyOptions>? configure = null, Action<WebApplication>? configurePipeline = null, bool http2Caller = false) =>
         StartWithAnswerAsync(location, configure, configurePipeline, http2Caller);
 
-    private static async Task<ProxyEnvironment> StartWithAnswerAsync(
+    private static async Task<ProxyTestHost> StartWithAnswerAsync(
         string location, Action<AzureFunctionProxyOptions>? configure, Action<WebApplication>? configurePipeline, bool http2Caller)
     {
-        var env = await ProxyEnvironment.StartAsync("answer", configure, configurePipeline: configurePipeline, http2Caller: http2Caller);
+        var env = await new ProxyHostBuilder()
+            .MountFunction("answer", configure)
+            .WithProtocols(http2Caller ? HttpProtocols.Http2 : HttpProtocols.Http1)
+            .ConfigurePipeline(configurePipeline)
+            .StartAsync();
         var value = Expand(location, env);
         env.Function.Answer = context => Redirect(context, value, value);
         return env;
@@ -176,8 +182,8 @@ public sealed class RedirectAndCookieRewriteTests
         return Task.CompletedTask;
     }
 
-    private static string Expand(string template, ProxyEnvironment env) => template
+    private static string Expand(string template, ProxyTestHost env) => template
         .Replace("{origin}", env.Function.Origin, StringComparison.Ordinal)
         .Replace("{functionPort}", env.Function.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
-        .Replace("{proxy}", $"http://127.0.0.1:{env.ProxyPort}", StringComparison.Ordinal);
+        .Replace("{proxy}", $"http://127.0.0.1:{env.Port}", StringComparison.Ordinal);
 }

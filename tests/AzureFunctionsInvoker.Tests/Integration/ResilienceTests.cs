@@ -20,7 +20,10 @@ public sealed class ResilienceTests
     [InlineData("?reset")]  // the function drops the connection: HttpRequestException, no response
     public async Task A_GET_that_meets_a_transient_failure_is_retried_and_the_caller_gets_the_second_answer(string fault)
     {
-        await using var env = await ProxyEnvironment.StartAsync("flaky/1", configureProxy: RetryPolicies.On(RetryPolicies.Safe(TimeSpan.Zero)));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("flaky/1")
+            .ConfigureServices(RetryPolicies.On(RetryPolicies.Safe(TimeSpan.Zero)))
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync($"/mytest{fault}");
         var echo = await StandInFunction.Echo.ReadAsync(response);
@@ -35,11 +38,14 @@ public sealed class ResilienceTests
     {
         var clock = new ObservableClock();
         var attemptTimeout = TimeSpan.FromMilliseconds(200);
-        await using var env = await ProxyEnvironment.StartAsync("hang", configureProxy: builder =>
-        {
-            clock.UseIn(builder);
-            builder.Services.AddAzureFunctionProxy().AddResilienceHandler("timeout", pipeline => pipeline.AddTimeout(attemptTimeout));
-        });
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("hang")
+            .ConfigureServices(builder =>
+            {
+                clock.UseIn(builder);
+                builder.Services.AddAzureFunctionProxy().AddResilienceHandler("timeout", pipeline => pipeline.AddTimeout(attemptTimeout));
+            })
+            .StartAsync();
 
         var sending = env.Caller.GetAsync("/mytest");
         await env.Function.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -58,7 +64,10 @@ public sealed class ResilienceTests
     [InlineData("?reset", true, HttpStatusCode.BadGateway)]
     public async Task A_POST_with_a_streamed_body_that_meets_a_transient_failure_is_sent_once(string fault, bool chunked, HttpStatusCode expected)
     {
-        await using var env = await ProxyEnvironment.StartAsync("flaky/1", configureProxy: RetryPolicies.On(RetryPolicies.Safe(TimeSpan.Zero)));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("flaky/1")
+            .ConfigureServices(RetryPolicies.On(RetryPolicies.Safe(TimeSpan.Zero)))
+            .StartAsync();
 
         using var response = await env.Caller.PostAsync($"/mytest{fault}", Body(chunked));
 
@@ -69,7 +78,10 @@ public sealed class ResilienceTests
     [Fact]
     public async Task A_GET_with_a_body_is_not_retried_by_the_recipe()
     {
-        await using var env = await ProxyEnvironment.StartAsync("flaky/1", configureProxy: RetryPolicies.On(RetryPolicies.Safe(TimeSpan.Zero)));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("flaky/1")
+            .ConfigureServices(RetryPolicies.On(RetryPolicies.Safe(TimeSpan.Zero)))
+            .StartAsync();
 
         using var response = await env.Caller.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/mytest") { Content = Body(chunked: false) });
 
@@ -83,7 +95,10 @@ public sealed class ResilienceTests
     [InlineData("?reset", HttpStatusCode.BadGateway)]
     public async Task DisableForUnsafeHttpMethods_keeps_a_POST_from_being_retried(string fault, HttpStatusCode expected)
     {
-        await using var env = await ProxyEnvironment.StartAsync("flaky/1", configureProxy: RetryPolicies.On(RetryPolicies.UnsafeMethodsDisabled()));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("flaky/1")
+            .ConfigureServices(RetryPolicies.On(RetryPolicies.UnsafeMethodsDisabled()))
+            .StartAsync();
 
         using var response = await env.Caller.PostAsync($"/mytest{fault}", Body(chunked: false));
 
@@ -95,7 +110,10 @@ public sealed class ResilienceTests
     [Fact]
     public async Task DisableForUnsafeHttpMethods_alone_still_retries_a_GET_with_a_body_and_the_proxy_refuses()
     {
-        await using var env = await ProxyEnvironment.StartAsync("flaky/1", configureProxy: RetryPolicies.On(RetryPolicies.UnsafeMethodsDisabled()));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("flaky/1")
+            .ConfigureServices(RetryPolicies.On(RetryPolicies.UnsafeMethodsDisabled()))
+            .StartAsync();
 
         using var response = await env.Caller.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/mytest") { Content = Body(chunked: false) });
 
@@ -109,7 +127,10 @@ public sealed class ResilienceTests
     [InlineData("?reset", true)]
     public async Task A_retry_of_a_streamed_body_fails_with_500_and_the_function_never_sees_a_second_body(string fault, bool chunked)
     {
-        await using var env = await ProxyEnvironment.StartAsync("flaky/1", configureProxy: RetryPolicies.On(RetryPolicies.Everything()));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("flaky/1")
+            .ConfigureServices(RetryPolicies.On(RetryPolicies.Everything()))
+            .StartAsync();
 
         using var response = await env.Caller.PostAsync($"/mytest{fault}", Body(chunked));
 
@@ -120,7 +141,7 @@ public sealed class ResilienceTests
     public async Task The_recipe_gives_up_after_its_attempts_and_the_caller_gets_the_last_answer()
     {
         var retry = RetryPolicies.Safe(TimeSpan.Zero);
-        await using var env = await ProxyEnvironment.StartAsync("flaky/5", configureProxy: RetryPolicies.On(retry));
+        await using var env = await new ProxyHostBuilder().MountFunction("flaky/5").ConfigureServices(RetryPolicies.On(retry)).StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 
@@ -134,11 +155,14 @@ public sealed class ResilienceTests
     public async Task The_standard_handlers_timeouts_end_at_the_response_headers_and_never_cut_a_streaming_download()
     {
         var time = new FakeTimeProvider();
-        await using var env = await ProxyEnvironment.StartAsync("lockstep-download", configureProxy: builder =>
-        {
-            builder.Services.AddSingleton<TimeProvider>(time);
-            builder.Services.AddAzureFunctionProxy().AddStandardResilienceHandler();
-        });
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("lockstep-download")
+            .ConfigureServices(builder =>
+            {
+                builder.Services.AddSingleton<TimeProvider>(time);
+                builder.Services.AddAzureFunctionProxy().AddStandardResilienceHandler();
+            })
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead);
         var body = await response.Content.ReadAsStreamAsync();
@@ -152,7 +176,7 @@ public sealed class ResilienceTests
     }
 
     // The first attempt's body arrived whole; no second request, empty or cut off, reached the function.
-    private static void AssertResendRefused(ProxyEnvironment env, HttpResponseMessage response)
+    private static void AssertResendRefused(ProxyTestHost env, HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Equal([BodyLength], env.Function.FlakyCalls);

@@ -22,9 +22,10 @@ public sealed class RootMountRedirectTests
     [InlineData("/mount/{**rest}", "/api/answer//evil.example", "/mount//evil.example")]
     public async Task A_rewritten_location_is_never_scheme_relative_nor_a_backslash_reference(string pattern, string location, string expected)
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["Root"] = "answer" },
-            app => app.MapAzureFunctionProxy(pattern, "Root"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["Root"] = "answer" })
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy(pattern, "Root"))
+            .StartAsync();
         env.Function.Answer = context =>
         {
             context.Response.StatusCode = StatusCodes.Status301MovedPermanently;
@@ -45,9 +46,10 @@ public sealed class RootMountRedirectTests
     [InlineData("{origin}/api/answer/\\evil.example", "{proxy}/\\evil.example")]
     public async Task An_absolute_location_keeps_the_callers_host_in_front(string location, string expected)
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["Root"] = "answer" },
-            app => app.MapAzureFunctionProxy("/{**rest}", "Root"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["Root"] = "answer" })
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/{**rest}", "Root"))
+            .StartAsync();
         var proxy = env.Caller.BaseAddress!.GetLeftPart(UriPartial.Authority);
         env.Function.Answer = context =>
         {

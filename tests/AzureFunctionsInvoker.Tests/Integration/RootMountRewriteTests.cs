@@ -15,7 +15,10 @@ public sealed class RootMountRewriteTests
     [Fact]
     public async Task A_cookie_path_on_the_functions_route_becomes_the_root_and_below_it_the_same_path_from_the_root()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(s_answer, app => app.MapAzureFunctionProxy("/{**rest}", "Answer"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(s_answer)
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/{**rest}", "Answer"))
+            .StartAsync();
         env.Function.Answer = context =>
         {
             context.Response.Headers.Append("Set-Cookie", "a=1; Path=/api/answer; HttpOnly");
@@ -32,7 +35,10 @@ public sealed class RootMountRewriteTests
     [Fact]
     public async Task A_location_on_the_functions_route_becomes_the_root()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(s_answer, app => app.MapAzureFunctionProxy("/{**rest}", "Answer"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(s_answer)
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/{**rest}", "Answer"))
+            .StartAsync();
         env.Function.Answer = context =>
         {
             context.Response.StatusCode = StatusCodes.Status302Found;

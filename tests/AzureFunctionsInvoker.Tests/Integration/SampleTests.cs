@@ -110,7 +110,7 @@ public sealed class SampleTests(ITestOutputHelper output)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("B", await response.Content.ReadAsStringAsync());
-        Assert.Equal("B", FailoverEnvironment.AnsweredBy(response));
+        Assert.Equal("B", StandInRegion.AnsweredBy(response));
     }
 
     [Fact]

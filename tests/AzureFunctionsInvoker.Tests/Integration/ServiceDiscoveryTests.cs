@@ -55,7 +55,7 @@ public sealed class ServiceDiscoveryTests
 
         var moved = Configuration("http", $"http://127.0.0.1:{second.Port}", https: false, port: null);
         Section(moved)["ApiKey"] = second.Key;
-        env.Reload(moved);
+        env.ReloadJson(moved);
 
         await Eventually.HoldsAsync(
             () =>
@@ -72,9 +72,9 @@ public sealed class ServiceDiscoveryTests
     // Shop as Aspire configures a Function App project resource: AppName is its resource name.
     private static Dictionary<string, object> Configuration(string endpointName, string endpoint, bool https, int? port) => new()
     {
-        [AppMountEnvironment.Root] = new Dictionary<string, object>
+        [ProxyHostBuilder.AppMountRoot] = new Dictionary<string, object>
         {
-            [AppMountEnvironment.Name] = new Dictionary<string, object?>
+            [ProxyHostBuilder.AppMountName] = new Dictionary<string, object?>
             {
                 ["AppName"] = "functions",
                 ["HostDomain"] = string.Empty,
@@ -90,21 +90,21 @@ public sealed class ServiceDiscoveryTests
         },
     };
 
-    private static Dictionary<string, object?> Section(Dictionary<string, object> configuration) => AppMountEnvironment.SectionOf(configuration);
+    private static Dictionary<string, object?> Section(Dictionary<string, object> configuration) => ProxyHostBuilder.AppMountSectionOf(configuration);
 
-    private static async Task<AppMountEnvironment> StartAsync(Func<StandInFunction, Dictionary<string, object>> configuration, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null) =>
-        await AppMountEnvironment.StartAsync(
-            f =>
+    private static async Task<ProxyTestHost> StartAsync(Func<StandInFunction, Dictionary<string, object>> configuration, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null) =>
+        await new ProxyHostBuilder()
+            .AddAppMount(f =>
             {
                 var shop = configuration(f);
                 Section(shop)["ApiKey"] = f.Key;
                 return shop;
-            },
-            app => app.MapAzureFunctionProxy("/shop/{function}/{**rest}", AppMountEnvironment.Name),
-            (builder, section) =>
+            }, (builder, section) =>
             {
                 builder.Services.AddServiceDiscovery();
-                builder.Services.AddAzureFunctionProxy(AppMountEnvironment.Name, section).AddServiceDiscovery();
-            },
-            certificate);
+                builder.Services.AddAzureFunctionProxy(ProxyHostBuilder.AppMountName, section).AddServiceDiscovery();
+            })
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/shop/{function}/{**rest}", ProxyHostBuilder.AppMountName))
+            .WithStandInCertificate(certificate)
+            .StartAsync();
 }

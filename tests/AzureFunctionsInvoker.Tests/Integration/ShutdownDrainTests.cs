@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -101,10 +102,11 @@ public sealed class ShutdownDrainTests(ITestOutputHelper output)
     public async Task An_event_stream_ends_cleanly_when_the_host_stops_and_other_responses_are_not_cut(bool http2)
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var env = await ProxyEnvironment.StartAsync(
-            "answer",
-            configureProxy: builder => builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2)),
-            http2Caller: http2);
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("answer")
+            .WithProtocols(http2 ? HttpProtocols.Http2 : HttpProtocols.Http1)
+            .ConfigureServices(builder => builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2)))
+            .StartAsync();
         env.Caller.DefaultRequestVersion = http2 ? HttpVersion.Version20 : HttpVersion.Version11;
         env.Caller.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         env.Function.Answer = async context =>
@@ -138,9 +140,10 @@ public sealed class ShutdownDrainTests(ITestOutputHelper output)
     [Fact]
     public async Task Stopping_the_host_closes_its_idle_pooled_connections_to_the_function()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["Echo"] = "echo" },
-            app => app.MapAzureFunctionProxy("/echo/{**rest}", "Echo"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["Echo"] = "echo" })
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/echo/{**rest}", "Echo"))
+            .StartAsync();
         using (var response = await env.Caller.GetAsync("/echo/a"))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);

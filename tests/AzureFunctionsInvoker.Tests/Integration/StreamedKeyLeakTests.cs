@@ -19,7 +19,7 @@ public sealed class StreamedKeyLeakTests
     [Fact]
     public async Task A_list_of_900_instances_over_64_KiB_never_hands_out_the_key()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var instances = Enumerable.Range(0, 900).Select(i =>
             $$"""{"id":"{{i}}","statusQueryGetUri":"{{env.Function.Origin}}/runtime/webhooks/durabletask/instances/{{i}}?code=SYSTEMKEY"}""");
         var body = Encoding.UTF8.GetBytes("[" + string.Join(',', instances) + "]");
@@ -44,7 +44,7 @@ public sealed class StreamedKeyLeakTests
     [InlineData(StatusCodes.Status200OK, "text/html", "http://localhost/runtime/webhooks/durabletask/instances/abc?code=SYSTEMKEY")] // another name of the host
     public async Task A_management_url_after_bytes_already_sent_cuts_the_response_before_it(int status, string contentType, string url)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var spelled = url.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal)
             .Replace("{escapedOrigin}", env.Function.Origin.Replace("/", "\\/", StringComparison.Ordinal), StringComparison.Ordinal);
         var body = Encoding.UTF8.GetBytes($$"""{"filler":"{{new string('x', 20_000)}}","url":"{{spelled}}"}""");
@@ -64,7 +64,7 @@ public sealed class StreamedKeyLeakTests
     [InlineData(30)]
     public async Task A_path_split_across_two_reads_is_found(int splitAt)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var url = env.Function.Origin + Management;
         var at = url.IndexOf("/runtime", StringComparison.Ordinal) + splitAt;
         env.Function.Answer = async context =>
@@ -90,7 +90,7 @@ public sealed class StreamedKeyLeakTests
     [InlineData("""{"link":"{origin}/runtime/webhooks/durabletask/instances/x?code=SYSTEMKEY","user":"http://u@127.0.0.1/runtime/webhooks/durabletask/instances/x?code=SYSTEMKEY"}""")]
     public async Task A_small_json_body_naming_a_management_url_the_rewriter_does_not_take_gets_502(string template)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var body = Encoding.UTF8.GetBytes(template.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal));
         env.Function.Answer = FramedAnswer.Of(body);
 
@@ -103,7 +103,7 @@ public sealed class StreamedKeyLeakTests
     [Fact]
     public async Task A_large_body_without_the_webhook_path_streams_through_untouched()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var body = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("see /runtime/webhooks/other and /api/runtime/durable task ", 40_000)));
         env.Function.Answer = context => WriteInTwoAsync(context, body, StatusCodes.Status200OK, "text/plain", 1000);
 
@@ -116,7 +116,7 @@ public sealed class StreamedKeyLeakTests
     [Fact]
     public async Task Without_Durable_links_nothing_is_scanned()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer", options => options.DurableLinksPath = string.Empty);
+        await using var env = await new ProxyHostBuilder().MountFunction("answer", options => options.DurableLinksPath = string.Empty).StartAsync();
         var body = Encoding.UTF8.GetBytes(env.Function.Origin + Management);
         env.Function.Answer = context => WriteInTwoAsync(context, body, StatusCodes.Status200OK, "text/plain", 10);
 
@@ -137,7 +137,7 @@ public sealed class StreamedKeyLeakTests
     }
 
     // The status and every byte that arrived before the body ended or the connection was cut.
-    private static async Task<(HttpStatusCode Status, string Received)> ReadWhatArrivesAsync(ProxyEnvironment env, string path)
+    private static async Task<(HttpStatusCode Status, string Received)> ReadWhatArrivesAsync(ProxyTestHost env, string path)
     {
         using var response = await env.Caller.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
         var received = new MemoryStream();

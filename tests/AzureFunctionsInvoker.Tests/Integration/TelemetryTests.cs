@@ -18,7 +18,7 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Each_forward_records_its_duration_tagged_as_an_http_client_call_to_the_function()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         using var duration = Collector<double>(env, Duration);
 
         using var response = await env.Caller.PostAsync(new Uri("/mytest/a", UriKind.Relative), new StringContent("body"));
@@ -42,7 +42,7 @@ public sealed class TelemetryTests
     public async Task A_failed_forward_names_its_error_type(string function, int expectedStatus, string expectedErrorType)
     {
         var clock = new ObservableClock();
-        await using var env = await ProxyEnvironment.StartAsync(function, configureProxy: clock.UseIn);
+        await using var env = await new ProxyHostBuilder().MountFunction(function).ConfigureServices(clock.UseIn).StartAsync();
         using var duration = Collector<double>(env, Duration);
 
         using var response = await clock.ExpireOnArrivalAsync(env.Caller.GetAsync(new Uri("/mytest", UriKind.Relative)), env);
@@ -56,7 +56,7 @@ public sealed class TelemetryTests
     [Fact]
     public async Task The_active_requests_count_a_forward_while_it_waits_on_the_function()
     {
-        await using var env = await ProxyEnvironment.StartAsync("hang");
+        await using var env = await new ProxyHostBuilder().MountFunction("hang").StartAsync();
         using var active = Collector<long>(env, ActiveRequests);
         using var caller = new CancellationTokenSource();
 
@@ -98,7 +98,7 @@ public sealed class TelemetryTests
             },
         };
         ActivitySource.AddActivityListener(listener);
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
         request.Headers.Add("traceparent", $"00-{callerTrace}-{callerSpan}-01");
 
@@ -126,7 +126,7 @@ public sealed class TelemetryTests
         // caller's traceparent is the parent of; the transport then sends that Activity's context.
         var callerTrace = ActivityTraceId.CreateRandom();
         var callerSpan = ActivitySpanId.CreateRandom();
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/mytest");
         request.Headers.Add("traceparent", $"00-{callerTrace}-{callerSpan}-01");
 
@@ -137,6 +137,6 @@ public sealed class TelemetryTests
         Assert.NotEqual(callerSpan.ToHexString(), received[2]);
     }
 
-    private static MetricCollector<T> Collector<T>(ProxyEnvironment env, string instrument) where T : struct =>
+    private static MetricCollector<T> Collector<T>(ProxyTestHost env, string instrument) where T : struct =>
         new(env.Services.GetRequiredService<IMeterFactory>(), "AzureFunctionsInvoker", instrument);
 }

@@ -17,11 +17,15 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task One_callers_429s_do_not_move_another_caller_off_a_healthy_backend()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "3",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+            })
+            .StartAsync();
         env.Regions[0].Answer = ThrottleGreedyCaller;
 
         var greedy = new List<HttpStatusCode>();
@@ -32,7 +36,7 @@ public sealed class ThrottledCallerTests
             using var throttled = await SendAsync(env, HttpMethod.Post, greedy: true);
             greedy.Add(throttled.StatusCode);
             using var served = await SendAsync(env, HttpMethod.Get, greedy: false);
-            other.Add(FailoverEnvironment.AnsweredBy(served));
+            other.Add(StandInRegion.AnsweredBy(served));
         }
 
         Assert.All(greedy, status => Assert.Equal(HttpStatusCode.TooManyRequests, status));
@@ -43,11 +47,15 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task A_burst_of_one_callers_429s_as_long_as_the_threshold_does_not_move_another_caller()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "3",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+            })
+            .StartAsync();
         env.Regions[0].Answer = ThrottleGreedyCaller;
 
         // Ten POSTs in a row from the throttled caller, none of the other caller's between: ten failures in a row.
@@ -59,19 +67,23 @@ public sealed class ThrottledCallerTests
 
         using var served = await SendAsync(env, HttpMethod.Get, greedy: false);
 
-        Assert.Equal("A", FailoverEnvironment.AnsweredBy(served));
+        Assert.Equal("A", StandInRegion.AnsweredBy(served));
         Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
     }
 
     [Fact]
     public async Task A_429_with_Retry_After_counts_as_one_failure_and_its_wait_is_the_break_once_the_threshold_opens_the_circuit()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "3",
-            ["BreakDuration"] = "30000",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+                ["BreakDuration"] = "30000",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status429TooManyRequests, retryAfter: "2");
 
         // The threshold is reached at once; the circuit opens on the first 429 once they have lasted a BreakDuration.
@@ -97,11 +109,15 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task A_503_with_Retry_After_still_opens_the_circuit_at_once()
     {
-        await using var env = await FailoverEnvironment.StartAsync(2, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["FailureThreshold"] = "3",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+            })
+            .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter: "60");
 
         var unavailable = await env.AnsweredByAsync(1);
@@ -126,7 +142,7 @@ public sealed class ThrottledCallerTests
         return context.Response.WriteAsync("A");
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(FailoverEnvironment env, HttpMethod method, bool greedy)
+    private static async Task<HttpResponseMessage> SendAsync(ProxyTestHost env, HttpMethod method, bool greedy)
     {
         using var request = new HttpRequestMessage(method, "/hello");
         request.Headers.Add("X-Caller", greedy ? "greedy" : "other");

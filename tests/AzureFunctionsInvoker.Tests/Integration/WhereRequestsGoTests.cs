@@ -16,7 +16,7 @@ public sealed class WhereRequestsGoTests
     [Fact]
     public async Task The_start_logs_a_branchs_mount_point_and_the_functions_address()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.RoutePrefix = "/v1/api");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.RoutePrefix = "/v1/api").StartAsync();
 
         var mounted = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "Mounted");
         Assert.Equal(LogLevel.Information, mounted.Level);
@@ -26,9 +26,10 @@ public sealed class WhereRequestsGoTests
     [Fact]
     public async Task The_start_logs_an_endpoints_route_pattern_with_its_groups_prefix_and_the_registered_name()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo" },
-            app => app.MapGroup("/shop").MapAzureFunctionProxy("/orders/{**rest}", "Orders"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.MapGroup("/shop").MapAzureFunctionProxy("/orders/{**rest}", "Orders"))
+            .StartAsync();
 
         var mounted = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "Mounted");
         Assert.Equal(LogLevel.Information, mounted.Level);
@@ -38,14 +39,15 @@ public sealed class WhereRequestsGoTests
     [Fact]
     public async Task Mounts_are_logged_in_the_order_the_app_made_them()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" },
-            app =>
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo", ["billing"] = "echo" })
+            .ConfigurePipeline(app =>
             {
                 app.MapAzureFunctionProxy("/orders/{**rest}", "orders");
                 app.UseAzureFunctionProxy("/billing", "billing");
                 app.MapAzureFunctionProxy("/orders-too", "orders");
-            });
+            })
+            .StartAsync();
 
         var mountPoints = env.Logs.Entries.Where(e => e.EventId.Name == "Mounted").Select(e => e.Text.Split(' ')[2]);
 
@@ -55,7 +57,7 @@ public sealed class WhereRequestsGoTests
     [Fact]
     public async Task Each_forward_logs_the_functions_address_with_the_path_at_debug_but_never_the_query()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
         using var response = await env.Caller.GetAsync(new Uri("/mytest/orders/42?token=caller-secret", UriKind.Relative));
 
@@ -69,11 +71,12 @@ public sealed class WhereRequestsGoTests
     [Fact]
     public async Task A_reload_logs_the_functions_new_address()
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["orders"] = "echo" },
-            app => app.UseAzureFunctionProxy("/orders", "orders"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["orders"] = "echo" })
+            .ConfigurePipeline(app => app.UseAzureFunctionProxy("/orders", "orders"))
+            .StartAsync();
 
-        env.Reload("orders", "RoutePrefix", "/v2");
+        env.Reload("Functions:orders:RoutePrefix", "/v2");
 
         await env.Logs.WaitForAsync("Reloaded", s_bound);
         var reloaded = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "Reloaded");

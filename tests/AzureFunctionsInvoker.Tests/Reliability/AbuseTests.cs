@@ -81,9 +81,9 @@ public sealed class AbuseTests
     [MemberData(nameof(TraversalCorpus))]
     public async Task A_traversal_path_is_refused_or_kept_strictly_inside_the_functions_route(string family, string path)
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, $"GET {path} HTTP/1.1\nHost: proxy.example");
+        var raw = await RawHttp.SendAsync(env.Port, $"GET {path} HTTP/1.1\nHost: proxy.example");
 
         var status = Assert.Single(RawHttp.Statuses(raw));
         var forwarded = env.Function.ReceivedTargets.ToList();
@@ -118,7 +118,7 @@ public sealed class AbuseTests
     [Fact]
     public async Task The_refusal_is_a_small_problem_body_without_the_path_or_key()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
         using var response = await env.SendRawPathAsync(HttpMethod.Get, "/mytest/x/%252e%252e/%252e%252e/admin/host/keys?code=x");
         var body = await response.Content.ReadAsStringAsync();
@@ -152,9 +152,9 @@ public sealed class AbuseTests
     public async Task A_request_framed_ambiguously_is_refused_or_forwarded_with_one_framing(string shape, string headersAndBody, int expectedStatus)
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
 
-        var raw = await RawHttp.SendExactAsync(env.ProxyPort, "POST /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: close\r\n" + headersAndBody);
+        var raw = await RawHttp.SendExactAsync(env.Port, "POST /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: close\r\n" + headersAndBody);
 
         var status = Assert.Single(RawHttp.Statuses(raw));
         Assert.True(status == expectedStatus, $"{shape}: {raw}");
@@ -184,7 +184,7 @@ public sealed class AbuseTests
     [InlineData("a 10 KiB request line", 414)]
     public async Task An_oversized_request_head_is_answered_by_kestrels_limits_and_never_forwarded(string shape, int status)
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
         var request = shape switch
         {
             "a 40 KiB header" => $"GET /mytest HTTP/1.1\nHost: proxy\nX-Big: {new string('a', 40 * 1024)}",
@@ -192,7 +192,7 @@ public sealed class AbuseTests
             _ => $"GET /mytest/{new string('a', 10 * 1024)} HTTP/1.1\nHost: proxy",
         };
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, request);
+        var raw = await RawHttp.SendAsync(env.Port, request);
 
         Assert.Equal([status], RawHttp.Statuses(raw));
         Assert.Empty(env.Function.ReceivedTargets);
@@ -207,9 +207,9 @@ public sealed class AbuseTests
     public async Task A_header_with_CR_or_LF_never_reaches_the_function_as_more_than_one_header(string shape, string header, int expectedStatus)
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
 
-        var raw = await RawHttp.SendExactAsync(env.ProxyPort, "GET /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: close\r\n" + header + "\r\n");
+        var raw = await RawHttp.SendExactAsync(env.Port, "GET /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: close\r\n" + header + "\r\n");
 
         var status = Assert.Single(RawHttp.Statuses(raw));
         Assert.True(status == expectedStatus, $"{shape}: {raw}");
@@ -228,11 +228,14 @@ public sealed class AbuseTests
     public async Task A_header_value_holding_CR_LF_from_the_apps_own_middleware_is_never_forwarded()
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port, configurePipeline: app => app.Use((context, next) =>
-        {
-            context.Request.Headers["X-From-App"] = "a\r\nX-Injected: yes";
-            return next(context);
-        }));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => o.Port = function.Port)
+            .ConfigurePipeline(app => app.Use((context, next) =>
+            {
+                context.Request.Headers["X-From-App"] = "a\r\nX-Injected: yes";
+                return next(context);
+            }))
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 

@@ -54,9 +54,9 @@ public sealed class AppMountAbuseTests
     {
         // Kestrel decodes http://h/mytest%2Fx to /mytest/x, so the mount matches; what follows begins inside the
         // caller's segment, and appended it would lengthen the function's own name (/api/echo%2Fx).
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
 
-        var response = await RawHttp.SendAsync(env.ProxyPort, "GET http://proxy/mytest%2Fx HTTP/1.1\nHost: proxy");
+        var response = await RawHttp.SendAsync(env.Port, "GET http://proxy/mytest%2Fx HTTP/1.1\nHost: proxy");
 
         Assert.Equal([400], RawHttp.Statuses(response));
         Assert.Empty(env.Function.ReceivedTargets);
@@ -105,7 +105,7 @@ public sealed class AppMountAbuseTests
         {
             app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedPrefix });
             RecordRoutedFunction(app, routed);
-            app.MapAzureFunctionProxy(Pattern, AppMountEnvironment.Name);
+            app.MapAzureFunctionProxy(Pattern, ProxyHostBuilder.AppMountName);
         });
 
         var response = await RawHttp.SendAsync(env.Port, $"GET {target} HTTP/1.1\nHost: proxy\nX-Forwarded-Prefix: {prefix}");
@@ -153,7 +153,7 @@ public sealed class AppMountAbuseTests
         await using var env = await StartAsync(f => Shop(f, f.Key), app =>
         {
             RecordRoutedFunction(app, routed);
-            app.MapAzureFunctionProxy(Pattern, AppMountEnvironment.Name);
+            app.MapAzureFunctionProxy(Pattern, ProxyHostBuilder.AppMountName);
         });
 
         var response = await RawHttp.SendAsync(env.Port, $"GET {target} HTTP/1.1\nHost: proxy");
@@ -167,7 +167,7 @@ public sealed class AppMountAbuseTests
     [Fact]
     public async Task A_constrained_function_parameter_is_still_judged_as_the_caller_sent_it()
     {
-        await using var env = await StartAsync(f => Shop(f, f.Key), app => app.MapAzureFunctionProxy("/shop/{function:alpha}/{**rest}", AppMountEnvironment.Name));
+        await using var env = await StartAsync(f => Shop(f, f.Key), app => app.MapAzureFunctionProxy("/shop/{function:alpha}/{**rest}", ProxyHostBuilder.AppMountName));
 
         var encoded = await RawHttp.SendAsync(env.Port, "GET /shop/%65cho/x HTTP/1.1\nHost: proxy");
         var plain = await RawHttp.SendAsync(env.Port, "GET /shop/echo/x HTTP/1.1\nHost: proxy");
@@ -200,7 +200,7 @@ public sealed class AppMountAbuseTests
     {
         await using var env = await StartAsync(f => Integration.AppMountTests.Shop(f, apiKey: null, new() { ["echo"] = new { ApiKey = f.Key }, ["mirror"] = new { } }));
 
-        env.Reload(Integration.AppMountTests.Shop(env.Function, apiKey: null, new() { ["echo"] = new { }, ["mirror"] = new { ApiKey = env.Function.Key } }));
+        env.ReloadJson(Integration.AppMountTests.Shop(env.Function, apiKey: null, new() { ["echo"] = new { }, ["mirror"] = new { ApiKey = env.Function.Key } }));
         using var echo = await env.Caller.GetAsync(new Uri("/shop/echo", UriKind.Relative));
         using var mirror = await env.Caller.PostAsync(new Uri("/shop/mirror", UriKind.Relative), new StringContent("m"));
 
@@ -219,7 +219,7 @@ public sealed class AppMountAbuseTests
             return next(context);
         });
 
-    private static void AssertCalledWhatRoutingMatched(AppMountEnvironment env, ConcurrentQueue<string?> routed)
+    private static void AssertCalledWhatRoutingMatched(ProxyTestHost env, ConcurrentQueue<string?> routed)
     {
         Assert.All(env.Function.ReceivedTargets, target =>
         {
@@ -231,9 +231,13 @@ public sealed class AppMountAbuseTests
         });
     }
 
-    private static Task<AppMountEnvironment> StartAsync(
+    private static Task<ProxyTestHost> StartAsync(
         Func<StandInFunction, object> configuration,
         Action<WebApplication>? mount = null,
         HttpProtocols protocols = HttpProtocols.Http1) =>
-        AppMountEnvironment.StartAsync(configuration, mount ?? (app => app.MapAzureFunctionProxy(Pattern, AppMountEnvironment.Name)), protocols: protocols);
+        new ProxyHostBuilder()
+            .AddAppMount(configuration)
+            .ConfigurePipeline(mount ?? (app => app.MapAzureFunctionProxy(Pattern, ProxyHostBuilder.AppMountName)))
+            .WithProtocols(protocols)
+            .StartAsync();
 }

@@ -21,7 +21,7 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
     [Fact]
     public async Task A_caller_that_goes_away_while_waiting_cancels_the_function_call_and_is_logged_at_debug()
     {
-        await using var env = await ProxyEnvironment.StartAsync("hang");
+        await using var env = await new ProxyHostBuilder().MountFunction("hang").StartAsync();
 
         await AbandonOnceTheFunctionHasItAsync(env, abandon => env.Caller.GetAsync("/mytest", abandon));
     }
@@ -30,23 +30,23 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
     public async Task A_caller_that_goes_away_while_the_function_stalls_has_its_connection_closed_long_before_Timeout()
     {
         // Timeout at its 10-minute default: only the caller's leaving can end the exchange within the bound.
-        await using var env = await ProxyEnvironment.StartAsync("hang");
+        await using var env = await new ProxyHostBuilder().MountFunction("hang").StartAsync();
 
         await AbandonOnceTheFunctionHasItAsync(env, abandon => env.Caller.GetAsync("/mytest", abandon));
 
         // Both ends of the exchange are released: the caller's connection (no CLOSE_WAIT held at the proxy's port,
         // as when a forward outlives its caller) and the proxy's own to the function.
         await Eventually.HoldsAsync(
-            () => ProcessResources.LeftOpenAt(env.ProxyPort) == 0 && ProcessResources.ConnectionsTo(env.Function.Port) == 0,
+            () => ProcessResources.LeftOpenAt(env.Port) == 0 && ProcessResources.ConnectionsTo(env.Function.Port) == 0,
             s_bound,
             "the proxy closes the connection of the caller that left, and its connection to the stalled function");
-        Assert.Equal(0, ProcessResources.ConnectionsTo(env.ProxyPort));
+        Assert.Equal(0, ProcessResources.ConnectionsTo(env.Port));
     }
 
     [Fact]
     public async Task A_caller_that_aborts_mid_upload_aborts_the_functions_request()
     {
-        await using var env = await ProxyEnvironment.StartAsync("lockstep-upload");
+        await using var env = await new ProxyHostBuilder().MountFunction("lockstep-upload").StartAsync();
 
         // The function has started reading the body when the caller goes away.
         await AbandonOnceTheFunctionHasItAsync(env, async abandon =>
@@ -64,7 +64,7 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
     [Fact]
     public async Task A_caller_that_aborts_mid_download_releases_the_functions_connection()
     {
-        await using var env = await ProxyEnvironment.StartAsync("lockstep-download");
+        await using var env = await new ProxyHostBuilder().MountFunction("lockstep-download").StartAsync();
         using var abandon = new CancellationTokenSource();
         var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead, abandon.Token);
         var body = await response.Content.ReadAsStreamAsync();
@@ -131,12 +131,15 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
     [InlineData(1024 * 1024)] // past EnableBuffering's 30 KiB in memory: buffered to a file
     public async Task A_body_buffered_and_read_earlier_in_the_pipeline_is_still_forwarded_whole(int size)
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", configurePipeline: app => app.Use(async (context, next) =>
-        {
-            context.Request.EnableBuffering();
-            await HashAsync(context.Request.Body);
-            await next(context);
-        }));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigurePipeline(app => app.Use(async (context, next) =>
+            {
+                context.Request.EnableBuffering();
+                await HashAsync(context.Request.Body);
+                await next(context);
+            }))
+            .StartAsync();
         var body = new byte[size];
         Pattern.Fill(body, 0);
 
@@ -150,11 +153,14 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
     [Fact]
     public async Task A_body_read_earlier_without_buffering_is_the_apps_fault_not_the_functions()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", configurePipeline: app => app.Use(async (context, next) =>
-        {
-            await context.Request.Body.CopyToAsync(Stream.Null);
-            await next(context);
-        }));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigurePipeline(app => app.Use(async (context, next) =>
+            {
+                await context.Request.Body.CopyToAsync(Stream.Null);
+                await next(context);
+            }))
+            .StartAsync();
 
         using var response = await env.Caller.PostAsync("/mytest", new ByteArrayContent(new byte[5000]));
 
@@ -164,7 +170,7 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
     }
 
     // Sends with a token cancelled once the function signals Arrived; the function must see its request aborted.
-    private static async Task AbandonOnceTheFunctionHasItAsync(ProxyEnvironment env, Func<CancellationToken, Task<HttpResponseMessage>> send)
+    private static async Task AbandonOnceTheFunctionHasItAsync(ProxyTestHost env, Func<CancellationToken, Task<HttpResponseMessage>> send)
     {
         using var abandon = new CancellationTokenSource();
         var call = send(abandon.Token);
@@ -179,7 +185,7 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
     }
 
     // A caller going away is not the function's failure nor the app's: nothing at Warning or above.
-    private static void AssertLoggedOnlyAsCallerAborted(ProxyEnvironment env)
+    private static void AssertLoggedOnlyAsCallerAborted(ProxyTestHost env)
     {
         Assert.DoesNotContain(env.Logs.Entries, e => e.Level >= LogLevel.Warning
             && (e.Category.StartsWith("AzureFunctionsInvoker", StringComparison.Ordinal) || e.Category.StartsWith("System.Net.Http", StringComparison.Ordinal)));

@@ -18,7 +18,7 @@ public sealed class FailureLogTests
     public async Task A_refused_connection_is_one_warning_naming_the_function_host_port_and_cause_with_the_stack_only_at_debug()
     {
         var closedPort = Loopback.ClosedPort();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = closedPort);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = closedPort).StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 
@@ -29,7 +29,7 @@ public sealed class FailureLogTests
     public async Task A_connection_the_function_resets_is_named_as_reset()
     {
         using var resetting = Listen(out var port);
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = port).StartAsync();
 
         var sending = env.Caller.GetAsync("/mytest");
         using (var accepted = await resetting.AcceptSocketAsync().WaitAsync(s_bound))
@@ -49,7 +49,7 @@ public sealed class FailureLogTests
     {
         // The kernel completes its connections; nothing ever reads or answers them.
         using var frozen = Listen(out var port);
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => (o.Port, o.Timeout) = (port, 200));
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => (o.Port, o.Timeout) = (port, 200)).StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 
@@ -62,17 +62,21 @@ public sealed class FailureLogTests
     [Fact]
     public async Task An_attempt_that_fails_over_names_its_backend_and_cause_at_information_not_a_status_0()
     {
-        await using var env = await FailoverEnvironment.StartAsync(3, new Dictionary<string, string?>
-        {
-            ["Backends:1:Priority"] = "2",
-            ["Backends:2:Priority"] = "3",
-        });
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(3)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["Backends:2:Priority"] = "3",
+            })
+            .StartAsync();
         await env.Regions[0].StopAsync();
         env.Regions[1].AnswerWith(503);
 
         using var response = await env.GetAsync();
 
-        Assert.Equal((HttpStatusCode.OK, "C"), (response.StatusCode, FailoverEnvironment.AnsweredBy(response)));
+        Assert.Equal((HttpStatusCode.OK, "C"), (response.StatusCode, StandInRegion.AnsweredBy(response)));
         var failedOver = env.Logs.Entries.Where(e => e.EventId.Name == "FailedOver").ToList();
         Assert.All(failedOver, e => Assert.Equal(LogLevel.Information, e.Level));
         Assert.Collection(
@@ -95,7 +99,7 @@ public sealed class FailureLogTests
 
     // A 502 for no response: one line at Warning naming the function, its host and port and the cause, without the
     // exception, which follows at Debug with its stack.
-    private static void AssertOneWarningThenDetail(ProxyEnvironment env, HttpResponseMessage response, string endpoint, string cause)
+    private static void AssertOneWarningThenDetail(ProxyTestHost env, HttpResponseMessage response, string endpoint, string cause)
     {
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         var warning = Assert.Single(Warnings(env.Logs));

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using System.Collections.Concurrent;
 using System.Net;
 using AzureFunctionsInvoker.Tests.Infrastructure;
@@ -22,7 +23,7 @@ public sealed class FunctionFaultTests
     public async Task A_refused_connection_gets_502_with_a_problem_body()
     {
         var closedPort = Loopback.ClosedPort();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = closedPort);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = closedPort).StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
         var body = await response.Content.ReadAsStringAsync();
@@ -37,7 +38,7 @@ public sealed class FunctionFaultTests
     public async Task An_untrusted_certificate_gets_502_while_https_verify_is_on()
     {
         using var certificate = Loopback.SelfSignedCertificate();
-        await using var env = await ProxyEnvironment.StartAsync("echo", functionCertificate: certificate);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo").WithStandInCertificate(certificate).StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 
@@ -49,7 +50,10 @@ public sealed class FunctionFaultTests
     public async Task An_untrusted_certificate_is_accepted_with_https_verify_off()
     {
         using var certificate = Loopback.SelfSignedCertificate();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.HttpsVerify = false, functionCertificate: certificate);
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => o.HttpsVerify = false)
+            .WithStandInCertificate(certificate)
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest/x");
 
@@ -63,7 +67,10 @@ public sealed class FunctionFaultTests
         using var unanswered = new UnansweredListener();
         Assert.True(await unanswered.ConnectHangsAsync(TimeSpan.FromMilliseconds(300)), "connects to the full backlog must hang");
         var clock = new ObservableClock();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = unanswered.Port, configureProxy: clock.UseIn);
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => o.Port = unanswered.Port)
+            .ConfigureServices(clock.UseIn)
+            .StartAsync();
 
         var sending = env.Caller.GetAsync("/mytest");
         await clock.WhenArmedAsync().WaitAsync(s_bound); // the proxy is timing its connect
@@ -80,7 +87,7 @@ public sealed class FunctionFaultTests
     public async Task A_function_that_sends_no_headers_within_timeout_gets_504_and_its_call_is_cancelled()
     {
         var clock = new ObservableClock();
-        await using var env = await ProxyEnvironment.StartAsync("hang", configureProxy: clock.UseIn);
+        await using var env = await new ProxyHostBuilder().MountFunction("hang").ConfigureServices(clock.UseIn).StartAsync();
 
         using var response = await clock.ExpireOnArrivalAsync(env.Caller.GetAsync("/mytest"), env);
 
@@ -95,7 +102,7 @@ public sealed class FunctionFaultTests
     public async Task A_function_that_stalls_after_its_headers_before_any_body_gets_504()
     {
         var clock = new ObservableClock();
-        await using var env = await ProxyEnvironment.StartAsync("stall-after-headers", configureProxy: clock.UseIn);
+        await using var env = await new ProxyHostBuilder().MountFunction("stall-after-headers").ConfigureServices(clock.UseIn).StartAsync();
 
         using var response = await clock.ExpireOnArrivalAsync(env.Caller.GetAsync("/mytest"), env);
 
@@ -108,7 +115,7 @@ public sealed class FunctionFaultTests
     public async Task A_function_that_stalls_between_body_reads_beyond_timeout_aborts_the_callers_connection()
     {
         var clock = new ObservableClock();
-        await using var env = await ProxyEnvironment.StartAsync("lockstep-download", configureProxy: clock.UseIn);
+        await using var env = await new ProxyHostBuilder().MountFunction("lockstep-download").ConfigureServices(clock.UseIn).StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync();
@@ -134,7 +141,7 @@ public sealed class FunctionFaultTests
     public async Task Something_that_is_not_http_gets_502(string garbage)
     {
         await using var function = new RawFunction(garbage);
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest").WaitAsync(s_bound);
 
@@ -147,9 +154,9 @@ public sealed class FunctionFaultTests
     public async Task A_response_framed_both_ways_is_read_as_chunked_and_forwarded_without_its_content_length()
     {
         await using var function = new RawFunction("HTTP/1.1 200 OK\nContent-Length: 5\nTransfer-Encoding: chunked\n\na\n0123456789\n0\n\n");
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy.example");
+        var raw = await RawHttp.SendAsync(env.Port, "GET /mytest HTTP/1.1\nHost: proxy.example");
 
         Assert.Equal([200], RawHttp.Statuses(raw));
         Assert.DoesNotContain("Content-Length: 5", raw, StringComparison.OrdinalIgnoreCase);
@@ -161,7 +168,7 @@ public sealed class FunctionFaultTests
     [InlineData("?chunked", null)]
     public async Task A_response_cut_off_mid_body_aborts_the_callers_connection(string query, long? contentLength)
     {
-        await using var env = await ProxyEnvironment.StartAsync("truncate");
+        await using var env = await new ProxyHostBuilder().MountFunction("truncate").StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest" + query, HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync();
@@ -177,7 +184,7 @@ public sealed class FunctionFaultTests
     [Fact]
     public async Task A_function_that_dies_after_its_headers_but_before_any_body_gets_502()
     {
-        await using var env = await ProxyEnvironment.StartAsync("die");
+        await using var env = await new ProxyHostBuilder().MountFunction("die").StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 
@@ -189,7 +196,9 @@ public sealed class FunctionFaultTests
     public async Task A_function_that_refuses_before_reading_a_large_expect_100_continue_body_is_answered_at_once_without_it()
     {
         const long size = 256L * 1024 * 1024;
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => (o.ApiKey, o.MaxRequestBodySize) = ("wrong-key", null));
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => (o.ApiKey, o.MaxRequestBodySize) = ("wrong-key", null))
+            .StartAsync();
         var bodyRequested = false;
         using var content = new PushContent(async stream =>
         {
@@ -238,17 +247,17 @@ public sealed class FunctionFaultTests
     }
 
     // A proxy speaking HTTP/2 to its caller (h2c with prior knowledge), recording the caller's connection of each request.
-    private static async Task<ProxyEnvironment> Http2Environment(string function, ConcurrentQueue<string> connections, Action<AzureFunctionProxyOptions>? configure = null)
+    private static async Task<ProxyTestHost> Http2Environment(string function, ConcurrentQueue<string> connections, Action<AzureFunctionProxyOptions>? configure = null)
     {
-        var env = await ProxyEnvironment.StartAsync(
-            function,
-            configure,
-            configurePipeline: app => app.Use((context, next) =>
+        var env = await new ProxyHostBuilder()
+            .MountFunction(function, configure)
+            .WithProtocols(HttpProtocols.Http2)
+            .ConfigurePipeline(app => app.Use((context, next) =>
             {
                 connections.Enqueue(context.Connection.Id);
                 return next(context);
-            }),
-            http2Caller: true);
+            }))
+            .StartAsync();
         env.Caller.DefaultRequestVersion = HttpVersion.Version20;
         env.Caller.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         return env;
@@ -256,7 +265,7 @@ public sealed class FunctionFaultTests
 
     // Once the caller has the first bytes, so the response has started, then() makes the function
     // fail; the caller learns of it from an RST_STREAM with the expected code.
-    private static async Task AssertStreamResetAsync(ProxyEnvironment env, int bodyBytesSent, Action then, long expected)
+    private static async Task AssertStreamResetAsync(ProxyTestHost env, int bodyBytesSent, Action then, long expected)
     {
         using var response = await env.Caller.GetAsync("/mytest", HttpCompletionOption.ResponseHeadersRead).WaitAsync(s_bound);
         await using var body = await response.Content.ReadAsStreamAsync();

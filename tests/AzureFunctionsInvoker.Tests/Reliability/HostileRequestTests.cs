@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -22,10 +23,10 @@ public sealed class HostileRequestTests
     public async Task Trace_and_connect_get_405_with_a_problem_body_and_are_never_forwarded(string requestLine)
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
         var atStart = env.Logs.Entries.Count; // the startup lines (Mounted is Information) are not the caller's doing
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, $"{requestLine}\nHost: proxy");
+        var raw = await RawHttp.SendAsync(env.Port, $"{requestLine}\nHost: proxy");
 
         Assert.Equal([405], RawHttp.Statuses(raw));
         Assert.Contains("application/problem+json", raw, StringComparison.Ordinal);
@@ -38,7 +39,7 @@ public sealed class HostileRequestTests
     [Fact]
     public async Task A_function_that_reflects_its_request_headers_never_hands_the_key_or_client_id_to_the_caller()
     {
-        await using var env = await ProxyEnvironment.StartAsync("reflect", o => o.ClientId = "configured-client-id");
+        await using var env = await new ProxyHostBuilder().MountFunction("reflect", o => o.ClientId = "configured-client-id").StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 
@@ -53,10 +54,10 @@ public sealed class HostileRequestTests
     public async Task A_utf8_header_value_reaches_the_function_byte_for_byte_without_a_warning()
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
         var utf8Value = Encoding.Latin1.GetString(Encoding.UTF8.GetBytes("café ✓"));
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, $"GET /mytest HTTP/1.1\nHost: proxy\nX-Name: {utf8Value}");
+        var raw = await RawHttp.SendAsync(env.Port, $"GET /mytest HTTP/1.1\nHost: proxy\nX-Name: {utf8Value}");
 
         Assert.Equal([200], RawHttp.Statuses(raw));
         Assert.Contains($"\r\nX-Name: {utf8Value}\r\n", Assert.Single(function.Received), StringComparison.OrdinalIgnoreCase);
@@ -70,9 +71,9 @@ public sealed class HostileRequestTests
     public async Task A_header_value_with_a_control_character_gets_400_at_debug_and_is_never_forwarded(string control)
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, $"GET /mytest HTTP/1.1\nHost: proxy\nX-Odd: a{control}b");
+        var raw = await RawHttp.SendAsync(env.Port, $"GET /mytest HTTP/1.1\nHost: proxy\nX-Odd: a{control}b");
 
         Assert.Equal([400], RawHttp.Statuses(raw));
         Assert.Empty(function.Received);
@@ -84,9 +85,9 @@ public sealed class HostileRequestTests
     public async Task A_horizontal_tab_in_a_header_value_is_forwarded()
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy\nX-Tabbed: a\tb");
+        var raw = await RawHttp.SendAsync(env.Port, "GET /mytest HTTP/1.1\nHost: proxy\nX-Tabbed: a\tb");
 
         Assert.Equal([200], RawHttp.Statuses(raw));
         Assert.Contains("\r\nX-Tabbed: a\tb\r\n", Assert.Single(function.Received), StringComparison.OrdinalIgnoreCase);
@@ -101,9 +102,9 @@ public sealed class HostileRequestTests
     public async Task Url_and_method_override_headers_never_reach_the_function(string name, string value)
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, $"GET /mytest HTTP/1.1\nHost: proxy\n{name}: {value}\nX-Original-Request-Id: kept");
+        var raw = await RawHttp.SendAsync(env.Port, $"GET /mytest HTTP/1.1\nHost: proxy\n{name}: {value}\nX-Original-Request-Id: kept");
 
         Assert.Equal([200], RawHttp.Statuses(raw));
         var head = Assert.Single(function.Received);
@@ -117,9 +118,9 @@ public sealed class HostileRequestTests
     public async Task A_header_named_by_connection_alone_is_dropped()
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
 
-        var raw = await RawHttp.SendExactAsync(env.ProxyPort, "GET /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: X-Hop-Secret\r\nX-Hop-Secret: s\r\n\r\n" + Closing);
+        var raw = await RawHttp.SendExactAsync(env.Port, "GET /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: X-Hop-Secret\r\nX-Hop-Secret: s\r\n\r\n" + Closing);
 
         Assert.Equal(2, Regex.Count(raw, "HTTP/1.1 200 OK"));
         Assert.DoesNotContain("X-Hop-Secret", function.Received.First(), StringComparison.OrdinalIgnoreCase);
@@ -137,9 +138,9 @@ public sealed class HostileRequestTests
     public async Task Kestrel_hides_the_names_beside_keep_alive_or_close_in_connection(string connection)
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
 
-        var raw = await RawHttp.SendExactAsync(env.ProxyPort, $"GET /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: {connection}\r\nX-Hop-Secret: s\r\n\r\n" + Closing);
+        var raw = await RawHttp.SendExactAsync(env.Port, $"GET /mytest HTTP/1.1\r\nHost: proxy\r\nConnection: {connection}\r\nX-Hop-Secret: s\r\n\r\n" + Closing);
 
         Assert.StartsWith("HTTP/1.1 200 OK", raw, StringComparison.Ordinal);
         Assert.Contains("\r\nX-Hop-Secret: s\r\n", function.Received.First(), StringComparison.OrdinalIgnoreCase);
@@ -160,9 +161,12 @@ public sealed class HostileRequestTests
     public async Task An_http2_request_target_a_request_line_cannot_carry_gets_400_and_is_never_forwarded(string path)
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port, http2Caller: true);
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => o.Port = function.Port)
+            .WithProtocols(HttpProtocols.Http2)
+            .StartAsync();
 
-        var status = await RawHttp2.GetStatusAsync(env.ProxyPort, path);
+        var status = await RawHttp2.GetStatusAsync(env.Port, path);
 
         // HttpClient writes no byte for a non-ASCII character of a request line, leaving an earlier request's bytes
         // in its place: nothing of such a target may reach the function.
@@ -174,9 +178,12 @@ public sealed class HostileRequestTests
     public async Task An_http2_request_target_of_printable_ascii_is_forwarded_as_sent()
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port, http2Caller: true);
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o => o.Port = function.Port)
+            .WithProtocols(HttpProtocols.Http2)
+            .StartAsync();
 
-        var status = await RawHttp2.GetStatusAsync(env.ProxyPort, "/mytest/a%20b/{x}|y?q=%C3%A9&r=[1]");
+        var status = await RawHttp2.GetStatusAsync(env.Port, "/mytest/a%20b/{x}|y?q=%C3%A9&r=[1]");
 
         Assert.Equal(200, status);
         Assert.StartsWith("GET /api/echo/a%20b/{x}|y?q=%C3%A9&r=[1] HTTP/1.1\r\n", Assert.Single(function.Received), StringComparison.Ordinal);
@@ -197,9 +204,9 @@ public sealed class HostileRequestTests
     public async Task Forged_identity_address_and_url_headers_in_any_spelling_never_reach_the_function(string name, string value)
     {
         await using var function = RecordingFunction();
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, $"GET /mytest HTTP/1.1\nHost: proxy\n{name}: {value}");
+        var raw = await RawHttp.SendAsync(env.Port, $"GET /mytest HTTP/1.1\nHost: proxy\n{name}: {value}");
 
         Assert.Equal([200], RawHttp.Statuses(raw));
         var head = Assert.Single(function.Received);
@@ -213,9 +220,9 @@ public sealed class HostileRequestTests
     public async Task A_protocol_switch_from_the_function_gets_502_and_none_of_its_bytes(string status, string headers)
     {
         await using var function = new RawFunction($"HTTP/1.1 {status}\n{headers}X-From-Function: switched\n\nRAW-TUNNEL-BYTES");
-        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.Port = function.Port);
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.Port = function.Port).StartAsync();
 
-        var raw = await RawHttp.SendAsync(env.ProxyPort, "GET /mytest HTTP/1.1\nHost: proxy\nUpgrade: websocket\nConnection: Upgrade");
+        var raw = await RawHttp.SendAsync(env.Port, "GET /mytest HTTP/1.1\nHost: proxy\nUpgrade: websocket\nConnection: Upgrade");
 
         Assert.Equal([502], RawHttp.Statuses(raw));
         Assert.DoesNotContain("RAW-TUNNEL-BYTES", raw, StringComparison.Ordinal);

@@ -23,9 +23,10 @@ public sealed class Issue19AttackTests
     [InlineData("/api/answer/\t\\evil.example")]
     public async Task A_tab_browsers_strip_does_not_make_a_root_mounts_redirect_scheme_relative(string location)
     {
-        await using var env = await NamedProxyEnvironment.StartAsync(
-            new Dictionary<string, string> { ["Root"] = "answer" },
-            app => app.MapAzureFunctionProxy("/{**rest}", "Root"));
+        await using var env = await new ProxyHostBuilder()
+            .AddNamedFunctions(new Dictionary<string, string> { ["Root"] = "answer" })
+            .ConfigurePipeline(app => app.MapAzureFunctionProxy("/{**rest}", "Root"))
+            .StartAsync();
         env.Function.Answer = context =>
         {
             context.Response.StatusCode = StatusCodes.Status302Found;
@@ -57,7 +58,7 @@ public sealed class Issue19AttackTests
             settings[$"FailureStatusCodes:{i}"] = code;
         }
 
-        await using var env = await FailoverEnvironment.StartAsync(2, settings);
+        await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(settings).StartAsync();
         env.Regions[0].Answer = context =>
         {
             if (context.Request.Headers["X-Caller"] == "greedy")
@@ -83,7 +84,7 @@ public sealed class Issue19AttackTests
         get.Headers.Add("X-Caller", "bystander");
         using var served = await env.Caller.SendAsync(get);
 
-        Assert.Equal(bystanderRegion, FailoverEnvironment.AnsweredBy(served));
+        Assert.Equal(bystanderRegion, StandInRegion.AnsweredBy(served));
     }
 
     [Theory]
@@ -98,7 +99,7 @@ public sealed class Issue19AttackTests
     [InlineData("/mytest/_durable%E2%80%8B/{token}")]
     public async Task An_invisible_or_dot_spelling_of_the_links_segment_never_reaches_the_function(string template)
     {
-        await using var env = await ProxyEnvironment.StartAsync("orchestrators");
+        await using var env = await new ProxyHostBuilder().MountFunction("orchestrators").StartAsync();
         using var start = await env.Caller.PostAsync("/mytest/hello", null);
         var status = start.Headers.Location!.OriginalString;
         var token = status[(status.LastIndexOf('/') + 1)..];
@@ -115,7 +116,7 @@ public sealed class Issue19AttackTests
     {
         // A 206 whose range the caller starts past "/runtime/w" holds the key without the path the scan looks for (a
         // documented leak path); with Range removed the function answers the whole body, and the scan cuts it.
-        await using var env = await ProxyEnvironment.StartAsync("answer", options => options.RemoveRequestHeaders = ["Range"]);
+        await using var env = await new ProxyHostBuilder().MountFunction("answer", options => options.RemoveRequestHeaders = ["Range"]).StartAsync();
         var url = env.Function.Origin + "/runtime/webhooks/durabletask/instances/abc?code=SYSTEMKEY";
         var full = Encoding.UTF8.GetBytes(new string('x', 100_000) + " " + url + " end");
         var from = 100_001 + url.IndexOf("/runtime", StringComparison.Ordinal) + 10;
@@ -143,7 +144,7 @@ public sealed class Issue19AttackTests
     [InlineData("gzip")] // stored blocks: gzip's bytes are the body's
     public async Task A_body_whose_content_coding_leaves_its_bytes_readable_is_scanned(string coding)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var text = Encoding.UTF8.GetBytes(
             new string('x', 20_000) + " " + env.Function.Origin + "/runtime/webhooks/durabletask/instances/abc?code=SYSTEMKEY end");
         var body = text;
@@ -181,7 +182,7 @@ public sealed class Issue19AttackTests
     [InlineData("Content-Location", "https://custom.example/runtime/webhooks/durabletask/instances/abc?code=SYSTEMKEY")]
     public async Task A_management_url_the_rewriter_leaves_in_a_location_header_gets_502(string header, string template)
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var origin = new Uri(env.Function.Origin);
         var value = template.Replace("{otherScheme}", (origin.Scheme == "https" ? "http://" : "https://") + origin.Authority, StringComparison.Ordinal)
             .Replace("{authority}", origin.Authority, StringComparison.Ordinal);
@@ -216,7 +217,7 @@ public sealed class Issue19AttackTests
     [Fact]
     public async Task A_streamed_body_with_a_partly_escaped_management_url_never_hands_out_the_key()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var origin = env.Function.Origin.Replace("/", "\\/", StringComparison.Ordinal);
         var body = Encoding.UTF8.GetBytes(
             $$"""{"filler":"{{new string('x', 70_000)}}","u":"{{origin}}\/runtime/webhooks\/durabletask\/instances\/abc?code=SYSTEMKEY"}""");
@@ -232,7 +233,7 @@ public sealed class Issue19AttackTests
     [Fact]
     public async Task A_small_json_body_with_a_partly_escaped_management_url_on_another_host_gets_502()
     {
-        await using var env = await ProxyEnvironment.StartAsync("answer");
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
         var body = Encoding.UTF8.GetBytes(
             """{"u":"http:\/\/localhost\/runtime\/webhooks/durabletask\/instances\/abc?code=SYSTEMKEY","self":"{origin}/api/answer"}"""
                 .Replace("{origin}", env.Function.Origin, StringComparison.Ordinal));
@@ -246,7 +247,7 @@ public sealed class Issue19AttackTests
 
     // The status and every byte that arrived before the body ended or the connection was cut (no status when the cut
     // came first: a reset can discard what the caller had not yet read).
-    private static async Task<(HttpStatusCode? Status, string Received)> ReadWhatArrivesAsync(ProxyEnvironment env, HttpRequestMessage? request = null)
+    private static async Task<(HttpStatusCode? Status, string Received)> ReadWhatArrivesAsync(ProxyTestHost env, HttpRequestMessage? request = null)
     {
         HttpStatusCode? status = null;
         var received = new MemoryStream();

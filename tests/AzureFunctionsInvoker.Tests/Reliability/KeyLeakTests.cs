@@ -9,7 +9,7 @@ namespace AzureFunctionsInvoker.Tests.Reliability;
 
 /// <summary>
 /// The function key never leaves the x-functions-key header: not in a log line at any level (every test that uses
-/// <see cref="ProxyEnvironment"/> asserts that when it is disposed), not in an error body, not in the options' text.
+/// <see cref="ProxyTestHost"/> asserts that when it is disposed), not in an error body, not in the options' text.
 /// These cases walk every kind of outcome on purpose.
 /// </summary>
 public sealed class KeyLeakTests
@@ -39,14 +39,17 @@ public sealed class KeyLeakTests
     {
         var (function, configure, path, statuses) = s_outcomes[outcome];
         var clock = new ObservableClock();
-        await using var env = await ProxyEnvironment.StartAsync(function, configure, configureProxy: builder =>
-        {
-            clock.UseIn(builder);
-            if (outcome == UnresolvableName)
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction(function, configure)
+            .ConfigureServices(builder =>
             {
-                FailingNameResolution(builder);
-            }
-        });
+                clock.UseIn(builder);
+                if (outcome == UnresolvableName)
+                {
+                    FailingNameResolution(builder);
+                }
+            })
+            .StartAsync();
 
         var (actualStatus, body) = await SendAsync(env, clock, path);
 
@@ -61,7 +64,10 @@ public sealed class KeyLeakTests
     [Fact]
     public async Task The_client_logging_an_app_turns_on_shows_the_forwarded_headers_with_the_key_redacted()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo", configureProxy: builder => builder.Services.AddAzureFunctionProxy().AddDefaultLogger());
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo")
+            .ConfigureServices(builder => builder.Services.AddAzureFunctionProxy().AddDefaultLogger())
+            .StartAsync();
 
         using var response = await env.Caller.GetAsync("/mytest");
 
@@ -107,7 +113,7 @@ public sealed class KeyLeakTests
             },
         });
 
-    private static async Task<(int? Status, string Body)> SendAsync(ProxyEnvironment env, ObservableClock clock, string path)
+    private static async Task<(int? Status, string Body)> SendAsync(ProxyTestHost env, ObservableClock clock, string path)
     {
         try
         {

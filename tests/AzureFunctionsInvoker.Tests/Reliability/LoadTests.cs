@@ -13,7 +13,7 @@ public sealed class LoadTests(ITestOutputHelper output)
     [Fact]
     public async Task A_thousand_concurrent_callers_with_unique_payloads_each_get_their_own_answer()
     {
-        await using var env = await ProxyEnvironment.StartAsync("mirror");
+        await using var env = await new ProxyHostBuilder().MountFunction("mirror").StartAsync();
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var calls = Enumerable.Range(0, Callers).Select(async caller =>
         {

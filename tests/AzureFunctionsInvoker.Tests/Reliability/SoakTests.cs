@@ -30,7 +30,10 @@ public sealed class SoakTests(ITestOutputHelper output)
     public async Task Sixty_four_callers_against_a_flaky_function_get_only_expected_answers_and_leave_nothing_behind()
     {
         // RoutePrefix "" and FunctionName "api" put every stand-in function behind the one mount point.
-        await using var env = await ProxyEnvironment.StartAsync("api", o => (o.RoutePrefix, o.Timeout, o.Keepalive) = ("", FunctionTimeout, 1000), keepLogs: false);
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("api", o => (o.RoutePrefix, o.Timeout, o.Keepalive) = ("", FunctionTimeout, 1000))
+            .KeepingNoLogs()
+            .StartAsync();
         var caller = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(1) })
         {
             BaseAddress = env.Caller.BaseAddress,
@@ -42,7 +45,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         }
 
         var before = ProcessResources.Measure();
-        var (functionBefore, proxyBefore) = (ProcessResources.ConnectionsTo(env.Function.Port), ProcessResources.ConnectionsTo(env.ProxyPort));
+        var (functionBefore, proxyBefore) = (ProcessResources.ConnectionsTo(env.Function.Port), ProcessResources.ConnectionsTo(env.Port));
 
         var unexpected = new ConcurrentQueue<string>();
         var counts = new ConcurrentDictionary<Kind, int>();
@@ -73,8 +76,8 @@ public sealed class SoakTests(ITestOutputHelper output)
         {
             await Eventually.HoldsAsync(
                 () => ProcessResources.ConnectionsTo(env.Function.Port) <= functionBefore
-                    && ProcessResources.ConnectionsTo(env.ProxyPort) <= proxyBefore
-                    && ProcessResources.LeftOpenAt(env.ProxyPort) == 0
+                    && ProcessResources.ConnectionsTo(env.Port) <= proxyBefore
+                    && ProcessResources.LeftOpenAt(env.Port) == 0
                     && (after = ProcessResources.Measure()).Sockets <= before.Sockets + 4,
                 TimeSpan.FromSeconds(30),
                 "the soak's connections close at both ends once the callers leave and the function's pool is idle");
@@ -84,8 +87,8 @@ public sealed class SoakTests(ITestOutputHelper output)
         {
             output.WriteLine($"{Duration.TotalSeconds} s, {Callers} callers: {requests} requests ({string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}"))}), {unexpected.Count} unexpected");
             output.WriteLine($"before: {before}; connections proxy->function {functionBefore}, caller->proxy {proxyBefore}");
-            output.WriteLine($"after:  {after}; connections proxy->function {ProcessResources.ConnectionsTo(env.Function.Port)}, caller->proxy {ProcessResources.ConnectionsTo(env.ProxyPort)}");
-            output.WriteLine($"function port: {ProcessResources.StatesAt(env.Function.Port)}; proxy port: {ProcessResources.StatesAt(env.ProxyPort)}");
+            output.WriteLine($"after:  {after}; connections proxy->function {ProcessResources.ConnectionsTo(env.Function.Port)}, caller->proxy {ProcessResources.ConnectionsTo(env.Port)}");
+            output.WriteLine($"function port: {ProcessResources.StatesAt(env.Function.Port)}; proxy port: {ProcessResources.StatesAt(env.Port)}");
             foreach (var problem in unexpected.Take(20))
             {
                 output.WriteLine(problem);
