@@ -7,6 +7,7 @@ using BenchmarkDotNet.Running;
 // -- proxies-allocations compares the bytes per request of a proxies.json proxy and a mount.
 // -- proxies-timing times the load and reload of a 1,000-proxy proxies.json (Load/proxies.sh).
 // -- allocations prints the exact bytes allocated per forwarded request (docs/benchmarks.md).
+// -- rewrite-cost prints the CPU time of a Durable JSON body at the rewriting budget against plain JSON of its size.
 if (args is ["serve", var proxy, .. var options])
 {
     await LoadProxyHost.RunAsync(proxy, options).ConfigureAwait(false);
@@ -22,6 +23,10 @@ else if (args is ["proxies-allocations"])
 else if (args is ["allocations"])
 {
     await AllocationCount.RunAsync().ConfigureAwait(false);
+}
+else if (args is ["rewrite-cost"])
+{
+    await RewriteCpuCost.RunAsync().ConfigureAwait(false);
 }
 else
 {

@@ -21,12 +21,30 @@ internal static class CallerParameters
         "recursive",
         "restartWithNewInstanceId");
 
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> s_allowedNames = s_allowed.GetAlternateLookup<ReadOnlySpan<char>>();
+
     /// <summary>
     /// Splits the query of a management URL (without its <c>?</c>) into the parameters the caller may see and the hidden
     /// ones, each kept as written and in order.
     /// </summary>
     public static (string Visible, string Hidden) Split(ReadOnlySpan<char> query)
     {
+        // Most management URLs hold no parameter of the caller's: then the query is hidden whole, as written.
+        var allHidden = true;
+        foreach (var range in query.Split('&'))
+        {
+            if (query[range] is var parameter && (parameter.IsEmpty || IsAllowed(parameter)))
+            {
+                allHidden = false;
+                break;
+            }
+        }
+
+        if (allHidden)
+        {
+            return (string.Empty, query.ToString());
+        }
+
         var visible = new StringBuilder();
         var hidden = new StringBuilder();
         foreach (var range in query.Split('&'))
@@ -37,7 +55,7 @@ internal static class CallerParameters
                 continue;
             }
 
-            var target = IsAllowed(NameOf(parameter)) ? visible : hidden;
+            var target = IsAllowed(parameter) ? visible : hidden;
             (target.Length > 0 ? target.Append('&') : target).Append(parameter);
         }
 
@@ -73,6 +91,14 @@ internal static class CallerParameters
     }
 
     private static bool IsAllowed(string name) => s_allowed.Contains(name);
+
+    // Whether the parameter's name is one of the caller's; a name with nothing to decode is looked up as it is.
+    private static bool IsAllowed(ReadOnlySpan<char> parameter)
+    {
+        var equals = parameter.IndexOf('=');
+        var name = equals < 0 ? parameter : parameter[..equals];
+        return name.ContainsAny('%', '+') ? IsAllowed(Decode(name)) : s_allowedNames.Contains(name);
+    }
 
     private static string NameOf(ReadOnlySpan<char> parameter)
     {

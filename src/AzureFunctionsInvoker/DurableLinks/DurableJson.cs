@@ -59,12 +59,7 @@ internal static class DurableJson
                     continue;
                 }
 
-                // The default encoder escapes <, >, &, ', " and + (and non-ASCII): a link's query, which a caller can write
-                // through an orchestration's input, never comes out as raw HTML however the function had escaped it.
-                var encoded = JsonEncodedText.Encode(link, JavaScriptEncoder.Default).EncodedUtf8Bytes;
-                var replacement = new byte[encoded.Length + 2];
-                replacement[0] = replacement[^1] = (byte)'"';
-                encoded.CopyTo(replacement.AsSpan(1));
+                var replacement = Quoted(link);
                 length += replacement.Length - (reader.BytesConsumed - reader.TokenStartIndex);
                 if (splices.Count == MaxRewrittenUrls || length > maxLength)
                 {
@@ -85,6 +80,29 @@ internal static class DurableJson
         }
 
         return splices.Count == 0 ? DurableJsonResult.Unchanged : DurableJsonResult.Rewritten;
+    }
+
+    // The link as a JSON string, quotes included. The default encoder escapes <, >, &, ', " and + (and non-ASCII): a
+    // link's query, which a caller can write through an orchestration's input, never comes out as raw HTML however the
+    // function had escaped it. A link it leaves as it is (most: a token is base64url) is copied without an encoding.
+    private static byte[] Quoted(string link)
+    {
+        if (Ascii.IsValid(link))
+        {
+            var ascii = new byte[link.Length + 2];
+            Encoding.ASCII.GetBytes(link, ascii.AsSpan(1));
+            if (JavaScriptEncoder.Default.FindFirstCharacterToEncodeUtf8(ascii.AsSpan(1, link.Length)) < 0)
+            {
+                ascii[0] = ascii[^1] = (byte)'"';
+                return ascii;
+            }
+        }
+
+        var encoded = JsonEncodedText.Encode(link, JavaScriptEncoder.Default).EncodedUtf8Bytes;
+        var replacement = new byte[encoded.Length + 2];
+        replacement[0] = replacement[^1] = (byte)'"';
+        encoded.CopyTo(replacement.AsSpan(1));
+        return replacement;
     }
 
     // Most JSON answers name no management URL, and are passed on without being read as JSON (a string per value). A

@@ -44,6 +44,7 @@ internal static class RewrittenJsonCopier
 
         // A body of unknown length is read to one byte past the most that is rewritten, to know it ended.
         var length = (int)(caller.ContentLength ?? DurableJson.MaxBodySize + 1);
+        long written;
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
@@ -94,22 +95,25 @@ internal static class RewrittenJsonCopier
                     "The function's JSON response body names a Durable Task management URL the proxy does not rewrite there (not a URL string on the function's origin): it is not passed on, as its key could follow."));
             }
 
-            var written = Write(caller, buffer.AsSpan(0, read), splices);
-            try
-            {
-                await caller.BodyWriter.FlushAsync(callerAborted).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                return (StreamCopyResult.DestinationFailed, 0, e);
-            }
-
-            return (StreamCopyResult.Success, written, null);
+            written = Write(caller, buffer.AsSpan(0, read), splices);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+
+        // The caller's pipe holds the body now: the function's bytes and the links are let go before a slow caller drains
+        // it, so each slow reader holds its body once, as one of plain JSON does.
+        try
+        {
+            await caller.BodyWriter.FlushAsync(callerAborted).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            return (StreamCopyResult.DestinationFailed, 0, e);
+        }
+
+        return (StreamCopyResult.Success, written, null);
     }
 
     // The body with each splice's replacement in its place, straight into the caller's pipe, its length set first.

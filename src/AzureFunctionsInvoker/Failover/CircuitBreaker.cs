@@ -46,7 +46,10 @@ internal sealed class CircuitBreaker
 
         // A 503 is the whole backend saying it is unavailable: its Retry-After opens the circuit at once. A 429 is
         // usually one caller's quota, so it is one failure toward the threshold like any other, and its Retry-After is
-        // the break only once the threshold opens the circuit: one caller cannot move every other off a healthy backend.
+        // the break only once the threshold opens the circuit. And failures in a row that end on a 429 open it only once
+        // they have lasted a BreakDuration, no request answered between: the proxy cannot tell callers apart, and one
+        // caller's burst of 429s would otherwise move every other caller off a healthy backend, while a backend that
+        // throttles everyone that long is out for one break.
         var wait = statusCode is 429 or 503 ? RetryAfter.Of(retryAfter, _time.GetUtcNow(), _maxRetryAfter) : null;
         var reason = statusCode.ToString(CultureInfo.InvariantCulture);
         if (statusCode == 503)
@@ -55,7 +58,7 @@ internal sealed class CircuitBreaker
         }
         else
         {
-            State.Failed(reason, _threshold, wait ?? _breakDuration, retryAfter: null, trial);
+            State.Failed(reason, _threshold, wait ?? _breakDuration, retryAfter: null, trial, statusCode == 429 ? _breakDuration : TimeSpan.Zero);
         }
     }
 

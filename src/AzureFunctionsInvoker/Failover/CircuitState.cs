@@ -23,6 +23,9 @@ internal sealed class CircuitState
 
     private int _failures;
 
+    // TimeProvider timestamp of the first of the failures in a row.
+    private long _failuresSince;
+
     // TimeProvider timestamp until which the circuit is open; 0 while it is closed.
     private long _openUntil;
 
@@ -111,18 +114,24 @@ internal sealed class CircuitState
     /// <summary>
     /// The backend failed because of <paramref name="reason"/>: the circuit opens for <paramref name="retryAfter"/> when
     /// the backend said how long to stay away, or for <paramref name="breakDuration"/> when the failures in a row reach
-    /// <paramref name="threshold"/> or a trial failed. <paramref name="trial"/> is the request's ticket, when it was the trial.
+    /// <paramref name="threshold"/> (and, with <paramref name="lastingAtLeast"/>, began at least that long ago) or a trial
+    /// failed. <paramref name="trial"/> is the request's ticket, when it was the trial.
     /// </summary>
-    public void Failed(string reason, int threshold, TimeSpan breakDuration, TimeSpan? retryAfter, long trial)
+    public void Failed(string reason, int threshold, TimeSpan breakDuration, TimeSpan? retryAfter, long trial, TimeSpan lastingAtLeast = default)
     {
         var failures = Interlocked.Increment(ref _failures);
         var now = _time.GetTimestamp();
+        if (failures == 1)
+        {
+            Volatile.Write(ref _failuresSince, now);
+        }
+
         var previous = OpenUntil;
         if (retryAfter is { } wait)
         {
             Open(now, previous, wait, $"{reason} with Retry-After");
         }
-        else if (previous != 0 || failures >= threshold)
+        else if (previous != 0 || (failures >= threshold && _time.GetElapsedTime(Volatile.Read(ref _failuresSince), now) >= lastingAtLeast))
         {
             Open(now, previous, breakDuration, previous != 0 ? $"{reason} on trial" : $"{reason}, {failures} failures in a row");
         }

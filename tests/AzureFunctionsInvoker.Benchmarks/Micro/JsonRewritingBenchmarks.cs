@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
@@ -15,7 +13,7 @@ namespace AzureFunctionsInvoker.Benchmarks.Micro;
 [MemoryDiagnoser]
 public class JsonRewritingBenchmarks
 {
-    private const string Origin = "https://app.azurewebsites.net";
+    internal const string Origin = "https://app.azurewebsites.net";
 
     private readonly DiscardStream _responseBody = new();
     private ServiceProvider _services = null!;
@@ -56,8 +54,8 @@ public class JsonRewritingBenchmarks
     /// <summary>The shortest management URLs, each of another instance, as many as fit in 64 KiB.</summary>
     public static byte[] UrlFlood() => Fill(int.MaxValue, i => $"\"{Origin}/runtime/webhooks/durabletask/instances/{i}?code=K\"");
 
-    // Items up to 64 KiB, or maxItems of them.
-    private static byte[] Fill(int maxItems, Func<int, string> item)
+    /// <summary>A JSON list of items up to 64 KiB, or <paramref name="maxItems"/> of them.</summary>
+    public static byte[] Fill(int maxItems, Func<int, string> item)
     {
         var json = new StringBuilder("[");
         for (var i = 0; ; i++)
@@ -69,18 +67,6 @@ public class JsonRewritingBenchmarks
             }
 
             json.Append(i == 0 ? string.Empty : ",").Append(next);
-        }
-    }
-
-    private sealed class JsonFunction(byte[] body) : HttpMessageHandler
-    {
-        private static readonly MediaTypeHeaderValue s_json = new("application/json") { CharSet = "utf-8" };
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var content = new ByteArrayContent(body);
-            content.Headers.ContentType = s_json;
-            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = content, RequestMessage = request });
         }
     }
 }

@@ -1,5 +1,10 @@
+using System.Xml.Linq;
 using AzureFunctionsInvoker.DurableLinks;
+using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AzureFunctionsInvoker.Tests.DurableLinks;
@@ -92,6 +97,111 @@ public sealed class DurableLinkProtectorTests
             var tampered = (byte[])bytes.Clone();
             tampered[i] ^= 0x01;
             Assert.False(protector.TryUnprotect(Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(tampered), TimeSpan.MaxValue, out _), $"byte {i}");
+        }
+    }
+
+    [Fact]
+    public async Task Revoking_the_key_ring_revokes_every_token_and_the_next_ones_read()
+    {
+        // A key ring kept in memory, where a file-system one would be: revocation works the same.
+        var services = new ServiceCollection().AddDataProtection().Services;
+        services.Configure<KeyManagementOptions>(options => options.XmlRepository = new MemoryKeyRing());
+        using var provider = services.BuildServiceProvider();
+        var keys = provider.GetRequiredService<IDataProtectionProvider>();
+        var protector = new DurableLinkProtector(keys, "Hello", _clock);
+        var before = protector.Protect(s_link, TimeSpan.FromDays(7));
+        var dataProtection = keys.CreateProtector("control");
+        var control = dataProtection.Protect([1, 2, 3]);
+        Assert.True(protector.TryUnprotect(before, TimeSpan.MaxValue, out _));
+
+        provider.GetRequiredService<IKeyManager>().RevokeAllKeys(DateTimeOffset.UtcNow, "test");
+
+        // Data Protection reloads its key ring in the background: from when it refuses its own payloads, the links'
+        // are refused too, and a link made a link key's life (a second) later reads.
+        await Eventually.HoldsAsync(() => !Reads(dataProtection, control), TimeSpan.FromSeconds(30), "Data Protection refuses its revoked key");
+        Assert.False(protector.TryUnprotect(before, TimeSpan.MaxValue, out _));
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var after = protector.Protect(s_link, TimeSpan.FromDays(7));
+        Assert.True(protector.TryUnprotect(after, TimeSpan.MaxValue, out var link));
+        Assert.Equal(s_link, link);
+    }
+
+    [Fact]
+    public void Tokens_protected_whole_by_Data_Protection_still_read_until_they_expire()
+    {
+        // Version 3, as links were made before the link key: the whole payload under Data Protection.
+        var now = _clock.GetUtcNow();
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload))
+        {
+            writer.Write((byte)3);
+            writer.Write(now.UtcTicks);
+            writer.Write((now + TimeSpan.FromMinutes(10)).UtcTicks);
+            writer.Write(s_link.Origin);
+            writer.Write(s_link.Resource);
+            writer.Write(s_link.HiddenQuery);
+        }
+
+        var token = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(
+            _keys.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", "HELLO").Protect(payload.ToArray()));
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+
+        Assert.True(protector.TryUnprotect(token, TimeSpan.MaxValue, out var link));
+        Assert.Equal(s_link, link);
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.False(protector.TryUnprotect(token, TimeSpan.MaxValue, out _));
+    }
+
+    [Fact]
+    public void A_token_cut_short_or_with_its_key_from_another_token_reads_as_nothing()
+    {
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+        var first = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlDecode(protector.Protect(s_link, TimeSpan.FromDays(7)));
+        var other = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlDecode(
+            new DurableLinkProtector(_keys, "Hello", _clock).Protect(s_link with { Resource = "instances/xyz" }, TimeSpan.FromDays(7)));
+
+        for (var length = 0; length < first.Length; length += 7)
+        {
+            Assert.False(protector.TryUnprotect(Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(first[..length]), TimeSpan.MaxValue, out _), $"{length} bytes");
+        }
+
+        // The other token's link key (same length) in front of this token's sealed link.
+        var keyLength = 3 + ((first[1] << 8) | first[2]);
+        var spliced = other[..keyLength].Concat(first[keyLength..]).ToArray();
+        Assert.False(protector.TryUnprotect(Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(spliced), TimeSpan.MaxValue, out _));
+    }
+
+    private static bool Reads(IDataProtector protector, byte[] payload)
+    {
+        try
+        {
+            protector.Unprotect(payload);
+            return true;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    private sealed class MemoryKeyRing : IXmlRepository
+    {
+        private readonly List<XElement> _elements = [];
+
+        public IReadOnlyCollection<XElement> GetAllElements()
+        {
+            lock (_elements)
+            {
+                return [.. _elements];
+            }
+        }
+
+        public void StoreElement(XElement element, string friendlyName)
+        {
+            lock (_elements)
+            {
+                _elements.Add(element);
+            }
         }
     }
 }

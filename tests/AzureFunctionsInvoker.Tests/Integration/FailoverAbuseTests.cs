@@ -233,7 +233,7 @@ public sealed class FailoverAbuseTests
     public async Task A_Retry_After_the_header_cannot_read_opens_the_circuit_for_BreakDuration(string retryAfter)
     {
         await using var env = await new ProxyHostBuilder().WithRegions(2).WithClock().MountBackends(s_opensAtOnce).StartAsync();
-        env.Regions[0].AnswerWith(StatusCodes.Status429TooManyRequests, retryAfter);
+        env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter);
 
         using var throttled = await env.GetAsync().WaitAsync(s_bound);
         env.Regions[0].Answer = null;

@@ -6,8 +6,9 @@ namespace AzureFunctionsInvoker.Tests.Integration;
 
 /// <summary>
 /// A function that throttles per caller (a 429 for one client's quota, with <c>Retry-After: 60</c>) must not let that
-/// client move every other caller off a healthy backend: a 429 is one failure toward <c>FailureThreshold</c>, and only
-/// a 503 (the whole backend says it is unavailable) opens the circuit at once for its <c>Retry-After</c>.
+/// client move every other caller off a healthy backend: a 429 is one failure toward <c>FailureThreshold</c>, failures
+/// in a row that end on a 429 open the circuit only once they have lasted a <c>BreakDuration</c>, and only a 503 (the
+/// whole backend says it is unavailable) opens it at once for its <c>Retry-After</c>.
 /// </summary>
 public sealed class ThrottledCallerTests
 {
@@ -44,6 +45,33 @@ public sealed class ThrottledCallerTests
     }
 
     [Fact]
+    public async Task A_burst_of_one_callers_429s_as_long_as_the_threshold_does_not_move_another_caller()
+    {
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+            })
+            .StartAsync();
+        env.Regions[0].Answer = ThrottleGreedyCaller;
+
+        // Ten POSTs in a row from the throttled caller, none of the other caller's between: ten failures in a row.
+        for (var i = 0; i < 10; i++)
+        {
+            using var throttled = await SendAsync(env, HttpMethod.Post, greedy: true);
+            Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        }
+
+        using var served = await SendAsync(env, HttpMethod.Get, greedy: false);
+
+        Assert.Equal("A", StandInRegion.AnsweredBy(served));
+        Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
+    }
+
+    [Fact]
     public async Task A_429_with_Retry_After_counts_as_one_failure_and_its_wait_is_the_break_once_the_threshold_opens_the_circuit()
     {
         await using var env = await new ProxyHostBuilder()
@@ -58,7 +86,9 @@ public sealed class ThrottledCallerTests
             .StartAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status429TooManyRequests, retryAfter: "2");
 
+        // The threshold is reached at once; the circuit opens on the first 429 once they have lasted a BreakDuration.
         var first = await env.AnsweredByAsync(2);
+        env.Clock.Advance(TimeSpan.FromSeconds(30));
         var atThreshold = await env.AnsweredByAsync(1);
         env.Regions[0].Answer = null;
         var open = await env.AnsweredByAsync(1);

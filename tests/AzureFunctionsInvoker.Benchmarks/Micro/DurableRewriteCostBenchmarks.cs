@@ -1,0 +1,66 @@
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AzureFunctionsInvoker.Benchmarks.Micro;
+
+/// <summary>
+/// Issue 19's cost target for JSON rewriting: a Durable JSON body at the per-response URL budget (300 management URLs,
+/// each of another instance, so 300 distinct links, as CreateHttpManagementPayload writes a status URL: 57 KiB)
+/// against plain JSON of exactly its size, both through the same path (RewrittenJsonCopier reads any application/json
+/// body of at most 64 KiB). The Ratio column is the rewritten body's cost in plain bodies; the target is at most 5.
+/// </summary>
+[MemoryDiagnoser]
+public class DurableRewriteCostBenchmarks
+{
+    /// <summary>The per-response budget, <c>DurableJson.MaxRewrittenUrls</c>.</summary>
+    public const int UrlBudget = 300;
+
+    private readonly DiscardStream _responseBody = new();
+    private ServiceProvider _plainServices = null!;
+    private RequestDelegate _plain = null!;
+    private ServiceProvider _durableServices = null!;
+    private RequestDelegate _durable = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var durable = DurableBody();
+        (_durableServices, _durable) = LibraryPipeline.Build(new JsonFunction(durable));
+        (_plainServices, _plain) = LibraryPipeline.Build(new JsonFunction(PlainBody(durable.Length)));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _plainServices.Dispose();
+        _durableServices.Dispose();
+    }
+
+    [Benchmark(Baseline = true, Description = "plain JSON")]
+    public Task Plain() => _plain(Scenario.JsonGet.CreateContext(_plainServices, _responseBody));
+
+    [Benchmark(Description = "300 management URLs")]
+    public Task Durable() => _durable(Scenario.JsonGet.CreateContext(_durableServices, _responseBody));
+
+    /// <summary>300 status URLs, each of its own instance, with the query Durable writes: 57 KiB.</summary>
+    public static byte[] DurableBody()
+    {
+        var body = JsonRewritingBenchmarks.Fill(UrlBudget, i =>
+            $$"""{"statusQueryGetUri":"{{JsonRewritingBenchmarks.Origin}}/runtime/webhooks/durabletask/instances/{{i:D32}}?taskHub=Hub&connection=Storage&code=0123456789ABCDEF0123456789ABCDEF"}""");
+        var urls = Encoding.UTF8.GetString(body).Split("/runtime/webhooks/durabletask/").Length - 1;
+        return urls == UrlBudget ? body : throw new InvalidOperationException($"{urls} URLs fit in 64 KiB, not {UrlBudget}.");
+    }
+
+    /// <summary>Plain JSON (orders, no management URL) of exactly <paramref name="length"/> bytes.</summary>
+    public static byte[] PlainBody(int length)
+    {
+        var items = JsonRewritingBenchmarks.Fill(int.MaxValue, i => $$"""{"id":"order-{{i:D6}}","status":"shipped","customer":"customer-{{i % 977:D4}}"}""");
+        var json = new StringBuilder(Encoding.UTF8.GetString(items, 0, items.Length - 1)[..(length - 9)]);
+        var cut = json.ToString().LastIndexOf(",{", StringComparison.Ordinal);
+        json.Length = cut;
+        json.Append(",\"").Append('x', length - cut - 4).Append("\"]");
+        return Encoding.UTF8.GetBytes(json.ToString());
+    }
+}
