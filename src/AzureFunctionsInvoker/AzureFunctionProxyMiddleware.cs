@@ -29,14 +29,16 @@ internal sealed class AzureFunctionProxyMiddleware
     private readonly CallerMount _mount;
     private readonly DurableLinkProtector _links;
     private readonly PoolForwarder _forwarder;
+    private readonly RequestBodyBuffer _bodyBuffer;
     private readonly ILogger _logger;
 
-    private AzureFunctionProxyMiddleware(FunctionTargetSource function, CallerMount mount, DurableLinkProtector links, PoolForwarder forwarder, ILogger logger)
+    private AzureFunctionProxyMiddleware(FunctionTargetSource function, CallerMount mount, DurableLinkProtector links, PoolForwarder forwarder, RequestBodyBuffer bodyBuffer, ILogger logger)
     {
         _function = function;
         _mount = mount;
         _links = links;
         _forwarder = forwarder;
+        _bodyBuffer = bodyBuffer;
         _logger = logger;
     }
 
@@ -60,7 +62,8 @@ internal sealed class AzureFunctionProxyMiddleware
         var exchangeLogger = services.GetRequiredService<ILogger<FunctionForwarder>>();
         var exchange = new FunctionForwarder(services.GetRequiredService<IHttpMessageHandlerFactory>(), function.ClientName, time, exchangeLogger);
         var forwarder = new PoolForwarder(exchange, new ResponseCopier(exchangeLogger, mount, links), services.GetRequiredService<ProxyMetrics>(), exchangeLogger);
-        return new AzureFunctionProxyMiddleware(function, mount, links, forwarder, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
+        var bodyBuffer = services.GetService<RequestBodyBuffer>() ?? new RequestBodyBuffer();
+        return new AzureFunctionProxyMiddleware(function, mount, links, forwarder, bodyBuffer, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
     }
 
     /// <summary>The mount's request delegate.</summary>
@@ -125,7 +128,7 @@ internal sealed class AzureFunctionProxyMiddleware
         // A pool of one has one address for the request, made here from the path as it stands; with failover, each backend's
         // is made from the rest of the path when it is tried.
         var target = linkTarget ?? (pool.HasFailover ? null : pool.Backends[0].Resolve(rest, query));
-        return ForwardAsync(context, pool, target is null ? rest.ToString() : string.Empty, query, target);
+        return ForwardAsync(context, pool, target is null ? rest.ToString() : string.Empty, query, target, options);
     }
 
     // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the backend the
@@ -161,8 +164,20 @@ internal sealed class AzureFunctionProxyMiddleware
         return ForwarderErrorResponse.WriteAsync(context, error);
     }
 
-    private async Task ForwardAsync(HttpContext context, BackendPool pool, string rest, string query, Uri? target)
+    private async Task ForwardAsync(HttpContext context, BackendPool pool, string rest, string query, Uri? target, AzureFunctionProxyOptions options)
     {
+        // A body without a length is read whole before anything is sent, so it goes with a Content-Length.
+        if (options.RequestBodyFraming == RequestBodyFraming.ContentLength && RequestBodyBuffer.IsNeeded(context))
+        {
+            var (buffering, exception) = await _bodyBuffer.ReadWholeAsync(context, options.MaxRequestBodySize).ConfigureAwait(false);
+            if (buffering != ForwarderError.None)
+            {
+                ForwarderErrors.Report(_logger, buffering, new(options, context.Request.Method, Exception: exception));
+                await AnswerAsync(context, buffering).ConfigureAwait(false);
+                return;
+            }
+        }
+
         var error = await _forwarder.ForwardAsync(context, pool, rest, query, target).ConfigureAwait(false);
         await AnswerAsync(context, error).ConfigureAwait(false);
     }

@@ -97,6 +97,15 @@ public sealed class AzureFunctionProxyOptions
     public long? MaxRequestBodySize { get; set; } = 104_857_600;
 
     /// <summary>
+    /// How a request body is framed to the function. <see cref="RequestBodyFraming.ContentLength"/> (the default)
+    /// sends every body with a <c>Content-Length</c>, reading a body sent without one (chunked) whole first, in memory
+    /// up to 64 KiB and then in a temporary file, up to <see cref="MaxRequestBodySize"/>: Azure Functions'
+    /// out-of-process workers receive a chunked body empty. <see cref="RequestBodyFraming.AsSent"/> streams every body
+    /// as the caller framed it.
+    /// </summary>
+    public RequestBodyFraming RequestBodyFraming { get; set; } = RequestBodyFraming.ContentLength;
+
+    /// <summary>
     /// Whether <c>X-Forwarded-For</c>, <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> are set on the
     /// forwarded request from the caller's connection, replacing any values the caller sent.
     /// Defaults to <see langword="true"/>.
@@ -237,6 +246,7 @@ public sealed class AzureFunctionProxyOptions
         && Timeout == other.Timeout
         && Keepalive == other.Keepalive
         && MaxRequestBodySize == other.MaxRequestBodySize
+        && RequestBodyFraming == other.RequestBodyFraming
         && AddXForwardedHeaders == other.AddXForwardedHeaders
         && RewriteRedirects == other.RewriteRedirects
         && RewriteCookies == other.RewriteCookies

@@ -101,6 +101,7 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         services.TryAddSingleton<FunctionRegistry>();
         services.TryAddSingleton<LiveConnectionSettings>();
         services.TryAddSingleton<EventStreamDrain>();
+        services.TryAddSingleton(new RequestBodyBuffer());
         services.AddMetrics();
         services.TryAddSingleton<ProxyMetrics>();
         // Step timeouts run on the app's clock (a fake one in tests), as YARP's activity timeout does.

@@ -19,6 +19,7 @@ public sealed class AzureFunctionProxyOptionsTests
             int value => value + 1,
             long value => value + 1,
             TimeSpan value => value + TimeSpan.FromSeconds(1),
+            RequestBodyFraming value => value == RequestBodyFraming.AsSent ? RequestBodyFraming.ContentLength : RequestBodyFraming.AsSent,
             IList<string> value => (IList<string>)[.. value, "X-Added"],
             IList<AzureFunctionProxyBackend> value => (IList<AzureFunctionProxyBackend>)[.. value, new() { AppName = "other" }],
             null when property == nameof(AzureFunctionProxyOptions.FailureStatusCodes) => (IList<int>)[500],

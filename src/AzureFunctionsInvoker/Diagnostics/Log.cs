@@ -86,4 +86,7 @@ internal static partial class Log
 
     [LoggerMessage(25, LogLevel.Debug, "The exception behind the failure above of the Azure Function '{FunctionName}' at {Endpoint} ({Cause}).", EventName = "FunctionFailureDetail")]
     public static partial void FunctionFailureDetail(ILogger logger, string functionName, string endpoint, string cause, Exception exception);
+
+    [LoggerMessage(30, LogLevel.Error, "A request body for the Azure Function '{FunctionName}' came without a length and could not be buffered to be sent with one: its temporary file could not be written ({ExceptionType}: {Cause}). The caller got 503.", EventName = "RequestBodyBufferFailed")]
+    public static partial void RequestBodyBufferFailed(ILogger logger, string functionName, string exceptionType, string cause);
 }

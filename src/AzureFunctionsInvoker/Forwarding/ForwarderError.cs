@@ -24,6 +24,9 @@ internal enum ForwarderError
     /// <summary>Reading the caller's request body failed (malformed framing, a client that stopped sending).</summary>
     RequestBodyFailed,
 
+    /// <summary>A request body sent without a length could not be buffered: its temporary file could not be written (disk full, no permission).</summary>
+    RequestBodyBufferFailed,
+
     /// <summary>The caller went away; there is nobody left to answer.</summary>
     CallerAborted,
 

@@ -57,6 +57,12 @@ internal sealed class FunctionForwarder
             return new(request, null, ForwarderError.RequestHeaderInvalid, null, SafeToResend: false, JudgesBackend: false);
         }
 
+        // A body held whole for its length (RequestBodyFraming.ContentLength) goes with it.
+        if (content is not null && options.RequestBodyFraming == RequestBodyFraming.ContentLength && RequestBodyBuffer.LengthOf(context) is long length)
+        {
+            content.Headers.ContentLength = length;
+        }
+
         var sender = CurrentSender();
         if (sender.AppHandlers)
         {

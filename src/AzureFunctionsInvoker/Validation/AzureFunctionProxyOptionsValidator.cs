@@ -87,6 +87,11 @@ internal static class AzureFunctionProxyOptionsValidator
             failures.Add(nameof(options.MaxRequestBodySize), "MaxRequestBodySize must be 0 bytes or more, or unset for no limit.");
         }
 
+        if (!Enum.IsDefined(options.RequestBodyFraming))
+        {
+            failures.Add(nameof(options.RequestBodyFraming), "RequestBodyFraming must be ContentLength or AsSent.");
+        }
+
         ValidateDurableLinks(options, failures);
         ValidateHeaderValue(nameof(options.ApiKey), options.ApiKey, failures);
         ValidateHeaderValue(nameof(options.ClientId), options.ClientId, failures);

@@ -202,9 +202,9 @@ public sealed class ForwardingContractTests
     }
 
     [Fact]
-    public async Task A_chunked_body_stays_chunked()
+    public async Task A_chunked_body_stays_chunked_with_AsSent()
     {
-        await using var env = await ProxyEnvironment.StartAsync("echo");
+        await using var env = await ProxyEnvironment.StartAsync("echo", o => o.RequestBodyFraming = RequestBodyFraming.AsSent);
         using var content = new StreamContent(Pattern.Stream(100_000));
         content.Headers.ContentLength = null;
 

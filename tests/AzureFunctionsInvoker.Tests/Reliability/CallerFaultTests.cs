@@ -46,7 +46,8 @@ public sealed class CallerFaultTests(ITestOutputHelper output)
     [Fact]
     public async Task A_caller_that_aborts_mid_upload_aborts_the_functions_request()
     {
-        await using var env = await ProxyEnvironment.StartAsync("lockstep-upload");
+        // A chunked body reaches the function before it ends only as sent (RequestBodyFraming.AsSent).
+        await using var env = await ProxyEnvironment.StartAsync("lockstep-upload", o => o.RequestBodyFraming = RequestBodyFraming.AsSent);
 
         // The function has started reading the body when the caller goes away.
         await AbandonOnceTheFunctionHasItAsync(env, async abandon =>
