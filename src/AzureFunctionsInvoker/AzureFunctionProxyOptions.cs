@@ -106,6 +106,14 @@ public sealed class AzureFunctionProxyOptions
     public RequestBodyFraming RequestBodyFraming { get; set; } = RequestBodyFraming.ContentLength;
 
     /// <summary>
+    /// The most connections open at once to each backend (its host and port), over HTTP/1.1 or HTTP/2. A request that
+    /// finds them all busy waits for one within <see cref="Timeout"/>, then gets 503 (<c>connection_budget_exhausted</c>).
+    /// At least 1; defaults to <see langword="null"/>: no limit. On App Service, where outbound connections share 128
+    /// SNAT ports per instance and destination, keep it under that (e.g. 64).
+    /// </summary>
+    public int? MaxConnectionsPerBackend { get; set; }
+
+    /// <summary>
     /// Whether <c>X-Forwarded-For</c>, <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> are set on the
     /// forwarded request from the caller's connection, replacing any values the caller sent.
     /// Defaults to <see langword="true"/>.
@@ -247,6 +255,7 @@ public sealed class AzureFunctionProxyOptions
         && Keepalive == other.Keepalive
         && MaxRequestBodySize == other.MaxRequestBodySize
         && RequestBodyFraming == other.RequestBodyFraming
+        && MaxConnectionsPerBackend == other.MaxConnectionsPerBackend
         && AddXForwardedHeaders == other.AddXForwardedHeaders
         && RewriteRedirects == other.RewriteRedirects
         && RewriteCookies == other.RewriteCookies

@@ -23,6 +23,7 @@ public sealed class AzureFunctionProxyOptionsTests
             IList<string> value => (IList<string>)[.. value, "X-Added"],
             IList<AzureFunctionProxyBackend> value => (IList<AzureFunctionProxyBackend>)[.. value, new() { AppName = "other" }],
             null when property == nameof(AzureFunctionProxyOptions.FailureStatusCodes) => (IList<int>)[500],
+            null when property == nameof(AzureFunctionProxyOptions.MaxConnectionsPerBackend) => 4,
             IDictionary<string, AzureFunctionProxyFunctionOptions> value => new Dictionary<string, AzureFunctionProxyFunctionOptions>(value) { ["added"] = new() },
             var other => throw new InvalidOperationException($"No change defined for {property} = {other}."),
         });

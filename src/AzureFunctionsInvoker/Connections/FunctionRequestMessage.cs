@@ -35,6 +35,16 @@ internal sealed class FunctionRequestMessage : HttpRequestMessage
     public static FunctionRequestMessage? Of(HttpRequestMessage request) =>
         request as FunctionRequestMessage ?? (request.Options.TryGetValue(s_original, out var original) ? original : null);
 
+    /// <summary>
+    /// Whether a connection attempt made for this request is waiting for its backend's <c>MaxConnectionsPerBackend</c>
+    /// budget: a request that runs out of <c>Timeout</c> meanwhile found no connection, rather than a slow function.
+    /// </summary>
+    public bool WaitingForConnection
+    {
+        get => Volatile.Read(ref field);
+        set => Volatile.Write(ref field, value);
+    }
+
     /// <summary>The connection pool this request holds, once it was sent through one.</summary>
     public ConnectionPool? Pool => Volatile.Read(ref _pool) as ConnectionPool;
 

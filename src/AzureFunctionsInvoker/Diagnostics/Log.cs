@@ -89,4 +89,7 @@ internal static partial class Log
 
     [LoggerMessage(30, LogLevel.Error, "A request body for the Azure Function '{FunctionName}' came without a length and could not be buffered to be sent with one: its temporary file could not be written ({ExceptionType}: {Cause}). The caller got 503.", EventName = "RequestBodyBufferFailed")]
     public static partial void RequestBodyBufferFailed(ILogger logger, string functionName, string exceptionType, string cause);
+
+    [LoggerMessage(31, LogLevel.Warning, "A request to the Azure Function '{FunctionName}' at {Endpoint} waited Timeout ({Timeout} ms) for one of its MaxConnectionsPerBackend ({MaxConnections}) connections, all busy, and got 503 (connection_budget_exhausted).", EventName = "ConnectionBudgetExhausted")]
+    public static partial void ConnectionBudgetExhausted(ILogger logger, string functionName, string endpoint, int maxConnections, int timeout);
 }

@@ -36,6 +36,9 @@ internal enum ForwarderError
     /// <summary>The function did not complete a step within <see cref="AzureFunctionProxyOptions.Timeout"/>.</summary>
     FunctionTimedOut,
 
+    /// <summary>No connection to the backend came free within <see cref="AzureFunctionProxyOptions.Timeout"/>: its <see cref="AzureFunctionProxyOptions.MaxConnectionsPerBackend"/> were all busy.</summary>
+    ConnectionBudgetExhausted,
+
     /// <summary>The function's response body failed, stalled or had no trustworthy length.</summary>
     ResponseBodyFailed,
 

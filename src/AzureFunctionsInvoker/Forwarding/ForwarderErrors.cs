@@ -75,6 +75,9 @@ internal static class ForwarderErrors
             [ForwarderError.FunctionTimedOut] = new(
                 StatusCodes.Status504GatewayTimeout, "Gateway Timeout", "The function did not answer in time.", "timeout",
                 static (logger, failure) => WithDetail(logger, failure, static (logger, failure, _) => Log.FunctionTimedOut(logger, failure.Options.FunctionName, failure.Endpoint, failure.Options.Timeout))),
+            [ForwarderError.ConnectionBudgetExhausted] = new(
+                StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "No connection to the function came free in time: its connection budget is spent (connection_budget_exhausted).", "connection_budget_exhausted",
+                static (logger, failure) => Log.ConnectionBudgetExhausted(logger, failure.Options.FunctionName, failure.Endpoint, failure.Options.MaxConnectionsPerBackend ?? 0, failure.Options.Timeout)),
             [ForwarderError.ResponseBodyFailed] = new(
                 StatusCodes.Status502BadGateway, BadGateway, "The function's response failed.", "response_body",
                 static (logger, failure) => WithDetail(logger, failure, static (logger, failure, cause) => Log.ResponseBodyFailed(logger, failure.Options.FunctionName, failure.Endpoint, cause))),

@@ -92,7 +92,7 @@ internal sealed class FunctionForwarder
         {
             // Besides the transport's own failures: what handlers the app added throw (a resilience pipeline's
             // timeout or open circuit). The function was not reached either way, and the caller gets a 502.
-            var error = ClassifySendFailure(context, content, timeout);
+            var error = ClassifySendFailure(context, request, content, timeout);
             if (error is not (ForwarderError.FunctionUnreachable or ForwarderError.FunctionTimedOut))
             {
                 return new(request, null, error, e, SafeToResend: false, JudgesBackend: false);
@@ -125,7 +125,7 @@ internal sealed class FunctionForwarder
         return sender;
     }
 
-    private static ForwarderError ClassifySendFailure(HttpContext context, StreamingRequestContent? content, StepTimeout timeout)
+    private static ForwarderError ClassifySendFailure(HttpContext context, FunctionRequestMessage request, StreamingRequestContent? content, StepTimeout timeout)
     {
         if (context.RequestAborted.IsCancellationRequested)
         {
@@ -137,6 +137,14 @@ internal sealed class FunctionForwarder
             return callerFailure is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
                 ? ForwarderError.RequestBodyTooLarge
                 : ForwarderError.RequestBodyFailed;
+        }
+
+        // Its own connection attempt was still waiting for MaxConnectionsPerBackend when Timeout ran out (on the request,
+        // or on the attempt, whose connect timeout is Timeout too): no connection was free, and the backend is not at
+        // fault (its circuit does not count it).
+        if (request.WaitingForConnection)
+        {
+            return ForwarderError.ConnectionBudgetExhausted;
         }
 
         return timeout.HasExpired ? ForwarderError.FunctionTimedOut : ForwarderError.FunctionUnreachable;

@@ -92,6 +92,11 @@ internal static class AzureFunctionProxyOptionsValidator
             failures.Add(nameof(options.RequestBodyFraming), "RequestBodyFraming must be ContentLength or AsSent.");
         }
 
+        if (options.MaxConnectionsPerBackend < 1)
+        {
+            failures.Add(nameof(options.MaxConnectionsPerBackend), "MaxConnectionsPerBackend must be 1 connection or more, or unset for no limit.");
+        }
+
         ValidateDurableLinks(options, failures);
         ValidateHeaderValue(nameof(options.ApiKey), options.ApiKey, failures);
         ValidateHeaderValue(nameof(options.ClientId), options.ClientId, failures);
