@@ -87,8 +87,8 @@ internal static partial class Log
     [LoggerMessage(25, LogLevel.Debug, "The exception behind the failure above of the Azure Function '{FunctionName}' at {Endpoint} ({Cause}).", EventName = "FunctionFailureDetail")]
     public static partial void FunctionFailureDetail(ILogger logger, string functionName, string endpoint, string cause, Exception exception);
 
-    [LoggerMessage(30, LogLevel.Error, "A request body for the Azure Function '{FunctionName}' came without a length and could not be buffered to be sent with one: its temporary file could not be written ({ExceptionType}: {Cause}). The caller got 503.", EventName = "RequestBodyBufferFailed")]
-    public static partial void RequestBodyBufferFailed(ILogger logger, string functionName, string exceptionType, string cause);
+    [LoggerMessage(30, LogLevel.Error, "A request body for the Azure Function '{FunctionName}' came without a length and could not be buffered to be sent with one: its temporary file could not be written ({Cause}). The caller got 503.", EventName = "RequestBodyBufferFailed")]
+    public static partial void RequestBodyBufferFailed(ILogger logger, string functionName, string cause);
 
     [LoggerMessage(31, LogLevel.Warning, "A request to the Azure Function '{FunctionName}' at {Endpoint} waited Timeout ({Timeout} ms) for one of its MaxConnectionsPerBackend ({MaxConnections}) connections, all busy, and got 503 (connection_budget_exhausted).", EventName = "ConnectionBudgetExhausted")]
     public static partial void ConnectionBudgetExhausted(ILogger logger, string functionName, string endpoint, int maxConnections, int timeout);

@@ -65,7 +65,7 @@ internal static class ForwarderErrors
                 static (logger, failure) => Log.RequestBodyFailed(logger, failure.Exception)),
             [ForwarderError.RequestBodyBufferFailed] = new(
                 StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "The request body could not be buffered: the proxy could not write its temporary file.", "request_body_buffer",
-                static (logger, failure) => Log.RequestBodyBufferFailed(logger, failure.Options.FunctionName, failure.Exception?.GetType().Name ?? "unknown", failure.Exception?.Message ?? string.Empty)),
+                static (logger, failure) => Log.RequestBodyBufferFailed(logger, failure.Options.FunctionName, RequestBodyBuffer.CauseOf(failure.Exception))),
             [ForwarderError.CallerAborted] = new(
                 0, string.Empty, string.Empty, "caller_aborted",
                 static (logger, failure) => Log.CallerAborted(logger, failure.Exception)),

@@ -82,6 +82,18 @@ internal sealed class RequestBodyBuffer(string? directory = null)
         }
     }
 
+    /// <summary>Why a temporary file could not be written, in fixed words (a log line's <c>Cause</c>), never the exception's message.</summary>
+    public static string CauseOf(Exception? exception) => exception switch
+    {
+        UnauthorizedAccessException => "no permission",
+        DirectoryNotFoundException => "no such directory",
+        // ENOSPC on Unix; ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL on Windows.
+        IOException { HResult: 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027) } => "disk full",
+        IOException => "I/O error",
+        null => "no exception",
+        _ => exception.GetType().Name,
+    };
+
     // The caller's side of the buffering stream, which records what failed there: an IOException from the buffering
     // stream is the caller's (a reset, a malformed chunk) or the temporary file's (disk full), and only this tells them apart.
     private sealed class CallerBody(Stream inner) : Stream

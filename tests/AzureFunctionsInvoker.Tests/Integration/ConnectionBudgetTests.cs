@@ -66,7 +66,10 @@ public sealed class ConnectionBudgetTests
         var bodies = await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()));
 
         var refused = responses.Zip(bodies).Where(r => r.First.StatusCode == HttpStatusCode.ServiceUnavailable).ToArray();
-        Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable }));
+
+        // Answered, refused for want of a connection, or (a connection that came free too late for the function to
+        // answer within Timeout) 504: never a hang, never another failure.
+        Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable, HttpStatusCode.GatewayTimeout }));
         Assert.NotEmpty(refused);
         Assert.All(refused, r => Assert.Contains("connection_budget_exhausted", r.Second, StringComparison.Ordinal));
         Assert.InRange(responses.Count(r => r.StatusCode == HttpStatusCode.OK), 4, 46);
@@ -81,7 +84,7 @@ public sealed class ConnectionBudgetTests
         {
             o.Port = function.Port;
             o.MaxConnectionsPerBackend = 2;
-            o.Keepalive = 500;
+            o.Keepalive = 2000;
         });
         var meters = env.Services.GetRequiredService<IMeterFactory>();
         using var open = new MetricCollector<long>(meters, "AzureFunctionsInvoker", "azurefunctionsinvoker.open_connections");
@@ -92,19 +95,21 @@ public sealed class ConnectionBudgetTests
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         var opened = open.GetMeasurementSnapshot().Where(m => m.Value > 0).ToArray();
         Assert.Equal(2, opened.Length);
+        Assert.Equal(2, function.ConnectionsMade);
         Assert.All(opened, m =>
         {
             Assert.Equal("127.0.0.1", m.Tags["server.address"]);
             Assert.Equal(function.Port, m.Tags["server.port"]);
             Assert.Equal("1.1", m.Tags["network.protocol.version"]);
         });
-        // The attempts left waiting get a connection once the two close (Keepalive), and their waits are recorded then.
+        // The attempts left waiting get a connection once the two close (Keepalive), and their waits are recorded then;
+        // those connections close in turn, idle.
         await Eventually.HoldsAsync(() => waits.GetMeasurementSnapshot().Count > 0, TimeSpan.FromSeconds(30), "a wait for the budget was recorded");
         Assert.All(waits.GetMeasurementSnapshot(), m => Assert.True(m.Value > 0.1, "an attempt waited for a connection to close"));
 
         // Idle past Keepalive, every connection closes, and the count goes back down.
         await Eventually.HoldsAsync(() => open.GetMeasurementSnapshot().Sum(m => m.Value) == 0 && function.OpenConnections == 0, TimeSpan.FromSeconds(30), "the closed connections were counted down");
-        Assert.InRange(function.MaxOpenConnections, 1, 2);
+        Assert.All(open.GetMeasurementSnapshot(), m => Assert.Equal("1.1", m.Tags["network.protocol.version"]));
     }
 
     private static Func<HttpContext, Task> SlowAsync(TimeSpan delay) => async context =>
