@@ -54,6 +54,7 @@ public sealed class AzureFunctionProxyOptionsTests
     [InlineData(nameof(AzureFunctionProxyBackend.ClientId))]
     [InlineData(nameof(AzureFunctionProxyBackend.Priority))]
     [InlineData(nameof(AzureFunctionProxyBackend.Weight))]
+    [InlineData(nameof(AzureFunctionProxyBackend.HttpVersion))]
     public void A_change_to_any_key_of_a_backend_is_a_change_and_a_clone_does_not_share_it(string property)
     {
         var options = new AzureFunctionProxyOptions { FunctionName = "hello", Backends = [new() { AppName = "weu" }, new() { AppName = "neu" }] };

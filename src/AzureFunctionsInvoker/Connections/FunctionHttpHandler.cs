@@ -137,6 +137,8 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
             AutomaticDecompression = DecompressionMethods.None,
             ConnectCallback = connections.ConnectAsync,
             PlaintextStreamFilter = connections.SettleAsync,
+            // HttpVersion 2: another connection when one has as many streams open as the server allows.
+            EnableMultipleHttp2Connections = true,
             // Kestrel decodes request header values as UTF-8 (and refuses invalid UTF-8), so encoding them back as
             // UTF-8 sends the function the caller's bytes. The default (ASCII only) would fail the whole request.
             RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8,

@@ -37,6 +37,7 @@ internal sealed class Backend
         MountSuffix = mountSuffix;
         RemovedRequestHeaders = ToSet(options.RemoveRequestHeaders);
         RemovedResponseHeaders = ToSet(options.RemoveResponseHeaders);
+        Protocol = BackendProtocol.Of(options);
         Keyless = isKeyless ? this : new Backend(name, WithoutKey(options), connection, functionUri, mountSuffix, isKeyless: true);
     }
 
@@ -80,6 +81,9 @@ internal sealed class Backend
 
     /// <summary>The response headers <c>RemoveResponseHeaders</c> names; <see langword="null"/> when it names none.</summary>
     public FrozenSet<string>? RemovedResponseHeaders { get; }
+
+    /// <summary>The HTTP version requests to this backend ask for, and what tells of a fallback.</summary>
+    public BackendProtocol Protocol { get; }
 
     /// <summary>The address for one request: see <see cref="RequestTarget.Append"/>.</summary>
     public Uri Resolve(ReadOnlySpan<char> rest, string query) => RequestTarget.Append(FunctionUri, rest, query);
