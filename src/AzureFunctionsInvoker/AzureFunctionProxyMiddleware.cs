@@ -128,7 +128,12 @@ internal sealed class AzureFunctionProxyMiddleware
         // A pool of one has one address for the request, made here from the path as it stands; with failover, each backend's
         // is made from the rest of the path when it is tried.
         var target = linkTarget ?? (pool.HasFailover ? null : pool.Backends[0].Resolve(rest, query));
-        return ForwardAsync(context, pool, target is null ? rest.ToString() : string.Empty, query, target, options);
+        var restToSend = target is null ? rest.ToString() : string.Empty;
+
+        // A body without a length is read whole before anything is sent, so it goes with a Content-Length.
+        return options.RequestBodyFraming == RequestBodyFraming.ContentLength && RequestBodyBuffer.IsNeeded(context)
+            ? BufferThenForwardAsync(context, pool, restToSend, query, target, options)
+            : ForwardAsync(context, pool, restToSend, query, target);
     }
 
     // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the backend the
@@ -164,20 +169,21 @@ internal sealed class AzureFunctionProxyMiddleware
         return ForwarderErrorResponse.WriteAsync(context, error);
     }
 
-    private async Task ForwardAsync(HttpContext context, BackendPool pool, string rest, string query, Uri? target, AzureFunctionProxyOptions options)
+    private async Task BufferThenForwardAsync(HttpContext context, BackendPool pool, string rest, string query, Uri? target, AzureFunctionProxyOptions options)
     {
-        // A body without a length is read whole before anything is sent, so it goes with a Content-Length.
-        if (options.RequestBodyFraming == RequestBodyFraming.ContentLength && RequestBodyBuffer.IsNeeded(context))
+        var (buffering, exception) = await _bodyBuffer.ReadWholeAsync(context, options.MaxRequestBodySize).ConfigureAwait(false);
+        if (buffering != ForwarderError.None)
         {
-            var (buffering, exception) = await _bodyBuffer.ReadWholeAsync(context, options.MaxRequestBodySize).ConfigureAwait(false);
-            if (buffering != ForwarderError.None)
-            {
-                ForwarderErrors.Report(_logger, buffering, new(options, context.Request.Method, Exception: exception));
-                await AnswerAsync(context, buffering).ConfigureAwait(false);
-                return;
-            }
+            ForwarderErrors.Report(_logger, buffering, new(options, context.Request.Method, Exception: exception));
+            await AnswerAsync(context, buffering).ConfigureAwait(false);
+            return;
         }
 
+        await ForwardAsync(context, pool, rest, query, target).ConfigureAwait(false);
+    }
+
+    private async Task ForwardAsync(HttpContext context, BackendPool pool, string rest, string query, Uri? target)
+    {
         var error = await _forwarder.ForwardAsync(context, pool, rest, query, target).ConfigureAwait(false);
         await AnswerAsync(context, error).ConfigureAwait(false);
     }
