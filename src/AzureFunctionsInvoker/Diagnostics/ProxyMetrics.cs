@@ -14,6 +14,9 @@ internal sealed class ProxyMetrics
     /// <summary>The meter's name, and the activity source's: what an app passes to <c>AddMeter</c> and <c>AddSource</c>.</summary>
     public const string Name = "AzureFunctionsInvoker";
 
+    // OpenTelemetry's buckets for HTTP durations.
+    private static readonly InstrumentAdvice<double> s_durationBuckets = new() { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] };
+
     public ProxyMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(Name);
@@ -22,8 +25,7 @@ internal sealed class ProxyMetrics
             unit: "s",
             description: "Duration of requests forwarded to Azure Functions, from sending the request to the end of the response body.",
             tags: null,
-            // OpenTelemetry's buckets for HTTP durations.
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] });
+            advice: s_durationBuckets);
         ActiveRequests = meter.CreateUpDownCounter<long>(
             "azurefunctionsinvoker.active_requests",
             unit: "{request}",
@@ -47,7 +49,7 @@ internal sealed class ProxyMetrics
             unit: "s",
             description: "How long connection attempts to an Azure Function backend waited for its MaxConnectionsPerBackend budget, one per attempt that had to wait; error.type says it gave up.",
             tags: null,
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] });
+            advice: s_durationBuckets);
     }
 
     public Histogram<double> Duration { get; }

@@ -37,13 +37,7 @@ public sealed class Http2TransportTests
     {
         using var certificate = Loopback.SelfSignedCertificate();
         await using var function = await ConnectionCountingFunction.StartAsync(EchoAsync, HttpProtocols.Http1AndHttp2, certificate);
-        await using var env = await ProxyEnvironment.StartAsync("echo", o =>
-        {
-            o.Port = function.Port;
-            o.Https = true;
-            o.HttpsVerify = false;
-            o.HttpVersion = "2";
-        });
+        await using var env = await StartOverTlsAsync(function);
 
         await AssertEchoedAsync(env);
         Assert.All(function.Protocols, p => Assert.Equal("HTTP/2", p));
@@ -55,13 +49,7 @@ public sealed class Http2TransportTests
     {
         using var certificate = Loopback.SelfSignedCertificate();
         await using var function = await ConnectionCountingFunction.StartAsync(EchoAsync, HttpProtocols.Http1, certificate);
-        await using var env = await ProxyEnvironment.StartAsync("echo", o =>
-        {
-            o.Port = function.Port;
-            o.Https = true;
-            o.HttpsVerify = false;
-            o.HttpVersion = "2";
-        });
+        await using var env = await StartOverTlsAsync(function);
 
         for (var i = 0; i < 3; i++)
         {
@@ -165,6 +153,16 @@ public sealed class Http2TransportTests
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         Assert.Equal(1, function.ConnectionsMade);
     }
+
+    // The proxy asking the TLS stand-in for HTTP/2, its self-signed certificate accepted.
+    private static Task<ProxyEnvironment> StartOverTlsAsync(ConnectionCountingFunction function) =>
+        ProxyEnvironment.StartAsync("echo", o =>
+        {
+            o.Port = function.Port;
+            o.Https = true;
+            o.HttpsVerify = false;
+            o.HttpVersion = "2";
+        });
 
     private static async Task AssertEchoedAsync(ProxyEnvironment env)
     {

@@ -169,7 +169,54 @@ public sealed class RequestBodyFramingTests : IDisposable
         Assert.Equal($"{body.Length} {body.Length} {Hash(body)}", await response.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task A_buffered_body_that_reached_no_backend_goes_whole_to_the_next()
+    {
+        var refusing = ClosedPort();
+        await using var env = await StartAsync(o => o.Backends =
+        [
+            new() { AppName = "127.0.0.1", Port = refusing, Priority = 1 },
+            new() { AppName = "127.0.0.1", Port = o.Port, Priority = 2 },
+        ]);
+        var body = Bytes(100_000);
+
+        using var response = await env.Caller.PostAsync("/mytest", Chunked(body));
+
+        Assert.Equal($"{body.Length} {body.Length} {Hash(body)}", await response.Content.ReadAsStringAsync());
+        Assert.Single(env.Function.ReceivedTargets);
+    }
+
+    [Fact]
+    public async Task A_buffered_body_a_backend_had_is_never_sent_to_another()
+    {
+        await using var second = await StandInFunction.StartAsync();
+        await using var env = await StartAsync(o => o.Backends =
+        [
+            new() { AppName = "127.0.0.1", Port = o.Port, Priority = 1 },
+            new() { AppName = "127.0.0.1", Port = second.Port, Priority = 2, ApiKey = second.Key },
+        ]);
+        env.Function.Answer = async context =>
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null);
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        };
+
+        using var response = await env.Caller.PostAsync("/mytest", Chunked(Bytes(100_000)));
+
+        // The first backend had the body (it may have acted on it): its 503 is the caller's, and the second sees nothing.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Single(env.Function.ReceivedTargets);
+        Assert.Empty(second.ReceivedTargets);
+    }
+
     public void Dispose() => Directory.Delete(_temp, recursive: true);
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     private Task<ProxyEnvironment> StartAsync(
         Action<AzureFunctionProxyOptions>? configure = null, bool http2Caller = false, string? directory = null, Action<WebApplication>? pipeline = null) =>
