@@ -25,6 +25,9 @@ public sealed class AzureFunctionProxyBackend
     /// <summary>The client id sent to this Function App, as <see cref="AzureFunctionProxyOptions.ClientId"/>; unset for the function's own.</summary>
     public string? ClientId { get; set; }
 
+    /// <summary>The HTTP version spoken to this Function App, <c>1.1</c> or <c>2</c>, as <see cref="AzureFunctionProxyOptions.HttpVersion"/>; unset for the function's own.</summary>
+    public string? HttpVersion { get; set; }
+
     /// <summary>
     /// The backend's priority group: requests go to the lowest <c>Priority</c> that has a backend whose circuit is not
     /// open. At least 1; defaults to 1.
@@ -46,6 +49,7 @@ public sealed class AzureFunctionProxyBackend
         && Https == other.Https
         && ApiKey == other.ApiKey
         && ClientId == other.ClientId
+        && HttpVersion == other.HttpVersion
         && Priority == other.Priority
         && Weight == other.Weight;
 }

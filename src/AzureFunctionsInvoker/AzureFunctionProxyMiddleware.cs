@@ -28,14 +28,16 @@ internal sealed class AzureFunctionProxyMiddleware
     private readonly CallerMount _mount;
     private readonly DurableLinkProtector _links;
     private readonly PoolForwarder _forwarder;
+    private readonly RequestBodyBuffer _bodyBuffer;
     private readonly ILogger _logger;
 
-    private AzureFunctionProxyMiddleware(FunctionTargetSource function, CallerMount mount, DurableLinkProtector links, PoolForwarder forwarder, ILogger logger)
+    private AzureFunctionProxyMiddleware(FunctionTargetSource function, CallerMount mount, DurableLinkProtector links, PoolForwarder forwarder, RequestBodyBuffer bodyBuffer, ILogger logger)
     {
         _function = function;
         _mount = mount;
         _links = links;
         _forwarder = forwarder;
+        _bodyBuffer = bodyBuffer;
         _logger = logger;
     }
 
@@ -59,7 +61,8 @@ internal sealed class AzureFunctionProxyMiddleware
         var exchangeLogger = services.GetRequiredService<ILogger<FunctionForwarder>>();
         var exchange = new FunctionForwarder(services.GetRequiredService<IHttpMessageHandlerFactory>(), function.ClientName, time, exchangeLogger);
         var forwarder = new PoolForwarder(exchange, new ResponseCopier(exchangeLogger, mount, links), services.GetRequiredService<ProxyMetrics>(), exchangeLogger);
-        return new AzureFunctionProxyMiddleware(function, mount, links, forwarder, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
+        var bodyBuffer = services.GetService<RequestBodyBuffer>() ?? new RequestBodyBuffer();
+        return new AzureFunctionProxyMiddleware(function, mount, links, forwarder, bodyBuffer, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
     }
 
     /// <summary>The mount's request delegate.</summary>
@@ -122,7 +125,10 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
         }
 
-        return ForwardAsync(context, pool, request, linkTarget);
+        // A body without a length is read whole before anything is sent, so it goes with a Content-Length.
+        return options.RequestBodyFraming == RequestBodyFraming.ContentLength && RequestBodyBuffer.IsNeeded(context)
+            ? BufferThenForwardAsync(context, pool, request, linkTarget, options)
+            : ForwardAsync(context, pool, request, linkTarget);
     }
 
     // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the backend the
@@ -156,6 +162,19 @@ internal sealed class AzureFunctionProxyMiddleware
     {
         ForwarderErrors.Report(_logger, error, new(options, context.Request.Method));
         return ForwarderErrorResponse.WriteAsync(context, error);
+    }
+
+    private async Task BufferThenForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? linkTarget, AzureFunctionProxyOptions options)
+    {
+        var (buffering, exception) = await _bodyBuffer.ReadWholeAsync(context, options.MaxRequestBodySize).ConfigureAwait(false);
+        if (buffering != ForwarderError.None)
+        {
+            ForwarderErrors.Report(_logger, buffering, new(options, context.Request.Method, Exception: exception));
+            await ForwarderErrorResponse.WriteAfterForwardAsync(context, buffering).ConfigureAwait(false);
+            return;
+        }
+
+        await ForwardAsync(context, pool, request, linkTarget).ConfigureAwait(false);
     }
 
     private async Task ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? linkTarget)

@@ -97,6 +97,32 @@ public sealed class AzureFunctionProxyOptions
     public long? MaxRequestBodySize { get; set; } = 104_857_600;
 
     /// <summary>
+    /// How a request body is framed to the function. <see cref="RequestBodyFraming.ContentLength"/> (the default)
+    /// sends every body with a <c>Content-Length</c>, reading a body sent without one (chunked) whole first, in memory
+    /// up to 64 KiB and then in a temporary file, up to <see cref="MaxRequestBodySize"/>: Azure Functions'
+    /// out-of-process workers receive a chunked body empty. <see cref="RequestBodyFraming.AsSent"/> streams every body
+    /// as the caller framed it.
+    /// </summary>
+    public RequestBodyFraming RequestBodyFraming { get; set; } = RequestBodyFraming.ContentLength;
+
+    /// <summary>
+    /// The most connections open at once to each backend (its host and port), over HTTP/1.1 or HTTP/2. A request that
+    /// finds them all busy waits for one within <see cref="Timeout"/>, then gets 503 (<c>connection_budget_exhausted</c>).
+    /// At least 1; defaults to <see langword="null"/>: no limit. On App Service, where outbound connections share 128
+    /// SNAT ports per instance and destination, keep it under that (e.g. 64).
+    /// </summary>
+    public int? MaxConnectionsPerBackend { get; set; }
+
+    /// <summary>
+    /// The HTTP version the proxy speaks to the Function App: <c>1.1</c> (the default) or <c>2</c>. With <c>2</c> over
+    /// HTTPS it asks for HTTP/2 with ALPN and falls back to HTTP/1.1 when the Function App does not offer it (its
+    /// <c>http20Enabled</c> off), logging the fallback once per backend; over plain HTTP it speaks HTTP/2 with prior
+    /// knowledge (h2c: a local host or a test stand-in). HTTP/2 carries many requests on one connection, and opens
+    /// another when one is full. A <see cref="AzureFunctionProxyBackend.HttpVersion"/> replaces it for one backend.
+    /// </summary>
+    public string HttpVersion { get; set; } = Http11;
+
+    /// <summary>
     /// Whether <c>X-Forwarded-For</c>, <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> are set on the
     /// forwarded request from the caller's connection, replacing any values the caller sent.
     /// Defaults to <see langword="true"/>.
@@ -179,6 +205,13 @@ public sealed class AzureFunctionProxyOptions
 
     internal static int[] DefaultFailureStatusCodes { get; } = [429, 502, 503, 504];
 
+    internal const string Http11 = "1.1";
+
+    internal const string Http2 = "2";
+
+    /// <summary>Whether <paramref name="version"/> is a value <see cref="HttpVersion"/> takes.</summary>
+    internal static bool IsHttpVersion(string version) => version is Http11 or Http2;
+
     internal AzureFunctionProxyOptions Clone()
     {
         var clone = (AzureFunctionProxyOptions)MemberwiseClone();
@@ -207,6 +240,7 @@ public sealed class AzureFunctionProxyOptions
         options.Https = backend.Https ?? Https;
         options.ApiKey = backend.ApiKey ?? ApiKey;
         options.ClientId = backend.ClientId ?? ClientId;
+        options.HttpVersion = backend.HttpVersion ?? HttpVersion;
         return options;
     }
 
@@ -237,6 +271,9 @@ public sealed class AzureFunctionProxyOptions
         && Timeout == other.Timeout
         && Keepalive == other.Keepalive
         && MaxRequestBodySize == other.MaxRequestBodySize
+        && RequestBodyFraming == other.RequestBodyFraming
+        && MaxConnectionsPerBackend == other.MaxConnectionsPerBackend
+        && HttpVersion == other.HttpVersion
         && AddXForwardedHeaders == other.AddXForwardedHeaders
         && RewriteRedirects == other.RewriteRedirects
         && RewriteCookies == other.RewriteCookies

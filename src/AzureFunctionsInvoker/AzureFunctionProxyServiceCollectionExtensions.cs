@@ -101,6 +101,7 @@ public static class AzureFunctionProxyServiceCollectionExtensions
         services.TryAddSingleton<FunctionRegistry>();
         services.TryAddSingleton<LiveConnectionSettings>();
         services.TryAddSingleton<EventStreamDrain>();
+        services.TryAddSingleton(new RequestBodyBuffer());
         services.AddMetrics();
         services.TryAddSingleton<ProxyMetrics>();
         // Step timeouts run on the app's clock (a fake one in tests), as YARP's activity timeout does.
@@ -115,10 +116,13 @@ public static class AzureFunctionProxyServiceCollectionExtensions
             // The proxy logs its own events; the factory's two log lines per request would cost every forward
             // a formatted address and a logging scope, whatever the log level.
             .RemoveAllLoggers()
-            .ConfigurePrimaryHttpMessageHandler(services => new FunctionHttpHandler(services.GetRequiredService<LiveConnectionSettings>(), clientName))
+            .ConfigurePrimaryHttpMessageHandler(services => new FunctionHttpHandler(
+                services.GetRequiredService<LiveConnectionSettings>(), clientName, ConnectionInstrumentsOf(services.GetRequiredService<ProxyMetrics>())))
             // The handler owns the connection pools; rebuilding it every two minutes would cap Keepalive.
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
     }
+
+    private static ConnectionInstruments ConnectionInstrumentsOf(ProxyMetrics metrics) => new(metrics.OpenConnections, metrics.ConnectionWaits);
 
     // Data Protection's own registration adds a hosted service that loads the key ring when the app starts (a key file
     // written on first run, its XML stack loaded: about 10 MiB). Most mounts never make a Durable link, so when that

@@ -19,9 +19,11 @@ public sealed class AzureFunctionProxyOptionsTests
             int value => value + 1,
             long value => value + 1,
             TimeSpan value => value + TimeSpan.FromSeconds(1),
+            RequestBodyFraming value => value == RequestBodyFraming.AsSent ? RequestBodyFraming.ContentLength : RequestBodyFraming.AsSent,
             IList<string> value => (IList<string>)[.. value, "X-Added"],
             IList<AzureFunctionProxyBackend> value => (IList<AzureFunctionProxyBackend>)[.. value, new() { AppName = "other" }],
             null when property == nameof(AzureFunctionProxyOptions.FailureStatusCodes) => (IList<int>)[500],
+            null when property == nameof(AzureFunctionProxyOptions.MaxConnectionsPerBackend) => 4,
             IDictionary<string, AzureFunctionProxyFunctionOptions> value => new Dictionary<string, AzureFunctionProxyFunctionOptions>(value) { ["added"] = new() },
             var other => throw new InvalidOperationException($"No change defined for {property} = {other}."),
         });
@@ -52,6 +54,7 @@ public sealed class AzureFunctionProxyOptionsTests
     [InlineData(nameof(AzureFunctionProxyBackend.ClientId))]
     [InlineData(nameof(AzureFunctionProxyBackend.Priority))]
     [InlineData(nameof(AzureFunctionProxyBackend.Weight))]
+    [InlineData(nameof(AzureFunctionProxyBackend.HttpVersion))]
     public void A_change_to_any_key_of_a_backend_is_a_change_and_a_clone_does_not_share_it(string property)
     {
         var options = new AzureFunctionProxyOptions { FunctionName = "hello", Backends = [new() { AppName = "weu" }, new() { AppName = "neu" }] };

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace AzureFunctionsInvoker.Connections;
@@ -22,19 +21,22 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
 
     private readonly LiveConnectionSettings _live;
     private readonly string _clientName;
+    private readonly ConnectionInstruments? _instruments;
 
     // Held by the handler for good: requests without a mount's settings come from the app's own code at any time.
-    private readonly ConnectionPool _defaults = new(s_defaults, CreateHandler(s_defaults));
+    private readonly ConnectionPool _defaults;
 
     private readonly ConcurrentDictionary<ConnectionSettings, ConnectionPool> _pools = new();
 
     // Orders making a pool after the liveness changes of its settings. Sends through an existing pool take no lock.
     private readonly Lock _gate = new();
 
-    public FunctionHttpHandler(LiveConnectionSettings live, string clientName)
+    public FunctionHttpHandler(LiveConnectionSettings live, string clientName, ConnectionInstruments? instruments = null)
     {
         _live = live;
         _clientName = clientName;
+        _instruments = instruments;
+        _defaults = new(s_defaults, CreateHandler(s_defaults, instruments));
         live.Changed += OnLiveChanged;
     }
 
@@ -94,7 +96,7 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
 
             // The first request with these settings, or the first since their pool was disposed: a request that
             // started before a reload can be sent after it.
-            pool = new ConnectionPool(settings, CreateHandler(settings), Remove);
+            pool = new ConnectionPool(settings, CreateHandler(settings, _instruments), Remove);
             pool.SetLive(_live.IsLive(_clientName, settings));
             _pools[settings] = pool;
             return pool;
@@ -120,29 +122,10 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
     // Only that pool: a newer one for the same settings may have taken its place.
     private void Remove(ConnectionPool pool) => _pools.TryRemove(KeyValuePair.Create(pool.Settings, pool));
 
-    // The default connect, plus: a connection made is a step done, so the TLS handshake and the response
-    // headers get a Timeout of their own.
-    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        FunctionRequestMessage.Of(context.InitialRequestMessage)?.Timeout.ConnectionEstablished();
-
-        return new NetworkStream(socket, ownsSocket: true);
-    }
-
     // A forwarder passes requests and responses through untouched: no proxy, cookies, redirects or decompression.
-    internal static SocketsHttpHandler CreateHandler(ConnectionSettings settings)
+    internal static SocketsHttpHandler CreateHandler(ConnectionSettings settings, ConnectionInstruments? instruments = null)
     {
+        var connections = new BackendConnections(settings.MaxConnections, instruments);
         var handler = new SocketsHttpHandler
         {
             PooledConnectionIdleTimeout = settings.IdleTimeout,
@@ -152,7 +135,10 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
             UseCookies = false,
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
-            ConnectCallback = ConnectAsync,
+            ConnectCallback = connections.ConnectAsync,
+            PlaintextStreamFilter = connections.SettleAsync,
+            // HttpVersion 2: another connection when one has as many streams open as the server allows.
+            EnableMultipleHttp2Connections = true,
             // Kestrel decodes request header values as UTF-8 (and refuses invalid UTF-8), so encoding them back as
             // UTF-8 sends the function the caller's bytes. The default (ASCII only) would fail the whole request.
             RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8,

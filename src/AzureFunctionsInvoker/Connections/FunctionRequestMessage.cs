@@ -35,6 +35,17 @@ internal sealed class FunctionRequestMessage : HttpRequestMessage
     public static FunctionRequestMessage? Of(HttpRequestMessage request) =>
         request as FunctionRequestMessage ?? (request.Options.TryGetValue(s_original, out var original) ? original : null);
 
+    /// <summary>
+    /// Whether a connection attempt made for this request is waiting for its backend's <c>MaxConnectionsPerBackend</c>
+    /// budget: a request that runs out of <c>Timeout</c> meanwhile found no connection, rather than a slow function.
+    /// Kept by its <see cref="StepTimeout"/>, in room its fields leave, so a request costs no byte more for it.
+    /// </summary>
+    public bool WaitingForConnection
+    {
+        get => Timeout.WaitingForConnection;
+        set => Timeout.WaitingForConnection = value;
+    }
+
     /// <summary>The connection pool this request holds, once it was sent through one.</summary>
     public ConnectionPool? Pool => Volatile.Read(ref _pool) as ConnectionPool;
 

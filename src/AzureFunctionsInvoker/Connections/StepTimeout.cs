@@ -34,6 +34,13 @@ internal sealed class StepTimeout : CancellationTokenSource
         _callerRegistration = callerAborted.UnsafeRegister(static state => ((StepTimeout)state!).CancelQuietly(), this);
     }
 
+    /// <summary>Whether the exchange's connection attempt waits for <c>MaxConnectionsPerBackend</c>: see <see cref="FunctionRequestMessage.WaitingForConnection"/>.</summary>
+    public bool WaitingForConnection
+    {
+        get => Volatile.Read(ref field);
+        set => Volatile.Write(ref field, value);
+    }
+
     /// <summary>Whether the function ran out of time (as opposed to the caller going away).</summary>
     public bool HasExpired => IsCancellationRequested && !_callerAborted.IsCancellationRequested;
 

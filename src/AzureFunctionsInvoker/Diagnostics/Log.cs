@@ -95,4 +95,12 @@ internal static partial class Log
 
     [LoggerMessage(42, LogLevel.Error, "The edited {File} is invalid and was not applied; requests keep using the proxies loaded before. {Failure}", EventName = "ProxiesReloadRejected")]
     public static partial void ProxiesReloadRejected(ILogger logger, string file, string failure);
+    [LoggerMessage(30, LogLevel.Error, "A request body for the Azure Function '{FunctionName}' came without a length and could not be buffered to be sent with one: its temporary file could not be written ({Cause}). The caller got 503.", EventName = "RequestBodyBufferFailed")]
+    public static partial void RequestBodyBufferFailed(ILogger logger, string functionName, string cause);
+
+    [LoggerMessage(31, LogLevel.Warning, "A request to the Azure Function '{FunctionName}' at {Endpoint} waited Timeout ({Timeout} ms) for one of its MaxConnectionsPerBackend ({MaxConnections}) connections, all busy, and got 503 (connection_budget_exhausted).", EventName = "ConnectionBudgetExhausted")]
+    public static partial void ConnectionBudgetExhausted(ILogger logger, string functionName, string endpoint, int maxConnections, int timeout);
+
+    [LoggerMessage(32, LogLevel.Warning, "The backend {Endpoint} of the Azure Function '{ProxyName}' does not offer HTTP/2 (HttpVersion = 2): its requests go over HTTP/1.1. Turn HTTP/2 on for the Function App (http20Enabled), or set HttpVersion to 1.1. Logged once per backend.", EventName = "Http2FallBack")]
+    public static partial void Http2FallBack(ILogger logger, string proxyName, string endpoint);
 }

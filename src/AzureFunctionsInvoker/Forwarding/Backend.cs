@@ -33,6 +33,7 @@ internal sealed class Backend
         FunctionPath = functionUri.AbsolutePath.TrimEnd('/');
         MountSuffix = mountSuffix;
         Headers = new HeaderPolicy(options);
+        Protocol = BackendProtocol.Of(options);
         Keyless = isKeyless ? this : new Backend(name, WithoutKey(options), connection, functionUri, mountSuffix, isKeyless: true);
     }
 
@@ -73,6 +74,9 @@ internal sealed class Backend
 
     /// <summary>Which headers the proxy drops and sets, by its own choice and the user's, in both directions.</summary>
     public HeaderPolicy Headers { get; }
+
+    /// <summary>The HTTP version requests to this backend ask for, and what tells of a fallback.</summary>
+    public BackendProtocol Protocol { get; }
 
     /// <summary>The address of <paramref name="target"/> on this backend: see <see cref="RequestTarget.AppendTo"/>.</summary>
     public Uri Resolve(in RequestTarget target) => target.AppendTo(FunctionUri);

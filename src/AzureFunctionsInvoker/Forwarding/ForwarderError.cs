@@ -24,6 +24,9 @@ internal enum ForwarderError
     /// <summary>Reading the caller's request body failed (malformed framing, a client that stopped sending).</summary>
     RequestBodyFailed,
 
+    /// <summary>A request body sent without a length could not be buffered: its temporary file could not be written (disk full, no permission).</summary>
+    RequestBodyBufferFailed,
+
     /// <summary>The caller went away; there is nobody left to answer.</summary>
     CallerAborted,
 
@@ -32,6 +35,9 @@ internal enum ForwarderError
 
     /// <summary>The function did not complete a step within <see cref="AzureFunctionProxyOptions.Timeout"/>.</summary>
     FunctionTimedOut,
+
+    /// <summary>No connection to the backend came free within <see cref="AzureFunctionProxyOptions.Timeout"/>: its <see cref="AzureFunctionProxyOptions.MaxConnectionsPerBackend"/> were all busy.</summary>
+    ConnectionBudgetExhausted,
 
     /// <summary>The function's response body failed, stalled or had no trustworthy length.</summary>
     ResponseBodyFailed,

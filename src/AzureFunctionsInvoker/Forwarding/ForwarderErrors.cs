@@ -63,6 +63,9 @@ internal static class ForwarderErrors
             [ForwarderError.RequestBodyFailed] = new(
                 StatusCodes.Status400BadRequest, BadRequest, "The request body could not be read.", "request_body",
                 static (logger, failure) => Log.RequestBodyFailed(logger, failure.Exception)),
+            [ForwarderError.RequestBodyBufferFailed] = new(
+                StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "The request body could not be buffered: the proxy could not write its temporary file.", "request_body_buffer",
+                static (logger, failure) => Log.RequestBodyBufferFailed(logger, failure.Options.FunctionName, RequestBodyBuffer.CauseOf(failure.Exception))),
             [ForwarderError.CallerAborted] = new(
                 0, string.Empty, string.Empty, "caller_aborted",
                 static (logger, failure) => Log.CallerAborted(logger, failure.Exception)),
@@ -72,6 +75,9 @@ internal static class ForwarderErrors
             [ForwarderError.FunctionTimedOut] = new(
                 StatusCodes.Status504GatewayTimeout, "Gateway Timeout", "The function did not answer in time.", "timeout",
                 static (logger, failure) => WithDetail(logger, failure, static (logger, failure, _) => Log.FunctionTimedOut(logger, failure.Options.FunctionName, failure.Endpoint, failure.Options.Timeout))),
+            [ForwarderError.ConnectionBudgetExhausted] = new(
+                StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "No connection to the function came free in time: its connection budget is spent (connection_budget_exhausted).", "connection_budget_exhausted",
+                static (logger, failure) => Log.ConnectionBudgetExhausted(logger, failure.Options.FunctionName, failure.Endpoint, failure.Options.MaxConnectionsPerBackend ?? 0, failure.Options.Timeout)),
             [ForwarderError.ResponseBodyFailed] = new(
                 StatusCodes.Status502BadGateway, BadGateway, "The function's response failed.", "response_body",
                 static (logger, failure) => WithDetail(logger, failure, static (logger, failure, cause) => Log.ResponseBodyFailed(logger, failure.Options.FunctionName, failure.Endpoint, cause))),

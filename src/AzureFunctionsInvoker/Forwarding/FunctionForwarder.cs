@@ -52,9 +52,16 @@ internal sealed class FunctionForwarder
         var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);
         var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) { Started = bodyStarted } : null;
         var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, backend.Connection, timeout) { Content = content };
+        backend.Protocol.Apply(request);
         if (!HeaderRules.CopyRequestHeaders(context, request, backend.Headers))
         {
             return new(request, null, ForwarderError.RequestHeaderInvalid, null, SafeToResend: false, JudgesBackend: false);
+        }
+
+        // A body held whole for its length (RequestBodyFraming.ContentLength) goes with it.
+        if (content is not null && options.RequestBodyFraming == RequestBodyFraming.ContentLength && RequestBodyBuffer.LengthOf(context) is long length)
+        {
+            content.Headers.ContentLength = length;
         }
 
         var sender = CurrentSender();
@@ -69,6 +76,7 @@ internal sealed class FunctionForwarder
         {
             timeout.Restart();
             var response = await sender.Invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            backend.Protocol.Answered(response, _logger, backend);
             return new(request, response, ForwarderError.None, null, IsRepeatable(context, content), JudgesBackend: true);
         }
         catch (Exception e) when (content?.ResendRefused == true)
@@ -86,7 +94,7 @@ internal sealed class FunctionForwarder
         {
             // Besides the transport's own failures: what handlers the app added throw (a resilience pipeline's
             // timeout or open circuit). The function was not reached either way, and the caller gets a 502.
-            var error = ClassifySendFailure(context, content, timeout);
+            var error = ClassifySendFailure(context, request, content, timeout);
             if (error is not (ForwarderError.FunctionUnreachable or ForwarderError.FunctionTimedOut))
             {
                 return new(request, null, error, e, SafeToResend: false, JudgesBackend: false);
@@ -119,7 +127,7 @@ internal sealed class FunctionForwarder
         return sender;
     }
 
-    private static ForwarderError ClassifySendFailure(HttpContext context, StreamingRequestContent? content, StepTimeout timeout)
+    private static ForwarderError ClassifySendFailure(HttpContext context, FunctionRequestMessage request, StreamingRequestContent? content, StepTimeout timeout)
     {
         if (context.RequestAborted.IsCancellationRequested)
         {
@@ -131,6 +139,14 @@ internal sealed class FunctionForwarder
             return callerFailure is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
                 ? ForwarderError.RequestBodyTooLarge
                 : ForwarderError.RequestBodyFailed;
+        }
+
+        // Its own connection attempt was still waiting for MaxConnectionsPerBackend when Timeout ran out (on the request,
+        // or on the attempt, whose connect timeout is Timeout too): no connection was free, and the backend is not at
+        // fault (its circuit does not count it).
+        if (request.WaitingForConnection)
+        {
+            return ForwarderError.ConnectionBudgetExhausted;
         }
 
         return timeout.HasExpired ? ForwarderError.FunctionTimedOut : ForwarderError.FunctionUnreachable;

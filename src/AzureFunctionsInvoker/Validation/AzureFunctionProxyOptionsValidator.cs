@@ -87,6 +87,18 @@ internal static class AzureFunctionProxyOptionsValidator
             failures.Add(nameof(options.MaxRequestBodySize), "MaxRequestBodySize must be 0 bytes or more, or unset for no limit.");
         }
 
+        if (!Enum.IsDefined(options.RequestBodyFraming))
+        {
+            failures.Add(nameof(options.RequestBodyFraming), "RequestBodyFraming must be ContentLength or AsSent.");
+        }
+
+        ValidateHttpVersion(options.HttpVersion, allowUnset: false, failures);
+
+        if (options.MaxConnectionsPerBackend < 1)
+        {
+            failures.Add(nameof(options.MaxConnectionsPerBackend), "MaxConnectionsPerBackend must be 1 connection or more, or unset for no limit.");
+        }
+
         ValidateDurableLinks(options, failures);
         ValidateHeaderValue(nameof(options.ApiKey), options.ApiKey, failures);
         ValidateHeaderValue(nameof(options.ClientId), options.ClientId, failures);
@@ -103,6 +115,14 @@ internal static class AzureFunctionProxyOptionsValidator
         if (port is < 1 or > 65535)
         {
             failures.Add("Port", "Port must be between 1 and 65535, or unset for the scheme's own (443 with Https, else 80).");
+        }
+    }
+
+    private static void ValidateHttpVersion(string? version, bool allowUnset, Failures failures)
+    {
+        if (!(version is null ? allowUnset : AzureFunctionProxyOptions.IsHttpVersion(version)))
+        {
+            failures.Add("HttpVersion", "HttpVersion must be 1.1 or 2" + (allowUnset ? ", or unset for the function's own." : "."));
         }
     }
 
@@ -135,6 +155,7 @@ internal static class AzureFunctionProxyOptionsValidator
             var failuresBefore = entry.Count;
             ValidateHost(effective, entry);
             ValidatePort(backend.Port, entry);
+            ValidateHttpVersion(backend.HttpVersion, allowUnset: true, entry);
             ValidateHeaderValue(nameof(backend.ApiKey), backend.ApiKey, entry);
             ValidateHeaderValue(nameof(backend.ClientId), backend.ClientId, entry);
             if (backend.Priority < 1)

@@ -27,6 +27,10 @@ internal static class LibraryProxy
 
             // AZFI_LOAD_DURABLE_LINKS_PATH= (empty) turns Durable links, and so the streamed-body scan, off.
             DurableLinksPath = Environment.GetEnvironmentVariable("AZFI_LOAD_DURABLE_LINKS_PATH") ?? "_durable",
+
+            // AZFI_LOAD_HTTP_VERSION=2: HTTP/2 to the stand-in (h2c); AZFI_LOAD_MAX_CONNECTIONS: MaxConnectionsPerBackend.
+            HttpVersion = Environment.GetEnvironmentVariable("AZFI_LOAD_HTTP_VERSION") ?? "1.1",
+            MaxConnectionsPerBackend = int.TryParse(Environment.GetEnvironmentVariable("AZFI_LOAD_MAX_CONNECTIONS"), out var max) ? max : null,
         });
         return app;
     }

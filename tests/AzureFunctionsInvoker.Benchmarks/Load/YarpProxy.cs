@@ -19,7 +19,11 @@ internal static class YarpProxy
         var app = builder.Build();
 
         // An endpoint, so routing runs before it: that is how YARP is used, as the library's middleware branch is.
-        app.MapForwarder(LoadProxyHost.MountPath + "/{**catch-all}", $"http://127.0.0.1:{functionPort}/api/hello", ForwarderRequestConfig.Empty, transforms =>
+        // AZFI_LOAD_HTTP_VERSION=2: HTTP/2 to the stand-in with prior knowledge (h2c), as the library's HttpVersion 2 over HTTP.
+        var config = Environment.GetEnvironmentVariable("AZFI_LOAD_HTTP_VERSION") == "2"
+            ? new ForwarderRequestConfig { Version = System.Net.HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }
+            : ForwarderRequestConfig.Empty;
+        app.MapForwarder(LoadProxyHost.MountPath + "/{**catch-all}", $"http://127.0.0.1:{functionPort}/api/hello", config, transforms =>
         {
             transforms.AddPathRemovePrefix(LoadProxyHost.MountPath);
             transforms.AddRequestHeader("x-functions-key", functionKey, append: false);

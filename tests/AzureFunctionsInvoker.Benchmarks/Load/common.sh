@@ -66,11 +66,12 @@ build_proxies() {
     BASELINE_DLL="$baseline_project/bin/Release/net10.0/AzureFunctionsInvoker.Benchmarks.dll"
 }
 
-# Polls until the URL answers 2xx, or fails naming the log of the process behind it.
+# wait_ready URL LOG [CURL ARGUMENTS]: polls until the URL answers 2xx, or fails naming the log of the process behind it.
 wait_ready() {
     local url=$1 log=$2 attempt
+    shift 2   # any more arguments go to curl (--http2-prior-knowledge)
     for attempt in $(seq 100); do
-        curl -fso /dev/null -H "x-functions-key: $FUNCTION_KEY" "$url" && return
+        curl -fso /dev/null -H "x-functions-key: $FUNCTION_KEY" "$@" "$url" && return
         sleep 0.2
     done
     echo "Not ready after 20 s: $url. Log $log:" >&2
@@ -109,7 +110,8 @@ EOF
     STARTED_PIDS+=("$NGINX_PID")
 }
 
-# The stand-in Function App on FUNCTION_PORT: a fast function at /api/hello/ that checks the key like Azure does.
+# The stand-in Function App on FUNCTION_PORT: a fast function at /api/hello/ that checks the key like Azure does; when
+# FUNCTION_PORT_H2 is set, the same over HTTP/2 with prior knowledge (h2c) on that port too.
 # Sets FUNCTION_PORT, STANDIN_PID and WWW (files under $WWW/api/hello/ are served as they are).
 start_standin() {
     FUNCTION_PORT=$(free_port)
@@ -119,6 +121,7 @@ start_standin() {
     start_nginx standin "
     server {
         listen 127.0.0.1:$FUNCTION_PORT;
+        ${FUNCTION_PORT_H2:+listen 127.0.0.1:$FUNCTION_PORT_H2 http2;}
         root $WWW;
         if (\$http_x_functions_key != \"$FUNCTION_KEY\") { return 401; }
 
@@ -153,8 +156,13 @@ start_dotnet_proxy() {
         kind=library
         dll=$BASELINE_DLL
     fi
+    # library-h2, yarp-h2: the same proxy speaking HTTP/2 with prior knowledge to the stand-in's h2c port.
+    local function_port=$FUNCTION_PORT http_version=1.1
+    case $kind in
+        *-h2) kind=${kind%-h2} function_port=${FUNCTION_PORT_H2:-$FUNCTION_PORT} http_version=2 ;;
+    esac
     PROXY_PORT=$(free_port)
-    dotnet "$dll" serve "$kind" --port "$PROXY_PORT" --function-port "$FUNCTION_PORT" --function-key "$FUNCTION_KEY" >"$log" 2>&1 &
+    AZFI_LOAD_HTTP_VERSION=$http_version dotnet "$dll" serve "$kind" --port "$PROXY_PORT" --function-port "$function_port" --function-key "$FUNCTION_KEY" >"$log" 2>&1 &
     PROXY_PID=$!
     STARTED_PIDS+=("$PROXY_PID")
     wait_ready "http://127.0.0.1:$PROXY_PORT/mytest/ready" "$log"

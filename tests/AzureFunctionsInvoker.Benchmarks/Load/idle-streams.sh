@@ -17,6 +17,9 @@
 # GCDUMP=<path of dotnet-gcdump> also lists the proxy's managed heap by type before and with the streams (after each
 # RSS reading, into artifacts/benchmarks/idle-streams-gcdump/), for gcdump_breakdown.py; the dump's own buffers then
 # count in the RSS with the streams, so take RSS figures from a run without it.
+# HTTP2=1: both proxies speak HTTP/2 with prior knowledge (h2c) to the stand-in, which is then the .NET one of
+# Load/SseFunction.cs (100 streams per connection, as App Service's front ends allow), and the report adds how many
+# connections the proxy held to it (issue 20's must: at most 64 for 5,000 streams).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -50,6 +53,8 @@ connections_to() {
 
 # Polls until the proxy has let go of every connection to the function (the warm-up's streams are torn down).
 wait_released() {
+    # Over HTTP/2 the warm-up's streams end but their connection stays pooled (Keepalive), as it should.
+    [ -z "${HTTP2:-}" ] || return 0
     local attempt
     for attempt in $(seq 100); do
         [ "$(connections_to "$FUNCTION_PORT")" -eq 0 ] && return
@@ -91,7 +96,11 @@ measure() {
     local client_pid=$CLIENT_PID client_out=${CLIENT[0]} client_in=${CLIENT[1]}
     read -r -t 330 -u "$client_out" opened _ seconds || { echo "$kind: the client did not open its streams" >&2; return 1; }
     [ "$opened" = open ] || { echo "$kind: the client said '$opened'" >&2; return 1; }
-    [ "$(connections_to "$FUNCTION_PORT")" -ge "$STREAMS" ] || { echo "$kind: fewer than $STREAMS streams reach the function" >&2; return 1; }
+    local to_function
+    to_function=$(connections_to "$FUNCTION_PORT")
+    if [ -z "${HTTP2:-}" ]; then
+        [ "$to_function" -ge "$STREAMS" ] || { echo "$kind: fewer than $STREAMS streams reach the function" >&2; return 1; }
+    fi
 
     # Held open, idle but for one event per stream every INTERVAL seconds: the measurement period, not a wait on state.
     sleep "$HOLD"
@@ -104,12 +113,12 @@ measure() {
     kill "$PROXY_PID"
     wait "$PROXY_PID" || true
 
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$round" "$seconds" "$rss_before" "$rss_after" \
-        "$live_before" "$live_after" "$threads_before" "$threads_after" >>"$WORK/idle.tsv"
-    printf '%-8s round %d/%d: %d streams open in %.2f s, RSS %s -> %s KiB (%s KiB per stream), live heap %s KiB per stream, threads %s -> %s\n' \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$round" "$seconds" "$rss_before" "$rss_after" \
+        "$live_before" "$live_after" "$threads_before" "$threads_after" "$to_function" >>"$WORK/idle.tsv"
+    printf '%-8s round %d/%d: %d streams open in %.2f s, RSS %s -> %s KiB (%s KiB per stream), live heap %s KiB per stream, threads %s -> %s, %s connections to the function\n' \
         "$kind" "$round" "$ROUNDS" "$STREAMS" "$seconds" "$rss_before" "$rss_after" \
         "$(per_stream_kib "$rss_before" "$rss_after" 1)" "$(per_stream_kib "$live_before" "$live_after" 1024)" \
-        "$threads_before" "$threads_after" >&2
+        "$threads_before" "$threads_after" "$to_function" >&2
 }
 
 # per_stream_kib BEFORE AFTER DIVISOR: (AFTER - BEFORE) / DIVISOR / STREAMS; DIVISOR 1 for readings in KiB, 1024 in bytes.
@@ -134,36 +143,47 @@ require_commands curl python3
 build_proxies
 
 FUNCTION_PORT=$(free_port)
-python3 "$SSE" function --port "$FUNCTION_PORT" --key "$FUNCTION_KEY" --interval "$INTERVAL" --streams "$STREAMS" \
-    >"$WORK/function.log" 2>&1 &
-STARTED_PIDS+=("$!")
-wait_ready "http://127.0.0.1:$FUNCTION_PORT/api/hello/ready" "$WORK/function.log"
+KINDS=(library yarp)
+if [ -n "${HTTP2:-}" ]; then
+    KINDS=(library-h2 yarp-h2)
+    FUNCTION_PORT_H2=$FUNCTION_PORT
+    dotnet "$PROXY_DLL" sse-function --port "$FUNCTION_PORT" --key "$FUNCTION_KEY" --interval "$INTERVAL" >"$WORK/function.log" 2>&1 &
+    STARTED_PIDS+=("$!")
+    wait_ready "http://127.0.0.1:$FUNCTION_PORT/api/hello/ready" "$WORK/function.log" --http2-prior-knowledge
+else
+    python3 "$SSE" function --port "$FUNCTION_PORT" --key "$FUNCTION_KEY" --interval "$INTERVAL" --streams "$STREAMS" \
+        >"$WORK/function.log" 2>&1 &
+    STARTED_PIDS+=("$!")
+    wait_ready "http://127.0.0.1:$FUNCTION_PORT/api/hello/ready" "$WORK/function.log"
+fi
 
 export AZFI_LOAD_DIAGNOSTICS=1
 : >"$WORK/idle.tsv"
 for round in $(seq "$ROUNDS"); do
     # Alternating which goes first, so neither always gets the machine right after the other's teardown.
-    if [ $((round % 2)) -eq 1 ]; then order=(library yarp); else order=(yarp library); fi
+    if [ $((round % 2)) -eq 1 ]; then order=("${KINDS[0]}" "${KINDS[1]}"); else order=("${KINDS[1]}" "${KINDS[0]}"); fi
     for kind in "${order[@]}"; do
         measure "$kind" "$round"
     done
 done
 
-declare -A RSS LIVE OPEN
-for kind in library yarp; do
+declare -A RSS LIVE OPEN CONNECTIONS
+for kind in "${KINDS[@]}"; do
     RSS[$kind]=$(column "$kind" '($5 - $4) / n')
     LIVE[$kind]=$(column "$kind" '($7 - $6) / 1024 / n')
     OPEN[$kind]=$(column "$kind" '$3')
+    CONNECTIONS[$kind]=$(awk -F'\t' -v k="$kind" '$1 == k && $10 > m { m = $10 } END { print m + 0 }' "$WORK/idle.tsv")
 done
+YARP=${KINDS[1]}
 
 {
     echo "- $STREAMS streams per proxy, opened $CONCURRENCY at a time by one asyncio client; an event at once, then one every ${INTERVAL} s; read after ${HOLD} s open"
     echo "- RSS: VmRSS of the proxy after a ${WARMUP_STREAMS}-stream warm-up and before the streams, then with them all open; live heap: GC.GetTotalMemory after a full compacting collection, at the same two points; medians of $ROUNDS rounds, each in a fresh process, the proxies alternating"
     echo
-    echo "| Proxy | RSS per stream (KiB) | Live managed heap per stream (KiB) | Time to open all (s) | RSS per stream vs YARP |"
-    echo "| --- | ---: | ---: | ---: | ---: |"
-    for kind in library yarp; do
-        printf '| %s | %.1f | %.1f | %.2f | %s |\n' "$kind" "${RSS[$kind]}" "${LIVE[$kind]}" "${OPEN[$kind]}" "$(ratio "${RSS[$kind]}" "${RSS[yarp]}")"
+    echo "| Proxy | RSS per stream (KiB) | Live managed heap per stream (KiB) | Time to open all (s) | RSS per stream vs YARP | Most connections to the function |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+    for kind in "${KINDS[@]}"; do
+        printf '| %s | %.1f | %.1f | %.2f | %s | %s |\n' "$kind" "${RSS[$kind]}" "${LIVE[$kind]}" "${OPEN[$kind]}" "$(ratio "${RSS[$kind]}" "${RSS[$YARP]}")" "${CONNECTIONS[$kind]}"
     done
     echo
     echo "Every round (RSS and live heap in KiB, live heap from bytes):"

@@ -11,7 +11,9 @@
 #
 # Knobs: BASELINE (another checkout of the project, e.g. a worktree of the commit before a change: its library runs
 # beside this one as the target "baseline", and the report adds the ratio to it), DURATION (s per measured run, 10), REPEATS (3), CONNECTIONS (32), WARMUP (s before each run, 2), SCENARIO (one
-# of the scenarios alone, e.g. "small GET"). Host settings under test go in the environment, which both .NET proxies
+# of the scenarios alone, e.g. "small GET"), HTTP2=1 (adds yarp-h2 and library-h2: the two .NET proxies speaking HTTP/2
+# with prior knowledge to the stand-in, the library with HttpVersion 2; AZFI_LOAD_MAX_CONNECTIONS sets its
+# MaxConnectionsPerBackend). Host settings under test go in the environment, which both .NET proxies
 # inherit: DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_gcServer=0, DOTNET_GCDynamicAdaptationMode=0, and
 # AZFI_LOAD_KESTREL_INLINE=1 for Kestrel's UnsafePreferInlineScheduling (docs/benchmarks.md, "Tuning").
 set -euo pipefail
@@ -24,6 +26,11 @@ WARMUP=${WARMUP:-2}
 
 PROXIES=(nginx yarp library)
 [ -z "${BASELINE:-}" ] || PROXIES+=(baseline)
+# HTTP2=1: YARP and the library once more, each speaking HTTP/2 (h2c) to the stand-in's second port.
+if [ -n "${HTTP2:-}" ]; then
+    PROXIES+=(yarp-h2 library-h2)
+    FUNCTION_PORT_H2=$(free_port)
+fi
 TARGETS=(direct "${PROXIES[@]}")
 SCENARIOS=("small GET" "64 KiB POST" "1 MiB GET")
 if [ -n "${SCENARIO:-}" ]; then

@@ -203,9 +203,9 @@ public sealed class ForwardingContractTests
     }
 
     [Fact]
-    public async Task A_chunked_body_stays_chunked()
+    public async Task A_chunked_body_stays_chunked_with_AsSent()
     {
-        await using var env = await new ProxyHostBuilder().MountFunction("echo").StartAsync();
+        await using var env = await new ProxyHostBuilder().MountFunction("echo", o => o.RequestBodyFraming = RequestBodyFraming.AsSent).StartAsync();
         using var content = new StreamContent(Pattern.Stream(100_000));
         content.Headers.ContentLength = null;
 

@@ -130,6 +130,9 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
     [InlineData(nameof(AzureFunctionProxyOptions.Timeout), "0", "Timeout must be between 1 and 2147483647 milliseconds.")]
     [InlineData(nameof(AzureFunctionProxyOptions.Keepalive), "-1", "Keepalive must be between 1 and 2147483647 milliseconds.")]
     [InlineData(nameof(AzureFunctionProxyOptions.MaxRequestBodySize), "-1", "MaxRequestBodySize must be 0 bytes or more, or unset for no limit.")]
+    [InlineData(nameof(AzureFunctionProxyOptions.MaxConnectionsPerBackend), "0", "MaxConnectionsPerBackend must be 1 connection or more, or unset for no limit.")]
+    [InlineData(nameof(AzureFunctionProxyOptions.HttpVersion), "3", "HttpVersion must be 1.1 or 2.")]
+    [InlineData(nameof(AzureFunctionProxyOptions.RequestBodyFraming), "7", "RequestBodyFraming must be ContentLength or AsSent.")]
     [InlineData(nameof(AzureFunctionProxyOptions.Port), "65536", "Port must be between 1 and 65535, or unset for the scheme's own (443 with Https, else 80).")]
     [InlineData(nameof(AzureFunctionProxyOptions.FunctionName), "", "FunctionName is required: the function's name in its Function App, e.g. 'hello' for /api/hello (or, for an app mount with '{function}' in its route pattern, Functions).")]
     [InlineData(nameof(AzureFunctionProxyOptions.AppName), " ", "AppName is required: the Function App's name, e.g. 'myapp' for myapp.azurewebsites.net.")]
@@ -474,6 +477,9 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
             case nameof(options.Port): options.Port = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             case nameof(options.MaxRequestBodySize): options.MaxRequestBodySize = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             case nameof(options.DurableLinksPath): options.DurableLinksPath = value; break;
+            case nameof(options.MaxConnectionsPerBackend): options.MaxConnectionsPerBackend = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+            case nameof(options.HttpVersion): options.HttpVersion = value; break;
+            case nameof(options.RequestBodyFraming): options.RequestBodyFraming = (RequestBodyFraming)int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             case nameof(options.DurableLinksLifetime): options.DurableLinksLifetime = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             default: throw new ArgumentOutOfRangeException(nameof(property));
         }

@@ -42,6 +42,7 @@ public sealed class BackendsValidationTests
     [InlineData("Weight", "101", "Backends:1:Weight", "Backends[1].Weight must be between 1 and 100")]
     [InlineData("AppName", "https://neu.example", "Backends:1:AppName", "Backends[1].AppName must be the Function App's name, not a URL")]
     [InlineData("ApiKey", "k\r\nX-Injected: 1", "Backends:1:ApiKey", "Backends[1].ApiKey contains a character")]
+    [InlineData("HttpVersion", "2.0", "Backends:1:HttpVersion", "Backends[1].HttpVersion must be 1.1 or 2, or unset for the function's own.")]
     [InlineData("AppName", "weu", "Backends:1:AppName", "Backends[1].AppName, HostDomain, Port and Https name the same Function App as Backends[0]")]
     public void An_invalid_entry_is_named_by_its_index_and_path(string property, string value, string path, string message)
     {

@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace AzureFunctionsInvoker.Connections;
+
+/// <summary>
+/// The connections one <see cref="ConnectionPool"/> opens, per backend (host and port): each is made by
+/// <see cref="ConnectAsync"/>, which, with <c>MaxConnectionsPerBackend</c>, first takes one of the backend's budget of
+/// connections, waiting while every one is open; the connection gives it back when it closes. So a backend never has
+/// more connections open from the pool than its budget, over HTTP/1.1 and HTTP/2 alike (the handler's own
+/// <c>MaxConnectionsPerServer</c> bounds HTTP/1.1 only, and queues requests where nothing can tell which one waited).
+/// A request whose own connection attempt is waiting says so (<see cref="FunctionRequestMessage.WaitingForConnection"/>),
+/// so that running out of <c>Timeout</c> there is told apart from a slow function. Each connection is counted open,
+/// by the protocol it speaks, once TLS has settled it (<see cref="SettleAsync"/>).
+/// </summary>
+internal sealed class BackendConnections(int? maxConnections, ConnectionInstruments? instruments)
+{
+    private readonly ConnectionInstruments? _instruments = instruments;
+    private readonly ConcurrentDictionary<(string Host, int Port), SemaphoreSlim> _budgets = new();
+
+    // Connections made for a request and not yet settled by the plaintext filter, by the request they were made for.
+    private readonly ConcurrentDictionary<HttpRequestMessage, CountedConnection> _unsettled = new();
+
+    /// <summary>The default connect, within the backend's budget, plus: a connection made is a step done, so the TLS handshake and the response headers get a Timeout of their own.</summary>
+    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var endpoint = context.DnsEndPoint;
+        var request = FunctionRequestMessage.Of(context.InitialRequestMessage);
+        var budget = maxConnections is int max ? _budgets.GetOrAdd((endpoint.Host, endpoint.Port), static (_, max) => new SemaphoreSlim(max, max), max) : null;
+        if (budget is not null && !budget.Wait(0, CancellationToken.None))
+        {
+            await WaitForBudgetAsync(budget, endpoint, request, cancellationToken).ConfigureAwait(false);
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            budget?.Release();
+            throw;
+        }
+
+        request?.Timeout.ConnectionEstablished();
+
+        var connection = new CountedConnection(socket, this, endpoint, budget, context.InitialRequestMessage);
+        _unsettled[context.InitialRequestMessage] = connection;
+        return connection;
+    }
+
+    /// <summary>Counts the connection open, by the protocol TLS (or prior knowledge) settled; the stream is passed on as is.</summary>
+    public ValueTask<Stream> SettleAsync(SocketsHttpPlaintextStreamFilterContext context, CancellationToken _)
+    {
+        if (_unsettled.TryRemove(context.InitialRequestMessage, out var connection))
+        {
+            connection.Settle(context.NegotiatedHttpVersion.Major >= 2 ? "2" : "1.1");
+        }
+
+        return ValueTask.FromResult(context.PlaintextStream);
+    }
+
+    private async Task WaitForBudgetAsync(SemaphoreSlim budget, DnsEndPoint endpoint, FunctionRequestMessage? request, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        request?.WaitingForConnection = true;
+        try
+        {
+            await budget.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch when (request?.Timeout.HasExpired == true)
+        {
+            // The request ran out of Timeout waiting (it gets 503). An attempt whose request a freed connection served
+            // first is given up by the handler some seconds later: that is no wait of a request's, and not recorded.
+            _instruments?.Waited(endpoint.Host, endpoint.Port, Stopwatch.GetElapsedTime(started), got: false);
+            throw;
+        }
+
+        request?.WaitingForConnection = false;
+        _instruments?.Waited(endpoint.Host, endpoint.Port, Stopwatch.GetElapsedTime(started), got: true);
+    }
+
+    private sealed class CountedConnection(Socket socket, BackendConnections owner, DnsEndPoint endpoint, SemaphoreSlim? budget, HttpRequestMessage madeFor)
+        : NetworkStream(socket, ownsSocket: true)
+    {
+        private string? _version;
+        private int _closed;
+
+        public void Settle(string version)
+        {
+            _version = version;
+            owner._instruments?.Count(endpoint.Host, endpoint.Port, version, +1);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && Interlocked.Exchange(ref _closed, 1) == 0)
+            {
+                owner._unsettled.TryRemove(KeyValuePair.Create(madeFor, this));
+                if (_version is { } version)
+                {
+                    owner._instruments?.Count(endpoint.Host, endpoint.Port, version, -1);
+                }
+
+                budget?.Release();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}
