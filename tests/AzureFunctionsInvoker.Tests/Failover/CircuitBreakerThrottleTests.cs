@@ -88,14 +88,34 @@ public sealed class CircuitBreakerThrottleTests
     }
 
     [Fact]
-    public void A_429_on_the_half_open_trial_opens_the_circuit_again()
+    public void A_429_on_the_half_open_trial_hands_the_trial_to_the_next_request_whose_success_closes_the_circuit()
+    {
+        // A genuine outage opened the circuit; the backend is back, but one throttled caller asks just as each break
+        // ends. Its 429 must not open the circuit again (that kept a recovered backend out for as long as it kept asking).
+        var breaker = Breaker(threshold: 1, breakDuration: 10_000);
+        breaker.Answered(502, retryAfter: null, trial: 0);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.True(breaker.State.TryEnter(out var throttled));
+
+        breaker.Answered(429, s_retryAfter, throttled);
+
+        Assert.False(breaker.State.IsOpen);
+        Assert.True(breaker.State.TryEnter(out var other));
+        Assert.NotEqual(0, other);
+        Assert.False(breaker.State.TryEnter(out _));
+        breaker.Answered(200, retryAfter: null, other);
+        Assert.Equal(0, breaker.State.OpenUntil);
+    }
+
+    [Fact]
+    public void Another_failure_on_the_half_open_trial_still_opens_the_circuit_again()
     {
         var breaker = Breaker(threshold: 1, breakDuration: 10_000);
         breaker.Answered(502, retryAfter: null, trial: 0);
         _time.Advance(TimeSpan.FromSeconds(10));
         Assert.True(breaker.State.TryEnter(out var trial));
 
-        breaker.Answered(429, s_retryAfter, trial);
+        breaker.Answered(502, retryAfter: null, trial);
 
         Assert.True(breaker.State.IsOpen);
     }
