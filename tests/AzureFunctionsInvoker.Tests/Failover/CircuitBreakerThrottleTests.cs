@@ -108,6 +108,28 @@ public sealed class CircuitBreakerThrottleTests
     }
 
     [Fact]
+    public void Trials_answered_429_for_a_BreakDuration_open_the_circuit_again_for_their_Retry_After()
+    {
+        var breaker = Breaker(threshold: 1, breakDuration: 10_000);
+        breaker.Answered(502, retryAfter: null, trial: 0);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        for (var second = 0; second < 10; second++)
+        {
+            Assert.True(breaker.State.TryEnter(out var early));
+            breaker.Answered(429, s_retryAfter, early);
+            Assert.False(breaker.State.IsOpen);
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.True(breaker.State.TryEnter(out var trial));
+        breaker.Answered(429, s_retryAfter, trial);
+
+        Assert.True(breaker.State.IsOpen);
+        _time.Advance(TimeSpan.FromSeconds(60) - TimeSpan.FromTicks(1));
+        Assert.True(breaker.State.IsOpen);
+    }
+
+    [Fact]
     public void Another_failure_on_the_half_open_trial_still_opens_the_circuit_again()
     {
         var breaker = Breaker(threshold: 1, breakDuration: 10_000);
