@@ -130,6 +130,35 @@ public sealed class ThrottledCallerTests
         Assert.Contains("503 with Retry-After", opened.Text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_throttled_caller_that_takes_the_half_open_trial_does_not_keep_a_recovered_backend_out()
+    {
+        await using var env = await new ProxyHostBuilder()
+            .WithRegions(2)
+            .WithClock()
+            .MountBackends(new Dictionary<string, string?>
+            {
+                ["Backends:1:Priority"] = "2",
+                ["FailureThreshold"] = "3",
+            })
+            .StartAsync();
+
+        // A genuine outage opens A for 10 s; A recovers, but throttles the greedy caller, who asks as the break ends.
+        env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter: "10");
+        var outage = await env.AnsweredByAsync(1);
+        env.Regions[0].Answer = ThrottleGreedyCaller;
+        env.Clock.Advance(TimeSpan.FromSeconds(10));
+        using var trial = await SendAsync(env, HttpMethod.Post, greedy: true);
+        using var served = await SendAsync(env, HttpMethod.Get, greedy: false);
+
+        // The greedy caller's 429 reopened A for its Retry-After of 60 s, every break, and sent the other caller to B.
+        Assert.Equal(["B"], outage);
+        Assert.Equal(HttpStatusCode.TooManyRequests, trial.StatusCode);
+        Assert.Equal("A", StandInRegion.AnsweredBy(served));
+        Assert.Single(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
+        Assert.Single(env.Logs.Entries, e => e.EventId.Name == "CircuitClosed");
+    }
+
     private static Task ThrottleGreedyCaller(HttpContext context)
     {
         if (context.Request.Headers["X-Caller"] == "greedy")
