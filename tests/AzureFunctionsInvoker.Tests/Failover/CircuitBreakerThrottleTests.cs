@@ -92,9 +92,7 @@ public sealed class CircuitBreakerThrottleTests
     {
         // A genuine outage opened the circuit; the backend is back, but one throttled caller asks just as each break
         // ends. Its 429 must not open the circuit again (that kept a recovered backend out for as long as it kept asking).
-        var breaker = Breaker(threshold: 1, breakDuration: 10_000);
-        breaker.Answered(502, retryAfter: null, trial: 0);
-        _time.Advance(TimeSpan.FromSeconds(10));
+        var breaker = HalfOpen();
         Assert.True(breaker.State.TryEnter(out var throttled));
 
         breaker.Answered(429, s_retryAfter, throttled);
@@ -110,9 +108,7 @@ public sealed class CircuitBreakerThrottleTests
     [Fact]
     public void Trials_answered_429_for_a_BreakDuration_open_the_circuit_again_for_their_Retry_After()
     {
-        var breaker = Breaker(threshold: 1, breakDuration: 10_000);
-        breaker.Answered(502, retryAfter: null, trial: 0);
-        _time.Advance(TimeSpan.FromSeconds(10));
+        var breaker = HalfOpen();
         for (var second = 0; second < 10; second++)
         {
             Assert.True(breaker.State.TryEnter(out var early));
@@ -132,14 +128,21 @@ public sealed class CircuitBreakerThrottleTests
     [Fact]
     public void Another_failure_on_the_half_open_trial_still_opens_the_circuit_again()
     {
-        var breaker = Breaker(threshold: 1, breakDuration: 10_000);
-        breaker.Answered(502, retryAfter: null, trial: 0);
-        _time.Advance(TimeSpan.FromSeconds(10));
+        var breaker = HalfOpen();
         Assert.True(breaker.State.TryEnter(out var trial));
 
         breaker.Answered(502, retryAfter: null, trial);
 
         Assert.True(breaker.State.IsOpen);
+    }
+
+    // A circuit a 502 opened for 10 s, the break just over.
+    private CircuitBreaker HalfOpen()
+    {
+        var breaker = Breaker(threshold: 1, breakDuration: 10_000);
+        breaker.Answered(502, retryAfter: null, trial: 0);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        return breaker;
     }
 
     private CircuitBreaker Breaker(int threshold, int breakDuration = 30_000) => new(
