@@ -51,6 +51,10 @@ internal sealed class DurableLinkProtector
     private static readonly TimeSpan s_keyLife = TimeSpan.FromSeconds(1);
 
     private readonly IDataProtector _protector;
+
+    // Link keys are wrapped under a purpose of their own: under the tokens' purpose a wrapped key (a Data Protection
+    // payload, as a version 3 token is) would be read as a version 3 token's payload whenever its random bytes parse.
+    private readonly IDataProtector _keyProtector;
     private readonly TimeProvider _time;
     private IssuedToken? _last;
     private LinkKey? _key;
@@ -59,6 +63,7 @@ internal sealed class DurableLinkProtector
     {
         // Function names are case-insensitive, as configuration keys are.
         _protector = provider.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", functionName.ToUpperInvariant());
+        _keyProtector = _protector.CreateProtector("LinkKey");
         _time = time;
     }
 
@@ -87,7 +92,8 @@ internal sealed class DurableLinkProtector
         try
         {
             var bytes = WebEncoders.Base64UrlDecode(token);
-            var payload = bytes is [Version, ..] ? LinkKey.Unprotect(_protector, bytes) : _protector.Unprotect(bytes);
+            var sealedWithKey = bytes is [Version, ..];
+            var payload = sealedWithKey ? LinkKey.Unprotect(_keyProtector, bytes) : _protector.Unprotect(bytes);
             if (payload is null)
             {
                 return false;
@@ -96,6 +102,12 @@ internal sealed class DurableLinkProtector
             using var reader = new BinaryReader(new MemoryStream(payload));
             var now = _time.GetUtcNow().UtcTicks;
             var version = reader.ReadByte();
+            if ((version == Version) != sealedWithKey)
+            {
+                // Each format holds its own payload version only.
+                return false;
+            }
+
             if (version == VersionWithoutIssueTime)
             {
                 // No issue time: what is left of it may not exceed today's lifetime.
@@ -165,7 +177,7 @@ internal sealed class DurableLinkProtector
         if (key is null || now < key.Made || now - key.Made >= s_keyLife)
         {
             // Two requests may both make one; either is as good, and the other is collected.
-            key = new LinkKey(_protector, now);
+            key = new LinkKey(_keyProtector, now);
             Volatile.Write(ref _key, key);
         }
 

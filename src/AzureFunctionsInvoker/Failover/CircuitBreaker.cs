@@ -50,6 +50,16 @@ internal sealed class CircuitBreaker
         // they have lasted a BreakDuration, no request answered between: the proxy cannot tell callers apart, and one
         // caller's burst of 429s would otherwise move every other caller off a healthy backend, while a backend that
         // throttles everyone that long is out for one break.
+        if (statusCode == 429 && trial != 0 && _time.GetElapsedTime(State.OpenUntil) < _breakDuration)
+        {
+            // A trial answered 429 shows the backend up and throttling one caller (who may win every trial by asking
+            // just as the break ends): it hands the trial on, half-open, to the next request, another caller's perhaps,
+            // rather than open the circuit again and keep a recovered backend out for good. Trials answered 429 for a
+            // whole BreakDuration since the break ended, none answered otherwise (that closes it), open it again.
+            State.End(trial);
+            return;
+        }
+
         var wait = statusCode is 429 or 503 ? RetryAfter.Of(retryAfter, _time.GetUtcNow(), _maxRetryAfter) : null;
         var reason = statusCode.ToString(CultureInfo.InvariantCulture);
         if (statusCode == 503)

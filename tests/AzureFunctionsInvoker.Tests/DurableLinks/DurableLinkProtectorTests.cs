@@ -171,6 +171,18 @@ public sealed class DurableLinkProtectorTests
         Assert.False(protector.TryUnprotect(Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(spliced), TimeSpan.MaxValue, out _));
     }
 
+    [Fact]
+    public void A_tokens_link_key_is_wrapped_under_a_purpose_no_token_is_read_under()
+    {
+        // Under the tokens' own purpose, the wrapped key alone (a Data Protection payload) was a version 3 token whose
+        // payload was the key's random bytes: read as a link whenever they happened to parse.
+        var bytes = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlDecode(new DurableLinkProtector(_keys, "Hello", _clock).Protect(s_link, TimeSpan.FromDays(7)));
+        var wrapped = bytes[3..(3 + ((bytes[1] << 8) | bytes[2]))];
+
+        Assert.False(Reads(_keys.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", "HELLO"), wrapped));
+        Assert.True(Reads(_keys.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", "HELLO", "LinkKey"), wrapped));
+    }
+
     private static bool Reads(IDataProtector protector, byte[] payload)
     {
         try

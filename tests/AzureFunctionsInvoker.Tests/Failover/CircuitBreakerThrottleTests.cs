@@ -88,16 +88,61 @@ public sealed class CircuitBreakerThrottleTests
     }
 
     [Fact]
-    public void A_429_on_the_half_open_trial_opens_the_circuit_again()
+    public void A_429_on_the_half_open_trial_hands_the_trial_to_the_next_request_whose_success_closes_the_circuit()
+    {
+        // A genuine outage opened the circuit; the backend is back, but one throttled caller asks just as each break
+        // ends. Its 429 must not open the circuit again (that kept a recovered backend out for as long as it kept asking).
+        var breaker = HalfOpen();
+        Assert.True(breaker.State.TryEnter(out var throttled));
+
+        breaker.Answered(429, s_retryAfter, throttled);
+
+        Assert.False(breaker.State.IsOpen);
+        Assert.True(breaker.State.TryEnter(out var other));
+        Assert.NotEqual(0, other);
+        Assert.False(breaker.State.TryEnter(out _));
+        breaker.Answered(200, retryAfter: null, other);
+        Assert.Equal(0, breaker.State.OpenUntil);
+    }
+
+    [Fact]
+    public void Trials_answered_429_for_a_BreakDuration_open_the_circuit_again_for_their_Retry_After()
+    {
+        var breaker = HalfOpen();
+        for (var second = 0; second < 10; second++)
+        {
+            Assert.True(breaker.State.TryEnter(out var early));
+            breaker.Answered(429, s_retryAfter, early);
+            Assert.False(breaker.State.IsOpen);
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.True(breaker.State.TryEnter(out var trial));
+        breaker.Answered(429, s_retryAfter, trial);
+
+        Assert.True(breaker.State.IsOpen);
+        _time.Advance(TimeSpan.FromSeconds(60) - TimeSpan.FromTicks(1));
+        Assert.True(breaker.State.IsOpen);
+    }
+
+    [Fact]
+    public void Another_failure_on_the_half_open_trial_still_opens_the_circuit_again()
+    {
+        var breaker = HalfOpen();
+        Assert.True(breaker.State.TryEnter(out var trial));
+
+        breaker.Answered(502, retryAfter: null, trial);
+
+        Assert.True(breaker.State.IsOpen);
+    }
+
+    // A circuit a 502 opened for 10 s, the break just over.
+    private CircuitBreaker HalfOpen()
     {
         var breaker = Breaker(threshold: 1, breakDuration: 10_000);
         breaker.Answered(502, retryAfter: null, trial: 0);
         _time.Advance(TimeSpan.FromSeconds(10));
-        Assert.True(breaker.State.TryEnter(out var trial));
-
-        breaker.Answered(429, s_retryAfter, trial);
-
-        Assert.True(breaker.State.IsOpen);
+        return breaker;
     }
 
     private CircuitBreaker Breaker(int threshold, int breakDuration = 30_000) => new(

@@ -17,15 +17,7 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task One_callers_429s_do_not_move_another_caller_off_a_healthy_backend()
     {
-        await using var env = await new ProxyHostBuilder()
-            .WithRegions(2)
-            .WithClock()
-            .MountBackends(new Dictionary<string, string?>
-            {
-                ["Backends:1:Priority"] = "2",
-                ["FailureThreshold"] = "3",
-            })
-            .StartAsync();
+        await using var env = await StartTwoRegionsAsync();
         env.Regions[0].Answer = ThrottleGreedyCaller;
 
         var greedy = new List<HttpStatusCode>();
@@ -47,15 +39,7 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task A_burst_of_one_callers_429s_as_long_as_the_threshold_does_not_move_another_caller()
     {
-        await using var env = await new ProxyHostBuilder()
-            .WithRegions(2)
-            .WithClock()
-            .MountBackends(new Dictionary<string, string?>
-            {
-                ["Backends:1:Priority"] = "2",
-                ["FailureThreshold"] = "3",
-            })
-            .StartAsync();
+        await using var env = await StartTwoRegionsAsync();
         env.Regions[0].Answer = ThrottleGreedyCaller;
 
         // Ten POSTs in a row from the throttled caller, none of the other caller's between: ten failures in a row.
@@ -74,16 +58,7 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task A_429_with_Retry_After_counts_as_one_failure_and_its_wait_is_the_break_once_the_threshold_opens_the_circuit()
     {
-        await using var env = await new ProxyHostBuilder()
-            .WithRegions(2)
-            .WithClock()
-            .MountBackends(new Dictionary<string, string?>
-            {
-                ["Backends:1:Priority"] = "2",
-                ["FailureThreshold"] = "3",
-                ["BreakDuration"] = "30000",
-            })
-            .StartAsync();
+        await using var env = await StartTwoRegionsAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status429TooManyRequests, retryAfter: "2");
 
         // The threshold is reached at once; the circuit opens on the first 429 once they have lasted a BreakDuration.
@@ -109,15 +84,7 @@ public sealed class ThrottledCallerTests
     [Fact]
     public async Task A_503_with_Retry_After_still_opens_the_circuit_at_once()
     {
-        await using var env = await new ProxyHostBuilder()
-            .WithRegions(2)
-            .WithClock()
-            .MountBackends(new Dictionary<string, string?>
-            {
-                ["Backends:1:Priority"] = "2",
-                ["FailureThreshold"] = "3",
-            })
-            .StartAsync();
+        await using var env = await StartTwoRegionsAsync();
         env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter: "60");
 
         var unavailable = await env.AnsweredByAsync(1);
@@ -129,6 +96,39 @@ public sealed class ThrottledCallerTests
         var opened = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
         Assert.Contains("503 with Retry-After", opened.Text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_throttled_caller_that_takes_the_half_open_trial_does_not_keep_a_recovered_backend_out()
+    {
+        await using var env = await StartTwoRegionsAsync();
+
+        // A genuine outage opens A for 10 s; A recovers, but throttles the greedy caller, who asks as the break ends.
+        env.Regions[0].AnswerWith(StatusCodes.Status503ServiceUnavailable, retryAfter: "10");
+        var outage = await env.AnsweredByAsync(1);
+        env.Regions[0].Answer = ThrottleGreedyCaller;
+        env.Clock.Advance(TimeSpan.FromSeconds(10));
+        using var trial = await SendAsync(env, HttpMethod.Post, greedy: true);
+        using var served = await SendAsync(env, HttpMethod.Get, greedy: false);
+
+        // The greedy caller's 429 reopened A for its Retry-After of 60 s, every break, and sent the other caller to B.
+        Assert.Equal(["B"], outage);
+        Assert.Equal(HttpStatusCode.TooManyRequests, trial.StatusCode);
+        Assert.Equal("A", StandInRegion.AnsweredBy(served));
+        Assert.Single(env.Logs.Entries, e => e.EventId.Name == "CircuitOpened");
+        Assert.Single(env.Logs.Entries, e => e.EventId.Name == "CircuitClosed");
+    }
+
+    // Regions A and B, B the fallback; three failures in a row open a circuit, for a BreakDuration of 30 s.
+    private static Task<ProxyTestHost> StartTwoRegionsAsync() => new ProxyHostBuilder()
+        .WithRegions(2)
+        .WithClock()
+        .MountBackends(new Dictionary<string, string?>
+        {
+            ["Backends:1:Priority"] = "2",
+            ["FailureThreshold"] = "3",
+            ["BreakDuration"] = "30000",
+        })
+        .StartAsync();
 
     private static Task ThrottleGreedyCaller(HttpContext context)
     {
