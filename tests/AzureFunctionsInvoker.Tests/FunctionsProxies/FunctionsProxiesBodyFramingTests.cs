@@ -1,4 +1,5 @@
 using System.Net;
+using AzureFunctionsInvoker.Tests.Infrastructure;
 using AzureFunctionsInvoker.Tests.Integration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -86,8 +87,9 @@ public sealed class FunctionsProxiesBodyFramingTests
     [InlineData("MaxConnectionsPerBackend", "0", "MaxConnectionsPerBackend must be 1 connection or more, or unset for no limit.")]
     public async Task An_invalid_transport_setting_stops_the_app_naming_its_key(string key, string value, string message)
     {
-        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => ProxiesEnvironment.StartAsync(
-            Upload, settings: new Dictionary<string, string?> { ["FunctionsProxies:" + key] = value }));
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => new ProxyHostBuilder()
+            .ServingProxiesFile(Upload, settings: new Dictionary<string, string?> { ["FunctionsProxies:" + key] = value })
+            .StartAsync());
 
         Assert.Contains($"FunctionsProxies:{key}: {message}", e.Message, StringComparison.Ordinal);
     }
@@ -95,15 +97,17 @@ public sealed class FunctionsProxiesBodyFramingTests
     [Fact]
     public async Task A_RequestBodyFraming_set_in_code_to_no_value_stops_the_app_naming_its_key()
     {
-        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => ProxiesEnvironment.StartAsync(
-            Upload, configure: builder => builder.Services.Configure<FunctionsProxiesOptions>(o => o.RequestBodyFraming = (RequestBodyFraming)7)));
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => new ProxyHostBuilder()
+            .ServingProxiesFile(Upload)
+            .ConfigureServices(builder => builder.Services.Configure<FunctionsProxiesOptions>(o => o.RequestBodyFraming = (RequestBodyFraming)7))
+            .StartAsync());
 
         Assert.Contains("FunctionsProxies:RequestBodyFraming: RequestBodyFraming must be ContentLength or AsSent.", e.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<ProxiesEnvironment> StartAsync(Dictionary<string, string?>? settings = null)
+    private static async Task<ProxyTestHost> StartAsync(Dictionary<string, string?>? settings = null)
     {
-        var proxies = await ProxiesEnvironment.StartAsync(Upload, settings: settings);
+        var proxies = await new ProxyHostBuilder().ServingProxiesFile(Upload, settings: settings).StartAsync();
         proxies.Function.Answer = RequestBodyFramingTests.LengthOnlyAsync;
         return proxies;
     }
