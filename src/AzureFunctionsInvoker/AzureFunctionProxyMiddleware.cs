@@ -126,7 +126,7 @@ internal sealed class AzureFunctionProxyMiddleware
         }
 
         // A body without a length is read whole before anything is sent, so it goes with a Content-Length.
-        return options.RequestBodyFraming == RequestBodyFraming.ContentLength && RequestBodyBuffer.IsNeeded(context)
+        return RequestBodyBuffer.IsNeeded(context, options)
             ? BufferThenForwardAsync(context, pool, request, linkTarget, options)
             : ForwardAsync(context, pool, request, linkTarget);
     }
@@ -166,15 +166,10 @@ internal sealed class AzureFunctionProxyMiddleware
 
     private async Task BufferThenForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? linkTarget, AzureFunctionProxyOptions options)
     {
-        var (buffering, exception) = await _bodyBuffer.ReadWholeAsync(context, options.MaxRequestBodySize).ConfigureAwait(false);
-        if (buffering != ForwarderError.None)
+        if (await _bodyBuffer.TryHoldWholeAsync(context, options, _logger).ConfigureAwait(false))
         {
-            ForwarderErrors.Report(_logger, buffering, new(options, context.Request.Method, Exception: exception));
-            await ForwarderErrorResponse.WriteAfterForwardAsync(context, buffering).ConfigureAwait(false);
-            return;
+            await ForwardAsync(context, pool, request, linkTarget).ConfigureAwait(false);
         }
-
-        await ForwardAsync(context, pool, request, linkTarget).ConfigureAwait(false);
     }
 
     private async Task ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? linkTarget)

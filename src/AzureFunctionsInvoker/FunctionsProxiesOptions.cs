@@ -54,4 +54,28 @@ public sealed class FunctionsProxiesOptions
     /// as <see cref="AzureFunctionProxyOptions.AddXForwardedHeaders"/>.
     /// </summary>
     public bool AddXForwardedHeaders { get; set; } = true;
+
+    /// <summary>
+    /// How a request body is framed to a backend, as <see cref="AzureFunctionProxyOptions.RequestBodyFraming"/>:
+    /// <see cref="RequestBodyFraming.ContentLength"/> (the default) sends every body with a <c>Content-Length</c>,
+    /// reading a body sent without one (chunked) whole first, in memory up to 64 KiB and then in a temporary file, up to
+    /// <see cref="MaxRequestBodySize"/> (413 over it); <see cref="RequestBodyFraming.AsSent"/> streams every body as the
+    /// caller framed it.
+    /// </summary>
+    public RequestBodyFraming RequestBodyFraming { get; set; } = RequestBodyFraming.ContentLength;
+
+    /// <summary>
+    /// The HTTP version spoken to a backend, <c>1.1</c> (the default) or <c>2</c>, as
+    /// <see cref="AzureFunctionProxyOptions.HttpVersion"/>: with <c>2</c>, HTTP/2 with ALPN over HTTPS (HTTP/1.1 when the
+    /// backend does not offer it, logged once per backend), with prior knowledge (h2c) over plain HTTP.
+    /// </summary>
+    public string HttpVersion { get; set; } = AzureFunctionProxyOptions.Http11;
+
+    /// <summary>
+    /// The most connections open at once to each backend host and port, as
+    /// <see cref="AzureFunctionProxyOptions.MaxConnectionsPerBackend"/>: a request that finds them all busy waits for one
+    /// within <see cref="Timeout"/>, then gets 503 (<c>connection_budget_exhausted</c>). At least 1; defaults to
+    /// <see langword="null"/>: no limit. The budget is per backend, shared by every proxy to it.
+    /// </summary>
+    public int? MaxConnectionsPerBackend { get; set; }
 }

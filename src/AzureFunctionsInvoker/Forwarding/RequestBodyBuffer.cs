@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging;
 
 namespace AzureFunctionsInvoker.Forwarding;
 
@@ -31,6 +32,10 @@ internal sealed class RequestBodyBuffer(string? directory = null)
             && (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? request.Headers.ContainsKey("Transfer-Encoding"))
             && (request.Body is FileBufferingReadStream || !request.Body.CanSeek);
     }
+
+    /// <summary>Whether <paramref name="options"/> frame bodies with a length (<see cref="RequestBodyFraming.ContentLength"/>) and the request has a body of no known length not yet held whole.</summary>
+    public static bool IsNeeded(HttpContext context, AzureFunctionProxyOptions options) =>
+        options.RequestBodyFraming == RequestBodyFraming.ContentLength && IsNeeded(context);
 
     /// <summary>The length of a body this buffer held whole, for its <c>Content-Length</c>; <see langword="null"/> for any other body.</summary>
     public static long? LengthOf(HttpContext context) =>
@@ -80,6 +85,24 @@ internal sealed class RequestBodyBuffer(string? directory = null)
         {
             ArrayPool<byte>.Shared.Return(scratch);
         }
+    }
+
+    /// <summary>
+    /// Reads the caller's body whole (<see cref="ReadWholeAsync"/>) up to <paramref name="options"/>'
+    /// <c>MaxRequestBodySize</c>. Returns <see langword="true"/> when it is held and the request may be forwarded, or
+    /// <see langword="false"/> when it could not be and the caller was answered (413, 400, 503) and the failure logged.
+    /// </summary>
+    public async ValueTask<bool> TryHoldWholeAsync(HttpContext context, AzureFunctionProxyOptions options, ILogger logger)
+    {
+        var (error, exception) = await ReadWholeAsync(context, options.MaxRequestBodySize).ConfigureAwait(false);
+        if (error == ForwarderError.None)
+        {
+            return true;
+        }
+
+        ForwarderErrors.Report(logger, error, new(options, context.Request.Method, Exception: exception));
+        await ForwarderErrorResponse.WriteAfterForwardAsync(context, error).ConfigureAwait(false);
+        return false;
     }
 
     /// <summary>Why a temporary file could not be written, in fixed words (a log line's <c>Cause</c>), never the exception's message.</summary>

@@ -70,7 +70,7 @@ internal sealed class FunctionsProxiesRegistration(string? sectionPath)
             local = new PoolForwarder(new FunctionForwarder(handlers, clientName, time, logger), new ResponseCopier(logger), metrics, logger);
         }
 
-        return new ProxyEndpointDataSource(file, new ProxyInvoker(remote, local, services.GetRequiredService<ILogger<ProxyInvoker>>()));
+        return new ProxyEndpointDataSource(file, new ProxyInvoker(remote, local, services.GetRequiredService<RequestBodyBuffer>(), services.GetRequiredService<ILogger<ProxyInvoker>>()));
     }
 
     private void Validate(FunctionsProxiesOptions options)
@@ -94,6 +94,22 @@ internal sealed class FunctionsProxiesRegistration(string? sectionPath)
         if (options.MaxRequestBodySize < 0)
         {
             failures.Add($"{PathOf(nameof(options.MaxRequestBodySize))}: MaxRequestBodySize must be at least 0 (bytes), or unset for no limit.");
+        }
+
+        // The transport settings, in the words of a function's own (AzureFunctionProxyOptionsValidator).
+        if (!Enum.IsDefined(options.RequestBodyFraming))
+        {
+            failures.Add($"{PathOf(nameof(options.RequestBodyFraming))}: RequestBodyFraming must be ContentLength or AsSent.");
+        }
+
+        if (!AzureFunctionProxyOptions.IsHttpVersion(options.HttpVersion))
+        {
+            failures.Add($"{PathOf(nameof(options.HttpVersion))}: HttpVersion must be 1.1 or 2.");
+        }
+
+        if (options.MaxConnectionsPerBackend < 1)
+        {
+            failures.Add($"{PathOf(nameof(options.MaxConnectionsPerBackend))}: MaxConnectionsPerBackend must be 1 connection or more, or unset for no limit.");
         }
 
         if (failures.Count > 0)

@@ -39,7 +39,7 @@ internal sealed class ProxiesFile : IDisposable
         _options = options;
         _local = local;
         _logger = logger;
-        _connection = ConnectionSettings.From(new AzureFunctionProxyOptions { Timeout = options.Timeout, Keepalive = options.Keepalive, HttpsVerify = options.HttpsVerify });
+        _connection = ConnectionSettings.From(new AzureFunctionProxyOptions { Timeout = options.Timeout, Keepalive = options.Keepalive, HttpsVerify = options.HttpsVerify, MaxConnectionsPerBackend = options.MaxConnectionsPerBackend });
 
         // Every proxy to another host shares these settings, and so one pool of connections.
         _lease = connections.Lease(ClientName, _connection);

@@ -14,7 +14,7 @@ namespace AzureFunctionsInvoker.FunctionsProxies;
 /// response overrides to what the caller gets. Refuses what a mount refuses: TRACE and CONNECT, a path or an address
 /// that could leave its route, a body over the limit.
 /// </summary>
-internal sealed class ProxyInvoker(PoolForwarder remote, PoolForwarder? local, ILogger logger)
+internal sealed class ProxyInvoker(PoolForwarder remote, PoolForwarder? local, RequestBodyBuffer bodyBuffer, ILogger logger)
 {
     /// <summary>Answers <paramref name="context"/> with <paramref name="proxy"/>.</summary>
     public Task InvokeAsync(HttpContext context, FunctionsProxy proxy)
@@ -73,7 +73,19 @@ internal sealed class ProxyInvoker(PoolForwarder remote, PoolForwarder? local, I
 
         // The pool's backends are addressed at their origin and '/': the path after it is the rest.
         var forwarder = backend.IsLocal ? local! : remote;
-        return ForwardAsync(context, proxy, forwarder, pool, path, query, sentMethod, headers);
+
+        // A body without a length is read whole before anything is sent, so it goes with a Content-Length, as a mount's.
+        return RequestBodyBuffer.IsNeeded(context, options)
+            ? BufferThenForwardAsync(context, proxy, forwarder, pool, path, query, sentMethod, headers, options)
+            : ForwardAsync(context, proxy, forwarder, pool, path, query, sentMethod, headers);
+    }
+
+    private async Task BufferThenForwardAsync(HttpContext context, FunctionsProxy proxy, PoolForwarder forwarder, BackendPool pool, string rest, string query, string? method, RenderedHeader[]? headers, AzureFunctionProxyOptions options)
+    {
+        if (await bodyBuffer.TryHoldWholeAsync(context, options, logger).ConfigureAwait(false))
+        {
+            await ForwardAsync(context, proxy, forwarder, pool, rest, query, method, headers).ConfigureAwait(false);
+        }
     }
 
     private static RenderedHeader[]? RenderHeaders(HttpContext context, FunctionsProxy proxy, ReadOnlySpan<char> rawPath)

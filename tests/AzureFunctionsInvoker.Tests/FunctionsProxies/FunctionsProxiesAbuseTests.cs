@@ -39,8 +39,8 @@ public sealed class FunctionsProxiesAbuseTests
     [MemberData(nameof(TraversalCorpus))]
     public async Task A_traversal_through_a_catch_all_is_refused_or_kept_inside_the_backend_route(string family, string path)
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File.Replace("?code=%StandIn:Key%", string.Empty, StringComparison.Ordinal)
-            .Replace("\"all\": {", "\"all\": { \"requestOverrides\": { \"backend.request.headers.x-functions-key\": \"%StandIn:Key%\" },", StringComparison.Ordinal));
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File.Replace("?code=%StandIn:Key%", string.Empty, StringComparison.Ordinal)
+            .Replace("\"all\": {", "\"all\": { \"requestOverrides\": { \"backend.request.headers.x-functions-key\": \"%StandIn:Key%\" },", StringComparison.Ordinal)).StartAsync();
 
         var raw = await RawHttp.SendAsync(LoopbackApp.Port(proxies.App), $"GET {path} HTTP/1.1\nHost: proxy.example");
 
@@ -66,7 +66,7 @@ public sealed class FunctionsProxiesAbuseTests
     [InlineData(".")]
     public async Task A_query_value_put_in_the_path_cannot_climb_out_of_it(string value)
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/q?p=" + value);
 
@@ -78,7 +78,7 @@ public sealed class FunctionsProxiesAbuseTests
     [Fact]
     public async Task The_key_a_backend_reflects_is_stripped_from_the_response()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/reflect");
 
@@ -90,7 +90,7 @@ public sealed class FunctionsProxiesAbuseTests
     [Fact]
     public async Task Keys_in_a_backendUri_and_an_override_are_in_no_log_line_at_trace()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
 
         using (await proxies.Caller.GetAsync("/mytest/x?y=1&code=callers"))
         {

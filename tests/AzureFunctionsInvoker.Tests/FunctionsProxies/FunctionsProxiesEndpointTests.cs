@@ -17,22 +17,22 @@ public sealed class FunctionsProxiesEndpointTests
     [Fact]
     public async Task RequireAuthorization_applies_to_every_proxy_and_to_those_a_reload_adds()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(
-            Mock("first", "/first"),
-            conventions: endpoints => endpoints.RequireAuthorization(),
-            configure: builder =>
+        await using var proxies = await new ProxyHostBuilder()
+            .ServingProxiesFile(Mock("first", "/first"), conventions: endpoints => endpoints.RequireAuthorization())
+            .ConfigureServices(builder =>
             {
                 builder.Services.AddAuthentication(HeaderAuthenticationHandler.SchemeName)
                     .AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.SchemeName, null);
                 builder.Services.AddAuthorization();
-            });
+            })
+            .StartAsync();
 
         using (var anonymous = await proxies.Caller.GetAsync("/first"))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         }
 
-        await proxies.WriteAsync(Mock("second", "/second"));
+        await proxies.WriteProxiesFileAsync(Mock("second", "/second"));
         await proxies.Logs.WaitForAsync("ProxiesReloaded", TimeSpan.FromSeconds(30));
         await Eventually.HoldsAsync(() => Status(proxies, "/first", user: true) == HttpStatusCode.NotFound, TimeSpan.FromSeconds(30), "the reload applied");
 
@@ -55,7 +55,7 @@ public sealed class FunctionsProxiesEndpointTests
             ActivityStopped = spans.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
-        await using var proxies = await ProxiesEnvironment.StartAsync(file);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(file).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/p/x");
 
@@ -65,7 +65,7 @@ public sealed class FunctionsProxiesEndpointTests
         Assert.Equal(proxies.Function.Port, span.GetTagItem("server.port"));
     }
 
-    private static HttpStatusCode Status(ProxiesEnvironment proxies, string path, bool user)
+    private static HttpStatusCode Status(ProxyTestHost proxies, string path, bool user)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         if (user)

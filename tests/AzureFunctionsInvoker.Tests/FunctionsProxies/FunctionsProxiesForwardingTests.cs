@@ -47,7 +47,7 @@ public sealed class FunctionsProxiesForwardingTests
     [Fact]
     public async Task A_catch_all_reaches_a_host_named_by_a_setting_with_the_settings_key_and_the_callers_query()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(Echo);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(Echo).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/api/a/b%20c?x=1&y=%2F");
 
@@ -61,7 +61,7 @@ public sealed class FunctionsProxiesForwardingTests
     [Fact]
     public async Task A_route_parameter_stays_one_segment_and_the_backendUris_query_comes_first()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(Echo);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(Echo).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/pets/a%2Fb?from=caller&k=v");
 
@@ -72,7 +72,7 @@ public sealed class FunctionsProxiesForwardingTests
     [Fact]
     public async Task Method_header_and_query_overrides_use_the_callers_request()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(Echo);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(Echo).StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/search?q=cats/dogs&p=2&page=9&other=1");
         request.Headers.Add("X-Token", "t-1");
         request.Headers.Add("Proxy-Trace-Enabled", "true");
@@ -92,7 +92,7 @@ public sealed class FunctionsProxiesForwardingTests
     [Fact]
     public async Task A_request_variable_that_is_absent_is_empty()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(Echo);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(Echo).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/search");
 
@@ -104,7 +104,7 @@ public sealed class FunctionsProxiesForwardingTests
     [Fact]
     public async Task A_method_the_proxy_does_not_list_is_404_not_405()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(Echo);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(Echo).StartAsync();
 
         using var response = await proxies.Caller.DeleteAsync("/pets/1");
 
@@ -115,7 +115,7 @@ public sealed class FunctionsProxiesForwardingTests
     [Fact]
     public async Task Localhost_is_the_local_function_apps_host_with_its_key()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(Echo);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(Echo).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/local/x/y?z=1");
 
@@ -131,7 +131,7 @@ public sealed class FunctionsProxiesForwardingTests
         const string file = """
             { "proxies": { "coded": { "matchCondition": { "route": "/coded" }, "backendUri": "http://localhost/api/echo/coded?code=file-key" } } }
             """;
-        await using var proxies = await ProxiesEnvironment.StartAsync(file);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(file).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/coded");
 
@@ -143,7 +143,7 @@ public sealed class FunctionsProxiesForwardingTests
     [Fact]
     public async Task Trace_is_refused_before_the_backend()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(Echo);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(Echo).StartAsync();
 
         using var response = await proxies.Caller.SendAsync(new HttpRequestMessage(HttpMethod.Trace, "/api/x"));
 
@@ -157,7 +157,7 @@ public sealed class FunctionsProxiesForwardingTests
         const string file = """
             { "proxies": { "gone": { "matchCondition": { "route": "/gone" }, "backendUri": "http://127.0.0.1:1/api/x?code=%StandIn:Key%" } } }
             """;
-        await using var proxies = await ProxiesEnvironment.StartAsync(file);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(file).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/gone");
 

@@ -15,7 +15,7 @@ public sealed class FunctionsProxiesReloadTests
     [Fact]
     public async Task An_edit_adds_changes_and_removes_proxies_while_requests_flow()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(Mocks(("kept", "/kept", "v1"), ("gone", "/gone", "here")));
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(Mocks(("kept", "/kept", "v1"), ("gone", "/gone", "here"))).StartAsync();
         using var flowing = new CancellationTokenSource();
         var failures = 0;
         var flow = Task.Run(async () =>
@@ -31,7 +31,7 @@ public sealed class FunctionsProxiesReloadTests
             }
         });
 
-        await proxies.WriteAsync(Mocks(("kept", "/kept", "v2"), ("added", "/added/{x}", "new {x}")));
+        await proxies.WriteProxiesFileAsync(Mocks(("kept", "/kept", "v2"), ("added", "/added/{x}", "new {x}")));
 
         await Eventually.HoldsAsync(() => Body(proxies, "/added/1") == "new 1", s_bound, "the added proxy answers");
         Assert.Equal("v2", Body(proxies, "/kept"));
@@ -49,9 +49,9 @@ public sealed class FunctionsProxiesReloadTests
     [Fact]
     public async Task An_invalid_edit_keeps_the_proxies_before_and_logs_where_it_fails()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(Mocks(("kept", "/kept", "v1")));
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(Mocks(("kept", "/kept", "v1"))).StartAsync();
 
-        await proxies.WriteAsync("{ \"proxies\": {\n \"kept\": { \"matchCondition\": { \"route\": \"/kept\" } },\n \"bad\": {\n \"matchCondition\": { \"route\": \"/bad\" },\n \"backendUri\": \"https://{request.headers.Host}/\" } } }");
+        await proxies.WriteProxiesFileAsync("{ \"proxies\": {\n \"kept\": { \"matchCondition\": { \"route\": \"/kept\" } },\n \"bad\": {\n \"matchCondition\": { \"route\": \"/bad\" },\n \"backendUri\": \"https://{request.headers.Host}/\" } } }");
 
         await proxies.Logs.WaitForAsync("ProxiesReloadRejected", s_bound);
         var error = proxies.Logs.Entries.First(e => e.EventId.Name == "ProxiesReloadRejected");
@@ -62,7 +62,7 @@ public sealed class FunctionsProxiesReloadTests
         Assert.Equal("v1", Body(proxies, "/kept"));
     }
 
-    private static string Body(ProxiesEnvironment proxies, string path)
+    private static string Body(ProxyTestHost proxies, string path)
     {
         using var response = proxies.Caller.GetAsync(path).GetAwaiter().GetResult();
         return response.StatusCode == HttpStatusCode.OK ? response.Content.ReadAsStringAsync().GetAwaiter().GetResult() : $"({(int)response.StatusCode})";

@@ -1,4 +1,5 @@
 using System.Net;
+using AzureFunctionsInvoker.Tests.Infrastructure;
 
 namespace AzureFunctionsInvoker.Tests.FunctionsProxies;
 
@@ -56,7 +57,7 @@ public sealed class FunctionsProxiesResponseTests
     [Fact]
     public async Task A_mock_answers_from_its_overrides_with_route_and_query_values_and_literal_braces()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/hello/Kong?lang=en");
 
@@ -68,7 +69,7 @@ public sealed class FunctionsProxiesResponseTests
     [Fact]
     public async Task A_body_written_as_json_is_sent_as_that_json()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
 
         using var response = await proxies.Caller.PostAsync("/json", null);
 
@@ -79,7 +80,7 @@ public sealed class FunctionsProxiesResponseTests
     [Fact]
     public async Task A_redirect_has_its_status_reason_and_location()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/old/a/b");
 
@@ -91,7 +92,7 @@ public sealed class FunctionsProxiesResponseTests
     [Fact]
     public async Task Backend_response_variables_are_the_backends_and_an_empty_header_removes_it()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/status/302");
 
@@ -104,7 +105,7 @@ public sealed class FunctionsProxiesResponseTests
     [Fact]
     public async Task A_body_override_replaces_the_backends_body()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/replaced");
 
@@ -116,7 +117,7 @@ public sealed class FunctionsProxiesResponseTests
     [Fact]
     public async Task A_disabled_proxy_answers_404_without_calling_its_backend()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/off");
 
@@ -127,7 +128,7 @@ public sealed class FunctionsProxiesResponseTests
     [Fact]
     public async Task A_failed_forward_keeps_the_proxys_error_rather_than_the_overrides()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
         await proxies.Function.DisposeAsync();
 
         using var response = await proxies.Caller.GetAsync("/status/200");

@@ -1,3 +1,5 @@
+using AzureFunctionsInvoker.Tests.Infrastructure;
+
 namespace AzureFunctionsInvoker.Tests.FunctionsProxies;
 
 /// <summary>
@@ -104,7 +106,7 @@ public sealed class FunctionsProxiesStartupErrorTests
     [MemberData(nameof(Refused))]
     public async Task The_app_does_not_start_and_the_message_says_where(string what, string proxiesJson, string[] named)
     {
-        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => ProxiesEnvironment.StartAsync(proxiesJson, localFunctionApp: false));
+        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => new ProxyHostBuilder().ServingProxiesFile(proxiesJson, localFunctionApp: false).StartAsync());
 
         Assert.All(named, text => Assert.True(e.Message.Contains(text, StringComparison.Ordinal), $"{what}: '{text}' is not in: {e.Message}"));
     }
@@ -112,8 +114,9 @@ public sealed class FunctionsProxiesStartupErrorTests
     [Fact]
     public async Task A_missing_file_names_the_option_to_set()
     {
-        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => ProxiesEnvironment.StartAsync(
-            "{ \"proxies\": {} }", settings: new Dictionary<string, string?> { ["FunctionsProxies:File"] = "no-such-proxies.json" }));
+        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => new ProxyHostBuilder()
+            .ServingProxiesFile("{ \"proxies\": {} }", settings: new Dictionary<string, string?> { ["FunctionsProxies:File"] = "no-such-proxies.json" })
+            .StartAsync());
 
         Assert.Contains("no-such-proxies.json", e.Message, StringComparison.Ordinal);
         Assert.Contains("FunctionsProxies:File", e.Message, StringComparison.Ordinal);
@@ -126,7 +129,7 @@ public sealed class FunctionsProxiesStartupErrorTests
             { "proxies": { "k": { "matchCondition": { "route": "/k" }, "backendUri": "https://example.com:%StandIn:Key%/x" } } }
             """;
 
-        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => ProxiesEnvironment.StartAsync(file));
+        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => new ProxyHostBuilder().ServingProxiesFile(file).StartAsync());
 
         Assert.Contains("proxy 'k'", e.Message, StringComparison.Ordinal);
         Assert.DoesNotMatch("[0-9A-F]{32}", e.Message);
@@ -135,8 +138,9 @@ public sealed class FunctionsProxiesStartupErrorTests
     [Fact]
     public async Task Options_out_of_range_name_their_key()
     {
-        var e = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => ProxiesEnvironment.StartAsync(
-            "{ \"proxies\": {} }", settings: new Dictionary<string, string?> { ["FunctionsProxies:Timeout"] = "0" }));
+        var e = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => new ProxyHostBuilder()
+            .ServingProxiesFile("{ \"proxies\": {} }", settings: new Dictionary<string, string?> { ["FunctionsProxies:Timeout"] = "0" })
+            .StartAsync());
 
         Assert.Contains("FunctionsProxies:Timeout", e.Message, StringComparison.Ordinal);
     }

@@ -31,6 +31,9 @@ public sealed class ProxyHostBuilder
     /// <summary>The proxy name of the function <see cref="MountBackends"/> registers, at <c>/hello</c>.</summary>
     public const string BackendsName = "Hello";
 
+    /// <summary>The proxy name of the function <see cref="ServingProxiesFile"/> registers as <c>LocalFunctionApp</c>.</summary>
+    public const string LocalFunctionAppName = "Local";
+
     private readonly List<Action<WebApplicationBuilder, ProxyTestHost>> _registrations = [];
     private readonly List<Action<WebApplicationBuilder>> _services = [];
     private readonly List<Action<WebApplication>> _pipeline = [];
@@ -206,6 +209,51 @@ public sealed class ProxyHostBuilder
     {
         _registrations.Add((builder, host) => Register(builder, host, AppMountName, AppMountBackendSettings(host.Regions, settings)));
         _mounts.Add((app, _) => app.MapAzureFunctionProxy("/shop/{function}/{**rest}", AppMountName));
+        return this;
+    }
+
+    /// <summary>
+    /// Serves <paramref name="proxiesJson"/>, written to a directory of its own (<see cref="ProxyTestHost.ProxiesFilePath"/>,
+    /// replaced by <see cref="ProxyTestHost.WriteProxiesFileAsync"/>), with <c>AddFunctionsProxies</c> from
+    /// <c>FunctionsProxies</c> and <c>MapFunctionsProxies</c> (with <paramref name="conventions"/>). The configuration holds
+    /// <c>StandIn:Host</c> (<c>127.0.0.1:{port}</c>) and <c>StandIn:Key</c> for <c>%SETTING%</c> references, and, unless
+    /// <paramref name="localFunctionApp"/> is false, the stand-in's function <c>echo</c> registered as
+    /// <see cref="LocalFunctionAppName"/> (the stand-in's key as its <c>ApiKey</c>) as <c>LocalFunctionApp</c>;
+    /// <paramref name="settings"/> go over all of it.
+    /// </summary>
+    public ProxyHostBuilder ServingProxiesFile(
+        string proxiesJson, bool localFunctionApp = true, IReadOnlyDictionary<string, string?>? settings = null, Action<IEndpointConventionBuilder>? conventions = null)
+    {
+        _registrations.Add((builder, host) =>
+        {
+            var port = host.Function.Port.ToString(CultureInfo.InvariantCulture);
+            var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+            {
+                ["StandIn:Host"] = $"127.0.0.1:{port}",
+                ["StandIn:Key"] = host.Function.Key,
+                [$"Functions:{LocalFunctionAppName}:AppName"] = "127.0.0.1",
+                [$"Functions:{LocalFunctionAppName}:HostDomain"] = string.Empty,
+                [$"Functions:{LocalFunctionAppName}:Https"] = "false",
+                [$"Functions:{LocalFunctionAppName}:Port"] = port,
+                [$"Functions:{LocalFunctionAppName}:FunctionName"] = "echo",
+                [$"Functions:{LocalFunctionAppName}:ApiKey"] = host.Function.Key,
+                ["FunctionsProxies:File"] = host.CreateProxiesFile(proxiesJson),
+                ["FunctionsProxies:LocalFunctionApp"] = localFunctionApp ? LocalFunctionAppName : null,
+            };
+            host.Configuration.Edit(data);
+            if (settings is not null)
+            {
+                host.Configuration.Edit(settings);
+            }
+
+            builder.Services.AddAzureFunctionProxy(LocalFunctionAppName, builder.Configuration.GetSection($"Functions:{LocalFunctionAppName}"));
+            builder.Services.AddFunctionsProxies(builder.Configuration.GetSection("FunctionsProxies"));
+        });
+        _mounts.Add((app, _) =>
+        {
+            var proxies = app.MapFunctionsProxies();
+            conventions?.Invoke(proxies);
+        });
         return this;
     }
 

@@ -20,6 +20,7 @@ public sealed class ProxyTestHost : IAsyncDisposable
     private readonly List<string> _watched = [];
     private StandInFunction? _function;
     private WebApplication? _app;
+    private string? _proxiesDirectory;
 
     internal ProxyTestHost(CapturingLoggerProvider logs)
     {
@@ -63,6 +64,9 @@ public sealed class ProxyTestHost : IAsyncDisposable
     /// <summary>The proxy app's port.</summary>
     public int Port { get; private set; }
 
+    /// <summary>The <c>proxies.json</c> <see cref="ProxyHostBuilder.ServingProxiesFile"/> serves.</summary>
+    public string ProxiesFilePath => Path.Combine(_proxiesDirectory ?? throw new InvalidOperationException("This host serves no proxies.json."), "proxies.json");
+
     /// <summary>A caller that sends what it is given: no cookies, redirects or proxy of its own.</summary>
     public HttpClient Caller { get; private set; } = null!;
 
@@ -74,6 +78,14 @@ public sealed class ProxyTestHost : IAsyncDisposable
 
     /// <summary>Replaces the whole configuration with <paramref name="json"/>, read as an appsettings.json holding it, and reloads.</summary>
     public void ReloadJson(object json) => Configuration.Replace(ReloadableConfiguration.FromJson(json));
+
+    /// <summary>Replaces <see cref="ProxiesFilePath"/> with <paramref name="proxiesJson"/> in one step (written aside, then moved over it), as an editor's save does.</summary>
+    public async Task WriteProxiesFileAsync(string proxiesJson)
+    {
+        var aside = Path.Combine(_proxiesDirectory!, Guid.NewGuid().ToString("N") + ".tmp");
+        await File.WriteAllTextAsync(aside, proxiesJson);
+        File.Move(aside, ProxiesFilePath, overwrite: true);
+    }
 
     /// <summary>Sends <paramref name="pathAndQuery"/> exactly as written, with no client-side normalisation.</summary>
     public Task<HttpResponseMessage> SendRawPathAsync(HttpMethod method, string pathAndQuery, HttpContent? content = null) =>
@@ -156,6 +168,14 @@ public sealed class ProxyTestHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Writes <paramref name="proxiesJson"/> as the <c>proxies.json</c> of a new directory, deleted with the host: its full path.</summary>
+    internal string CreateProxiesFile(string proxiesJson)
+    {
+        _proxiesDirectory = Directory.CreateTempSubdirectory("proxies-").FullName;
+        File.WriteAllText(ProxiesFilePath, proxiesJson);
+        return ProxiesFilePath;
+    }
+
     internal void Started()
     {
         Port = LoopbackApp.Port(App);
@@ -184,6 +204,11 @@ public sealed class ProxyTestHost : IAsyncDisposable
         foreach (var region in Regions.Where(region => region is not null))
         {
             await region.DisposeAsync();
+        }
+
+        if (_proxiesDirectory is not null)
+        {
+            Directory.Delete(_proxiesDirectory, recursive: true);
         }
     }
 }

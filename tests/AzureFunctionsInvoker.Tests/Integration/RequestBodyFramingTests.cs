@@ -237,7 +237,7 @@ public sealed class RequestBodyFramingTests : IDisposable
     }
 
     // What an isolated worker needs: a body with its length. Answers the declared length, the bytes read and their hash.
-    private static async Task LengthOnlyAsync(HttpContext context)
+    internal static async Task LengthOnlyAsync(HttpContext context)
     {
         if (context.Request.ContentLength is not long declared)
         {
@@ -261,7 +261,7 @@ public sealed class RequestBodyFramingTests : IDisposable
     private async Task AssertNoTemporaryFileAsync() =>
         await Eventually.HoldsAsync(() => Directory.GetFiles(_temp).Length == 0, TimeSpan.FromSeconds(10), "the temporary file was deleted");
 
-    private static PushContent Chunked(byte[] body) => new(async stream =>
+    internal static PushContent Chunked(byte[] body) => new(async stream =>
     {
         for (var offset = 0; offset < body.Length; offset += 64 * 1024)
         {
@@ -269,12 +269,12 @@ public sealed class RequestBodyFramingTests : IDisposable
         }
     });
 
-    private static byte[] Bytes(int size)
+    internal static byte[] Bytes(int size)
     {
         var bytes = new byte[size];
         new Random(size).NextBytes(bytes);
         return bytes;
     }
 
-    private static string Hash(byte[] body) => Convert.ToHexString(SHA256.HashData(body));
+    internal static string Hash(byte[] body) => Convert.ToHexString(SHA256.HashData(body));
 }
