@@ -44,7 +44,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
         var parameters = new RouteParameters(pattern);
         var methods = proxy.Methods?.Select(m => Method(proxy, m)).Distinct(StringComparer.Ordinal).ToArray();
         var (apiKey, clientId, headers, query, method) = RequestOverrides(proxy, parameters);
-        var backend = proxy.BackendUri is { } uri ? Backend(proxy, uri, parameters, apiKey, clientId) : null;
+        var backend = proxy.BackendUri is { } uri ? Backend(proxy, uri, parameters, apiKey, clientId, query) : null;
         return new FunctionsProxy
         {
             Name = proxy.Name,
@@ -175,7 +175,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
         return new ProxyResponseOverrides { StatusCode = status, StatusReason = reason, Body = body, Headers = headers };
     }
 
-    private ProxyBackend Backend(ProxyDefinition proxy, ProxyElement element, RouteParameters parameters, string? apiKey, string? clientId)
+    private ProxyBackend Backend(ProxyDefinition proxy, ProxyElement element, RouteParameters parameters, string? apiKey, string? clientId, List<(string Name, ProxyTemplate Value)> queryOverrides)
     {
         var template = Template(proxy, element, parameters, backendResponse: false);
         var parts = template.Parts;
@@ -215,7 +215,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
                 throw Failure(proxy, element, "a backendUri on localhost calls a function of the same Function App: set FunctionsProxies:LocalFunctionApp to the name of the function (registered with AddAzureFunctionProxy) whose Function App that is.");
             }
 
-            return new ProxyBackend(authority, local, CarriesCode(query), apiKey, clientId, path, query);
+            return new ProxyBackend(authority, local, CarriesCode(query), apiKey, clientId, path, query) { Code = CodeOf(query, queryOverrides) };
         }
 
         var backendOptions = new AzureFunctionProxyOptions
@@ -239,7 +239,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
             RemoveRequestHeaders = [ProxyTraceEnabled],
         };
         var backend = new Backend(proxy.Name, backendOptions, connection, new Uri(authority + "/"));
-        return new ProxyBackend(authority, BackendPool.Of(backend), path, query);
+        return new ProxyBackend(authority, BackendPool.Of(backend), path, query) { Code = CodeOf(query, queryOverrides) };
     }
 
     private (ProxyTemplate Path, ProxyTemplate? Query) SplitQuery(ProxyDefinition proxy, ProxyElement element, List<TemplatePart> parts)
@@ -280,6 +280,19 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
     // Whether the backendUri's own query names code: the function key, which the host reads from a header first.
     private static bool CarriesCode(ProxyTemplate? query) =>
         query?.Parts.Any(p => p.Kind == TemplatePartKind.Literal && p.Text.Split('&').Any(pair => pair.Split('=')[0].Equals("code", StringComparison.OrdinalIgnoreCase))) == true;
+
+    // The code the file sends in the query, decoded: a constant override wins, as the backend reads the last one.
+    private static string? CodeOf(ProxyTemplate? query, List<(string Name, ProxyTemplate Value)> overrides)
+    {
+        var code = overrides.LastOrDefault(o => o.Name.Equals("code", StringComparison.OrdinalIgnoreCase)).Value?.Constant;
+        code ??= query?.Parts.Where(p => p.Kind == TemplatePartKind.Literal)
+            .SelectMany(p => p.Text.Split('&'))
+            .Select(pair => pair.Split('=', 2))
+            .Where(pair => pair.Length == 2 && pair[0].Equals("code", StringComparison.OrdinalIgnoreCase))
+            .Select(pair => Uri.UnescapeDataString(pair[1]))
+            .FirstOrDefault();
+        return string.IsNullOrEmpty(code) ? null : code;
+    }
 
     private ProxyTemplate Template(ProxyDefinition proxy, ProxyElement element, RouteParameters parameters, bool backendResponse)
     {

@@ -1,0 +1,105 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace AzureFunctionsInvoker.Tests.FunctionsProxies;
+
+/// <summary>
+/// Attacks on what a served proxies.json promises (issue 21 item 3), from a hostile caller's side and a misbehaving
+/// backend's: values that would reach a header line, framing headers from the file, a key in a redirect, a setting's
+/// value in a startup error.
+/// </summary>
+public sealed class FunctionsProxiesAttackTests
+{
+    private const string File = """
+        {
+          "proxies": {
+            "header": {
+              "matchCondition": { "route": "/h" },
+              "backendUri": "http://%StandIn:Host%/api/answer",
+              "requestOverrides": {
+                "backend.request.headers.x-functions-key": "%StandIn:Key%",
+                "backend.request.headers.X-Value": "{request.querystring.v}"
+              }
+            },
+            "framing": {
+              "matchCondition": { "route": "/f" },
+              "backendUri": "http://%StandIn:Host%/api/answer",
+              "requestOverrides": {
+                "backend.request.headers.x-functions-key": "%StandIn:Key%",
+                "backend.request.headers.Host": "evil.example",
+                "backend.request.headers.Transfer-Encoding": "chunked",
+                "backend.request.headers.Content-Length": "{request.querystring.len}"
+              }
+            },
+            "mock": {
+              "matchCondition": { "route": "/m" },
+              "responseOverrides": { "response.headers.X-Value": "{request.querystring.v}", "response.body": "ok" }
+            },
+            "coded": {
+              "matchCondition": { "route": "/coded/{*rest}" },
+              "backendUri": "http://%StandIn:Host%/api/answer/{rest}?code=%StandIn:Key%",
+              "requestOverrides": { "backend.request.headers.x-functions-key": "%StandIn:Key%" }
+            },
+            "codedBody": {
+              "matchCondition": { "route": "/coded-body/{*rest}" },
+              "backendUri": "http://%StandIn:Host%/api/answer/{rest}",
+              "requestOverrides": {
+                "backend.request.headers.x-functions-key": "%StandIn:Key%",
+                "backend.request.querystring.code": "%StandIn:Key%"
+              },
+              "responseOverrides": { "response.body": "moved to {backend.response.headers.Location}", "response.headers.X-Was": "{backend.response.headers.Location}" }
+            }
+          }
+        }
+        """;
+
+    [Theory]
+    [InlineData("a%0D%0AX-Injected:%201")]
+    [InlineData("a%0AX-Injected:%201")]
+    [InlineData("a%00b")]
+    [InlineData("%C3%A9t%C3%A9")]
+    public async Task A_callers_value_in_a_request_header_override_never_writes_a_header_line(string value)
+    {
+        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        var received = new ConcurrentQueue<IHeaderDictionary>();
+        proxies.Function.Answer = context =>
+        {
+            received.Enqueue(new HeaderDictionary(context.Request.Headers.ToDictionary(h => h.Key, h => h.Value)));
+            return Task.CompletedTask;
+        };
+
+        using var response = await proxies.Caller.GetAsync("/h?v=" + value);
+
+        Assert.NotEqual(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.All(received, headers =>
+        {
+            Assert.False(headers.ContainsKey("X-Injected"));
+            Assert.All(headers["X-Value"], v => Assert.DoesNotContain('\n', v!));
+        });
+    }
+
+    [Theory]
+    [InlineData("/coded/x", "Location")]
+    [InlineData("/coded/x", "Content-Location")]
+    [InlineData("/coded-body/x", "Location")]
+    public async Task A_backend_redirect_to_its_own_address_never_hands_the_backendUri_code_to_the_caller(string path, string header)
+    {
+        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        proxies.Function.Answer = context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status302Found;
+            context.Response.Headers[header] = proxies.Function.Origin + context.Features.Get<IHttpRequestFeature>()!.RawTarget;
+            return Task.CompletedTask;
+        };
+        using var caller = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = proxies.Caller.BaseAddress };
+
+        using var response = await caller.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.Contains("code=" + proxies.Function.Key, Assert.Single(proxies.Function.ReceivedTargets), StringComparison.Ordinal);
+        Assert.DoesNotContain(proxies.Function.Key, response.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(proxies.Function.Key, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
