@@ -82,7 +82,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
             {
                 if (template.Constant is { } constant && (!HeaderNameCharacters.IsToken(constant) || HttpMethods.IsTrace(constant) || HttpMethods.IsConnect(constant)))
                 {
-                    throw ProxiesFileException.At(file, proxy.Name, element.Name, element.Line, $"'{constant}' is not a method a proxy sends (TRACE and CONNECT never are).");
+                    throw ProxiesFileException.At(file, proxy.Name, element.Name, element.Line, $"'{element.Value}' is not a method a proxy sends (TRACE and CONNECT never are).");
                 }
 
                 method = template;
@@ -148,7 +148,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
             {
                 if (template.Constant is { } constant && !IsStatusCode(constant))
                 {
-                    throw Failure(proxy, element, $"'{constant}' is not a status code (200 to 599).");
+                    throw Failure(proxy, element, $"'{element.Value}' is not a status code (200 to 599).");
                 }
 
                 status = template;

@@ -102,4 +102,24 @@ public sealed class FunctionsProxiesAttackTests
         Assert.DoesNotContain(proxies.Function.Key, response.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(proxies.Function.Key, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("response.statusCode", "responseOverrides")]
+    [InlineData("backend.request.method", "requestOverrides")]
+    public async Task A_settings_value_is_in_no_startup_error(string element, string section)
+    {
+        var file = $$"""
+            { "proxies": { "p": {
+              "matchCondition": { "route": "/p" },
+              "backendUri": "http://%StandIn:Host%/api/echo",
+              "{{section}}": { "{{element}}": "%StandIn:Key%" }
+            } } }
+            """;
+        var settings = new Dictionary<string, string?> { ["StandIn:Key"] = "not a status/key==" };
+
+        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => ProxiesEnvironment.StartAsync(file, settings: settings));
+
+        Assert.Contains(element, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("not a status/key==", e.ToString(), StringComparison.Ordinal);
+    }
 }
