@@ -122,4 +122,21 @@ public sealed class FunctionsProxiesAttackTests
         Assert.Contains(element, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("not a status/key==", e.ToString(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("a%0D%0AX-Injected:%201")]
+    [InlineData("%C3%A9t%C3%A9")]
+    public async Task A_callers_value_in_a_response_header_override_never_splits_the_response(string value)
+    {
+        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+
+        using var response = await proxies.Caller.GetAsync("/m?v=" + value);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+        Assert.False(response.Headers.Contains("X-Injected"));
+        Assert.False(response.Headers.Contains("X-Value"));
+        using var plain = await proxies.Caller.GetAsync("/m?v=plain%09value");
+        Assert.Equal("plain\tvalue", Assert.Single(plain.Headers.GetValues("X-Value")));
+    }
 }
