@@ -6,6 +6,7 @@ using AzureFunctionsInvoker.Validation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Net.Http.Headers;
 
 namespace AzureFunctionsInvoker.FunctionsProxies;
 
@@ -92,6 +93,12 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
                 if (!HeaderNameCharacters.IsToken(header))
                 {
                     throw ProxiesFileException.At(file, proxy.Name, element.Name, element.Line, $"'{header}' is not a header name.");
+                }
+
+                // The forward copies it as the body's length without a check: "" or "5, 9" went beside a chunked body.
+                if (header.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw ProxiesFileException.At(file, proxy.Name, element.Name, element.Line, "Content-Length is the caller's body's own: the proxy frames the body it sends.");
                 }
 
                 if (header.Equals(ProxyTraceEnabled, StringComparison.OrdinalIgnoreCase))

@@ -29,8 +29,7 @@ public sealed class FunctionsProxiesAttackTests
               "requestOverrides": {
                 "backend.request.headers.x-functions-key": "%StandIn:Key%",
                 "backend.request.headers.Host": "evil.example",
-                "backend.request.headers.Transfer-Encoding": "chunked",
-                "backend.request.headers.Content-Length": "{request.querystring.len}"
+                "backend.request.headers.Transfer-Encoding": "chunked"
               }
             },
             "mock": {
@@ -138,5 +137,44 @@ public sealed class FunctionsProxiesAttackTests
         Assert.False(response.Headers.Contains("X-Value"));
         using var plain = await proxies.Caller.GetAsync("/m?v=plain%09value");
         Assert.Equal("plain\tvalue", Assert.Single(plain.Headers.GetValues("X-Value")));
+    }
+
+    [Fact]
+    public async Task Host_and_transfer_encoding_from_request_overrides_never_reframe_the_backends_request()
+    {
+        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        var received = new ConcurrentQueue<(string Host, string TransferEncoding, long? Length, string Body)>();
+        proxies.Function.Answer = async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            received.Enqueue((context.Request.Host.Value!, context.Request.Headers.TransferEncoding.ToString(), context.Request.ContentLength, await reader.ReadToEndAsync()));
+        };
+
+        using var response = await proxies.Caller.PostAsync("/f", new StringContent("hello world"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var (host, transferEncoding, length, body) = Assert.Single(received);
+        Assert.StartsWith("127.0.0.1:", host, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, transferEncoding);
+        Assert.Equal(11, length);
+        Assert.Equal("hello world", body);
+    }
+
+    [Theory]
+    [InlineData("{request.querystring.len}")]
+    [InlineData("5")]
+    public async Task A_content_length_override_is_refused_at_load(string value)
+    {
+        var file = $$"""
+            { "proxies": { "p": {
+              "matchCondition": { "route": "/p" },
+              "backendUri": "http://%StandIn:Host%/api/echo",
+              "requestOverrides": { "backend.request.headers.content-length": "{{value}}" }
+            } } }
+            """;
+
+        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => ProxiesEnvironment.StartAsync(file));
+
+        Assert.Contains("backend.request.headers.content-length", e.Message, StringComparison.Ordinal);
     }
 }
