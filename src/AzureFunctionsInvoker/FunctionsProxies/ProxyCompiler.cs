@@ -214,6 +214,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
         rest.AddRange(parts.Skip(1));
         var (path, query) = SplitQuery(proxy, element, rest);
         var authority = uri.GetLeftPart(UriPartial.Authority);
+        var code = CodeOf(query, queryOverrides);
         var isLocal = uri.IsDefaultPort && uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase) && !origin.EndsWith(":" + uri.Port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         if (isLocal)
         {
@@ -222,7 +223,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
                 throw Failure(proxy, element, "a backendUri on localhost calls a function of the same Function App: set FunctionsProxies:LocalFunctionApp to the name of the function (registered with AddAzureFunctionProxy) whose Function App that is.");
             }
 
-            return new ProxyBackend(authority, local, CarriesCode(query), apiKey, clientId, path, query) { Code = CodeOf(query, queryOverrides) };
+            return new ProxyBackend(authority, local, CarriesCode(query), apiKey, clientId, path, query) { Code = code };
         }
 
         var backendOptions = new AzureFunctionProxyOptions
@@ -243,10 +244,11 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
             RewriteRedirects = false,
             RewriteCookies = false,
             DurableLinksPath = string.Empty,
-            RemoveRequestHeaders = [ProxyTraceEnabled],
+            // The host reads a key header before code: a caller's own must not replace the file's.
+            RemoveRequestHeaders = code is null ? [ProxyTraceEnabled] : [ProxyTraceEnabled, FunctionsKey],
         };
         var backend = new Backend(proxy.Name, backendOptions, connection, new Uri(authority + "/"));
-        return new ProxyBackend(authority, BackendPool.Of(backend), path, query) { Code = CodeOf(query, queryOverrides) };
+        return new ProxyBackend(authority, BackendPool.Of(backend), path, query) { Code = code };
     }
 
     private (ProxyTemplate Path, ProxyTemplate? Query) SplitQuery(ProxyDefinition proxy, ProxyElement element, List<TemplatePart> parts)

@@ -177,4 +177,31 @@ public sealed class FunctionsProxiesAttackTests
 
         Assert.Contains("backend.request.headers.content-length", e.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("http://localhost/api/answer?code=%StandIn:Key%")]
+    [InlineData("http://%StandIn:Host%/api/answer?code=%StandIn:Key%")]
+    public async Task A_callers_own_key_header_never_replaces_the_code_the_file_sends(string backendUri)
+    {
+        var file = $$"""
+            { "proxies": { "p": { "matchCondition": { "route": "/p" }, "backendUri": "{{backendUri}}" } } }
+            """;
+        await using var proxies = await ProxiesEnvironment.StartAsync(file);
+        proxies.Function.MasterKey = "callers-own-key";
+        var keys = new ConcurrentQueue<string>();
+        proxies.Function.Answer = context =>
+        {
+            keys.Enqueue(context.Request.Headers["x-functions-key"].ToString());
+            return Task.CompletedTask;
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/p");
+        request.Headers.Add("x-functions-key", "callers-own-key");
+
+        using var response = await proxies.Caller.SendAsync(request);
+
+        // The stand-in reads only the header: the caller's key let the request in before; now it goes without one.
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(keys);
+        Assert.Contains("code=" + proxies.Function.Key, Assert.Single(proxies.Function.ReceivedTargets), StringComparison.Ordinal);
+    }
 }
