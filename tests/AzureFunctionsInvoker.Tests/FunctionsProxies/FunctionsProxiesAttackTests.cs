@@ -204,4 +204,85 @@ public sealed class FunctionsProxiesAttackTests
         Assert.Empty(keys);
         Assert.Contains("code=" + proxies.Function.Key, Assert.Single(proxies.Function.ReceivedTargets), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("/one/%2F%2Fevil.example")]
+    [InlineData("/one/@evil.example")]
+    [InlineData("/one/%40evil.example%3A80")]
+    [InlineData("/all//evil.example/x")]
+    [InlineData("/all/%2F%2Fevil.example/x")]
+    [InlineData("/all/@evil.example/x")]
+    public async Task A_parameter_at_the_start_of_the_path_never_changes_where_the_proxy_connects(string path)
+    {
+        const string file = """
+            { "proxies": {
+              "one": { "matchCondition": { "route": "/one/{x}" }, "backendUri": "http://%StandIn:Host%/{x}?code=%StandIn:Key%" },
+              "all": { "matchCondition": { "route": "/all/{*rest}" }, "backendUri": "http://%StandIn:Host%/{rest}?code=%StandIn:Key%" }
+            } }
+            """;
+        await using var proxies = await ProxiesEnvironment.StartAsync(file);
+
+        var raw = await Infrastructure.RawHttp.SendAsync(Infrastructure.LoopbackApp.Port(proxies.App), $"GET {path} HTTP/1.1\nHost: proxy.example");
+
+        // The stand-in is the only place it can go: the request either reached it, below its '/', or was refused.
+        var status = Assert.Single(Infrastructure.RawHttp.Statuses(raw));
+        var targets = proxies.Function.ReceivedTargets.ToList();
+        Assert.True(status is 400 or 404 || targets.Count == 1, raw);
+        Assert.All(targets, target => Assert.StartsWith("/", target, StringComparison.Ordinal));
+        Assert.All(proxies.Function.ReceivedPaths, received => Assert.DoesNotContain("..", received, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_settings_braces_are_text_never_a_callers_variable()
+    {
+        const string file = """
+            { "proxies": { "p": { "matchCondition": { "route": "/p" }, "backendUri": "http://%StandIn:Host%/api/answer/%Braces%?code=%StandIn:Key%",
+              "requestOverrides": { "backend.request.headers.x-functions-key": "%StandIn:Key%" } } } }
+            """;
+        await using var proxies = await ProxiesEnvironment.StartAsync(file, settings: new Dictionary<string, string?> { ["Braces"] = "{request.querystring.h}" });
+        proxies.Function.Answer = _ => Task.CompletedTask;
+
+        using var response = await proxies.Caller.GetAsync("/p?h=evil");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var target = Assert.Single(proxies.Function.ReceivedTargets);
+        Assert.StartsWith("/api/answer/{request.querystring.h}?", target, StringComparison.Ordinal);
+        Assert.DoesNotContain("/evil", target, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("trace", null)]
+    [InlineData("CONNECT", null)]
+    [InlineData("GET /x HTTP/1.1", null)]
+    [InlineData("get", "GET")]
+    [InlineData("Delete", "DELETE")]
+    public async Task A_method_override_from_a_callers_header_is_a_method_token_and_never_trace_or_connect(string sent, string? expected)
+    {
+        const string file = """
+            { "proxies": { "p": { "matchCondition": { "route": "/p" }, "backendUri": "http://%StandIn:Host%/api/answer",
+              "requestOverrides": { "backend.request.headers.x-functions-key": "%StandIn:Key%", "backend.request.method": "{request.headers.X-Method}" } } } }
+            """;
+        await using var proxies = await ProxiesEnvironment.StartAsync(file);
+        var methods = new ConcurrentQueue<string>();
+        proxies.Function.Answer = context =>
+        {
+            methods.Enqueue(context.Request.Method);
+            return Task.CompletedTask;
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/p");
+        request.Headers.TryAddWithoutValidation("X-Method", sent);
+
+        using var response = await proxies.Caller.SendAsync(request);
+
+        if (expected is null)
+        {
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+            Assert.Empty(proxies.Function.ReceivedTargets);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(expected, Assert.Single(methods));
+        }
+    }
 }
