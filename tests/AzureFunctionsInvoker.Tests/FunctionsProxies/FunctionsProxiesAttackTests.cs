@@ -285,4 +285,24 @@ public sealed class FunctionsProxiesAttackTests
             Assert.Equal(expected, Assert.Single(methods));
         }
     }
+
+    [Theory]
+    [InlineData("\"response.headers.X-Leak\": \"{backend.response.headers.x-functions-key}\"")]
+    [InlineData("\"response.body\": \"key: {backend.response.headers.x-functions-key}\"")]
+    [InlineData("\"response.statusReason\": \"{backend.response.headers.x-functions-key}\"")]
+    public async Task A_reflected_key_cannot_be_copied_back_through_a_response_override(string element)
+    {
+        var file = $$"""
+            { "proxies": { "p": { "matchCondition": { "route": "/p" }, "backendUri": "http://%StandIn:Host%/api/reflect",
+              "requestOverrides": { "backend.request.headers.x-functions-key": "%StandIn:Key%" },
+              "responseOverrides": { {{element}} } } } }
+            """;
+        await using var proxies = await ProxiesEnvironment.StartAsync(file);
+
+        using var response = await proxies.Caller.GetAsync("/p");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(proxies.Function.ReceivedTargets);
+        Assert.DoesNotContain(proxies.Function.Key, response.ToString() + response.ReasonPhrase + await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }
