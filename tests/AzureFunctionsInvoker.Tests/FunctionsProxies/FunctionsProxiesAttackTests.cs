@@ -305,4 +305,17 @@ public sealed class FunctionsProxiesAttackTests
         Assert.Single(proxies.Function.ReceivedTargets);
         Assert.DoesNotContain(proxies.Function.Key, response.ToString() + response.ReasonPhrase + await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(100)]
+    [InlineData(100_000)]
+    public async Task A_deeply_nested_body_is_a_startup_error_naming_the_file(int depth)
+    {
+        var file = """{ "proxies": { "p": { "matchCondition": { "route": "/p" }, "responseOverrides": { "response.body": """
+            + new string('[', depth) + new string(']', depth) + " } } } }";
+
+        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => ProxiesEnvironment.StartAsync(file));
+
+        Assert.Contains("proxies.json", e.Message, StringComparison.Ordinal);
+    }
 }
