@@ -24,6 +24,12 @@ internal sealed class LocalFunctionApp(FunctionTargetSource source, CircuitRegis
         options.RoutePrefix = string.Empty;
         options.DurableLinksPath = string.Empty;
         options.RemoveRequestHeaders.Add(ProxyTraceEnabled);
+        if (backend.Code is not null && backend.ApiKey is null)
+        {
+            // The host reads a key header before code: a caller's own must not replace the file's.
+            options.RemoveRequestHeaders.Add("x-functions-key");
+        }
+
         if (backend.CarriesCode)
         {
             // The backendUri's code is the key: the host reads a header first, which would replace it.

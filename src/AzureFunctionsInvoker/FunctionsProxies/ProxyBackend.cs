@@ -45,6 +45,12 @@ internal sealed class ProxyBackend
     /// <summary>The <c>backendUri</c>'s own query, without its <c>?</c>; <see langword="null"/> when it has none.</summary>
     public ProxyTemplate? Query { get; }
 
+    /// <summary>
+    /// The <c>code</c> the file puts in the query (the <c>backendUri</c>'s own or a constant
+    /// <c>backend.request.querystring.code</c>), decoded: a key no response head may carry. <see langword="null"/> when none.
+    /// </summary>
+    public string? Code { get; init; }
+
     /// <summary>Whether the request goes to the Function App of <c>LocalFunctionApp</c>.</summary>
     public bool IsLocal => _local is not null;
 

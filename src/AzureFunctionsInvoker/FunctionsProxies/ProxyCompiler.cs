@@ -6,6 +6,7 @@ using AzureFunctionsInvoker.Validation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Net.Http.Headers;
 
 namespace AzureFunctionsInvoker.FunctionsProxies;
 
@@ -44,7 +45,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
         var parameters = new RouteParameters(pattern);
         var methods = proxy.Methods?.Select(m => Method(proxy, m)).Distinct(StringComparer.Ordinal).ToArray();
         var (apiKey, clientId, headers, query, method) = RequestOverrides(proxy, parameters);
-        var backend = proxy.BackendUri is { } uri ? Backend(proxy, uri, parameters, apiKey, clientId) : null;
+        var backend = proxy.BackendUri is { } uri ? Backend(proxy, uri, parameters, apiKey, clientId, query) : null;
         return new FunctionsProxy
         {
             Name = proxy.Name,
@@ -82,7 +83,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
             {
                 if (template.Constant is { } constant && (!HeaderNameCharacters.IsToken(constant) || HttpMethods.IsTrace(constant) || HttpMethods.IsConnect(constant)))
                 {
-                    throw ProxiesFileException.At(file, proxy.Name, element.Name, element.Line, $"'{constant}' is not a method a proxy sends (TRACE and CONNECT never are).");
+                    throw ProxiesFileException.At(file, proxy.Name, element.Name, element.Line, $"'{element.Value}' is not a method a proxy sends (TRACE and CONNECT never are).");
                 }
 
                 method = template;
@@ -92,6 +93,12 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
                 if (!HeaderNameCharacters.IsToken(header))
                 {
                     throw ProxiesFileException.At(file, proxy.Name, element.Name, element.Line, $"'{header}' is not a header name.");
+                }
+
+                // The forward copies it as the body's length without a check: "" or "5, 9" went beside a chunked body.
+                if (header.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw ProxiesFileException.At(file, proxy.Name, element.Name, element.Line, "Content-Length is the caller's body's own: the proxy frames the body it sends.");
                 }
 
                 if (header.Equals(ProxyTraceEnabled, StringComparison.OrdinalIgnoreCase))
@@ -148,7 +155,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
             {
                 if (template.Constant is { } constant && !IsStatusCode(constant))
                 {
-                    throw Failure(proxy, element, $"'{constant}' is not a status code (200 to 599).");
+                    throw Failure(proxy, element, $"'{element.Value}' is not a status code (200 to 599).");
                 }
 
                 status = template;
@@ -175,7 +182,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
         return new ProxyResponseOverrides { StatusCode = status, StatusReason = reason, Body = body, Headers = headers };
     }
 
-    private ProxyBackend Backend(ProxyDefinition proxy, ProxyElement element, RouteParameters parameters, string? apiKey, string? clientId)
+    private ProxyBackend Backend(ProxyDefinition proxy, ProxyElement element, RouteParameters parameters, string? apiKey, string? clientId, List<(string Name, ProxyTemplate Value)> queryOverrides)
     {
         var template = Template(proxy, element, parameters, backendResponse: false);
         var parts = template.Parts;
@@ -207,6 +214,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
         rest.AddRange(parts.Skip(1));
         var (path, query) = SplitQuery(proxy, element, rest);
         var authority = uri.GetLeftPart(UriPartial.Authority);
+        var code = CodeOf(query, queryOverrides);
         var isLocal = uri.IsDefaultPort && uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase) && !origin.EndsWith(":" + uri.Port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         if (isLocal)
         {
@@ -215,7 +223,7 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
                 throw Failure(proxy, element, "a backendUri on localhost calls a function of the same Function App: set FunctionsProxies:LocalFunctionApp to the name of the function (registered with AddAzureFunctionProxy) whose Function App that is.");
             }
 
-            return new ProxyBackend(authority, local, CarriesCode(query), apiKey, clientId, path, query);
+            return new ProxyBackend(authority, local, CarriesCode(query), apiKey, clientId, path, query) { Code = code };
         }
 
         var backendOptions = new AzureFunctionProxyOptions
@@ -239,10 +247,11 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
             RewriteRedirects = false,
             RewriteCookies = false,
             DurableLinksPath = string.Empty,
-            RemoveRequestHeaders = [ProxyTraceEnabled],
+            // The host reads a key header before code: a caller's own must not replace the file's.
+            RemoveRequestHeaders = code is null ? [ProxyTraceEnabled] : [ProxyTraceEnabled, FunctionsKey],
         };
         var backend = new Backend(proxy.Name, backendOptions, connection, new Uri(authority + "/"));
-        return new ProxyBackend(authority, BackendPool.Of(backend), path, query);
+        return new ProxyBackend(authority, BackendPool.Of(backend), path, query) { Code = code };
     }
 
     private (ProxyTemplate Path, ProxyTemplate? Query) SplitQuery(ProxyDefinition proxy, ProxyElement element, List<TemplatePart> parts)
@@ -283,6 +292,19 @@ internal sealed class ProxyCompiler(string file, IConfiguration configuration, F
     // Whether the backendUri's own query names code: the function key, which the host reads from a header first.
     private static bool CarriesCode(ProxyTemplate? query) =>
         query?.Parts.Any(p => p.Kind == TemplatePartKind.Literal && p.Text.Split('&').Any(pair => pair.Split('=')[0].Equals("code", StringComparison.OrdinalIgnoreCase))) == true;
+
+    // The code the file sends in the query, decoded: a constant override wins, as the backend reads the last one.
+    private static string? CodeOf(ProxyTemplate? query, List<(string Name, ProxyTemplate Value)> overrides)
+    {
+        var code = overrides.LastOrDefault(o => o.Name.Equals("code", StringComparison.OrdinalIgnoreCase)).Value?.Constant;
+        code ??= query?.Parts.Where(p => p.Kind == TemplatePartKind.Literal)
+            .SelectMany(p => p.Text.Split('&'))
+            .Select(pair => pair.Split('=', 2))
+            .Where(pair => pair.Length == 2 && pair[0].Equals("code", StringComparison.OrdinalIgnoreCase))
+            .Select(pair => Uri.UnescapeDataString(pair[1]))
+            .FirstOrDefault();
+        return string.IsNullOrEmpty(code) ? null : code;
+    }
 
     private ProxyTemplate Template(ProxyDefinition proxy, ProxyElement element, RouteParameters parameters, bool backendResponse)
     {

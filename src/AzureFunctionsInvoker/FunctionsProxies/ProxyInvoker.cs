@@ -111,6 +111,17 @@ internal sealed class ProxyInvoker(PoolForwarder remote, PoolForwarder? local, R
         var callerMethod = request.Method;
         var callerHeaders = request.Headers;
         var response = proxy.Response;
+        if (proxy.Backend!.Code is { } code)
+        {
+            // Registered first, so it runs after the overrides' head is applied (callbacks run last to first).
+            context.Response.OnStarting(static state =>
+            {
+                var (context, code) = ((HttpContext, string))state;
+                ProxyKeyScrubber.Remove(context.Response.Headers, code);
+                return Task.CompletedTask;
+            }, (context, code));
+        }
+
         var head = response is { Body: null } ? ProxyResponse.OnStarting(context, response) : null;
         var callerBody = response?.Body is null ? null : context.Features.Get<IHttpResponseBodyFeature>();
         ForwarderError error;
@@ -173,6 +184,12 @@ internal sealed class ProxyInvoker(PoolForwarder remote, PoolForwarder? local, R
 
         if (callerBody is not null)
         {
+            // Before the body override reads {backend.response.headers.*}.
+            if (proxy.Backend.Code is { } key)
+            {
+                ProxyKeyScrubber.Remove(context.Response.Headers, key);
+            }
+
             await ProxyResponse.WriteOverridesAsync(context, response!).ConfigureAwait(false);
         }
     }

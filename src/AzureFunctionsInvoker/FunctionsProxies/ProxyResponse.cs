@@ -11,14 +11,14 @@ namespace AzureFunctionsInvoker.FunctionsProxies;
 /// Applies a proxy's <c>responseOverrides</c> to what the caller gets: to the backend's response as copied (its status
 /// and headers are the <c>backend.response.*</c> variables), or to an empty 200 for a proxy without a backend. Every
 /// value is made before any is applied, so <c>{backend.response.statusCode}</c> is the backend's even where the status
-/// is overridden. A value with a control character is not written: it could only come from a caller's header.
+/// is overridden. A value with a control or non-ASCII character is not written: it could only come from a caller's value.
 /// </summary>
 internal static class ProxyResponse
 {
-    // Control characters other than HTAB, which a field value or reason phrase must not hold.
-    private static readonly SearchValues<char> s_controls = SearchValues.Create(
-        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\n\u000b\u000c\r\u000e\u000f" +
-        "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f\u007f");
+    // What a field value or reason phrase may hold as Kestrel writes it: HTAB and printable ASCII. A control character
+    // would split the head; a non-ASCII one makes Kestrel throw, a 500 any caller could cause with a query value.
+    private static readonly SearchValues<char> s_writable = SearchValues.Create(
+        "\t !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
     // What describes the backend's body, which a replaced body no longer is.
     private static readonly string[] s_bodyHeaders =
@@ -84,7 +84,7 @@ internal static class ProxyResponse
             response.StatusCode = code;
         }
 
-        if (reason is not null && !reason.AsSpan().ContainsAny(s_controls) && context.Features.Get<IHttpResponseFeature>() is { } feature)
+        if (reason is not null && !reason.AsSpan().ContainsAnyExcept(s_writable) && context.Features.Get<IHttpResponseFeature>() is { } feature)
         {
             feature.ReasonPhrase = reason;
         }
@@ -95,7 +95,7 @@ internal static class ProxyResponse
             {
                 response.Headers.Remove(name);
             }
-            else if (!value.AsSpan().ContainsAny(s_controls))
+            else if (!value.AsSpan().ContainsAnyExcept(s_writable))
             {
                 response.Headers[name] = value;
             }
