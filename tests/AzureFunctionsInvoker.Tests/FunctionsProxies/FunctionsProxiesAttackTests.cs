@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -61,7 +62,7 @@ public sealed class FunctionsProxiesAttackTests
     [InlineData("%C3%A9t%C3%A9")]
     public async Task A_callers_value_in_a_request_header_override_never_writes_a_header_line(string value)
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
         var received = new ConcurrentQueue<IHeaderDictionary>();
         proxies.Function.Answer = context =>
         {
@@ -85,7 +86,7 @@ public sealed class FunctionsProxiesAttackTests
     [InlineData("/coded-body/x", "Location")]
     public async Task A_backend_redirect_to_its_own_address_never_hands_the_backendUri_code_to_the_caller(string path, string header)
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
         proxies.Function.Answer = context =>
         {
             context.Response.StatusCode = StatusCodes.Status302Found;
@@ -116,7 +117,7 @@ public sealed class FunctionsProxiesAttackTests
             """;
         var settings = new Dictionary<string, string?> { ["StandIn:Key"] = "not a status/key==" };
 
-        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => ProxiesEnvironment.StartAsync(file, settings: settings));
+        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => new ProxyHostBuilder().ServingProxiesFile(file, settings: settings).StartAsync());
 
         Assert.Contains(element, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("not a status/key==", e.ToString(), StringComparison.Ordinal);
@@ -127,7 +128,7 @@ public sealed class FunctionsProxiesAttackTests
     [InlineData("%C3%A9t%C3%A9")]
     public async Task A_callers_value_in_a_response_header_override_never_splits_the_response(string value)
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/m?v=" + value);
 
@@ -142,7 +143,7 @@ public sealed class FunctionsProxiesAttackTests
     [Fact]
     public async Task Host_and_transfer_encoding_from_request_overrides_never_reframe_the_backends_request()
     {
-        await using var proxies = await ProxiesEnvironment.StartAsync(File);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(File).StartAsync();
         var received = new ConcurrentQueue<(string Host, string TransferEncoding, long? Length, string Body)>();
         proxies.Function.Answer = async context =>
         {
@@ -173,7 +174,7 @@ public sealed class FunctionsProxiesAttackTests
             } } }
             """;
 
-        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => ProxiesEnvironment.StartAsync(file));
+        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => new ProxyHostBuilder().ServingProxiesFile(file).StartAsync());
 
         Assert.Contains("backend.request.headers.content-length", e.Message, StringComparison.Ordinal);
     }
@@ -186,7 +187,7 @@ public sealed class FunctionsProxiesAttackTests
         var file = $$"""
             { "proxies": { "p": { "matchCondition": { "route": "/p" }, "backendUri": "{{backendUri}}" } } }
             """;
-        await using var proxies = await ProxiesEnvironment.StartAsync(file);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(file).StartAsync();
         proxies.Function.MasterKey = "callers-own-key";
         var keys = new ConcurrentQueue<string>();
         proxies.Function.Answer = context =>
@@ -220,7 +221,7 @@ public sealed class FunctionsProxiesAttackTests
               "all": { "matchCondition": { "route": "/all/{*rest}" }, "backendUri": "http://%StandIn:Host%/{rest}?code=%StandIn:Key%" }
             } }
             """;
-        await using var proxies = await ProxiesEnvironment.StartAsync(file);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(file).StartAsync();
 
         var raw = await Infrastructure.RawHttp.SendAsync(Infrastructure.LoopbackApp.Port(proxies.App), $"GET {path} HTTP/1.1\nHost: proxy.example");
 
@@ -239,7 +240,7 @@ public sealed class FunctionsProxiesAttackTests
             { "proxies": { "p": { "matchCondition": { "route": "/p" }, "backendUri": "http://%StandIn:Host%/api/answer/%Braces%?code=%StandIn:Key%",
               "requestOverrides": { "backend.request.headers.x-functions-key": "%StandIn:Key%" } } } }
             """;
-        await using var proxies = await ProxiesEnvironment.StartAsync(file, settings: new Dictionary<string, string?> { ["Braces"] = "{request.querystring.h}" });
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(file, settings: new Dictionary<string, string?> { ["Braces"] = "{request.querystring.h}" }).StartAsync();
         proxies.Function.Answer = _ => Task.CompletedTask;
 
         using var response = await proxies.Caller.GetAsync("/p?h=evil");
@@ -262,7 +263,7 @@ public sealed class FunctionsProxiesAttackTests
             { "proxies": { "p": { "matchCondition": { "route": "/p" }, "backendUri": "http://%StandIn:Host%/api/answer",
               "requestOverrides": { "backend.request.headers.x-functions-key": "%StandIn:Key%", "backend.request.method": "{request.headers.X-Method}" } } } }
             """;
-        await using var proxies = await ProxiesEnvironment.StartAsync(file);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(file).StartAsync();
         var methods = new ConcurrentQueue<string>();
         proxies.Function.Answer = context =>
         {
@@ -297,7 +298,7 @@ public sealed class FunctionsProxiesAttackTests
               "requestOverrides": { "backend.request.headers.x-functions-key": "%StandIn:Key%" },
               "responseOverrides": { {{element}} } } } }
             """;
-        await using var proxies = await ProxiesEnvironment.StartAsync(file);
+        await using var proxies = await new ProxyHostBuilder().ServingProxiesFile(file).StartAsync();
 
         using var response = await proxies.Caller.GetAsync("/p");
 
@@ -314,7 +315,7 @@ public sealed class FunctionsProxiesAttackTests
         var file = """{ "proxies": { "p": { "matchCondition": { "route": "/p" }, "responseOverrides": { "response.body": """
             + new string('[', depth) + new string(']', depth) + " } } } }";
 
-        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => ProxiesEnvironment.StartAsync(file));
+        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => new ProxyHostBuilder().ServingProxiesFile(file).StartAsync());
 
         Assert.Contains("proxies.json", e.Message, StringComparison.Ordinal);
     }
