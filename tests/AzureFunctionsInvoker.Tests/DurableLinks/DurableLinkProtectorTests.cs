@@ -183,6 +183,114 @@ public sealed class DurableLinkProtectorTests
         Assert.True(Reads(_keys.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", "HELLO", "LinkKey"), wrapped));
     }
 
+    [Fact]
+    public void Links_made_within_a_second_share_a_link_key_but_never_a_nonce_and_a_new_key_has_its_own_nonces()
+    {
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+        var first = Parts(protector.Protect(s_link, TimeSpan.FromDays(7)));
+        _clock.Advance(TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(1));
+        var second = Parts(protector.Protect(s_link with { Resource = "instances/def" }, TimeSpan.FromDays(7)));
+        _clock.Advance(TimeSpan.FromTicks(1));
+        var renewed = Parts(protector.Protect(s_link with { Resource = "instances/ghi" }, TimeSpan.FromDays(7)));
+
+        Assert.Equal(first.WrappedKey, second.WrappedKey);
+        Assert.NotEqual(first.Nonce, second.Nonce);
+        Assert.NotEqual(first.WrappedKey, renewed.WrappedKey);
+
+        // The first token of each key: their nonces differ in the key's own random prefix.
+        Assert.NotEqual(first.Nonce, renewed.Nonce);
+    }
+
+    [Fact]
+    public void A_clock_that_went_back_gets_a_new_link_key_and_a_new_token()
+    {
+        var clock = new SettableClock { Now = DateTimeOffset.UtcNow };
+        var protector = new DurableLinkProtector(_keys, "Hello", clock);
+        var token = protector.Protect(s_link, TimeSpan.FromDays(7));
+
+        clock.Now -= TimeSpan.FromMilliseconds(500);
+        var earlier = protector.Protect(s_link, TimeSpan.FromDays(7));
+
+        Assert.NotEqual(token, earlier);
+        Assert.NotEqual(Parts(token).WrappedKey, Parts(earlier).WrappedKey);
+        Assert.True(protector.TryUnprotect(earlier, TimeSpan.MaxValue, out var link));
+        Assert.Equal(s_link, link);
+    }
+
+    [Fact]
+    public void The_same_link_within_a_second_gets_the_same_token_and_anything_else_a_new_one()
+    {
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+        var token = protector.Protect(s_link, TimeSpan.FromDays(7));
+
+        _clock.Advance(TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(1));
+        Assert.Equal(token, protector.Protect(s_link, TimeSpan.FromDays(7)));
+        Assert.NotEqual(token, protector.Protect(s_link, TimeSpan.FromDays(6)));
+
+        var other = s_link with { Resource = "instances/def" };
+        var otherToken = protector.Protect(other, TimeSpan.FromDays(7));
+        Assert.NotEqual(token, otherToken);
+        Assert.True(protector.TryUnprotect(otherToken, TimeSpan.MaxValue, out var link));
+        Assert.Equal(other, link);
+
+        var again = protector.Protect(s_link, TimeSpan.FromDays(7));
+        Assert.NotEqual(token, again);
+        Assert.Equal(again, protector.Protect(s_link, TimeSpan.FromDays(7)));
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var later = protector.Protect(s_link, TimeSpan.FromDays(7));
+        Assert.NotEqual(again, later);
+        Assert.True(protector.TryUnprotect(later, TimeSpan.MaxValue, out link));
+        Assert.Equal(s_link, link);
+    }
+
+    [Fact]
+    public void A_token_is_read_until_exactly_the_lifetime_given_when_reading_has_passed_since_it_was_issued()
+    {
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+        var token = protector.Protect(s_link, TimeSpan.FromDays(7));
+
+        _clock.Advance(TimeSpan.FromMinutes(5) - TimeSpan.FromTicks(1));
+        Assert.True(protector.TryUnprotect(token, TimeSpan.FromMinutes(5), out _));
+        _clock.Advance(TimeSpan.FromTicks(1));
+        Assert.False(protector.TryUnprotect(token, TimeSpan.FromMinutes(5), out _));
+        Assert.True(protector.TryUnprotect(token, TimeSpan.FromMinutes(5) + TimeSpan.FromTicks(1), out _));
+    }
+
+    [Theory]
+    [InlineData(127)]
+    [InlineData(128)]
+    [InlineData(200)]
+    [InlineData(16_383)]
+    [InlineData(16_384)]
+    [InlineData(20_000)]
+    public void Links_with_long_parts_read_back_whole(int length)
+    {
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+        // Parts of exactly length UTF-8 bytes: the 7-bit length prefix takes one more byte from 128 and from 16,384.
+        var link = new DurableLink(s_link.Origin, new string('r', length), "\u00e9" + new string('q', length - 2));
+
+        Assert.True(protector.TryUnprotect(protector.Protect(link, TimeSpan.FromDays(7)), TimeSpan.MaxValue, out var read));
+        Assert.Equal(link, read);
+    }
+
+    [Fact]
+    public void A_token_without_a_sealed_link_reads_as_nothing()
+    {
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+        var bytes = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlDecode(protector.Protect(s_link, TimeSpan.FromDays(7)));
+        var headerLength = 3 + ((bytes[1] << 8) | bytes[2]);
+
+        Assert.False(protector.TryUnprotect(Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(bytes[..(headerLength + 12 + 16)]), TimeSpan.MaxValue, out _));
+    }
+
+    // The documented token format: [4][length of the key's token, 2 bytes][key's token][nonce, 12 bytes][tag][payload].
+    private static (string WrappedKey, string Nonce) Parts(string token)
+    {
+        var bytes = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlDecode(token);
+        var headerLength = 3 + ((bytes[1] << 8) | bytes[2]);
+        return (Convert.ToHexString(bytes[3..headerLength]), Convert.ToHexString(bytes[headerLength..(headerLength + 12)]));
+    }
+
     private static bool Reads(IDataProtector protector, byte[] payload)
     {
         try
@@ -215,5 +323,12 @@ public sealed class DurableLinkProtectorTests
                 _elements.Add(element);
             }
         }
+    }
+
+    private sealed class SettableClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 }

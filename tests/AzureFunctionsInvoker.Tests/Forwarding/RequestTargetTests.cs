@@ -118,6 +118,114 @@ public sealed class RequestTargetTests
         Assert.Equal("/1", rest.ToString());
     }
 
+    [Theory]
+    [InlineData("/mytest", "/A", "http://host/mytest/%41?x=1", "/%41")]
+    [InlineData("/mytest", "/A", "/mytest/%41?x=1", "/%41")]
+    [InlineData("/mytest", "/A", "http://../mytest/%41", "/%41")]
+    [InlineData("", "/", "http://host", "/")]
+    [InlineData("", "/", "http://host?x", "/")]
+    [InlineData("/mytest", "/a/b/c", "/r", "/a/b/c")]
+    [InlineData("/mytest", "/A", "*", "/A")]
+    [InlineData("", "/", "http://..", "/")]
+    [InlineData("/mytest", "/A", "http:///mytest/%41", "/%41")]
+    public void Reads_an_absolute_form_target_by_its_path_alone(string pathBase, string path, string rawTarget, string expectedRest)
+        => AssertRest(pathBase, path, rawTarget, expectedRest);
+
+    [Theory]
+    [InlineData("/mytest/a", "?a b")]
+    [InlineData("/mytest/a b", "?x")]
+    public void Refuses_a_query_or_a_raw_path_a_request_line_cannot_carry(string rawTarget, string queryString)
+    {
+        var context = ContextWith("/mytest", "/a", rawTarget);
+        context.Request.QueryString = new QueryString(queryString);
+
+        Assert.False(TryGetRestAndQuery(context, PathString.Empty, 0, out _, out _));
+    }
+
+    [Fact]
+    public void Refuses_a_path_rewritten_to_dot_segments()
+    {
+        var context = ContextWith("/mytest", "/../admin", "/mytest/a");
+
+        Assert.False(TryGetRestAndQuery(context, PathString.Empty, 0, out _, out _));
+    }
+
+    [Theory]
+    [InlineData("/shop/%6Frders%2Fx/1", "/shop/orders%2Fx/1", "%6Frders%2Fx")]
+    [InlineData("/shop/%6Frders%2fx/1", "/shop/orders%2fx/1", "%6Frders%2fx")]
+    public void A_slash_the_server_kept_encoded_stays_inside_its_segment(string rawTarget, string path, string expectedFunction)
+    {
+        var context = ContextWith(string.Empty, path, rawTarget);
+
+        Assert.Equal(expectedFunction, RequestTarget.Parse(context, new PathString("/shop")).FirstSegment.ToString());
+        Assert.True(TryGetRestAndQuery(context, new PathString("/shop"), 1, out var rest, out _));
+        Assert.Equal("/1", rest);
+    }
+
+    [Fact]
+    public void A_rewritten_path_keeps_an_encoded_slash_inside_its_segment()
+    {
+        var context = ContextWith(string.Empty, "/shop/orders%2Fx/1", "/legacy/1");
+
+        Assert.Equal("orders%2Fx", RequestTarget.Parse(context, new PathString("/shop")).FirstSegment.ToString());
+        Assert.True(TryGetRestAndQuery(context, new PathString("/shop"), 1, out var rest, out _));
+        Assert.Equal("/1", rest);
+    }
+
+    [Theory]
+    [InlineData("http://h/shop/a%2Fb", "/shop/a/b", "a%2Fb", "%2Fb")]
+    [InlineData("http://h/shop/a%2F/b", "/shop/a//b", "a%2F", "%2F/b")]
+    [InlineData("http://h/shop/%2Fa/b", "/shop//a/b", "%2Fa", "%2Fa/b")]
+    public void Below_a_segment_the_server_decoded_a_slash_in_the_rest_starts_inside_it_and_is_refused(string rawTarget, string path, string expectedFunction, string expectedRest)
+    {
+        var context = ContextWith(string.Empty, path, rawTarget);
+
+        Assert.Equal(expectedFunction, RequestTarget.Parse(context, new PathString("/shop")).FirstSegment.ToString());
+        Assert.False(TryGetRestAndQuery(context, new PathString("/shop"), 1, out var rest, out _));
+        Assert.Equal(expectedRest, rest);
+    }
+
+    [Fact]
+    public void Below_an_empty_segment_the_rest_starts_at_the_next_slash_where_the_server_decoded_a_slash()
+    {
+        var context = ContextWith(string.Empty, "/shop//a/b", "http://h/shop//a%2Fb");
+
+        Assert.Equal(string.Empty, RequestTarget.Parse(context, new PathString("/shop")).FirstSegment.ToString());
+        TryGetRestAndQuery(context, new PathString("/shop"), 1, out var rest, out _);
+        Assert.Equal("/a%2Fb", rest);
+    }
+
+    [Theory]
+    [InlineData("/a", "a", "")]
+    [InlineData("/", "", "")]
+    [InlineData("//x", "", "/x")]
+    [InlineData("/orders%2Fx/1", "orders%2Fx", "/1")]
+    [InlineData("", "", "")]
+    public void A_target_this_app_made_splits_at_slashes_only(string rest, string expectedFirst, string expectedBelow)
+    {
+        var target = RequestTarget.Of(rest, "?q=1");
+
+        Assert.Equal(expectedFirst, target.FirstSegment.ToString());
+        Assert.Equal(expectedBelow, target.BelowFirstSegment().Rest.ToString());
+        Assert.Equal("?q=1", target.Query);
+    }
+
+    [Theory]
+    [InlineData("/a", "?q", true)]
+    [InlineData("/a b", "", false)]
+    [InlineData("/a", "?a b", false)]
+    public void A_target_this_app_made_is_safe_when_a_request_line_can_carry_it(string rest, string query, bool expected)
+        => Assert.Equal(expected, RequestTarget.Of(rest, query).IsSafe);
+
+    [Fact]
+    public void Appending_nothing_gives_the_function_address_as_it_was_given()
+    {
+        var function = new Uri("https://app.azurewebsites.net/api/a%41b");
+
+        Assert.Equal(function.ToString(), RequestTarget.Append(function, string.Empty, string.Empty).ToString());
+        Assert.Equal("https://app.azurewebsites.net/api/a%41b/x%41?y", RequestTarget.Append(function, "/x%41", "?y").OriginalString);
+    }
+
     private static void AssertRest(string pathBase, string path, string rawTarget, string expectedRest)
     {
         Assert.True(TryGetRestAndQuery(ContextWith(pathBase, path, rawTarget), PathString.Empty, 0, out var rest, out _));
