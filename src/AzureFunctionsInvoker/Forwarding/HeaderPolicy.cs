@@ -62,7 +62,9 @@ internal sealed class HeaderPolicy
 
         var request = new List<string>(HeaderRules.LeftBehindInRequests);
         request.AddRange(s_requestDropped);
-        request.AddRange(options.RemoveRequestHeaders);
+
+        // Judged as DropsRequestHeader judges a caller's name: X_Custom and X-Custom are one name to a CGI-style reader.
+        request.AddRange(options.RemoveRequestHeaders.Select(static name => name.Replace('_', '-')));
 
         // The proxy's own, when configured: replaced after the copy, and no twin may ride beside them.
         if (ApiKey is not null)

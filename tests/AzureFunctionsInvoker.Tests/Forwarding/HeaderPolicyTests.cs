@@ -38,6 +38,18 @@ public sealed class HeaderPolicyTests
     }
 
     [Theory]
+    [InlineData("X_Custom_Id")]
+    [InlineData("X-Custom-Id")]
+    [InlineData("x_custom-ID")]
+    public void A_removed_name_written_with_underscores_drops_every_spelling_of_it(string name)
+    {
+        var policy = new HeaderPolicy(Options(o => o.RemoveRequestHeaders.Add("X_Custom_Id")));
+
+        Assert.True(policy.DropsRequestHeader(name));
+        Assert.False(policy.DropsRequestHeader("X-Custom"));
+    }
+
+    [Theory]
     [InlineData("x-functions-key")]
     [InlineData("x-functions-clientid")]
     [InlineData("Forwarded")]
