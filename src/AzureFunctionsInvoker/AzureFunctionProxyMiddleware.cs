@@ -175,6 +175,9 @@ internal sealed class AzureFunctionProxyMiddleware
     private async Task ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? linkTarget)
     {
         var error = await _forwarder.ForwardAsync(context, pool, request, linkTarget).ConfigureAwait(false);
-        await ForwarderErrorResponse.WriteAfterForwardAsync(context, error).ConfigureAwait(false);
+        if (error != ForwarderError.None)
+        {
+            await ForwarderErrorResponse.WriteAfterForwardAsync(context, error).ConfigureAwait(false);
+        }
     }
 }
