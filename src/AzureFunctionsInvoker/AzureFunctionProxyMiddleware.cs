@@ -106,23 +106,29 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.RequestBodyTooLarge, options);
         }
 
+        // Only a path whose first segment may be the links segment (empty when links are off) is judged further: nearly
+        // every request's is plain ASCII that starts otherwise.
         Uri? linkTarget = null;
         var rest = request.Rest;
-        if (DurableLinkRequest.IsLink(rest, options.DurableLinksPath))
+        var linksPath = options.DurableLinksPath;
+        if (PathSafety.MayNameFirstSegment(rest, linksPath))
         {
-            // Whatever it answers: the instance's state changes, and the link is a caller's own.
-            UncachedResponse.Mark(context);
-            if (!TryResolveLink(rest, request.Query, options, ref pool, out linkTarget))
+            if (DurableLinkRequest.IsLink(rest, linksPath))
             {
-                // Never an exception: its message would hold the address, and the address holds the key.
+                // Whatever it answers: the instance's state changes, and the link is a caller's own.
+                UncachedResponse.Mark(context);
+                if (!TryResolveLink(rest, request.Query, options, ref pool, out linkTarget))
+                {
+                    // Never an exception: its message would hold the address, and the address holds the key.
+                    return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
+                }
+            }
+            else if (PathSafety.NamesFirstSegment(rest, linksPath))
+            {
+                // Another spelling of the links segment (%5Fdurable, //_durable, _durable;x, _durable.) is no link, and
+                // must not reach the function either: a lenient server could read it as one, and it is sent with the key.
                 return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
             }
-        }
-        else if (RewriteScope.DurableLinksEnabled(options) && LenientSegment.Names(rest, options.DurableLinksPath))
-        {
-            // Another spelling of the links segment (%5Fdurable, //_durable, _durable;x, _durable.) is no link, and must
-            // not reach the function either: a lenient server could read it as one, and it is sent with the key.
-            return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
         }
 
         // A body without a length is read whole before anything is sent, so it goes with a Content-Length.
