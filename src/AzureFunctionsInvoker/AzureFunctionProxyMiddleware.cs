@@ -25,16 +25,16 @@ internal sealed class AzureFunctionProxyMiddleware
     private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
     private readonly FunctionTargetSource _function;
-    private readonly CallerMount _mount;
+    private readonly ResponseCopier _response;
     private readonly DurableLinkProtector _links;
     private readonly PoolForwarder _forwarder;
     private readonly RequestBodyBuffer _bodyBuffer;
     private readonly ILogger _logger;
 
-    private AzureFunctionProxyMiddleware(FunctionTargetSource function, CallerMount mount, DurableLinkProtector links, PoolForwarder forwarder, RequestBodyBuffer bodyBuffer, ILogger logger)
+    private AzureFunctionProxyMiddleware(FunctionTargetSource function, ResponseCopier response, DurableLinkProtector links, PoolForwarder forwarder, RequestBodyBuffer bodyBuffer, ILogger logger)
     {
         _function = function;
-        _mount = mount;
+        _response = response;
         _links = links;
         _forwarder = forwarder;
         _bodyBuffer = bodyBuffer;
@@ -48,21 +48,21 @@ internal sealed class AzureFunctionProxyMiddleware
     /// </summary>
     public PathString EndpointPrefix
     {
-        get => _mount.EndpointPrefix;
-        set => _mount.EndpointPrefix = value;
+        get => _response.EndpointPrefix;
+        set => _response.EndpointPrefix = value;
     }
 
     /// <summary>The mount of <paramref name="function"/>, sending through the function's client.</summary>
     public static AzureFunctionProxyMiddleware Create(IServiceProvider services, FunctionTargetSource function)
     {
         var time = services.GetRequiredService<TimeProvider>();
-        var mount = new CallerMount();
         var links = new DurableLinkProtector(services.GetRequiredService<IDataProtectionProvider>(), function.Current.Name, time);
         var exchangeLogger = services.GetRequiredService<ILogger<FunctionForwarder>>();
         var exchange = new FunctionForwarder(services.GetRequiredService<IHttpMessageHandlerFactory>(), function.ClientName, time, exchangeLogger);
-        var forwarder = new PoolForwarder(exchange, new ResponseCopier(exchangeLogger, mount, links), services.GetRequiredService<ProxyMetrics>(), exchangeLogger);
+        var response = new ResponseCopier(exchangeLogger, links);
+        var forwarder = new PoolForwarder(exchange, response, services.GetRequiredService<ProxyMetrics>(), exchangeLogger);
         var bodyBuffer = services.GetService<RequestBodyBuffer>() ?? new RequestBodyBuffer();
-        return new AzureFunctionProxyMiddleware(function, mount, links, forwarder, bodyBuffer, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
+        return new AzureFunctionProxyMiddleware(function, response, links, forwarder, bodyBuffer, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
     }
 
     /// <summary>The mount's request delegate.</summary>

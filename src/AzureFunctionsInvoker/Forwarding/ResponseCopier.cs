@@ -17,19 +17,24 @@ namespace AzureFunctionsInvoker.Forwarding;
 internal sealed class ResponseCopier
 {
     private readonly ILogger _logger;
-    private readonly CallerMount? _mount;
     private readonly DurableLinkProtector? _links;
 
     /// <summary>
-    /// Responses are rewritten for the callers of <paramref name="mount"/>, Durable links made by
-    /// <paramref name="links"/>; without them nothing is rewritten.
+    /// Responses are rewritten for the callers of a mount, Durable links made by <paramref name="links"/>; without it
+    /// nothing is rewritten.
     /// </summary>
-    public ResponseCopier(ILogger logger, CallerMount? mount = null, DurableLinkProtector? links = null)
+    public ResponseCopier(ILogger logger, DurableLinkProtector? links = null)
     {
         _logger = logger;
-        _mount = mount;
         _links = links;
     }
+
+    /// <summary>
+    /// The literal start of the mount's endpoint route pattern (<c>/orders</c> of <c>/orders/{**rest}</c>), route group
+    /// prefixes included, which the caller's address of the function holds after its path base; empty for a branch.
+    /// Set before the first request.
+    /// </summary>
+    public PathString EndpointPrefix { get; set; }
 
     /// <summary>
     /// Copies the response of <paramref name="exchange"/>, which <paramref name="backend"/> gave, to the caller. Failures
@@ -63,8 +68,8 @@ internal sealed class ResponseCopier
         var headers = context.Response.Headers;
         var addressHeaders = headers.Location.Count > 0 || headers.ContentLocation.Count > 0 || headers.SetCookie.Count > 0;
         var json = response.IsSuccessStatusCode && MayBeJson(context.Response.ContentType);
-        var rewrite = _mount is not null && _links is not null && (addressHeaders || json) && RewriteScope.AnyEnabled(options);
-        var scope = rewrite ? new RewriteScope(target!, backend.FunctionPath, context.Request, _mount!, options, backend.MountSuffix) : default;
+        var rewrite = _links is not null && (addressHeaders || json) && RewriteScope.AnyEnabled(options);
+        var scope = rewrite ? new RewriteScope(target!, backend.FunctionPath, context.Request, EndpointPrefix, options, backend.MountSuffix) : default;
         var durable = rewrite && addressHeaders && ResponseHeaderRewriter.Rewrite(headers, scope, _links!);
         var rewriteBody = rewrite && (durable || json) && RewrittenJsonCopier.Applies(context, options, durable);
 
