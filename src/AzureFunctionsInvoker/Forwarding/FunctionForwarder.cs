@@ -70,7 +70,7 @@ internal sealed class FunctionForwarder
             request.TravelInOptions();
         }
 
-        Log.Forwarding(_logger, request.Method, new UrlWithoutQuery(target), backend.Name);
+        Log.Forwarding(_logger, request.Method, new Log.UrlWithoutQuery(target), backend.Name);
 
         try
         {
