@@ -25,16 +25,16 @@ internal sealed class AzureFunctionProxyMiddleware
     private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
     private readonly FunctionTargetSource _function;
-    private readonly CallerMount _mount;
+    private readonly ResponseCopier _response;
     private readonly DurableLinkProtector _links;
     private readonly PoolForwarder _forwarder;
     private readonly RequestBodyBuffer _bodyBuffer;
     private readonly ILogger _logger;
 
-    private AzureFunctionProxyMiddleware(FunctionTargetSource function, CallerMount mount, DurableLinkProtector links, PoolForwarder forwarder, RequestBodyBuffer bodyBuffer, ILogger logger)
+    private AzureFunctionProxyMiddleware(FunctionTargetSource function, ResponseCopier response, DurableLinkProtector links, PoolForwarder forwarder, RequestBodyBuffer bodyBuffer, ILogger logger)
     {
         _function = function;
-        _mount = mount;
+        _response = response;
         _links = links;
         _forwarder = forwarder;
         _bodyBuffer = bodyBuffer;
@@ -48,21 +48,21 @@ internal sealed class AzureFunctionProxyMiddleware
     /// </summary>
     public PathString EndpointPrefix
     {
-        get => _mount.EndpointPrefix;
-        set => _mount.EndpointPrefix = value;
+        get => _response.EndpointPrefix;
+        set => _response.EndpointPrefix = value;
     }
 
     /// <summary>The mount of <paramref name="function"/>, sending through the function's client.</summary>
     public static AzureFunctionProxyMiddleware Create(IServiceProvider services, FunctionTargetSource function)
     {
         var time = services.GetRequiredService<TimeProvider>();
-        var mount = new CallerMount();
         var links = new DurableLinkProtector(services.GetRequiredService<IDataProtectionProvider>(), function.Current.Name, time);
         var exchangeLogger = services.GetRequiredService<ILogger<FunctionForwarder>>();
         var exchange = new FunctionForwarder(services.GetRequiredService<IHttpMessageHandlerFactory>(), function.ClientName, time, exchangeLogger);
-        var forwarder = new PoolForwarder(exchange, new ResponseCopier(exchangeLogger, mount, links), services.GetRequiredService<ProxyMetrics>(), exchangeLogger);
+        var response = new ResponseCopier(exchangeLogger, links);
+        var forwarder = new PoolForwarder(exchange, response, services.GetRequiredService<ProxyMetrics>(), exchangeLogger);
         var bodyBuffer = services.GetService<RequestBodyBuffer>() ?? new RequestBodyBuffer();
-        return new AzureFunctionProxyMiddleware(function, mount, links, forwarder, bodyBuffer, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
+        return new AzureFunctionProxyMiddleware(function, response, links, forwarder, bodyBuffer, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
     }
 
     /// <summary>The mount's request delegate.</summary>
@@ -106,23 +106,29 @@ internal sealed class AzureFunctionProxyMiddleware
             return RefuseAsync(context, ForwarderError.RequestBodyTooLarge, options);
         }
 
+        // Only a path whose first segment may be the links segment (empty when links are off) is judged further: nearly
+        // every request's is plain ASCII that starts otherwise.
         Uri? linkTarget = null;
         var rest = request.Rest;
-        if (DurableLinkRequest.IsLink(rest, options.DurableLinksPath))
+        var linksPath = options.DurableLinksPath;
+        if (PathSafety.MayNameFirstSegment(rest, linksPath))
         {
-            // Whatever it answers: the instance's state changes, and the link is a caller's own.
-            UncachedResponse.Mark(context);
-            if (!TryResolveLink(rest, request.Query, options, ref pool, out linkTarget))
+            if (DurableLinkRequest.IsLink(rest, linksPath))
             {
-                // Never an exception: its message would hold the address, and the address holds the key.
+                // Whatever it answers: the instance's state changes, and the link is a caller's own.
+                UncachedResponse.Mark(context);
+                if (!TryResolveLink(rest, request.Query, options, ref pool, out linkTarget))
+                {
+                    // Never an exception: its message would hold the address, and the address holds the key.
+                    return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
+                }
+            }
+            else if (PathSafety.NamesFirstSegment(rest, linksPath))
+            {
+                // Another spelling of the links segment (%5Fdurable, //_durable, _durable;x, _durable.) is no link, and
+                // must not reach the function either: a lenient server could read it as one, and it is sent with the key.
                 return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
             }
-        }
-        else if (RewriteScope.DurableLinksEnabled(options) && LenientSegment.Names(rest, options.DurableLinksPath))
-        {
-            // Another spelling of the links segment (%5Fdurable, //_durable, _durable;x, _durable.) is no link, and must
-            // not reach the function either: a lenient server could read it as one, and it is sent with the key.
-            return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
         }
 
         // A body without a length is read whole before anything is sent, so it goes with a Content-Length.
@@ -175,6 +181,9 @@ internal sealed class AzureFunctionProxyMiddleware
     private async Task ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? linkTarget)
     {
         var error = await _forwarder.ForwardAsync(context, pool, request, linkTarget).ConfigureAwait(false);
-        await ForwarderErrorResponse.WriteAfterForwardAsync(context, error).ConfigureAwait(false);
+        if (error != ForwarderError.None)
+        {
+            await ForwarderErrorResponse.WriteAfterForwardAsync(context, error).ConfigureAwait(false);
+        }
     }
 }

@@ -23,7 +23,7 @@ promise_files=(
     # header rules
     HeaderRules HeaderPolicy
     # the failover layer
-    BackendPool CircuitBreaker CircuitState CircuitRegistry RetryAfter WeightedSchedule
+    BackendPool CircuitBreaker CircuitState CircuitRegistry WeightedSchedule
     # Durable link validation
     DurableLinkRequest DurableOperation CallerParameters DurableLinkProtector
     # redirect and cookie rewriting

@@ -103,4 +103,20 @@ internal static partial class Log
 
     [LoggerMessage(32, LogLevel.Warning, "The backend {Endpoint} of the Azure Function '{ProxyName}' does not offer HTTP/2 (HttpVersion = 2): its requests go over HTTP/1.1. Turn HTTP/2 on for the Function App (http20Enabled), or set HttpVersion to 1.1. Logged once per backend.", EventName = "Http2FallBack")]
     public static partial void Http2FallBack(ILogger logger, string proxyName, string endpoint);
+
+    /// <summary>
+    /// A request's address as a log line shows it: scheme, host, port and path, without the query, which may hold a
+    /// caller's secrets (a token, a signature). A struct that formats only when a line is written, so a request logged
+    /// at a disabled level costs no string.
+    /// </summary>
+    /// <param name="url">An address the proxy built, whose first <c>?</c> starts its query (the path cannot hold one).</param>
+    public readonly struct UrlWithoutQuery(Uri url)
+    {
+        public override string ToString()
+        {
+            var address = url.OriginalString;
+            var query = address.IndexOf('?', StringComparison.Ordinal);
+            return query < 0 ? address : address[..query];
+        }
+    }
 }

@@ -14,6 +14,9 @@ internal sealed class ProxyMetrics
     /// <summary>The meter's name, and the activity source's: what an app passes to <c>AddMeter</c> and <c>AddSource</c>.</summary>
     public const string Name = "AzureFunctionsInvoker";
 
+    /// <summary>The activity source of forwards (<c>ForwardTelemetry</c>'s spans), named as the meter is.</summary>
+    public static readonly ActivitySource Source = new(Name);
+
     // OpenTelemetry's buckets for HTTP durations.
     private static readonly InstrumentAdvice<double> s_durationBuckets = new() { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] };
 
@@ -66,6 +69,9 @@ internal sealed class ProxyMetrics
 
     /// <summary>Whether anyone listens: when not, a forward records nothing and pays nothing.</summary>
     public bool Enabled => Duration.Enabled || ActiveRequests.Enabled || Attempts.Enabled;
+
+    /// <summary>Whether anyone listens to the meter or to <see cref="Source"/>: when not, a forward starts no telemetry at all.</summary>
+    public bool Listening => Enabled || Source.HasListeners();
 
     /// <summary>The circuit of the backend at <paramref name="host"/>:<paramref name="port"/> of <paramref name="functionName"/> changed to <paramref name="state"/>.</summary>
     public void RecordCircuitChange(string host, int port, string functionName, string state) =>

@@ -60,7 +60,7 @@ internal sealed class CircuitBreaker
             return;
         }
 
-        var wait = statusCode is 429 or 503 ? RetryAfter.Of(retryAfter, _time.GetUtcNow(), _maxRetryAfter) : null;
+        var wait = statusCode is 429 or 503 ? RetryAfterOf(retryAfter, _time.GetUtcNow(), _maxRetryAfter) : null;
         var reason = statusCode.ToString(CultureInfo.InvariantCulture);
         if (statusCode == 503)
         {
@@ -74,4 +74,20 @@ internal sealed class CircuitBreaker
 
     /// <summary>No answer came: no connection, or <c>Timeout</c> (<paramref name="reason"/> says which). <paramref name="trial"/> as for <see cref="Answered"/>.</summary>
     public void Unanswered(string reason, long trial) => State.Failed(reason, _threshold, _breakDuration, retryAfter: null, trial);
+
+    /// <summary>
+    /// How long a response's <c>Retry-After</c> (<paramref name="header"/>: seconds, or an HTTP date) asks to stay away,
+    /// never below zero nor above <paramref name="max"/>; <see langword="null"/> without one.
+    /// </summary>
+    internal static TimeSpan? RetryAfterOf(RetryConditionHeaderValue? header, DateTimeOffset now, TimeSpan max)
+    {
+        var wait = header switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date - now,
+            _ => (TimeSpan?)null,
+        };
+
+        return wait is { } value ? TimeSpan.FromTicks(Math.Clamp(value.Ticks, 0, max.Ticks)) : null;
+    }
 }

@@ -26,7 +26,7 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
     {
         var current = pool.First(out var trial);
         var backend = pool.Backends[current];
-        var telemetry = ForwardTelemetry.Start(metrics, context.Request.Method, backend);
+        var telemetry = metrics.Listening ? ForwardTelemetry.Start(metrics, context.Request.Method, backend) : null;
         var tried = 0UL;
         ForwarderError? error = null;
         try

@@ -1,4 +1,7 @@
+using System.Net;
 using AzureFunctionsInvoker.Connections;
+using AzureFunctionsInvoker.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 
 namespace AzureFunctionsInvoker.Forwarding;
@@ -6,11 +9,14 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// <summary>
 /// A backend (one Function App's origin: scheme, host, port, keys) as one function is reached on it: what an exchange
 /// needs, fixed once per set of options. The proxy name, the options (with the backend's keys), the connection settings
-/// that pick its pool, the headers to leave out, the function's address on the backend and that address as telemetry
-/// tags it.
+/// that pick its pool, the headers to leave out, the HTTP version it is spoken to in, the function's address on the
+/// backend and that address as telemetry tags it.
 /// </summary>
 internal sealed class Backend
 {
+    // Set once this backend answered in HTTP/1.1 where HTTP/2 was asked for: the fallback is logged once.
+    private int _fallbackLogged;
+
     /// <param name="name">The proxy name: what the function or app mount is registered under.</param>
     /// <param name="options">The function's options.</param>
     /// <param name="connection">The connection settings that pick the exchange's pool.</param>
@@ -33,7 +39,12 @@ internal sealed class Backend
         FunctionPath = functionUri.AbsolutePath.TrimEnd('/');
         MountSuffix = mountSuffix;
         Headers = new HeaderPolicy(options);
-        Protocol = BackendProtocol.Of(options);
+
+        // HTTP/1.1, or HTTP/2 asked for with ALPN over HTTPS (HTTP/1.1 if the Function App does not offer it) or with
+        // prior knowledge over plain HTTP (h2c), which has no way to offer a lower version.
+        (Version, VersionPolicy) = options.HttpVersion != AzureFunctionProxyOptions.Http2
+            ? (HttpVersion.Version11, HttpVersionPolicy.RequestVersionOrLower)
+            : (HttpVersion.Version20, options.Https ? HttpVersionPolicy.RequestVersionOrLower : HttpVersionPolicy.RequestVersionExact);
         Keyless = isKeyless ? this : new Backend(name, WithoutKey(options), connection, functionUri, mountSuffix, isKeyless: true);
     }
 
@@ -75,11 +86,30 @@ internal sealed class Backend
     /// <summary>Which headers the proxy drops and sets, by its own choice and the user's, in both directions.</summary>
     public HeaderPolicy Headers { get; }
 
-    /// <summary>The HTTP version requests to this backend ask for, and what tells of a fallback.</summary>
-    public BackendProtocol Protocol { get; }
+    /// <summary>The HTTP version requests to this backend ask for (<c>HttpVersion</c>).</summary>
+    public Version Version { get; }
+
+    /// <summary>Whether a lower version may answer: over HTTPS, ALPN's choice; h2c has no way to offer one.</summary>
+    public HttpVersionPolicy VersionPolicy { get; }
 
     /// <summary>The address of <paramref name="target"/> on this backend: see <see cref="RequestTarget.AppendTo"/>.</summary>
     public Uri Resolve(in RequestTarget target) => target.AppendTo(FunctionUri);
+
+    /// <summary>Sets the version <paramref name="request"/> asks for.</summary>
+    public void ApplyVersion(HttpRequestMessage request)
+    {
+        request.Version = Version;
+        request.VersionPolicy = VersionPolicy;
+    }
+
+    /// <summary>Logs, the first time only, that this backend answered in HTTP/1.1 where HTTP/2 was asked for.</summary>
+    public void Answered(HttpResponseMessage response, ILogger logger)
+    {
+        if (Version.Major >= 2 && response.Version.Major < 2 && Interlocked.Exchange(ref _fallbackLogged, 1) == 0)
+        {
+            Log.Http2FallBack(logger, Name, $"{ServerAddress}:{ServerPort}");
+        }
+    }
 
     private static AzureFunctionProxyOptions WithoutKey(AzureFunctionProxyOptions options)
     {

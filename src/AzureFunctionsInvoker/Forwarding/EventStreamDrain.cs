@@ -34,17 +34,13 @@ internal sealed class EventStreamDrain : IDisposable
     }
 
     /// <summary>
-    /// When the caller's response is an event stream: keeps it out of output caching, and, in an app with a host,
-    /// cancels <paramref name="copy"/> (what the reads of the function's body wait on) when event streams end. The
-    /// registration's token says whether that happened; dispose it before <paramref name="copy"/>.
+    /// For a caller's response that is an event stream (the caller, <c>ResponseCopier</c>, tells by its type): keeps it
+    /// out of output caching, and, in an app with a host, cancels <paramref name="copy"/> (what the reads of the
+    /// function's body wait on) when event streams end. The registration's token says whether that happened; dispose it
+    /// before <paramref name="copy"/>.
     /// </summary>
     public static CancellationTokenRegistration Watch(HttpContext context, CancellationTokenSource copy)
     {
-        if (!IsEventStream(context.Response.ContentType))
-        {
-            return default;
-        }
-
         UncachedResponse.Mark(context);
         return context.RequestServices?.GetService<EventStreamDrain>() is { } drain
             ? drain._ending.Token.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), copy)
@@ -72,8 +68,4 @@ internal sealed class EventStreamDrain : IDisposable
             // The app's services were disposed first.
         }
     }
-
-    private static bool IsEventStream(string? contentType) =>
-        contentType is not null && contentType.AsSpan().TrimStart().StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
-
 }

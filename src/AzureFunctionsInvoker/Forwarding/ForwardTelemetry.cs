@@ -11,8 +11,6 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// </summary>
 internal sealed class ForwardTelemetry
 {
-    private static readonly ActivitySource s_source = new(ProxyMetrics.Name);
-
     // OpenTelemetry's known methods; any other would make a tag value per caller's whim.
     private static readonly FrozenSet<string> s_knownMethods = FrozenSet.Create(
         StringComparer.Ordinal, "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE");
@@ -39,7 +37,7 @@ internal sealed class ForwardTelemetry
     /// <summary>Starts reporting a forward of <paramref name="method"/> to <paramref name="function"/>, or returns <see langword="null"/> when nobody listens.</summary>
     public static ForwardTelemetry? Start(ProxyMetrics metrics, string method, Backend function)
     {
-        var activity = s_source.StartActivity("AzureFunctionsInvoker.Forward", ActivityKind.Internal);
+        var activity = ProxyMetrics.Source.StartActivity("AzureFunctionsInvoker.Forward", ActivityKind.Internal);
         if (activity is null && !metrics.Enabled)
         {
             return null;

@@ -52,7 +52,7 @@ internal sealed class FunctionForwarder
         var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);
         var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) { Started = bodyStarted } : null;
         var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, backend.Connection, timeout) { Content = content };
-        backend.Protocol.Apply(request);
+        backend.ApplyVersion(request);
         if (!HeaderRules.CopyRequestHeaders(context, request, backend.Headers))
         {
             return new(request, null, ForwarderError.RequestHeaderInvalid, null, SafeToResend: false, JudgesBackend: false);
@@ -70,13 +70,13 @@ internal sealed class FunctionForwarder
             request.TravelInOptions();
         }
 
-        Log.Forwarding(_logger, request.Method, new UrlWithoutQuery(target), backend.Name);
+        Log.Forwarding(_logger, request.Method, new Log.UrlWithoutQuery(target), backend.Name);
 
         try
         {
             timeout.Restart();
             var response = await sender.Invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            backend.Protocol.Answered(response, _logger, backend);
+            backend.Answered(response, _logger);
             return new(request, response, ForwarderError.None, null, IsRepeatable(context, content), JudgesBackend: true);
         }
         catch (Exception e) when (content?.ResendRefused == true)

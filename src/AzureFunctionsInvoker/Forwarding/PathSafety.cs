@@ -17,6 +17,8 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// (U+2215, U+2044...), a <c>%u</c> escape, or a control, format or line/paragraph separator character (Unicode
 /// <c>Cc</c>, <c>Cf</c>, <c>Zl</c>, <c>Zp</c>); or when it cannot be decoded to the end (invalid or overlong UTF-8
 /// such as <c>%C0%AE</c>, or more than eight layers). Characters are judged as code points.
+/// The same reading judges a name the proxy reserves (the Durable links segment) as an app mount judges a function
+/// name, <see cref="NamesFirstSegment"/>: whether the most lenient server could read a path's first segment as it.
 /// </summary>
 internal static class PathSafety
 {
@@ -26,6 +28,7 @@ internal static class PathSafety
     private static readonly SearchValues<char> s_plain = SearchValues.Create(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@");
 
+    /// <summary>Whether <paramref name="path"/> can be appended to the function's route without leaving it.</summary>
     public static bool IsSafe(ReadOnlySpan<char> path)
     {
         foreach (var range in path.Split('/'))
@@ -37,6 +40,50 @@ internal static class PathSafety
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> may be below the segment <paramref name="name"/>, or name it in another spelling
+    /// (<see cref="NamesFirstSegment"/>): a test of no cost that every such path passes, so that nearly every request,
+    /// whose first segment is plain ASCII starting otherwise, is judged no further. False when <paramref name="name"/>
+    /// is empty.
+    /// </summary>
+    public static bool MayNameFirstSegment(ReadOnlySpan<char> path, string name)
+    {
+        if (name.Length == 0)
+        {
+            return false;
+        }
+
+        path = path.TrimStart('/');
+        var end = path.IndexOf('/');
+        var segment = end < 0 ? path : path[..end];
+        return path.StartsWith(name, StringComparison.OrdinalIgnoreCase) || segment.ContainsAnyExceptInRange('!', '~') || segment.Contains('%');
+    }
+
+    /// <summary>
+    /// Whether the first segment of <paramref name="path"/>, as the most lenient server could read it, is
+    /// <paramref name="name"/>: empty segments skipped (<c>//x</c> is <c>/x</c> to a server that merges slashes),
+    /// percent-decoded and NFKC-folded until nothing changes (<see cref="Decode"/>: <c>%5F</c>, <c>%255F</c>, a fullwidth
+    /// <c>＿</c>), cut at a decoded slash, <c>;</c> parameters dropped (Tomcat, Jetty), characters some reader ignores
+    /// removed (white space, control and format characters, variation selectors, Hangul fillers), trailing dots trimmed
+    /// (IIS; ideographic full stops count). Compared case-insensitively.
+    /// </summary>
+    public static bool NamesFirstSegment(ReadOnlySpan<char> path, string name)
+    {
+        path = path.TrimStart('/');
+        var end = path.IndexOf('/');
+        var segment = end < 0 ? path : path[..end];
+
+        // Visible ASCII with no escape reads as it is written (NFKC leaves it alone, and no reader ignores any of it):
+        // judged without a string, as nearly every request's first segment is.
+        if (!segment.ContainsAnyExceptInRange('!', '~') && !segment.Contains('%'))
+        {
+            var cut = segment.IndexOf(';');
+            return (cut < 0 ? segment : segment[..cut]).TrimEnd('.').Equals(name, StringComparison.OrdinalIgnoreCase);
+        }
+
+        return string.Equals(LenientName(segment), name, StringComparison.OrdinalIgnoreCase);
     }
 
     private static bool IsSafeSegment(ReadOnlySpan<char> segment)
@@ -53,7 +100,7 @@ internal static class PathSafety
     /// Percent-decoding and NFKC folding, alternated until neither changes anything: folding can make an escape
     /// (％２ｅ is %2e) and decoding can make a foldable character. Null when it does not settle or cannot be decoded.
     /// </summary>
-    internal static string? Decode(string value)
+    private static string? Decode(string value)
     {
         var current = value;
         for (var pass = 0; pass < MaxDecodingPasses; pass++)
@@ -140,7 +187,7 @@ internal static class PathSafety
         return dots > 0;
     }
 
-    internal static bool IsIgnorable(Rune rune) =>
+    private static bool IsIgnorable(Rune rune) =>
         Rune.IsWhiteSpace(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
         || IsDefaultIgnorable(rune.Value);
 
@@ -153,11 +200,51 @@ internal static class PathSafety
     // What Windows' best-fit mapping, unlike NFKC, turns into a separator or a dot.
     private static bool IsSlashLookalike(Rune rune) => rune.Value is 0x2044 or 0x2215 or 0x2216 or 0x29F5 or 0x29F8 or 0x29F9;
 
-    internal static bool IsDotLookalike(Rune rune) => rune.Value is 0x3002 or 0xFF61;
+    private static bool IsDotLookalike(Rune rune) => rune.Value is 0x3002 or 0xFF61;
 
     private static bool IsRefusedCharacter(Rune rune) =>
         Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
             or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+
+    // The segment decoded and folded; null when it cannot be decoded or nothing is left of it.
+    private static string? LenientName(ReadOnlySpan<char> segment)
+    {
+        if (Decode(segment.ToString()) is not { } decoded)
+        {
+            return null;
+        }
+
+        var name = decoded.AsSpan().TrimStart('/');
+        var cut = name.IndexOfAny('/', ';');
+        var visible = Visible(cut < 0 ? name : name[..cut]).TrimEnd('.');
+        return visible.Length == 0 ? null : visible;
+    }
+
+    // The name without what some reader ignores (white space, control and format characters, variation selectors,
+    // Hangul fillers), ideographic full stops read as dots, as a dot segment is read.
+    private static string Visible(ReadOnlySpan<char> name)
+    {
+        if (!name.ContainsAnyExceptInRange('!', '~'))
+        {
+            return name.ToString();
+        }
+
+        var visible = new StringBuilder(name.Length);
+        Span<char> utf16 = stackalloc char[2];
+        foreach (var rune in name.EnumerateRunes())
+        {
+            if (IsDotLookalike(rune))
+            {
+                visible.Append('.');
+            }
+            else if (!IsIgnorable(rune))
+            {
+                visible.Append(utf16[..rune.EncodeToUtf16(utf16)]);
+            }
+        }
+
+        return visible.ToString();
+    }
 
     // UnescapeDataString leaves escapes that are not valid UTF-8 (overlong forms such as %C0%AE) as they are.
     private static bool HasPercentEscape(ReadOnlySpan<char> value)

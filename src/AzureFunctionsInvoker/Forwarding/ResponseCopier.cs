@@ -17,19 +17,24 @@ namespace AzureFunctionsInvoker.Forwarding;
 internal sealed class ResponseCopier
 {
     private readonly ILogger _logger;
-    private readonly CallerMount? _mount;
     private readonly DurableLinkProtector? _links;
 
     /// <summary>
-    /// Responses are rewritten for the callers of <paramref name="mount"/>, Durable links made by
-    /// <paramref name="links"/>; without them nothing is rewritten.
+    /// Responses are rewritten for the callers of a mount, Durable links made by <paramref name="links"/>; without it
+    /// nothing is rewritten.
     /// </summary>
-    public ResponseCopier(ILogger logger, CallerMount? mount = null, DurableLinkProtector? links = null)
+    public ResponseCopier(ILogger logger, DurableLinkProtector? links = null)
     {
         _logger = logger;
-        _mount = mount;
         _links = links;
     }
+
+    /// <summary>
+    /// The literal start of the mount's endpoint route pattern (<c>/orders</c> of <c>/orders/{**rest}</c>), route group
+    /// prefixes included, which the caller's address of the function holds after its path base; empty for a branch.
+    /// Set before the first request.
+    /// </summary>
+    public PathString EndpointPrefix { get; set; }
 
     /// <summary>
     /// Copies the response of <paramref name="exchange"/>, which <paramref name="backend"/> gave, to the caller. Failures
@@ -58,12 +63,17 @@ internal sealed class ResponseCopier
         HeaderRules.CopyResponseHeaders(response, context.Response, _logger, backend.Headers);
 
         // What the function says of its own address is rewritten for the caller; a Durable Location marks a response of
-        // Durable's own, whose body is rewritten even when chunked.
-        var rewrite = _mount is not null && _links is not null && RewriteScope.AnyEnabled(options);
-        var scope = rewrite ? new RewriteScope(target!, backend.FunctionPath, context.Request, _mount!, options, backend.MountSuffix) : default;
-        var rewriteBody = rewrite && RewrittenJsonCopier.Applies(context, options, ResponseHeaderRewriter.Rewrite(context.Response.Headers, scope, _links!));
+        // Durable's own, whose body is rewritten even when chunked. Only a response with such a header, or a 2xx JSON
+        // body, has anything to rewrite: every other response enters none of the rewriters.
+        var headers = context.Response.Headers;
+        var addressHeaders = headers.Location.Count > 0 || headers.ContentLocation.Count > 0 || headers.SetCookie.Count > 0;
+        var json = response.IsSuccessStatusCode && MayBeJson(context.Response.ContentType);
+        var rewrite = _links is not null && (addressHeaders || json) && RewriteScope.AnyEnabled(options);
+        var scope = rewrite ? new RewriteScope(target!, backend.FunctionPath, context.Request, EndpointPrefix, options, backend.MountSuffix) : default;
+        var durable = rewrite && addressHeaders && ResponseHeaderRewriter.Rewrite(headers, scope, _links!);
+        var rewriteBody = rewrite && (durable || json) && RewrittenJsonCopier.Applies(context, options, durable);
 
-        if (ManagementUrlScan.LeftInHeaders(context.Response.Headers, options))
+        if (ManagementUrlScan.LeftInHeaders(headers, options))
         {
             return ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, (int)response.StatusCode, new InvalidDataException(
                 "The function's Location or Content-Location names a Durable Task management URL the proxy does not rewrite: it is not passed on, as its key could be in it."), target));
@@ -76,7 +86,7 @@ internal sealed class ResponseCopier
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
         // An event stream is never cached, and ends cleanly rather than be cut off when the host stops.
-        using var draining = EventStreamDrain.Watch(context, timeout);
+        using var draining = IsEventStream(context.Response.ContentType) ? EventStreamDrain.Watch(context, timeout) : default;
 
         // Only a small JSON body that may hold Durable management URLs is read whole, to rewrite them; every other body
         // is scanned as it streams, so a management URL is cut before it leaves.
@@ -100,4 +110,10 @@ internal sealed class ResponseCopier
             _ => ForwarderErrors.Report(_logger, ForwarderError.CallerAborted, new(options, method, Exception: exception, Target: target)),
         };
     }
+
+    // Whether the body may be JSON (application/json, for RewrittenJsonCopier): a type without "json" in it is not.
+    private static bool MayBeJson(string? contentType) => contentType is not null && contentType.Contains("json", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsEventStream(string? contentType) =>
+        contentType is not null && contentType.AsSpan().TrimStart().StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
 }

@@ -51,7 +51,7 @@ internal static class ResponseHeaderRewriter
     {
         foreach (var value in values)
         {
-            if (value is not null && DurableUrlRewriter.IsManagementUrl(value, target))
+            if (value is not null && MayBeManagementUrl(value) && DurableUrlRewriter.IsManagementUrl(value, target))
             {
                 return true;
             }
@@ -61,8 +61,11 @@ internal static class ResponseHeaderRewriter
     }
 
     private static string? RewriteReference(string value, in RewriteScope scope, DurableLinkProtector links) =>
-        (RewriteScope.DurableLinksEnabled(scope.Options) ? DurableUrlRewriter.Rewrite(value, scope, links) : null)
+        (RewriteScope.DurableLinksEnabled(scope.Options) && MayBeManagementUrl(value) ? DurableUrlRewriter.Rewrite(value, scope, links) : null)
         ?? (scope.Options.RewriteRedirects ? RedirectRewriter.Rewrite(value, scope) : null);
+
+    // A management URL's path starts with the webhook path: a value without it is none, and is judged no further.
+    private static bool MayBeManagementUrl(string value) => value.Contains(DurableLink.WebhookPath, StringComparison.OrdinalIgnoreCase);
 
     // The values with those the rewriter changed replaced, in their order; null when none changed.
     private static StringValues? RewriteEach(StringValues values, in RewriteScope scope, DurableLinkProtector links, ValueRewriter rewrite)

@@ -14,17 +14,17 @@ public sealed class UrlWithoutQueryTests
     {
         var verbatim = new Uri(url, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
 
-        Assert.Equal(expected, new UrlWithoutQuery(verbatim).ToString());
+        Assert.Equal(expected, new Log.UrlWithoutQuery(verbatim).ToString());
     }
 
     [Fact]
     public void A_forward_logged_at_a_disabled_level_allocates_nothing()
     {
         var url = new Uri("https://myapp.azurewebsites.net/api/hello/orders/42?token=secret");
-        Log.Forwarding(NullLogger.Instance, HttpMethod.Get, new UrlWithoutQuery(url), "hello"); // JIT first
+        Log.Forwarding(NullLogger.Instance, HttpMethod.Get, new Log.UrlWithoutQuery(url), "hello"); // JIT first
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        Log.Forwarding(NullLogger.Instance, HttpMethod.Get, new UrlWithoutQuery(url), "hello");
+        Log.Forwarding(NullLogger.Instance, HttpMethod.Get, new Log.UrlWithoutQuery(url), "hello");
 
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }

@@ -5,7 +5,6 @@ using AzureFunctionsInvoker.Diagnostics;
 using AzureFunctionsInvoker.Failover;
 using AzureFunctionsInvoker.Forwarding;
 using AzureFunctionsInvoker.Functions;
-using AzureFunctionsInvoker.Rewriting;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using AzureFunctionsInvoker.Validation;
 using Microsoft.AspNetCore.DataProtection;
@@ -55,7 +54,7 @@ public sealed class RewrittenJsonCopierTimeoutTests
         handlers.Setup(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(function);
         var metrics = new ProxyMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
         var exchange = new FunctionForwarder(handlers.Object, FunctionForwarder.ClientName, _time, NullLogger<FunctionForwarder>.Instance);
-        var copier = new ResponseCopier(NullLogger.Instance, new CallerMount(), new DurableLinkProtector(new EphemeralDataProtectionProvider(), "hello", _time));
+        var copier = new ResponseCopier(NullLogger.Instance, new DurableLinkProtector(new EphemeralDataProtectionProvider(), "hello", _time));
         return new(exchange, copier, metrics, NullLogger.Instance);
     }
 

@@ -118,7 +118,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
         var context = new DefaultHttpContext();
         context.Request.Scheme = "https";
         context.Request.Host = new HostString("app.example.com");
-        var mount = new CallerMount() { EndpointPrefix = "/orders" };
+        PathString mount = "/orders";
         return new RewriteScope(new Uri(Origin + "/api/hello/x"), "/api/hello", context.Request, mount, options);
     }
 }

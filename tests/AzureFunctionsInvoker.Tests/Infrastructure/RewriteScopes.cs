@@ -19,7 +19,7 @@ internal static class RewriteScopes
         context.Request.Scheme = "https";
         context.Request.Host = new HostString("app.example.com");
         context.Request.PathBase = "/base";
-        return new RewriteScope(new Uri(sentTo), functionPath, context.Request, new CallerMount { EndpointPrefix = "/orders" }, options ?? new AzureFunctionProxyOptions(), mountSuffix);
+        return new RewriteScope(new Uri(sentTo), functionPath, context.Request, "/orders", options ?? new AzureFunctionProxyOptions(), mountSuffix);
     }
 
     /// <summary>A protector of the function <c>Hello</c>'s links, with keys of its own.</summary>

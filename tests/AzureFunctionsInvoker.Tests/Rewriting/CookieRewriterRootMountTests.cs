@@ -23,7 +23,7 @@ public sealed class CookieRewriterRootMountTests
         var context = new DefaultHttpContext();
         context.Request.Scheme = "https";
         context.Request.Host = new HostString("app.example.com");
-        var mount = new CallerMount();
+        var mount = PathString.Empty;
         var scope = new RewriteScope(new Uri("https://myapp.azurewebsites.net/api/hello"), "/api/hello", context.Request, mount, new AzureFunctionProxyOptions());
 
         Assert.Equal(expected, CookieRewriter.Rewrite(setCookie, scope));
@@ -35,7 +35,7 @@ public sealed class CookieRewriterRootMountTests
     public void A_domain_attribute_without_a_value_names_no_domain_even_one_the_host_ends_with(string setCookie)
     {
         var context = new DefaultHttpContext();
-        var mount = new CallerMount();
+        var mount = PathString.Empty;
         var scope = new RewriteScope(new Uri("https://app.domain/api/hello"), "/api/hello", context.Request, mount, new AzureFunctionProxyOptions());
 
         Assert.Null(CookieRewriter.Rewrite(setCookie, scope));

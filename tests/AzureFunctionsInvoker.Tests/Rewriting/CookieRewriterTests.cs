@@ -25,7 +25,7 @@ public sealed class CookieRewriterTests
         context.Request.Scheme = "https";
         context.Request.Host = new HostString("app.example.com");
         context.Request.PathBase = "/base";
-        var mount = new CallerMount() { EndpointPrefix = "/orders" };
+        PathString mount = "/orders";
         var scope = new RewriteScope(new Uri("https://myapp.azurewebsites.net/api/hello/x"), "/api/hello", context.Request, mount, new AzureFunctionProxyOptions());
 
         Assert.Equal(expected, CookieRewriter.Rewrite(setCookie, scope));

@@ -40,7 +40,7 @@ public sealed class RedirectRewriterOriginTests
         var context = new DefaultHttpContext();
         context.Request.Scheme = "https";
         context.Request.Host = new HostString("app.example.com");
-        var mount = new CallerMount();
+        var mount = PathString.Empty;
         var scope = new RewriteScope(new Uri("https://myapp.azurewebsites.net/api/hello"), "/api/hello", context.Request, mount, new AzureFunctionProxyOptions());
 
         Assert.Equal(expected, RedirectRewriter.Rewrite(location, scope));
@@ -52,7 +52,7 @@ public sealed class RedirectRewriterOriginTests
         context.Request.Scheme = "https";
         context.Request.Host = new HostString("app.example.com");
         context.Request.PathBase = "/base";
-        var mount = new CallerMount() { EndpointPrefix = endpointPrefix };
+        PathString mount = endpointPrefix;
         return new RewriteScope(target, "/api/hello", context.Request, mount, new AzureFunctionProxyOptions());
     }
 }

@@ -3,7 +3,7 @@ using AzureFunctionsInvoker.Failover;
 
 namespace AzureFunctionsInvoker.Tests.Failover;
 
-public sealed class RetryAfterTests
+public sealed class CircuitBreakerRetryAfterHeaderTests
 {
     private static readonly DateTimeOffset s_now = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan s_max = TimeSpan.FromMinutes(1);
@@ -20,11 +20,11 @@ public sealed class RetryAfterTests
     [InlineData("Mon, 01 Jan 0001 00:00:00 GMT", 0)]
     public void Seconds_or_a_date_never_below_zero_nor_above_the_cap(string header, int expectedMilliseconds)
     {
-        var wait = RetryAfter.Of(RetryConditionHeaderValue.Parse(header), s_now, s_max);
+        var wait = CircuitBreaker.RetryAfterOf(RetryConditionHeaderValue.Parse(header), s_now, s_max);
 
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMilliseconds), wait);
     }
 
     [Fact]
-    public void No_header_is_no_wait() => Assert.Null(RetryAfter.Of(null, s_now, s_max));
+    public void No_header_is_no_wait() => Assert.Null(CircuitBreaker.RetryAfterOf(null, s_now, s_max));
 }
