@@ -44,6 +44,16 @@ internal sealed class StepTimeout : CancellationTokenSource
     /// <summary>Whether the function ran out of time (as opposed to the caller going away).</summary>
     public bool HasExpired => IsCancellationRequested && !_callerAborted.IsCancellationRequested;
 
+    /// <summary>
+    /// Whether <paramref name="failure"/>, which ended the send, means the function ran out of time: this timer expired,
+    /// or the connection handler gave up the connect. Its <c>ConnectTimeout</c> is this same Timeout, timed on real time
+    /// from the connection attempt's start, a moment after this timer started; when it fires first (under load, or once
+    /// a wait for <c>MaxConnectionsPerBackend</c> ends right at the deadline) the handler fails the request with its own
+    /// cancellation around a <see cref="TimeoutException"/> while this timer has not yet expired.
+    /// </summary>
+    public bool RanOut(Exception failure) =>
+        HasExpired || (failure is OperationCanceledException { InnerException: TimeoutException } && !_callerAborted.IsCancellationRequested);
+
     /// <summary>Starts timing a wait on the function.</summary>
     public void Restart() => Change(set: Timing, clear: 0, onlyInConnectStep: false);
 

@@ -94,7 +94,7 @@ internal sealed class FunctionForwarder
         {
             // Besides the transport's own failures: what handlers the app added throw (a resilience pipeline's
             // timeout or open circuit). The function was not reached either way, and the caller gets a 502.
-            var error = ClassifySendFailure(context, request, content, timeout);
+            var error = ClassifySendFailure(context, request, content, timeout, e);
             if (error is not (ForwarderError.FunctionUnreachable or ForwarderError.FunctionTimedOut))
             {
                 return new(request, null, error, e, SafeToResend: false, JudgesBackend: false);
@@ -127,7 +127,7 @@ internal sealed class FunctionForwarder
         return sender;
     }
 
-    private static ForwarderError ClassifySendFailure(HttpContext context, FunctionRequestMessage request, StreamingRequestContent? content, StepTimeout timeout)
+    private static ForwarderError ClassifySendFailure(HttpContext context, FunctionRequestMessage request, StreamingRequestContent? content, StepTimeout timeout, Exception failure)
     {
         if (context.RequestAborted.IsCancellationRequested)
         {
@@ -149,7 +149,7 @@ internal sealed class FunctionForwarder
             return ForwarderError.ConnectionBudgetExhausted;
         }
 
-        return timeout.HasExpired ? ForwarderError.FunctionTimedOut : ForwarderError.FunctionUnreachable;
+        return timeout.RanOut(failure) ? ForwarderError.FunctionTimedOut : ForwarderError.FunctionUnreachable;
     }
 
     // Nothing of the request reached the backend: it never reached the connections, or no connection was made for it

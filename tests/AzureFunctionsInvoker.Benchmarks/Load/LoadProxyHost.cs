@@ -4,6 +4,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -48,7 +49,15 @@ internal static class LoadProxyHost
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, Required<int>(builder.Configuration, "port"));
+            kestrel.Listen(IPAddress.Loopback, Required<int>(builder.Configuration, "port"), listen =>
+            {
+                // AZFI_LOAD_CALLER_HTTP2=1: callers speak HTTP/2 with prior knowledge (h2c), which Kestrel only takes on
+                // an endpoint that speaks nothing else; 100 streams per connection, its default.
+                if (Environment.GetEnvironmentVariable("AZFI_LOAD_CALLER_HTTP2") == "1")
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                }
+            });
 
             // Kestrel's 30 MB default would stop YARP's 1 GiB upload in memory.sh; the library sets its own limit per
             // request from MaxRequestBodySize, so lifting the server's limit changes nothing else.

@@ -38,12 +38,16 @@ require_commands() {
     for command in "$@"; do
         command -v "$command" >/dev/null || missing+=("$command")
     done
-    [ "${#missing[@]}" -eq 0 ] && return
+    [ "${#missing[@]}" -eq 0 ] || install_packages "${missing[@]}"
+}
+
+# install_packages PACKAGE...: apt-get install, as root or through sudo.
+install_packages() {
     local sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-    echo "Installing ${missing[*]}..." >&2
+    echo "Installing $*..." >&2
     "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$@" >/dev/null
 }
 
 # A port that was free on 127.0.0.1 a moment ago.
@@ -165,7 +169,8 @@ start_dotnet_proxy() {
     AZFI_LOAD_HTTP_VERSION=$http_version dotnet "$dll" serve "$kind" --port "$PROXY_PORT" --function-port "$function_port" --function-key "$FUNCTION_KEY" >"$log" 2>&1 &
     PROXY_PID=$!
     STARTED_PIDS+=("$PROXY_PID")
-    wait_ready "http://127.0.0.1:$PROXY_PORT/mytest/ready" "$log"
+    # AZFI_LOAD_CALLER_HTTP2=1: the proxy takes callers over HTTP/2 with prior knowledge only (LoadProxyHost.cs).
+    wait_ready "http://127.0.0.1:$PROXY_PORT/mytest/ready" "$log" ${AZFI_LOAD_CALLER_HTTP2:+--http2-prior-knowledge}
 }
 
 # A process and its children (nginx's workers), whose memory counts together.

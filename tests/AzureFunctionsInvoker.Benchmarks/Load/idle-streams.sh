@@ -20,6 +20,11 @@
 # HTTP2=1: both proxies speak HTTP/2 with prior knowledge (h2c) to the stand-in, which is then the .NET one of
 # Load/SseFunction.cs (100 streams per connection, as App Service's front ends allow), and the report adds how many
 # connections the proxy held to it (issue 20's must: at most 64 for 5,000 streams).
+# CALLER_HTTP2=1: the client speaks HTTP/2 with prior knowledge to the proxy too, 100 streams per connection (Kestrel's
+# default), so the caller's side of a stream is an HTTP/2 stream rather than an HTTP/1.1 connection; it needs Debian's
+# python3-h2 (installed with apt-get if missing). KINDS picks the proxies, for example KINDS="library library-h2 yarp-h2":
+# the library to the function over HTTP/1.1 and over HTTP/2, and YARP over HTTP/2, side by side in each round (an
+# HTTP/1.1 kind gets idle_sse.py's stand-in, an -h2 kind Load/SseFunction.cs). RSS ratios are to the last YARP kind.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -51,10 +56,16 @@ connections_to() {
     ss -Htn state established "( dport = :$1 )" | wc -l
 }
 
-# Polls until the proxy has let go of every connection to the function (the warm-up's streams are torn down).
+# function_port KIND: the stand-in's port the proxy KIND forwards to.
+function_port() {
+    case $1 in *-h2) echo "$FUNCTION_PORT_H2" ;; *) echo "$FUNCTION_PORT" ;; esac
+}
+
+# wait_released KIND: polls until the proxy has let go of every connection to the function (the warm-up's streams
+# are torn down).
 wait_released() {
     # Over HTTP/2 the warm-up's streams end but their connection stays pooled (Keepalive), as it should.
-    [ -z "${HTTP2:-}" ] || return 0
+    case $1 in *-h2) return 0 ;; esac
     local attempt
     for attempt in $(seq 100); do
         [ "$(connections_to "$FUNCTION_PORT")" -eq 0 ] && return
@@ -66,7 +77,12 @@ wait_released() {
 
 # The proxy's "live committed threads" line (LoadProxyHost.cs), after a full collection.
 heap() {
-    curl -fsS "http://127.0.0.1:$PROXY_PORT/diagnostics/heap"
+    curl -fsS ${CALLER_HTTP2:+--http2-prior-knowledge} "http://127.0.0.1:$PROXY_PORT/diagnostics/heap"
+}
+
+# The client, over HTTP/2 with CALLER_HTTP2.
+client() {
+    "$CLIENT_PYTHON" "$SSE" client --port "$PROXY_PORT" --path /mytest/events ${CALLER_HTTP2:+--http2} "$@"
 }
 
 # heap_listing NAME: with GCDUMP set, the proxy's heap by type into $DUMPS/NAME.txt.
@@ -81,26 +97,25 @@ heap_listing() {
 measure() {
     local kind=$1 round=$2 opened seconds rss_before rss_after live_before live_after committed threads_before threads_after
     start_dotnet_proxy "$kind"
-    local url_path=/mytest/events
 
     # JIT, the connection pool and the first buffers are paid for before the baseline.
-    echo close | python3 "$SSE" client --port "$PROXY_PORT" --path "$url_path" --streams "$WARMUP_STREAMS" >/dev/null
-    wait_released
+    echo close | client --streams "$WARMUP_STREAMS" >/dev/null
+    wait_released "$kind"
     read -r live_before committed threads_before < <(heap)
     rss_before=$(rss_kib "$PROXY_PID" VmRSS)
     heap_listing "$kind-$round-before"
 
-    coproc CLIENT { python3 "$SSE" client --port "$PROXY_PORT" --path "$url_path" --streams "$STREAMS" \
-        --concurrency "$CONCURRENCY" --hold-limit $((HOLD + 120)); }
+    coproc CLIENT { client --streams "$STREAMS" --concurrency "$CONCURRENCY" --hold-limit $((HOLD + 120)); }
     STARTED_PIDS+=("$CLIENT_PID")
     local client_pid=$CLIENT_PID client_out=${CLIENT[0]} client_in=${CLIENT[1]}
     read -r -t 330 -u "$client_out" opened _ seconds || { echo "$kind: the client did not open its streams" >&2; return 1; }
     [ "$opened" = open ] || { echo "$kind: the client said '$opened'" >&2; return 1; }
     local to_function
-    to_function=$(connections_to "$FUNCTION_PORT")
-    if [ -z "${HTTP2:-}" ]; then
-        [ "$to_function" -ge "$STREAMS" ] || { echo "$kind: fewer than $STREAMS streams reach the function" >&2; return 1; }
-    fi
+    to_function=$(connections_to "$(function_port "$kind")")
+    case $kind in
+        *-h2) ;;
+        *) [ "$to_function" -ge "$STREAMS" ] || { echo "$kind: fewer than $STREAMS streams reach the function" >&2; return 1; } ;;
+    esac
 
     # Held open, idle but for one event per stream every INTERVAL seconds: the measurement period, not a wait on state.
     sleep "$HOLD"
@@ -140,17 +155,31 @@ ratio() {
 }
 
 require_commands curl python3
+CLIENT_PYTHON=python3
+if [ -n "${CALLER_HTTP2:-}" ]; then
+    # Debian's python3-h2 lands in the system Python's packages, which a python3 earlier on PATH may not see.
+    python3 -c 'import h2' 2>/dev/null || /usr/bin/python3 -c 'import h2' 2>/dev/null || install_packages python3-h2
+    python3 -c 'import h2' 2>/dev/null || CLIENT_PYTHON=/usr/bin/python3
+    export AZFI_LOAD_CALLER_HTTP2=1
+fi
 build_proxies
 
-FUNCTION_PORT=$(free_port)
-KINDS=(library yarp)
-if [ -n "${HTTP2:-}" ]; then
+if [ -n "${KINDS:-}" ]; then
+    read -r -a KINDS <<<"$KINDS"
+elif [ -n "${HTTP2:-}" ]; then
     KINDS=(library-h2 yarp-h2)
-    FUNCTION_PORT_H2=$FUNCTION_PORT
-    dotnet "$PROXY_DLL" sse-function --port "$FUNCTION_PORT" --key "$FUNCTION_KEY" --interval "$INTERVAL" >"$WORK/function.log" 2>&1 &
-    STARTED_PIDS+=("$!")
-    wait_ready "http://127.0.0.1:$FUNCTION_PORT/api/hello/ready" "$WORK/function.log" --http2-prior-knowledge
 else
+    KINDS=(library yarp)
+fi
+FUNCTION_PORT='' FUNCTION_PORT_H2=''
+if [[ " ${KINDS[*]}" =~ -h2( |$) ]]; then
+    FUNCTION_PORT_H2=$(free_port)
+    dotnet "$PROXY_DLL" sse-function --port "$FUNCTION_PORT_H2" --key "$FUNCTION_KEY" --interval "$INTERVAL" >"$WORK/function-h2.log" 2>&1 &
+    STARTED_PIDS+=("$!")
+    wait_ready "http://127.0.0.1:$FUNCTION_PORT_H2/api/hello/ready" "$WORK/function-h2.log" --http2-prior-knowledge
+fi
+if [[ " ${KINDS[*]} " =~ \ (library|yarp)\  ]]; then
+    FUNCTION_PORT=$(free_port)
     python3 "$SSE" function --port "$FUNCTION_PORT" --key "$FUNCTION_KEY" --interval "$INTERVAL" --streams "$STREAMS" \
         >"$WORK/function.log" 2>&1 &
     STARTED_PIDS+=("$!")
@@ -160,10 +189,9 @@ fi
 export AZFI_LOAD_DIAGNOSTICS=1
 : >"$WORK/idle.tsv"
 for round in $(seq "$ROUNDS"); do
-    # Alternating which goes first, so neither always gets the machine right after the other's teardown.
-    if [ $((round % 2)) -eq 1 ]; then order=("${KINDS[0]}" "${KINDS[1]}"); else order=("${KINDS[1]}" "${KINDS[0]}"); fi
-    for kind in "${order[@]}"; do
-        measure "$kind" "$round"
+    # Rotating which goes first, so none always gets the machine right after another's teardown.
+    for index in "${!KINDS[@]}"; do
+        measure "${KINDS[$(((index + round - 1) % ${#KINDS[@]}))]}" "$round"
     done
 done
 
@@ -174,10 +202,12 @@ for kind in "${KINDS[@]}"; do
     OPEN[$kind]=$(column "$kind" '$3')
     CONNECTIONS[$kind]=$(awk -F'\t' -v k="$kind" '$1 == k && $10 > m { m = $10 } END { print m + 0 }' "$WORK/idle.tsv")
 done
-YARP=${KINDS[1]}
+for kind in "${KINDS[@]}"; do
+    case $kind in yarp*) YARP=$kind ;; esac
+done
 
 {
-    echo "- $STREAMS streams per proxy, opened $CONCURRENCY at a time by one asyncio client; an event at once, then one every ${INTERVAL} s; read after ${HOLD} s open"
+    echo "- $STREAMS streams per proxy, opened $CONCURRENCY at a time by one asyncio client$([ -z "${CALLER_HTTP2:-}" ] || echo " over HTTP/2 (h2c, 100 streams per connection)"); an event at once, then one every ${INTERVAL} s; read after ${HOLD} s open"
     echo "- RSS: VmRSS of the proxy after a ${WARMUP_STREAMS}-stream warm-up and before the streams, then with them all open; live heap: GC.GetTotalMemory after a full compacting collection, at the same two points; medians of $ROUNDS rounds, each in a fresh process, the proxies alternating"
     echo
     echo "| Proxy | RSS per stream (KiB) | Live managed heap per stream (KiB) | Time to open all (s) | RSS per stream vs YARP | Most connections to the function |"

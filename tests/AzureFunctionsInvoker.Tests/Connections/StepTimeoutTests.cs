@@ -29,6 +29,25 @@ public sealed class StepTimeoutTests
         Assert.False(timeout.HasExpired);
     }
 
+    // The connection handler's ConnectTimeout is this Timeout on real time: its cancellation, around a TimeoutException,
+    // can fail the send before this timer fires, and means the same.
+    [Fact]
+    public async Task The_connection_handlers_connect_timeout_is_a_timeout_before_this_timer_fires_unless_the_caller_left()
+    {
+        using var caller = new CancellationTokenSource();
+        using var timeout = TenSeconds(out _, caller.Token);
+        timeout.Restart();
+        var connectTimedOut = new TaskCanceledException("The operation was canceled.", new TimeoutException());
+
+        Assert.True(timeout.RanOut(connectTimedOut));
+        Assert.False(timeout.RanOut(new TaskCanceledException()));
+        Assert.False(timeout.RanOut(new HttpRequestException(HttpRequestError.ConnectionError, "refused", new TimeoutException())));
+
+        await caller.CancelAsync();
+
+        Assert.False(timeout.RanOut(connectTimedOut));
+    }
+
     [Fact]
     public void A_new_connection_starts_a_fresh_step_before_the_request_waited_on_its_caller()
     {

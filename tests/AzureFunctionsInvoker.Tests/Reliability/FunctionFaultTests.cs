@@ -83,6 +83,31 @@ public sealed class FunctionFaultTests
         Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "FunctionUnreachable");
     }
 
+    // The connect step has two clocks of one length: the request's Timeout on the app's clock, and the connection
+    // handler's ConnectTimeout (the same Timeout, on real time, from the connection attempt's start). The fake clock never
+    // moves here, so the handler's gives up first, as it does now and then under load on real time: still a Timeout.
+    [Fact]
+    public async Task A_connect_that_the_handlers_connect_timeout_gives_up_first_gets_504_not_502()
+    {
+        using var unanswered = new UnansweredListener();
+        Assert.True(await unanswered.ConnectHangsAsync(TimeSpan.FromMilliseconds(300)), "connects to the full backlog must hang");
+        var clock = new ObservableClock();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("echo", o =>
+            {
+                o.Port = unanswered.Port;
+                o.Timeout = 300;
+            })
+            .ConfigureServices(clock.UseIn)
+            .StartAsync();
+
+        using var response = await env.Caller.GetAsync("/mytest").WaitAsync(s_bound);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Contains(env.Logs.Entries, e => e.EventId.Name == "FunctionTimedOut");
+        Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "FunctionUnreachable");
+    }
+
     [Fact]
     public async Task A_function_that_sends_no_headers_within_timeout_gets_504_and_its_call_is_cancelled()
     {
