@@ -59,7 +59,7 @@ internal sealed class AzureFunctionProxyMiddleware
         var links = new DurableLinkProtector(services.GetRequiredService<IDataProtectionProvider>(), function.Current.Name, time);
         var exchangeLogger = services.GetRequiredService<ILogger<FunctionForwarder>>();
         var exchange = new FunctionForwarder(services.GetRequiredService<IHttpMessageHandlerFactory>(), function.ClientName, time, exchangeLogger);
-        var response = new ResponseCopier(exchangeLogger, links);
+        var response = new ResponseCopier(exchangeLogger, services.GetService<EventStreamDrain>(), links);
         var forwarder = new PoolForwarder(exchange, response, services.GetRequiredService<ProxyMetrics>(), exchangeLogger);
         var bodyBuffer = services.GetService<RequestBodyBuffer>() ?? new RequestBodyBuffer();
         return new AzureFunctionProxyMiddleware(function, response, links, forwarder, bodyBuffer, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());

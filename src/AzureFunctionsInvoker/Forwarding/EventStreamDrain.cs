@@ -1,6 +1,5 @@
 using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -35,16 +34,15 @@ internal sealed class EventStreamDrain : IDisposable
 
     /// <summary>
     /// For a caller's response that is an event stream (the caller, <c>ResponseCopier</c>, tells by its type): keeps it
-    /// out of output caching, and, in an app with a host, cancels <paramref name="copy"/> (what the reads of the
-    /// function's body wait on) when event streams end. The registration's token says whether that happened; dispose it
-    /// before <paramref name="copy"/>.
+    /// out of output caching, and, with the app's <paramref name="drain"/>, cancels <paramref name="copy"/> (what the
+    /// reads of the function's body wait on) when event streams end. The registration's token says whether that
+    /// happened; dispose it before <paramref name="copy"/>. The drain is handed over by the mount, never looked up in
+    /// <see cref="HttpContext.RequestServices"/>: that would make each stream create and hold a request scope.
     /// </summary>
-    public static CancellationTokenRegistration Watch(HttpContext context, CancellationTokenSource copy)
+    public static CancellationTokenRegistration Watch(HttpContext context, EventStreamDrain? drain, CancellationTokenSource copy)
     {
         UncachedResponse.Mark(context);
-        return context.RequestServices?.GetService<EventStreamDrain>() is { } drain
-            ? drain._ending.Token.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), copy)
-            : default;
+        return drain is null ? default : drain._ending.Token.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), copy);
     }
 
     public void Dispose()

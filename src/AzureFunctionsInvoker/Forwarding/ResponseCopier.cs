@@ -17,15 +17,18 @@ namespace AzureFunctionsInvoker.Forwarding;
 internal sealed class ResponseCopier
 {
     private readonly ILogger _logger;
+    private readonly EventStreamDrain? _drain;
     private readonly DurableLinkProtector? _links;
 
     /// <summary>
-    /// Responses are rewritten for the callers of a mount, Durable links made by <paramref name="links"/>; without it
-    /// nothing is rewritten.
+    /// Event streams end when <paramref name="drain"/> (the app's; none in an app without a host) ends them. Responses
+    /// are rewritten for the callers of a mount, Durable links made by <paramref name="links"/>; without it nothing is
+    /// rewritten.
     /// </summary>
-    public ResponseCopier(ILogger logger, DurableLinkProtector? links = null)
+    public ResponseCopier(ILogger logger, EventStreamDrain? drain, DurableLinkProtector? links = null)
     {
         _logger = logger;
+        _drain = drain;
         _links = links;
     }
 
@@ -86,7 +89,7 @@ internal sealed class ResponseCopier
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
         // An event stream is never cached, and ends cleanly rather than be cut off when the host stops.
-        using var draining = IsEventStream(context.Response.ContentType) ? EventStreamDrain.Watch(context, timeout) : default;
+        using var draining = IsEventStream(context.Response.ContentType) ? EventStreamDrain.Watch(context, _drain, timeout) : default;
 
         // Only a small JSON body that may hold Durable management URLs is read whole, to rewrite them; every other body
         // is scanned as it streams, so a management URL is cut before it leaves.

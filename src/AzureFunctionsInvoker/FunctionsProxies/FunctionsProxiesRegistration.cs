@@ -61,13 +61,14 @@ internal sealed class FunctionsProxiesRegistration(string? sectionPath)
         var time = services.GetRequiredService<TimeProvider>();
         var metrics = services.GetRequiredService<ProxyMetrics>();
         var logger = services.GetRequiredService<ILogger<FunctionForwarder>>();
-        var remote = new PoolForwarder(new FunctionForwarder(handlers, ProxiesFile.ClientName, time, logger), new ResponseCopier(logger), metrics, logger);
+        var drain = services.GetService<EventStreamDrain>();
+        var remote = new PoolForwarder(new FunctionForwarder(handlers, ProxiesFile.ClientName, time, logger), new ResponseCopier(logger, drain), metrics, logger);
         var options = services.GetRequiredService<IOptions<FunctionsProxiesOptions>>().Value;
         PoolForwarder? local = null;
         if (!string.IsNullOrEmpty(options.LocalFunctionApp))
         {
             var clientName = services.GetRequiredService<FunctionRegistry>().Get(options.LocalFunctionApp).ClientName;
-            local = new PoolForwarder(new FunctionForwarder(handlers, clientName, time, logger), new ResponseCopier(logger), metrics, logger);
+            local = new PoolForwarder(new FunctionForwarder(handlers, clientName, time, logger), new ResponseCopier(logger, drain), metrics, logger);
         }
 
         return new ProxyEndpointDataSource(file, new ProxyInvoker(remote, local, services.GetRequiredService<RequestBodyBuffer>(), services.GetRequiredService<ILogger<ProxyInvoker>>()));

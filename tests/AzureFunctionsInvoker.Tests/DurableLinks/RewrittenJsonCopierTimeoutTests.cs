@@ -54,7 +54,7 @@ public sealed class RewrittenJsonCopierTimeoutTests
         handlers.Setup(f => f.CreateHandler(FunctionForwarder.ClientName)).Returns(function);
         var metrics = new ProxyMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
         var exchange = new FunctionForwarder(handlers.Object, FunctionForwarder.ClientName, _time, NullLogger<FunctionForwarder>.Instance);
-        var copier = new ResponseCopier(NullLogger.Instance, new DurableLinkProtector(new EphemeralDataProtectionProvider(), "hello", _time));
+        var copier = new ResponseCopier(NullLogger.Instance, drain: null, new DurableLinkProtector(new EphemeralDataProtectionProvider(), "hello", _time));
         return new(exchange, copier, metrics, NullLogger.Instance);
     }
 

@@ -257,7 +257,7 @@ public sealed class FunctionForwarderTests
     // The exchange as a mount runs it: the one forward path over a pool of one, its response copied to the caller.
     private sealed class Forward(FunctionForwarder exchange)
     {
-        private readonly PoolForwarder _path = new(exchange, new ResponseCopier(NullLogger.Instance), s_metrics, NullLogger.Instance);
+        private readonly PoolForwarder _path = new(exchange, new ResponseCopier(NullLogger.Instance, drain: null), s_metrics, NullLogger.Instance);
 
         public Task<ForwarderError> ForwardAsync(HttpContext context, Backend target, Uri uri) =>
             _path.ForwardAsync(context, BackendPool.Of(target), default, uri).AsTask();
