@@ -15,7 +15,9 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// than 64 KiB, chunked, not JSON, not 2xx): where it is, a management URL with its key may follow, and the body must be
 /// cut there. The search is on any host, not only the function's: another name of the same host (<c>localhost</c>, an
 /// address, a custom domain) is one the proxy cannot tell apart. A path split across two reads is found: the last bytes
-/// of each read are kept and searched with the start of the next. One per response, a value in the copy's own state
+/// of each read are kept and searched with the start of the next. The search takes 64 bytes at a time for two letters
+/// of <c>durabletask</c> 6 bytes apart, <c>b</c> and <c>k</c> in either case (one position in 16,384 of random bytes,
+/// rarer still in text), and compares the whole path only there, so it costs about the same on any content. One per response, a value in the copy's own state
 /// (31 bytes kept inline), so a scanned response allocates nothing for it.
 /// </summary>
 internal struct ManagementUrlScan
@@ -25,16 +27,22 @@ internal struct ManagementUrlScan
     private static readonly byte[] s_webhooks = "webhooks"u8.ToArray();
     private static readonly byte[] s_durableTask = "durabletask"u8.ToArray();
 
-    // A match is 29 or 31 bytes from its first '/' on: one begun in the previous read began in its last 30 bytes.
+    // A match is 29 to 31 bytes from its first '/' on: one begun in the previous read began in its last 30 bytes.
     private const int Overlap = 31;
 
-    // Where the path's other slashes are, from its first: the second at 8 ("/runtime/") or 9 ("/runtime\/"), the last
-    // at 17 to 19 (either slash escaped or not: "/runtime\/webhooks/" is as valid JSON as the other spellings).
-    private const int PlainSecondSlash = 8;
-    private const int EscapedSecondSlash = 9;
-    private const int PlainLastSlash = 17;
-    private const int MixedLastSlash = 18;
-    private const int EscapedLastSlash = 19;
+    // The search's anchor: a folded 'b' and 'k' 6 bytes apart, as in "durabletask", whose 'd' is 18 to 20 bytes after the
+    // path's first '/' (either later slash escaped or not). Two letters at a fixed distance match about once in 16,384
+    // bytes of random data (2/256 squared), where a single byte such as '/' matches every 256; so text, random and binary
+    // bodies cost the same one pass.
+    private const int AnchorB = 4;
+    private const int AnchorK = 10;
+    private const int AnchorDistance = AnchorK - AnchorB;
+    private const int ShortestLead = 18;
+    private const int LongestLead = 20;
+    private const byte CaseBit = 0x20;
+
+    // The vector search takes 64 bytes at a time, at whatever width the hardware has.
+    private const int Block = 64;
 
     private Tail _tail;
     private int _tailLength;
@@ -104,58 +112,80 @@ internal struct ManagementUrlScan
     /// <summary>Whether <paramref name="bytes"/>, a whole body or a part of it that no spelling crosses, holds the webhook path.</summary>
     public static bool Holds(ReadOnlySpan<byte> bytes)
     {
-        var checkedUpTo = 0;
-        if (Vector256.IsHardwareAccelerated && bytes.Length >= Vector256<byte>.Count + EscapedLastSlash)
+        // Each position q whose byte folds to 'k' and whose byte 6 before folds to 'b' is a candidate: "durabletask" may
+        // start 10 before it; each is then compared in full. A 'b' in one block pairs with a 'k' in the next.
+        ref var start = ref MemoryMarshal.GetReference(bytes);
+        var blocks = bytes.Length - (bytes.Length % Block);
+        ulong previousB = 0;
+        for (var block = 0; block < blocks; block += Block)
         {
-            // Candidates 32 at a time: a '/' with another '/' 8 and 17 bytes on ("/runtime/webhooks/"), or 9 and 19
-            // ("/runtime\/webhooks\/"). Slashes have no case, so few bytes of any text pass all three, and a binary
-            // or slash-free body costs one search for '/'; each candidate is then compared in full.
-            var slash = Vector256.Create((byte)'/');
-            ref var start = ref MemoryMarshal.GetReference(bytes);
-            var last = bytes.Length - Vector256<byte>.Count - EscapedLastSlash;
-            for (; checkedUpTo <= last; checkedUpTo += Vector256<byte>.Count)
+            var (b, k) = Anchors(ref Unsafe.Add(ref start, block));
+            var candidates = ((b << AnchorDistance) | (previousB >> (Block - AnchorDistance))) & k;
+            previousB = b;
+            for (; candidates != 0; candidates &= candidates - 1)
             {
-                var at = (nuint)checkedUpTo;
-                var first = Vector256.Equals(Vector256.LoadUnsafe(ref start, at), slash);
-                if (first == Vector256<byte>.Zero)
+                if (IsPathBefore(bytes, block + BitOperations.TrailingZeroCount(candidates)))
                 {
-                    // No '/' here: the runtime's own search skips to the next one fastest (a binary body may hold none).
-                    var from = checkedUpTo + Vector256<byte>.Count;
-                    var next = from > last ? 0 : bytes[from..(last + 1)].IndexOf((byte)'/');
-                    if (next < 0)
-                    {
-                        checkedUpTo = last + 1;
-                        break;
-                    }
-
-                    checkedUpTo = from + next - Vector256<byte>.Count;
-                    continue;
-                }
-
-                var second = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainSecondSlash), slash)
-                    | Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedSecondSlash), slash);
-                var third = Vector256.Equals(Vector256.LoadUnsafe(ref start, at + PlainLastSlash), slash)
-                    | Vector256.Equals(Vector256.LoadUnsafe(ref start, at + MixedLastSlash), slash)
-                    | Vector256.Equals(Vector256.LoadUnsafe(ref start, at + EscapedLastSlash), slash);
-                for (var candidates = (first & second & third).ExtractMostSignificantBits(); candidates != 0; candidates &= candidates - 1)
-                {
-                    if (IsPathAt(bytes[(checkedUpTo + BitOperations.TrailingZeroCount(candidates))..]))
-                    {
-                        return true;
-                    }
+                    return true;
                 }
             }
         }
 
-        var rest = bytes[checkedUpTo..];
-        for (var at = rest.IndexOf((byte)'/'); at >= 0; at = rest.IndexOf((byte)'/'))
+        // The last bytes, fewer than a block (a whole read across the seam of two reads is one of these).
+        for (var at = Math.Max(blocks, AnchorDistance); at < bytes.Length; at++)
         {
-            if (IsPathAt(rest[at..]))
+            if ((bytes[at] | CaseBit) == 'k' && (bytes[at - AnchorDistance] | CaseBit) == 'b' && IsPathBefore(bytes, at))
             {
                 return true;
             }
+        }
 
-            rest = rest[(at + 1)..];
+        return false;
+    }
+
+    // Which bytes of the 64 at 'at' fold to 'b' and to 'k', one bit each. Inlined: the width not taken is dead code.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (ulong B, ulong K) Anchors(ref byte at)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var folded = Vector512.LoadUnsafe(ref at) | Vector512.Create(CaseBit);
+            return (Vector512.Equals(folded, Vector512.Create((byte)'b')).ExtractMostSignificantBits(),
+                Vector512.Equals(folded, Vector512.Create((byte)'k')).ExtractMostSignificantBits());
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var low = Vector256.LoadUnsafe(ref at) | Vector256.Create(CaseBit);
+            var high = Vector256.LoadUnsafe(ref at, 32) | Vector256.Create(CaseBit);
+            return (Vector256.Equals(low, Vector256.Create((byte)'b')).ExtractMostSignificantBits()
+                    | ((ulong)Vector256.Equals(high, Vector256.Create((byte)'b')).ExtractMostSignificantBits() << 32),
+                Vector256.Equals(low, Vector256.Create((byte)'k')).ExtractMostSignificantBits()
+                    | ((ulong)Vector256.Equals(high, Vector256.Create((byte)'k')).ExtractMostSignificantBits() << 32));
+        }
+
+        ulong b = 0, k = 0;
+        for (var part = 0; part < Block; part += Vector128<byte>.Count)
+        {
+            // Vector128 is accelerated on x64 and Arm64 alike.
+            var folded = Vector128.LoadUnsafe(ref at, (nuint)part) | Vector128.Create(CaseBit);
+            b |= (ulong)Vector128.Equals(folded, Vector128.Create((byte)'b')).ExtractMostSignificantBits() << part;
+            k |= (ulong)Vector128.Equals(folded, Vector128.Create((byte)'k')).ExtractMostSignificantBits() << part;
+        }
+
+        return (b, k);
+    }
+
+    // Whether the webhook path ends its "durabletask" with the 'k' at anchorK: its first '/' is 18 to 20 bytes before the 'd'.
+    private static bool IsPathBefore(ReadOnlySpan<byte> bytes, int anchorK)
+    {
+        var d = anchorK - AnchorK;
+        for (var first = Math.Max(d - LongestLead, 0); first <= d - ShortestLead; first++)
+        {
+            if (bytes[first] == (byte)'/' && IsPathAt(bytes[first..]))
+            {
+                return true;
+            }
         }
 
         return false;

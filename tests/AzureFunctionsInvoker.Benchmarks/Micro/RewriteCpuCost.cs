@@ -39,8 +39,8 @@ internal static class RewriteCpuCost
         }
     }
 
-    // CPU µs and bytes allocated per body.
-    private static async Task<(double Cpu, double Allocated)> CpuPerBodyAsync(Func<Task> forward, int bodies)
+    /// <summary>CPU µs and bytes allocated per body: <paramref name="forward"/> run <paramref name="bodies"/> times.</summary>
+    internal static async Task<(double Cpu, double Allocated)> CpuPerBodyAsync(Func<Task> forward, int bodies)
     {
         using var process = Process.GetCurrentProcess();
         GC.Collect();

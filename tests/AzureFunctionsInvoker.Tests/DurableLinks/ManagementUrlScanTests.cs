@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using AzureFunctionsInvoker.DurableLinks;
 
 namespace AzureFunctionsInvoker.Tests.DurableLinks;
@@ -66,6 +67,125 @@ public sealed class ManagementUrlScanTests
         {
             var scan = default(ManagementUrlScan);
             Assert.False(scan.Finds(bytes.AsSpan(0, split)) || scan.Finds(bytes.AsSpan(split)), $"split at {split}");
+        }
+    }
+
+    // What the scan must find, written the plain way: the path with each later slash escaped or not, ASCII letters in either case.
+    private static readonly Regex s_webhookPath = new(@"/runtime\\?/webhooks\\?/durabletask", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+
+    public static TheoryData<string> Spellings => new()
+    {
+        "/runtime/webhooks/durabletask",
+        "/RUNTIME/WEBHOOKS/DURABLETASK",
+        "/runtime\\/webhooks/durableTask",
+        "/runtime/webhooks\\/DurableTask",
+        "\\/RunTime\\/WebHooks\\/durabletasK",
+    };
+
+    [Theory]
+    [MemberData(nameof(Spellings))]
+    public void The_webhook_path_is_found_at_every_offset_across_the_64_byte_blocks_in_random_bytes(string path)
+    {
+        // The search takes 64 bytes at a time and pairs a 'b' in one block with a 'k' in the next: every offset of the
+        // path over three blocks puts each of its letters on each side of a block's edge, and the end of the body.
+        var random = new Random(19);
+        var needle = Encoding.ASCII.GetBytes(path);
+        for (var offset = 0; offset <= 200; offset++)
+        {
+            foreach (var after in new[] { 0, 1, 5, 63, 64, 100 })
+            {
+                var bytes = new byte[offset + needle.Length + after];
+                random.NextBytes(bytes);
+                needle.CopyTo(bytes, offset);
+
+                Assert.True(ManagementUrlScan.Holds(bytes), $"offset {offset}, {after} bytes after");
+                bytes[offset + needle.Length - 1] = (byte)'x';
+                Assert.Equal(s_webhookPath.IsMatch(Encoding.Latin1.GetString(bytes)), ManagementUrlScan.Holds(bytes));
+            }
+        }
+    }
+
+    [Fact]
+    public void Bodies_dense_in_the_letters_it_looks_for_are_judged_as_a_plain_search_judges_them()
+    {
+        // Bytes drawn from the path's own letters, slashes and escapes, with pieces of the path, some broken: many
+        // candidates for the search, some of them the path, at every length around the block size.
+        var random = new Random(19);
+        var alphabet = "bBkK/\\durabletaskDURABLETASKruntimewebhooks \"\0\u00ff"u8.ToArray();
+        string[] pieces = ["/runtime/webhooks/durabletask", "/runtime\\/webhooks\\/durabletask", "/runtime/webhooks/durabletas",
+            "/runtime//webhooks/durabletask", "runtime/webhooks/durabletask", "/runtime\\\\/webhooks/durabletask", "/webhooks/durabletask"];
+        var found = 0;
+        for (var trial = 0; trial < 4000; trial++)
+        {
+            var body = new List<byte>();
+            var length = random.Next(0, 260);
+            while (body.Count < length)
+            {
+                if (random.Next(40) == 0)
+                {
+                    body.AddRange(Encoding.ASCII.GetBytes(pieces[random.Next(pieces.Length)]));
+                }
+                else
+                {
+                    body.Add(alphabet[random.Next(alphabet.Length)]);
+                }
+            }
+
+            var bytes = body.ToArray();
+            var expected = s_webhookPath.IsMatch(Encoding.Latin1.GetString(bytes));
+            found += expected ? 1 : 0;
+            Assert.True(expected == ManagementUrlScan.Holds(bytes), $"trial {trial}: {Convert.ToHexString(bytes)}");
+        }
+
+        // Both answers were put to the test.
+        Assert.InRange(found, 100, 3900);
+    }
+
+    [Theory]
+    [MemberData(nameof(Spellings))]
+    public void The_webhook_path_is_found_when_two_long_reads_split_it(string path)
+    {
+        // Reads of many blocks, split anywhere in the path or around it: the seam of the two reads holds it.
+        var random = new Random(19);
+        var needle = Encoding.ASCII.GetBytes(path);
+        var bytes = new byte[1000];
+        random.NextBytes(bytes);
+        for (var offset = 470; offset < 480; offset++)
+        {
+            var body = (byte[])bytes.Clone();
+            needle.CopyTo(body, offset);
+            for (var split = offset - 40; split <= offset + needle.Length + 40; split++)
+            {
+                var scan = default(ManagementUrlScan);
+                Assert.True(scan.Finds(body.AsSpan(0, split)) || scan.Finds(body.AsSpan(split)), $"offset {offset}, split at {split}");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_mebibyte_of_random_bytes_in_64_KiB_reads_passes_and_the_path_at_a_read_edge_does_not()
+    {
+        // The load benchmark's body: random bytes hold every other letter and slash often, and no path.
+        var body = new byte[1024 * 1024];
+        new Random(19).NextBytes(body);
+        Assert.DoesNotMatch(s_webhookPath, Encoding.Latin1.GetString(body));
+        Assert.False(ReadsFind(body));
+
+        "/runtime\\/webhooks/durabletask"u8.CopyTo(body.AsSpan(3 * 65536 - 20));
+        Assert.True(ReadsFind(body));
+
+        static bool ReadsFind(byte[] body)
+        {
+            var scan = default(ManagementUrlScan);
+            for (var read = 0; read < body.Length; read += 65536)
+            {
+                if (scan.Finds(body.AsSpan(read, 65536)))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
     }
 }
