@@ -29,24 +29,19 @@ internal static class CallerParameters
     /// </summary>
     public static (string Visible, string Hidden) Split(ReadOnlySpan<char> query)
     {
-        // Most management URLs hold no parameter of the caller's: then the query is hidden whole, as written.
-        var allHidden = true;
-        foreach (var range in query.Split('&'))
-        {
-            if (query[range] is var parameter && (parameter.IsEmpty || IsAllowed(parameter)))
-            {
-                allHidden = false;
-                break;
-            }
-        }
+        var buffer = new char[2 * query.Length];
+        var (visible, hidden) = Split(query, buffer.AsSpan(0, query.Length), buffer.AsSpan(query.Length));
+        return (buffer.AsSpan(0, visible).ToString(), buffer.AsSpan(query.Length, hidden).ToString());
+    }
 
-        if (allHidden)
-        {
-            return (string.Empty, query.ToString());
-        }
-
-        var visible = new StringBuilder();
-        var hidden = new StringBuilder();
+    /// <summary>
+    /// Splits <paramref name="query"/> as <see cref="Split(ReadOnlySpan{char})"/> does into <paramref name="visible"/> and
+    /// <paramref name="hidden"/>, each at least as long as the query, and says how much of each it wrote.
+    /// </summary>
+    public static (int Visible, int Hidden) Split(ReadOnlySpan<char> query, Span<char> visible, Span<char> hidden)
+    {
+        var visibleLength = 0;
+        var hiddenLength = 0;
         foreach (var range in query.Split('&'))
         {
             var parameter = query[range];
@@ -55,11 +50,17 @@ internal static class CallerParameters
                 continue;
             }
 
-            var target = IsAllowed(parameter) ? visible : hidden;
-            (target.Length > 0 ? target.Append('&') : target).Append(parameter);
+            if (IsAllowed(parameter))
+            {
+                visibleLength = Append(visible, visibleLength, parameter);
+            }
+            else
+            {
+                hiddenLength = Append(hidden, hiddenLength, parameter);
+            }
         }
 
-        return (visible.ToString(), hidden.ToString());
+        return (visibleLength, hiddenLength);
     }
 
     /// <summary>
@@ -91,6 +92,18 @@ internal static class CallerParameters
     }
 
     private static bool IsAllowed(string name) => s_allowed.Contains(name);
+
+    // The parameter after what the list holds, '&' between them.
+    private static int Append(Span<char> list, int length, ReadOnlySpan<char> parameter)
+    {
+        if (length > 0)
+        {
+            list[length++] = '&';
+        }
+
+        parameter.CopyTo(list[length..]);
+        return length + parameter.Length;
+    }
 
     // Whether the parameter's name is one of the caller's; a name with nothing to decode is looked up as it is.
     private static bool IsAllowed(ReadOnlySpan<char> parameter)
