@@ -52,7 +52,7 @@ internal static class DurableJson
             return DurableJsonResult.Unchanged;
         }
 
-        var linkScope = DurableLinkScope.Of(scope);
+        var linkScope = DurableLinkScope.Of(scope, links);
         var reader = new Utf8JsonReader(json, s_reader);
         var maxLength = ((long)json.Length * MaxGrowthFactor) + GrowthAllowance;
         long length = json.Length;
@@ -90,7 +90,7 @@ internal static class DurableJson
                 var text = Rented(ref chars, value.Length);
                 var url = text.AsSpan(0, Encoding.UTF8.GetChars(value, text));
                 var linkStart = splices.BeginLink();
-                if (!DurableUrlRewriter.TryWrite(url, linkScope, links, splices))
+                if (!DurableUrlRewriter.TryWrite(url, linkScope, splices))
                 {
                     splices.DiscardLink(linkStart);
                     continue;

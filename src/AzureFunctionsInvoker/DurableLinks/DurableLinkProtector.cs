@@ -70,18 +70,21 @@ internal sealed class DurableLinkProtector
     public string Protect(DurableLink link, TimeSpan lifetime)
     {
         var token = new ArrayBufferWriter<byte>();
-        Protect(link.Origin, link.Resource, link.HiddenQuery, lifetime, token);
+        Protect(link.Origin, link.Resource, link.HiddenQuery, lifetime, Now, token);
         return Encoding.ASCII.GetString(token.WrittenSpan);
     }
 
+    /// <summary>The time on the app's clock, as tokens are issued at.</summary>
+    public DateTimeOffset Now => _time.GetUtcNow();
+
     /// <summary>
     /// Writes the token of the link to <paramref name="resource"/> with <paramref name="hiddenQuery"/> on
-    /// <paramref name="origin"/>, valid for <paramref name="lifetime"/> from now, to <paramref name="output"/> as
-    /// base64url bytes: the links of a body are written without a string of their own.
+    /// <paramref name="origin"/>, valid for <paramref name="lifetime"/> from <paramref name="now"/> (<see cref="Now"/>,
+    /// read once for all the links of a body), to <paramref name="output"/> as base64url bytes: the links of a body are
+    /// written without a string of their own.
     /// </summary>
-    public void Protect(string origin, ReadOnlySpan<char> resource, ReadOnlySpan<char> hiddenQuery, TimeSpan lifetime, IBufferWriter<byte> output)
+    public void Protect(string origin, ReadOnlySpan<char> resource, ReadOnlySpan<char> hiddenQuery, TimeSpan lifetime, DateTimeOffset now, IBufferWriter<byte> output)
     {
-        var now = _time.GetUtcNow();
         if (!AesGcm.IsSupported)
         {
             var all = ProtectAll(new DurableLink(origin, resource.ToString(), hiddenQuery.ToString()), now, lifetime);

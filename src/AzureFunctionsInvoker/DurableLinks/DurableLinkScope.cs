@@ -6,16 +6,18 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// <summary>
 /// What every link of one response shares, computed once for all of its management URLs: the origin they must be on
 /// and their tokens hold, the address every link starts with (<c>{caller's mount}/{DurableLinksPath}/</c>, as UTF-8)
-/// and the links' lifetime.
+/// and the links' lifetime and issue time.
 /// </summary>
 internal sealed class DurableLinkScope
 {
     private readonly RewriteScope _scope;
     private bool _uncached;
 
-    private DurableLinkScope(in RewriteScope scope)
+    private DurableLinkScope(in RewriteScope scope, DurableLinkProtector links)
     {
         _scope = scope;
+        Links = links;
+        Issued = links.Now;
         Authority = scope.Target.Authority;
         Origin = DurableLink.OriginOf(scope.Target);
         Prefix = Encoding.UTF8.GetBytes(string.Concat(scope.MountAddress, "/", scope.Options.DurableLinksPath, "/"));
@@ -33,11 +35,17 @@ internal sealed class DurableLinkScope
     /// <summary>What every link starts with, as UTF-8.</summary>
     public byte[] Prefix { get; }
 
+    /// <summary>What makes the links' tokens.</summary>
+    public DurableLinkProtector Links { get; }
+
+    /// <summary>When the links are issued: the clock read once for all of them.</summary>
+    public DateTimeOffset Issued { get; }
+
     /// <summary>How long the links live.</summary>
     public TimeSpan Lifetime => _scope.Options.DurableLinksLifetime;
 
-    /// <summary>The scope of the links of the response <paramref name="scope"/> rewrites.</summary>
-    public static DurableLinkScope Of(in RewriteScope scope) => new(scope);
+    /// <summary>The scope of the links of the response <paramref name="scope"/> rewrites, their tokens made by <paramref name="links"/>.</summary>
+    public static DurableLinkScope Of(in RewriteScope scope, DurableLinkProtector links) => new(scope, links);
 
     /// <summary>
     /// Whether <paramref name="utf8"/> may be a management URL on the origin, by its first bytes: the origin's scheme and

@@ -20,14 +20,14 @@ internal static class DurableUrlRewriter
     public static string? Rewrite(string value, in RewriteScope scope, DurableLinkProtector links)
     {
         var link = new ArrayBufferWriter<byte>();
-        return TryWrite(value, DurableLinkScope.Of(scope), links, link) ? Encoding.UTF8.GetString(link.WrittenSpan) : null;
+        return TryWrite(value, DurableLinkScope.Of(scope, links), link) ? Encoding.UTF8.GetString(link.WrittenSpan) : null;
     }
 
     /// <summary>
-    /// Writes the link for <paramref name="value"/> to <paramref name="output"/> as UTF-8, its token made by
-    /// <paramref name="links"/>, and says whether it did: nothing is written when it is not a management URL on the origin.
+    /// Writes the link for <paramref name="value"/> to <paramref name="output"/> as UTF-8, and says whether it did:
+    /// nothing is written when it is not a management URL on the origin.
     /// </summary>
-    public static bool TryWrite(ReadOnlySpan<char> value, DurableLinkScope scope, DurableLinkProtector links, IBufferWriter<byte> output)
+    public static bool TryWrite(ReadOnlySpan<char> value, DurableLinkScope scope, IBufferWriter<byte> output)
     {
         if (!TrySplit(value, scope.Target, scope.Authority, out var path, out var tail))
         {
@@ -55,15 +55,22 @@ internal static class DurableUrlRewriter
         {
             var (visible, hidden) = CallerParameters.Split(query, parts[..query.Length], parts.Slice(query.Length, query.Length));
             output.Write(scope.Prefix);
-            links.Protect(scope.Origin, resource, parts.Slice(query.Length, hidden), scope.Lifetime, output);
-            Encoding.UTF8.GetBytes(operation, output);
+            scope.Links.Protect(scope.Origin, resource, parts.Slice(query.Length, hidden), scope.Lifetime, scope.Issued, output);
+            if (operation.Length > 0)
+            {
+                Encoding.UTF8.GetBytes(operation, output);
+            }
+
             if (visible > 0)
             {
                 Encoding.UTF8.GetBytes("?", output);
                 Encoding.UTF8.GetBytes(parts[..visible], output);
             }
 
-            Encoding.UTF8.GetBytes(fragment, output);
+            if (!fragment.IsEmpty)
+            {
+                Encoding.UTF8.GetBytes(fragment, output);
+            }
         }
         finally
         {

@@ -36,10 +36,10 @@ internal sealed class LinkSealer
     private readonly byte[] _key;
     private readonly byte[] _associatedData;
 
-    // With the intrinsics: AES-256's 15 round keys, GHASH's key H and the hash of the associated data, both
-    // byte-reversed as the carry-less multiplication wants them.
+    // With the intrinsics: AES-256's 15 round keys, GHASH's key H and its powers to the fourth, and the hash of the
+    // associated data, byte-reversed as the carry-less multiplication wants them.
     private readonly Vector128<byte>[]? _roundKeys;
-    private readonly Vector128<ulong> _hashKey;
+    private readonly Vector128<ulong>[] _hashPowers = new Vector128<ulong>[4];
     private readonly Vector128<ulong> _associatedHash;
 
     public LinkSealer(byte[] key, byte[] associatedData)
@@ -54,7 +54,13 @@ internal sealed class LinkSealer
         if (IsAccelerated)
         {
             _roundKeys = ExpandKey(key);
-            _hashKey = Reverse(EncryptBlock(_roundKeys, Vector128<byte>.Zero)).AsUInt64();
+            // H, H^2, H^3, H^4.
+            _hashPowers[0] = Reverse(EncryptBlock(_roundKeys, Vector128<byte>.Zero)).AsUInt64();
+            for (var i = 1; i < _hashPowers.Length; i++)
+            {
+                _hashPowers[i] = Multiply(_hashPowers[i - 1], _hashPowers[0]);
+            }
+
             _associatedHash = Hash(Vector128<ulong>.Zero, associatedData);
         }
     }
@@ -80,49 +86,71 @@ internal sealed class LinkSealer
             throw new ArgumentException("A link's nonce is 96 bits, its tag 128, and its ciphertext as long as its plaintext.");
         }
 
-        // J0 is the nonce and a 32-bit big-endian 1; the data's counters are J0's successors.
+        // J0 is the nonce and a 32-bit big-endian 1; the data's counters are J0's successors. Blocks go four at a time:
+        // four AES blocks in flight hide each round's latency, and four GHASH products (by H^4...H) share one reduction.
+        // The last group's spare lanes take J0, for the tag, and the lengths block.
         Span<byte> block = stackalloc byte[BlockSize];
         nonce.CopyTo(block);
         BinaryPrimitives.WriteUInt32BigEndian(block[NonceSize..], 1);
         var first = Vector128.Create(block);
-        var hash = _associatedHash;
-        var counter = 2u;
-        var at = 0;
-        for (; plaintext.Length - at >= 4 * BlockSize; at += 4 * BlockSize, counter += 4)
-        {
-            var (k0, k1, k2, k3) = EncryptBlocks(roundKeys, Counter(first, counter), Counter(first, counter + 1), Counter(first, counter + 2), Counter(first, counter + 3));
-            var input = plaintext.Slice(at, 4 * BlockSize);
-            var chunk = ciphertext.Slice(at, 4 * BlockSize);
-            var c0 = Vector128.Create(input) ^ k0;
-            var c1 = Vector128.Create(input[BlockSize..]) ^ k1;
-            var c2 = Vector128.Create(input[(2 * BlockSize)..]) ^ k2;
-            var c3 = Vector128.Create(input[(3 * BlockSize)..]) ^ k3;
-            c0.CopyTo(chunk);
-            c1.CopyTo(chunk[BlockSize..]);
-            c2.CopyTo(chunk[(2 * BlockSize)..]);
-            c3.CopyTo(chunk[(3 * BlockSize)..]);
-            hash = Multiply(hash ^ Reverse(c0).AsUInt64(), _hashKey);
-            hash = Multiply(hash ^ Reverse(c1).AsUInt64(), _hashKey);
-            hash = Multiply(hash ^ Reverse(c2).AsUInt64(), _hashKey);
-            hash = Multiply(hash ^ Reverse(c3).AsUInt64(), _hashKey);
-        }
-
-        for (; at < plaintext.Length; at += BlockSize, counter++)
-        {
-            // The last block may be short: its ciphertext is hashed padded with zeros.
-            var length = Math.Min(BlockSize, plaintext.Length - at);
-            block.Clear();
-            plaintext.Slice(at, length).CopyTo(block);
-            var cipher = Vector128.Create(block) ^ EncryptBlock(roundKeys, Counter(first, counter));
-            cipher.CopyTo(block);
-            block[length..].Clear();
-            block[..length].CopyTo(ciphertext[at..]);
-            hash = Multiply(hash ^ Reverse(Vector128.Create(block)).AsUInt64(), _hashKey);
-        }
+        Span<Vector128<byte>> keystream = stackalloc Vector128<byte>[4];
+        Span<Vector128<ulong>> hashed = stackalloc Vector128<ulong>[4];
 
         // The lengths in bits, big-endian: byte-reversed, the data's is the low half and the associated data's the high.
-        hash = Multiply(hash ^ Vector128.Create((ulong)plaintext.Length * 8, (ulong)_associatedData.Length * 8), _hashKey);
-        (Reverse(hash.AsByte()) ^ EncryptBlock(roundKeys, first)).CopyTo(tag);
+        var lengths = Vector128.Create((ulong)plaintext.Length * 8, (ulong)_associatedData.Length * 8);
+        var hash = _associatedHash;
+        var tagMask = Vector128<byte>.Zero;
+        var lengthsHashed = false;
+        var blocks = (plaintext.Length + BlockSize - 1) / BlockSize;
+        for (var index = 0; index < blocks; index += 4)
+        {
+            var count = Math.Min(4, blocks - index);
+            var counter = 2u + (uint)index;
+            (keystream[0], keystream[1], keystream[2], keystream[3]) = EncryptBlocks(
+                roundKeys, Counter(first, counter), Counter(first, counter + 1), Counter(first, counter + 2), count == 4 ? Counter(first, counter + 3) : first);
+            for (var lane = 0; lane < count; lane++)
+            {
+                var at = (index + lane) * BlockSize;
+                Vector128<byte> cipher;
+                if (plaintext.Length - at >= BlockSize)
+                {
+                    cipher = Vector128.Create(plaintext.Slice(at, BlockSize)) ^ keystream[lane];
+                    cipher.CopyTo(ciphertext[at..]);
+                }
+                else
+                {
+                    // The last block is short: its ciphertext is hashed padded with zeros.
+                    var length = plaintext.Length - at;
+                    block.Clear();
+                    plaintext[at..].CopyTo(block);
+                    (Vector128.Create(block) ^ keystream[lane]).CopyTo(block);
+                    block[length..].Clear();
+                    block[..length].CopyTo(ciphertext[at..]);
+                    cipher = Vector128.Create(block);
+                }
+
+                hashed[lane] = Reverse(cipher).AsUInt64();
+            }
+
+            if (count < 4)
+            {
+                tagMask = keystream[3];
+                hashed[count] = lengths;
+                lengthsHashed = true;
+                count++;
+            }
+
+            hash = Absorb(hash, hashed[..count]);
+        }
+
+        if (!lengthsHashed)
+        {
+            tagMask = EncryptBlock(roundKeys, first);
+            hashed[0] = lengths;
+            hash = Absorb(hash, hashed[..1]);
+        }
+
+        (Reverse(hash.AsByte()) ^ tagMask).CopyTo(tag);
     }
 
     private AesGcm PlatformAes()
@@ -142,14 +170,33 @@ internal sealed class LinkSealer
     private Vector128<ulong> Hash(Vector128<ulong> hash, ReadOnlySpan<byte> data)
     {
         Span<byte> block = stackalloc byte[BlockSize];
+        Span<Vector128<ulong>> hashed = stackalloc Vector128<ulong>[1];
         for (var at = 0; at < data.Length; at += BlockSize)
         {
             block.Clear();
             data.Slice(at, Math.Min(BlockSize, data.Length - at)).CopyTo(block);
-            hash = Multiply(hash ^ Reverse(Vector128.Create(block)).AsUInt64(), _hashKey);
+            hashed[0] = Reverse(Vector128.Create(block)).AsUInt64();
+            hash = Absorb(hash, hashed);
         }
 
         return hash;
+    }
+
+    // GHASH of one to four byte-reversed blocks from the state hash: (hash ^ X1)·H^n ^ X2·H^(n-1) ^ ... ^ Xn·H, the four
+    // products added before the one reduction they need.
+    private Vector128<ulong> Absorb(Vector128<ulong> hash, ReadOnlySpan<Vector128<ulong>> blocks)
+    {
+        var powers = _hashPowers;
+        var last = blocks.Length - 1;
+        var (low, high) = Product(hash ^ blocks[0], powers[last]);
+        for (var i = 1; i <= last; i++)
+        {
+            var (l, h) = Product(blocks[i], powers[last - i]);
+            low ^= l;
+            high ^= h;
+        }
+
+        return Reduce(low, high);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -246,16 +293,26 @@ internal sealed class LinkSealer
         return value ^ shifted;
     }
 
-    // Multiplication in GCM's field of byte-reversed operands: Intel's carry-less multiplication white paper, its
-    // 256-bit product shifted left by one bit (the operands' bit order is reflected) and reduced modulo x^128+x^7+x^2+x+1.
+    // Multiplication in GCM's field of byte-reversed operands, as Intel's carry-less multiplication white paper has it:
+    // the 256-bit carry-less product, then shifted left by one bit (the operands' bit order is reflected) and reduced
+    // modulo x^128+x^7+x^2+x+1. Both steps are linear, so the products of several blocks are added before one reduction.
     private static Vector128<ulong> Multiply(Vector128<ulong> a, Vector128<ulong> b)
     {
-        var low = Pclmulqdq.CarrylessMultiply(a, b, 0x00);
-        var middle = Pclmulqdq.CarrylessMultiply(a, b, 0x10) ^ Pclmulqdq.CarrylessMultiply(a, b, 0x01);
-        var high = Pclmulqdq.CarrylessMultiply(a, b, 0x11);
-        low ^= Sse2.ShiftLeftLogical128BitLane(middle, 8);
-        high ^= Sse2.ShiftRightLogical128BitLane(middle, 8);
+        var (low, high) = Product(a, b);
+        return Reduce(low, high);
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<ulong> Low, Vector128<ulong> High) Product(Vector128<ulong> a, Vector128<ulong> b)
+    {
+        var middle = Pclmulqdq.CarrylessMultiply(a, b, 0x10) ^ Pclmulqdq.CarrylessMultiply(a, b, 0x01);
+        return (Pclmulqdq.CarrylessMultiply(a, b, 0x00) ^ Sse2.ShiftLeftLogical128BitLane(middle, 8),
+            Pclmulqdq.CarrylessMultiply(a, b, 0x11) ^ Sse2.ShiftRightLogical128BitLane(middle, 8));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ulong> Reduce(Vector128<ulong> low, Vector128<ulong> high)
+    {
         var low32 = low.AsUInt32();
         var high32 = high.AsUInt32();
         var lowCarry = Sse2.ShiftRightLogical(low32, 31);
