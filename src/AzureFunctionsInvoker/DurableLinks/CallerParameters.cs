@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Frozen;
 using System.Text;
 
@@ -22,6 +23,10 @@ internal static class CallerParameters
         "restartWithNewInstanceId");
 
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> s_allowedNames = s_allowed.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    // The first letters of the names, in both cases.
+    private static readonly SearchValues<char> s_firstLetters = SearchValues.Create(
+        string.Concat(s_allowed.Select(name => $"{char.ToLowerInvariant(name[0])}{char.ToUpperInvariant(name[0])}")));
 
     /// <summary>
     /// Splits the query of a management URL (without its <c>?</c>) into the parameters the caller may see and the hidden
@@ -110,7 +115,14 @@ internal static class CallerParameters
     {
         var equals = parameter.IndexOf('=');
         var name = equals < 0 ? parameter : parameter[..equals];
-        return name.ContainsAny('%', '+') ? IsAllowed(Decode(name)) : s_allowedNames.Contains(name);
+        if (name.ContainsAny('%', '+'))
+        {
+            return IsAllowed(Decode(name));
+        }
+
+        // Most hidden names (taskHub, connection, code) are told apart by their first letter, without a lookup. A first
+        // letter that is not ASCII is looked up (case folding maps some, such as the long s, to an ASCII letter).
+        return (name is not [var first, ..] || !char.IsAscii(first) || s_firstLetters.Contains(first)) && s_allowedNames.Contains(name);
     }
 
     private static string NameOf(ReadOnlySpan<char> parameter)

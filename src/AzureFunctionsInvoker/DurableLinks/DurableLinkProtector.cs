@@ -55,7 +55,6 @@ internal sealed class DurableLinkProtector
     // payload, as a version 3 token is) would be read as a version 3 token's payload whenever its random bytes parse.
     private readonly IDataProtector _keyProtector;
     private readonly TimeProvider _time;
-    private readonly LastToken _last = new();
     private LinkKey? _key;
 
     public DurableLinkProtector(IDataProtectionProvider provider, string functionName, TimeProvider time)
@@ -102,15 +101,18 @@ internal sealed class DurableLinkProtector
             var token = buffer.AsSpan(0, length);
             var payload = buffer.AsSpan(length, payloadLength);
             WritePayload(payload, Version, origin, resource, hiddenQuery, now, lifetime);
-            if (_last.TryWrite(payload[PayloadLinkStart..], lifetime, now, output))
+            var last = LastToken.Of(this);
+            if (last.TryWrite(payload[PayloadLinkStart..], lifetime, now, output))
             {
                 return;
             }
 
             key.Seal(payload, token);
             var encoded = output.GetSpan(Base64Url.GetEncodedLength(length));
-            var written = Base64Url.EncodeToUtf8(token, encoded);
-            _last.Keep(payload[PayloadLinkStart..], lifetime, now, encoded[..written]);
+            var header = key.EncodedHeader;
+            header.Span.CopyTo(encoded);
+            var written = header.Length + Base64Url.EncodeToUtf8(token[key.EncodedHeaderSource..], encoded[header.Length..]);
+            last.Keep(payload[PayloadLinkStart..], lifetime, now, encoded[..written]);
             output.Advance(written);
         }
         finally
@@ -215,7 +217,7 @@ internal sealed class DurableLinkProtector
     private LinkKey CurrentKey(DateTimeOffset now)
     {
         var key = Volatile.Read(ref _key);
-        if (key is null || now < key.Made || now - key.Made >= s_keyLife)
+        if (key is null || now.UtcTicks < key.Made.UtcTicks || now.UtcTicks - key.Made.UtcTicks >= s_keyLife.Ticks)
         {
             // Two requests may both make one; either is as good, and the other is collected.
             key = new LinkKey(_keyProtector, now);
@@ -248,10 +250,21 @@ internal sealed class DurableLinkProtector
             BinaryPrimitives.WriteUInt16BigEndian(_header.AsSpan(1), checked((ushort)wrapped.Length));
             wrapped.CopyTo(_header, 3);
             _sealer = new LinkSealer(_key, _header);
+            EncodedHeaderSource = _header.Length - (_header.Length % 3);
+            EncodedHeader = Base64Url.EncodeToUtf8(_header.AsSpan(0, EncodedHeaderSource));
             Made = made;
         }
 
         public DateTimeOffset Made { get; }
+
+        /// <summary>
+        /// The base64url of the header's first <see cref="EncodedHeaderSource"/> bytes (a multiple of three, so their
+        /// encoding stands alone at the start of every token's), encoded once rather than in every token.
+        /// </summary>
+        public ReadOnlyMemory<byte> EncodedHeader { get; }
+
+        /// <summary>How many of the header's bytes <see cref="EncodedHeader"/> encodes.</summary>
+        public int EncodedHeaderSource { get; }
 
         /// <summary>Where a token's payload begins: after the key's header, the nonce and the tag.</summary>
         public int PayloadStart => _header.Length + NonceSize + TagSize;
@@ -294,15 +307,19 @@ internal sealed class DurableLinkProtector
     }
 
     /// <summary>
-    /// The last token made, for its link within a second: a Durable response names one instance up to nine times (its
-    /// <c>Location</c> and eight URLs), each needing the same token, so its expiry is at most a second short. Kept in
-    /// buffers of its own that grow to the longest link, so checking and keeping a token allocates nothing.
+    /// The last token a thread made, for its link within a second: a Durable response names one instance up to nine
+    /// times (its <c>Location</c> and eight URLs), each needing the same token, so its expiry is at most a second short.
+    /// One per thread, in buffers that grow to the longest link, so checking and keeping a token takes no lock and
+    /// allocates nothing; a token is reused only for the protector (the function) that made it.
     /// </summary>
     private sealed class LastToken
     {
         private static readonly TimeSpan s_reuse = TimeSpan.FromSeconds(1);
 
-        private readonly Lock _lock = new();
+        [ThreadStatic]
+        private static LastToken? s_current;
+
+        private DurableLinkProtector? _owner;
         private byte[] _link = [];
         private int _linkLength = -1;
         private byte[] _token = [];
@@ -310,43 +327,50 @@ internal sealed class DurableLinkProtector
         private TimeSpan _lifetime;
         private DateTimeOffset _issued;
 
+        /// <summary>This thread's last token, forgotten when another protector made it.</summary>
+        public static LastToken Of(DurableLinkProtector owner)
+        {
+            var last = s_current ??= new LastToken();
+            if (last._owner != owner)
+            {
+                last._owner = owner;
+                last._linkLength = -1;
+            }
+
+            return last;
+        }
+
         /// <summary>Writes the last token to <paramref name="output"/> when it was made for <paramref name="link"/> (a payload's link) with <paramref name="lifetime"/> within a second before <paramref name="now"/>.</summary>
         public bool TryWrite(ReadOnlySpan<byte> link, TimeSpan lifetime, DateTimeOffset now, IBufferWriter<byte> output)
         {
-            lock (_lock)
+            if (_linkLength < 0 || _lifetime != lifetime || now < _issued || now - _issued >= s_reuse || !link.SequenceEqual(_link.AsSpan(0, _linkLength)))
             {
-                if (_linkLength < 0 || _lifetime != lifetime || now < _issued || now - _issued >= s_reuse || !link.SequenceEqual(_link.AsSpan(0, _linkLength)))
-                {
-                    return false;
-                }
-
-                output.Write(_token.AsSpan(0, _tokenLength));
-                return true;
+                return false;
             }
+
+            output.Write(_token.AsSpan(0, _tokenLength));
+            return true;
         }
 
         /// <summary>Keeps <paramref name="token"/> as the last one made, for <paramref name="link"/>.</summary>
         public void Keep(ReadOnlySpan<byte> link, TimeSpan lifetime, DateTimeOffset now, ReadOnlySpan<byte> token)
         {
-            lock (_lock)
+            if (_link.Length < link.Length)
             {
-                if (_link.Length < link.Length)
-                {
-                    _link = new byte[link.Length];
-                }
-
-                if (_token.Length < token.Length)
-                {
-                    _token = new byte[token.Length];
-                }
-
-                link.CopyTo(_link);
-                _linkLength = link.Length;
-                token.CopyTo(_token);
-                _tokenLength = token.Length;
-                _lifetime = lifetime;
-                _issued = now;
+                _link = new byte[link.Length];
             }
+
+            if (_token.Length < token.Length)
+            {
+                _token = new byte[token.Length];
+            }
+
+            link.CopyTo(_link);
+            _linkLength = link.Length;
+            token.CopyTo(_token);
+            _tokenLength = token.Length;
+            _lifetime = lifetime;
+            _issued = now;
         }
     }
 }

@@ -50,7 +50,7 @@ internal static class DurableUrlRewriter
         var query = (fragmentStart < 0 ? tail : tail[..fragmentStart]).TrimStart('?');
         var fragment = fragmentStart < 0 ? ReadOnlySpan<char>.Empty : tail[fragmentStart..];
         char[]? rented = null;
-        var parts = query.Length <= StackQuery ? stackalloc char[2 * StackQuery] : (rented = ArrayPool<char>.Shared.Rent(2 * query.Length));
+        var parts = query.Length <= StackQuery ? stackalloc char[2 * query.Length] : (rented = ArrayPool<char>.Shared.Rent(2 * query.Length));
         try
         {
             var (visible, hidden) = CallerParameters.Split(query, parts[..query.Length], parts.Slice(query.Length, query.Length));
