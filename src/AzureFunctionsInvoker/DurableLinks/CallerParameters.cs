@@ -113,16 +113,17 @@ internal static class CallerParameters
     // Whether the parameter's name is one of the caller's; a name with nothing to decode is looked up as it is.
     private static bool IsAllowed(ReadOnlySpan<char> parameter)
     {
-        var equals = parameter.IndexOf('=');
-        var name = equals < 0 ? parameter : parameter[..equals];
-        if (name.ContainsAny('%', '+'))
+        // Most hidden names (taskHub, connection, code) are told apart by their first character, which no decoding
+        // changes unless it is '%' or '+'. One that is not ASCII is looked up (case folding maps some, such as the long
+        // s, to an ASCII letter).
+        if (parameter is [var first, ..] && char.IsAscii(first) && first is not ('%' or '+') && !s_firstLetters.Contains(first))
         {
-            return IsAllowed(Decode(name));
+            return false;
         }
 
-        // Most hidden names (taskHub, connection, code) are told apart by their first letter, without a lookup. A first
-        // letter that is not ASCII is looked up (case folding maps some, such as the long s, to an ASCII letter).
-        return (name is not [var first, ..] || !char.IsAscii(first) || s_firstLetters.Contains(first)) && s_allowedNames.Contains(name);
+        var equals = parameter.IndexOf('=');
+        var name = equals < 0 ? parameter : parameter[..equals];
+        return name.ContainsAny('%', '+') ? IsAllowed(Decode(name)) : s_allowedNames.Contains(name);
     }
 
     private static string NameOf(ReadOnlySpan<char> parameter)

@@ -7,9 +7,10 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// <summary>
 /// The splices <see cref="DurableJson.Rewrite"/> finds in one body and the links that replace them, each a JSON string
 /// written straight into one buffer: both buffers are rented for the response and returned by <see cref="Dispose"/>, so
-/// a rewritten body leaves no garbage per URL behind, and none of it is held while a slow caller reads.
+/// a rewritten body leaves no garbage per URL behind, and none of it is held while a slow caller reads. The links'
+/// buffer is rented when the first link is written, <c>capacity</c> bytes (or more) at first.
 /// </summary>
-internal sealed class DurableJsonSplices : IBufferWriter<byte>, IDisposable
+internal sealed class DurableJsonSplices(int capacity = 0) : IBufferWriter<byte>, IDisposable
 {
     private DurableJsonSplice[] _splices = [];
     private byte[] _links = [];
@@ -100,7 +101,7 @@ internal sealed class DurableJsonSplices : IBufferWriter<byte>, IDisposable
         var needed = _linksLength + Math.Max(sizeHint, 1);
         if (needed > _links.Length)
         {
-            _links = Grow(_links, Math.Max(needed, Math.Max(4096, 2 * _links.Length)), _linksLength);
+            _links = Grow(_links, Math.Max(needed, Math.Max(Math.Max(capacity, 256), 2 * _links.Length)), _linksLength);
         }
     }
 

@@ -78,7 +78,8 @@ internal static class RewrittenJsonCopier
                     : "The function's response body ended before its Content-Length."));
             }
 
-            using var splices = new DurableJsonSplices();
+            // Links are longer than the URLs they replace: room for twice the body, most rewritten bodies, at first.
+            using var splices = new DurableJsonSplices(2 * read);
             switch (DurableJson.Rewrite(buffer.AsSpan(0, read), scope, links, splices))
             {
                 case DurableJsonResult.Unreadable:
