@@ -62,6 +62,27 @@ public sealed class DurableJsonTests
         Assert.DoesNotContain("SECRET", Encoding.UTF8.GetString(splices.Replacement(splices.Splices[0])), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_urls_of_one_instance_share_a_token_and_each_link_reads_back_as_its_own()
+    {
+        var other = Management.Replace("/abc?", "/def?", StringComparison.Ordinal);
+        var raise = Management.Replace("abc?", "abc/raiseEvent/Approval?", StringComparison.Ordinal);
+        var body = Encoding.UTF8.GetBytes($$"""[{"a":"{{Management}}","b":"{{raise}}"},{"a":"{{other}}"}]""");
+        using var splices = new DurableJsonSplices();
+
+        Assert.Equal(DurableJsonResult.Rewritten, DurableJson.Rewrite(body, RewriteScopes.For(), _links, splices));
+
+        var tokens = splices.Splices.ToArray().Select(splice => Encoding.UTF8.GetString(splices.Replacement(splice)).Trim('"').Split('/')[6]).ToArray();
+        Assert.Equal(3, tokens.Length);
+        Assert.Equal(tokens[0], tokens[1]);
+        Assert.NotEqual(tokens[0], tokens[2]);
+        Assert.EndsWith("/raiseEvent/Approval\"", Encoding.UTF8.GetString(splices.Replacement(splices.Splices[1])), StringComparison.Ordinal);
+        Assert.True(_links.TryUnprotect(tokens[0], TimeSpan.MaxValue, out var first));
+        Assert.True(_links.TryUnprotect(tokens[2], TimeSpan.MaxValue, out var second));
+        Assert.Equal(("instances/abc", "code=SECRET"), (first!.Resource, first.HiddenQuery));
+        Assert.Equal(("instances/def", "code=SECRET"), (second!.Resource, second.HiddenQuery));
+    }
+
     // The bytes of the body a splice replaces.
     private static string Replaced(byte[] body, DurableJsonSplice splice) => Encoding.UTF8.GetString(body[splice.Start..splice.End]);
 }
