@@ -29,19 +29,9 @@ internal static class CallerParameters
         string.Concat(s_allowed.Select(name => $"{char.ToLowerInvariant(name[0])}{char.ToUpperInvariant(name[0])}")));
 
     /// <summary>
-    /// Splits the query of a management URL (without its <c>?</c>) into the parameters the caller may see and the hidden
-    /// ones, each kept as written and in order.
-    /// </summary>
-    public static (string Visible, string Hidden) Split(ReadOnlySpan<char> query)
-    {
-        var buffer = new char[2 * query.Length];
-        var (visible, hidden) = Split(query, buffer.AsSpan(0, query.Length), buffer.AsSpan(query.Length));
-        return (buffer.AsSpan(0, visible).ToString(), buffer.AsSpan(query.Length, hidden).ToString());
-    }
-
-    /// <summary>
-    /// Splits <paramref name="query"/> as <see cref="Split(ReadOnlySpan{char})"/> does into <paramref name="visible"/> and
-    /// <paramref name="hidden"/>, each at least as long as the query, and says how much of each it wrote.
+    /// Splits the query of a management URL (without its <c>?</c>) into the parameters the caller may see, written to
+    /// <paramref name="visible"/>, and the hidden ones, written to <paramref name="hidden"/> (each at least as long as the
+    /// query), each kept as written and in order, and says how much of each it wrote.
     /// </summary>
     public static (int Visible, int Hidden) Split(ReadOnlySpan<char> query, Span<char> visible, Span<char> hidden)
     {
