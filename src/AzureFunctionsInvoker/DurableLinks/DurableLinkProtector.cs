@@ -25,7 +25,10 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// Protection's: unforgeable without the key ring, another function's or app's reads as nothing, and revoking the key
 /// ring revokes them all. A link key makes tokens for a second at most (one Data Protection payload per second per
 /// function), so new links are made under the key ring's current key as soon as Data Protection uses it.
-/// Tokens of version 3, all Data Protection, are still read until they expire.
+/// Tokens of version 3, all Data Protection, are still read until they expire. Links are sealed with the platform's
+/// <see cref="AesGcm"/> only (each thread's, per link key), never a hand-written cipher: its Encrypt call (about 1.4 µs
+/// with OpenSSL 3, whatever the size) is the floor of a rewritten link's cost. A body's links are written as base64url
+/// bytes straight into the rewritten body's buffer, and a thread's last token is reused for the same link within a second.
 /// </remarks>
 internal sealed class DurableLinkProtector
 {
