@@ -21,18 +21,7 @@ CONNECTIONS=${CONNECTIONS:-8}
 require_commands wrk nginx curl python3
 build_proxies
 
-FUNCTION_PORT=$(free_port)
-WWW="$WORK/www"
-mkdir -p "$WWW/api/hello"
-python3 "$LOAD_DIR/slow_readers.py" bodies --origin "http://127.0.0.1:$FUNCTION_PORT" --dir "$WWW/api/hello"
-start_nginx standin "
-    server {
-        listen 127.0.0.1:$FUNCTION_PORT;
-        root $WWW;
-        location /api/hello/ { types { } default_type application/json; }
-        location = /api/hello/ready { default_type text/plain; return 200 'ok'; }
-    }"
-wait_ready "http://127.0.0.1:$FUNCTION_PORT/api/hello/plain.json" "$WORK/standin/error.log"
+start_json_standin
 start_dotnet_proxy library
 BASE_URL="http://127.0.0.1:$PROXY_PORT/mytest"
 
