@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Frozen;
 using System.Text;
 
@@ -23,30 +24,19 @@ internal static class CallerParameters
 
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> s_allowedNames = s_allowed.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    // The first letters of the names, in both cases.
+    private static readonly SearchValues<char> s_firstLetters = SearchValues.Create(
+        string.Concat(s_allowed.Select(name => $"{char.ToLowerInvariant(name[0])}{char.ToUpperInvariant(name[0])}")));
+
     /// <summary>
-    /// Splits the query of a management URL (without its <c>?</c>) into the parameters the caller may see and the hidden
-    /// ones, each kept as written and in order.
+    /// Splits the query of a management URL (without its <c>?</c>) into the parameters the caller may see, written to
+    /// <paramref name="visible"/>, and the hidden ones, written to <paramref name="hidden"/> (each at least as long as the
+    /// query), each kept as written and in order, and says how much of each it wrote.
     /// </summary>
-    public static (string Visible, string Hidden) Split(ReadOnlySpan<char> query)
+    public static (int Visible, int Hidden) Split(ReadOnlySpan<char> query, Span<char> visible, Span<char> hidden)
     {
-        // Most management URLs hold no parameter of the caller's: then the query is hidden whole, as written.
-        var allHidden = true;
-        foreach (var range in query.Split('&'))
-        {
-            if (query[range] is var parameter && (parameter.IsEmpty || IsAllowed(parameter)))
-            {
-                allHidden = false;
-                break;
-            }
-        }
-
-        if (allHidden)
-        {
-            return (string.Empty, query.ToString());
-        }
-
-        var visible = new StringBuilder();
-        var hidden = new StringBuilder();
+        var visibleLength = 0;
+        var hiddenLength = 0;
         foreach (var range in query.Split('&'))
         {
             var parameter = query[range];
@@ -55,11 +45,17 @@ internal static class CallerParameters
                 continue;
             }
 
-            var target = IsAllowed(parameter) ? visible : hidden;
-            (target.Length > 0 ? target.Append('&') : target).Append(parameter);
+            if (IsAllowed(parameter))
+            {
+                visibleLength = Append(visible, visibleLength, parameter);
+            }
+            else
+            {
+                hiddenLength = Append(hidden, hiddenLength, parameter);
+            }
         }
 
-        return (visible.ToString(), hidden.ToString());
+        return (visibleLength, hiddenLength);
     }
 
     /// <summary>
@@ -92,9 +88,29 @@ internal static class CallerParameters
 
     private static bool IsAllowed(string name) => s_allowed.Contains(name);
 
+    // The parameter after what the list holds, '&' between them.
+    private static int Append(Span<char> list, int length, ReadOnlySpan<char> parameter)
+    {
+        if (length > 0)
+        {
+            list[length++] = '&';
+        }
+
+        parameter.CopyTo(list[length..]);
+        return length + parameter.Length;
+    }
+
     // Whether the parameter's name is one of the caller's; a name with nothing to decode is looked up as it is.
     private static bool IsAllowed(ReadOnlySpan<char> parameter)
     {
+        // Most hidden names (taskHub, connection, code) are told apart by their first character, which no decoding
+        // changes unless it is '%' or '+'. One that is not ASCII is looked up (case folding maps some, such as the long
+        // s, to an ASCII letter).
+        if (parameter is [var first, ..] && char.IsAscii(first) && first is not ('%' or '+') && !s_firstLetters.Contains(first))
+        {
+            return false;
+        }
+
         var equals = parameter.IndexOf('=');
         var name = equals < 0 ? parameter : parameter[..equals];
         return name.ContainsAny('%', '+') ? IsAllowed(Decode(name)) : s_allowedNames.Contains(name);

@@ -1,6 +1,7 @@
+using System.Buffers;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 using AzureFunctionsInvoker.Rewriting;
 
 namespace AzureFunctionsInvoker.DurableLinks;
@@ -39,34 +40,70 @@ internal static class DurableJson
     /// <see cref="MaxGrowthFactor"/> times its size plus <see cref="GrowthAllowance"/>, where reading stops).
     /// The body is left as it is, to be written around the splices with no copy of its own.
     /// </summary>
-    public static DurableJsonResult Rewrite(ReadOnlySpan<byte> json, in RewriteScope scope, DurableLinkProtector links, List<DurableJsonSplice> splices)
+    /// <remarks>
+    /// The body is read on its UTF-8 bytes: a string is looked at only when it starts with the origin's scheme and
+    /// <c>://</c> (unescaped first when it holds an escape), and only such a string is decoded, into a rented buffer, to be
+    /// read as a URL; its link is written into <paramref name="splices"/>' buffer, with no string of its own.
+    /// </remarks>
+    public static DurableJsonResult Rewrite(ReadOnlySpan<byte> json, in RewriteScope scope, DurableLinkProtector links, DurableJsonSplices splices)
     {
         if (CannotNameWebhook(json))
         {
             return DurableJsonResult.Unchanged;
         }
 
+        var linkScope = DurableLinkScope.Of(scope, links);
         var reader = new Utf8JsonReader(json, s_reader);
         var maxLength = ((long)json.Length * MaxGrowthFactor) + GrowthAllowance;
         long length = json.Length;
+        byte[]? unescaped = null;
+        char[]? chars = null;
         try
         {
+            // Every string is decoded to UTF-16 as the reader's GetString would, so bytes that are not UTF-8 make the
+            // body unreadable here as they did when each string was read as a .NET string.
+            if (!Utf8.IsValid(json))
+            {
+                throw new InvalidOperationException("The body is not UTF-8.");
+            }
+
             while (reader.Read())
             {
-                if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { } value
-                    || DurableUrlRewriter.Rewrite(value, scope, links) is not { } link)
+                if (reader.TokenType != JsonTokenType.String)
                 {
                     continue;
                 }
 
-                var replacement = Quoted(link);
-                length += replacement.Length - (reader.BytesConsumed - reader.TokenStartIndex);
+                var value = reader.ValueSpan;
+                if (reader.ValueIsEscaped)
+                {
+                    // Unescaped whatever it holds: an escape no reader accepts (a lone surrogate) makes the body unreadable.
+                    var buffer = Rented(ref unescaped, value.Length);
+                    value = buffer.AsSpan(0, reader.CopyString(buffer));
+                }
+
+                if (!linkScope.MayBeOnOrigin(value))
+                {
+                    continue;
+                }
+
+                var text = Rented(ref chars, value.Length);
+                var url = text.AsSpan(0, Encoding.UTF8.GetChars(value, text));
+                var linkStart = splices.BeginLink();
+                if (!DurableUrlRewriter.TryWrite(url, linkScope, splices))
+                {
+                    splices.DiscardLink(linkStart);
+                    continue;
+                }
+
+                var linkLength = splices.EndLink(linkStart);
+                length += linkLength - (reader.BytesConsumed - reader.TokenStartIndex);
                 if (splices.Count == MaxRewrittenUrls || length > maxLength)
                 {
                     return DurableJsonResult.OverBudget;
                 }
 
-                splices.Add(new DurableJsonSplice((int)reader.TokenStartIndex, (int)reader.BytesConsumed, replacement));
+                splices.Add((int)reader.TokenStartIndex, (int)reader.BytesConsumed, linkStart, linkLength);
             }
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
@@ -78,31 +115,33 @@ internal static class DurableJson
                 ? DurableJsonResult.Unreadable
                 : DurableJsonResult.Unchanged;
         }
+        finally
+        {
+            Return(unescaped);
+            Return(chars);
+        }
 
         return splices.Count == 0 ? DurableJsonResult.Unchanged : DurableJsonResult.Rewritten;
     }
 
-    // The link as a JSON string, quotes included. The default encoder escapes <, >, &, ', " and + (and non-ASCII): a
-    // link's query, which a caller can write through an orchestration's input, never comes out as raw HTML however the
-    // function had escaped it. A link it leaves as it is (most: a token is base64url) is copied without an encoding.
-    private static byte[] Quoted(string link)
+    // A rented buffer of at least length elements, the one already rented when it is long enough.
+    private static T[] Rented<T>(ref T[]? buffer, int length)
     {
-        if (Ascii.IsValid(link))
+        if (buffer is null || buffer.Length < length)
         {
-            var ascii = new byte[link.Length + 2];
-            Encoding.ASCII.GetBytes(link, ascii.AsSpan(1));
-            if (JavaScriptEncoder.Default.FindFirstCharacterToEncodeUtf8(ascii.AsSpan(1, link.Length)) < 0)
-            {
-                ascii[0] = ascii[^1] = (byte)'"';
-                return ascii;
-            }
+            Return(buffer);
+            buffer = ArrayPool<T>.Shared.Rent(Math.Max(length, 256));
         }
 
-        var encoded = JsonEncodedText.Encode(link, JavaScriptEncoder.Default).EncodedUtf8Bytes;
-        var replacement = new byte[encoded.Length + 2];
-        replacement[0] = replacement[^1] = (byte)'"';
-        encoded.CopyTo(replacement.AsSpan(1));
-        return replacement;
+        return buffer;
+    }
+
+    private static void Return<T>(T[]? buffer)
+    {
+        if (buffer is not null)
+        {
+            ArrayPool<T>.Shared.Return(buffer);
+        }
     }
 
     // Most JSON answers name no management URL, and are passed on without being read as JSON (a string per value). A

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using AzureFunctionsInvoker.Rewriting;
 
 namespace AzureFunctionsInvoker.DurableLinks;
@@ -11,12 +13,25 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// </summary>
 internal static class DurableUrlRewriter
 {
+    // A query this long or shorter is split on the stack.
+    private const int StackQuery = 512;
+
     /// <summary>The link for <paramref name="value"/>, its token made by <paramref name="links"/>; <see langword="null"/> when it is not a management URL on the origin.</summary>
     public static string? Rewrite(string value, in RewriteScope scope, DurableLinkProtector links)
     {
-        if (!TrySplit(value, scope.Target, out var path, out var tail))
+        var link = new ArrayBufferWriter<byte>();
+        return TryWrite(value, DurableLinkScope.Of(scope, links), link) ? Encoding.UTF8.GetString(link.WrittenSpan) : null;
+    }
+
+    /// <summary>
+    /// Writes the link for <paramref name="value"/> to <paramref name="output"/> as UTF-8, and says whether it did:
+    /// nothing is written when it is not a management URL on the origin.
+    /// </summary>
+    public static bool TryWrite(ReadOnlySpan<char> value, DurableLinkScope scope, IBufferWriter<byte> output)
+    {
+        if (!TrySplit(value, scope.Target, scope.Authority, out var path, out var tail))
         {
-            return null;
+            return false;
         }
 
         var below = path[DurableLink.WebhookPath.Length..];
@@ -32,27 +47,48 @@ internal static class DurableUrlRewriter
         }
 
         var fragmentStart = tail.IndexOf('#');
-        var query = fragmentStart < 0 ? tail : tail[..fragmentStart];
+        var query = (fragmentStart < 0 ? tail : tail[..fragmentStart]).TrimStart('?');
         var fragment = fragmentStart < 0 ? ReadOnlySpan<char>.Empty : tail[fragmentStart..];
-        var (visible, hidden) = CallerParameters.Split(query.TrimStart('?'));
+        char[]? rented = null;
+        var parts = query.Length <= StackQuery ? stackalloc char[2 * query.Length] : (rented = ArrayPool<char>.Shared.Rent(2 * query.Length));
+        try
+        {
+            var (visible, hidden) = CallerParameters.Split(query, parts[..query.Length], parts.Slice(query.Length, query.Length));
+            output.Write(scope.Prefix);
+            scope.Links.Protect(scope.Origin, resource, parts.Slice(query.Length, hidden), scope.Lifetime, scope.Issued, output);
+            if (operation.Length > 0)
+            {
+                Encoding.UTF8.GetBytes(operation, output);
+            }
 
-        var token = links.Protect(
-            new DurableLink(DurableLink.OriginOf(scope.Target), resource.ToString(), hidden),
-            scope.Options.DurableLinksLifetime);
+            if (visible > 0)
+            {
+                Encoding.UTF8.GetBytes("?", output);
+                Encoding.UTF8.GetBytes(parts[..visible], output);
+            }
 
-        // A link is per caller and expires, and the instance it names changes: no answer that holds one is cached.
-        UncachedResponse.Mark(scope.Caller.HttpContext);
-        return string.Concat(
-            scope.MountAddress, "/", scope.Options.DurableLinksPath, "/", token, operation,
-            visible.Length == 0 ? string.Empty : "?" + visible,
-            fragment.ToString());
+            if (!fragment.IsEmpty)
+            {
+                Encoding.UTF8.GetBytes(fragment, output);
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+
+        scope.MarkUncached();
+        return true;
     }
 
     /// <summary>Whether <paramref name="value"/> is a management URL on the origin of <paramref name="target"/>.</summary>
-    public static bool IsManagementUrl(string value, Uri target) => TrySplit(value, target, out _, out _);
+    public static bool IsManagementUrl(string value, Uri target) => TrySplit(value, target, target.Authority, out _, out _);
 
-    private static bool TrySplit(string value, Uri target, out ReadOnlySpan<char> path, out ReadOnlySpan<char> tail) =>
-        OriginUrl.TrySplit(value, target, pathAbsolute: false, out _, out path, out tail)
+    private static bool TrySplit(ReadOnlySpan<char> value, Uri target, string authority, out ReadOnlySpan<char> path, out ReadOnlySpan<char> tail) =>
+        OriginUrl.TrySplit(value, target, authority, pathAbsolute: false, out _, out path, out tail)
         && path.StartsWith(DurableLink.WebhookPath, StringComparison.OrdinalIgnoreCase)
         && path.Length > DurableLink.WebhookPath.Length;
 }

@@ -78,7 +78,8 @@ internal static class RewrittenJsonCopier
                     : "The function's response body ended before its Content-Length."));
             }
 
-            var splices = new List<DurableJsonSplice>();
+            // Links are longer than the URLs they replace: room for twice the body, most rewritten bodies, at first.
+            using var splices = new DurableJsonSplices(2 * read);
             switch (DurableJson.Rewrite(buffer.AsSpan(0, read), scope, links, splices))
             {
                 case DurableJsonResult.Unreadable:
@@ -89,7 +90,7 @@ internal static class RewrittenJsonCopier
                         $"The function's JSON response body holds more than {DurableJson.MaxRewrittenUrls} Durable Task URLs, or its links would make it more than {DurableJson.MaxGrowthFactor} times its size: it is not passed on, as their key is in it."));
             }
 
-            if (NamesWebhookOutsideLinks(buffer.AsSpan(0, read), splices))
+            if (NamesWebhookOutsideLinks(buffer.AsSpan(0, read), splices.Splices))
             {
                 return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
                     "The function's JSON response body names a Durable Task management URL the proxy does not rewrite there (not a URL string on the function's origin): it is not passed on, as its key could follow."));
@@ -117,21 +118,21 @@ internal static class RewrittenJsonCopier
     }
 
     // The body with each splice's replacement in its place, straight into the caller's pipe, its length set first.
-    private static long Write(HttpResponse caller, ReadOnlySpan<byte> body, List<DurableJsonSplice> splices)
+    private static long Write(HttpResponse caller, ReadOnlySpan<byte> body, DurableJsonSplices splices)
     {
         long length = body.Length;
-        foreach (var splice in splices)
+        foreach (var splice in splices.Splices)
         {
-            length += splice.Replacement.Length - (splice.End - splice.Start);
+            length += splice.LinkLength - (splice.End - splice.Start);
         }
 
         caller.ContentLength = length;
         var pipe = caller.BodyWriter;
         var copied = 0;
-        foreach (var splice in splices)
+        foreach (var splice in splices.Splices)
         {
             pipe.Write(body[copied..splice.Start]);
-            pipe.Write(splice.Replacement);
+            pipe.Write(splices.Replacement(splice));
             copied = splice.End;
         }
 
@@ -141,7 +142,7 @@ internal static class RewrittenJsonCopier
 
     // What is left of the body around the links: a webhook path there (a property name, longer text, another name of
     // the host) is one the rewriter does not take, and its key would pass. No spelling crosses a link, a whole string.
-    private static bool NamesWebhookOutsideLinks(ReadOnlySpan<byte> body, List<DurableJsonSplice> splices)
+    private static bool NamesWebhookOutsideLinks(ReadOnlySpan<byte> body, ReadOnlySpan<DurableJsonSplice> splices)
     {
         var start = 0;
         foreach (var splice in splices)

@@ -11,11 +11,19 @@ internal static class OriginUrl
     /// (a default port written or not; no user information), or, with <paramref name="pathAbsolute"/>, a path-absolute
     /// reference (<c>/api/hello</c>, not <c>//host/...</c>). <paramref name="isAbsolute"/> says which it was.
     /// </summary>
-    public static bool TrySplit(string value, Uri origin, bool pathAbsolute, out bool isAbsolute, out ReadOnlySpan<char> path, out ReadOnlySpan<char> tail)
+    public static bool TrySplit(ReadOnlySpan<char> value, Uri origin, bool pathAbsolute, out bool isAbsolute, out ReadOnlySpan<char> path, out ReadOnlySpan<char> tail) =>
+        TrySplit(value, origin, origin.Authority, pathAbsolute, out isAbsolute, out path, out tail);
+
+    /// <summary>
+    /// <see cref="TrySplit(ReadOnlySpan{char}, Uri, bool, out bool, out ReadOnlySpan{char}, out ReadOnlySpan{char})"/> with
+    /// <paramref name="originAuthority"/>, <paramref name="origin"/>'s <see cref="Uri.Authority"/> computed once (each read of it makes a string) for the many
+    /// URLs of one body.
+    /// </summary>
+    public static bool TrySplit(ReadOnlySpan<char> value, Uri origin, string originAuthority, bool pathAbsolute, out bool isAbsolute, out ReadOnlySpan<char> path, out ReadOnlySpan<char> tail)
     {
         path = tail = default;
         isAbsolute = false;
-        var span = value.AsSpan();
+        var span = value;
         int pathStart;
         if (span.Length > 0 && span[0] == '/')
         {
@@ -39,7 +47,7 @@ internal static class OriginUrl
             pathStart = authorityLength < 0 ? span.Length : authorityStart + authorityLength;
             var authority = span[authorityStart..pathStart];
             if (authority.IsEmpty || authority.Contains('@')
-                || !(authority.Equals(origin.Authority, StringComparison.OrdinalIgnoreCase) || IsOrigin(origin, value[..pathStart])))
+                || !(authority.Equals(originAuthority, StringComparison.OrdinalIgnoreCase) || IsOrigin(origin, value[..pathStart].ToString())))
             {
                 return false;
             }

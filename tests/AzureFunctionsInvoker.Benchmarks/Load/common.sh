@@ -152,6 +152,24 @@ start_standin() {
     wait_ready "http://127.0.0.1:$FUNCTION_PORT/api/hello/ready" "$WORK/standin/error.log"
 }
 
+# The stand-in Function App of the Durable rewriting checks (slow-readers.sh, rewrite-cpu.sh) on FUNCTION_PORT: nginx
+# serving slow_readers.py's two bodies as application/json, /api/hello/durable.json (300 management URLs on its own
+# origin) and /api/hello/plain.json (JSON of the same size without any). Sets FUNCTION_PORT and WWW.
+start_json_standin() {
+    FUNCTION_PORT=$(free_port)
+    WWW="$WORK/www"
+    mkdir -p "$WWW/api/hello"
+    python3 "$LOAD_DIR/slow_readers.py" bodies --origin "http://127.0.0.1:$FUNCTION_PORT" --dir "$WWW/api/hello"
+    start_nginx standin "
+    server {
+        listen 127.0.0.1:$FUNCTION_PORT;
+        root $WWW;
+        location /api/hello/ { types { } default_type application/json; }
+        location = /api/hello/ready { default_type text/plain; return 200 'ok'; }
+    }"
+    wait_ready "http://127.0.0.1:$FUNCTION_PORT/api/hello/plain.json" "$WORK/standin/error.log"
+}
+
 # start_dotnet_proxy library|yarp|baseline: the proxy from Load/, in front of the stand-in ("baseline": the library
 # of the BASELINE checkout). Sets PROXY_PORT and PROXY_PID.
 start_dotnet_proxy() {

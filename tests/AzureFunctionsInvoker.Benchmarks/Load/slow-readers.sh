@@ -27,18 +27,7 @@ CLIENT="$LOAD_DIR/slow_readers.py"
 require_commands nginx curl python3
 build_proxies
 
-FUNCTION_PORT=$(free_port)
-WWW="$WORK/www"
-mkdir -p "$WWW/api/hello"
-python3 "$CLIENT" bodies --origin "http://127.0.0.1:$FUNCTION_PORT" --dir "$WWW/api/hello"
-start_nginx standin "
-    server {
-        listen 127.0.0.1:$FUNCTION_PORT;
-        root $WWW;
-        location /api/hello/ { types { } default_type application/json; }
-        location = /api/hello/ready { default_type text/plain; return 200 'ok'; }
-    }"
-wait_ready "http://127.0.0.1:$FUNCTION_PORT/api/hello/plain.json" "$WORK/standin/error.log"
+start_json_standin
 
 # measure plain|durable ROUND: one measurement, appended to $WORK/readers.tsv.
 measure() {

@@ -13,20 +13,20 @@ public sealed class DurableJsonTests
     public void Each_management_url_of_a_body_gets_a_splice_with_its_link_in_place()
     {
         var body = Encoding.UTF8.GetBytes($$"""{"id":"abc","statusQueryGetUri":"{{Management}}","other":"https://myapp.azurewebsites.net/api/x","terminatePostUri":"{{Management.Replace("abc?", "abc/terminate?", StringComparison.Ordinal)}}"}""");
-        var splices = new List<DurableJsonSplice>();
+        using var splices = new DurableJsonSplices();
 
         var result = DurableJson.Rewrite(body, RewriteScopes.For(), _links, splices);
 
         Assert.Equal(DurableJsonResult.Rewritten, result);
         Assert.Collection(
-            splices,
+            splices.Splices.ToArray(),
             status =>
             {
                 Assert.Equal($"\"{Management}\"", Replaced(body, status));
-                Assert.StartsWith($"\"{RewriteScopes.MountAddress}/_durable/", Encoding.UTF8.GetString(status.Replacement), StringComparison.Ordinal);
+                Assert.StartsWith($"\"{RewriteScopes.MountAddress}/_durable/", Encoding.UTF8.GetString(splices.Replacement(status)), StringComparison.Ordinal);
             },
-            terminate => Assert.EndsWith("/terminate\"", Encoding.UTF8.GetString(terminate.Replacement), StringComparison.Ordinal));
-        Assert.All(splices, splice => Assert.DoesNotContain("SECRET", Encoding.UTF8.GetString(splice.Replacement), StringComparison.Ordinal));
+            terminate => Assert.EndsWith("/terminate\"", Encoding.UTF8.GetString(splices.Replacement(terminate)), StringComparison.Ordinal));
+        Assert.All(splices.Splices.ToArray(), splice => Assert.DoesNotContain("SECRET", Encoding.UTF8.GetString(splices.Replacement(splice)), StringComparison.Ordinal));
     }
 
     [Theory]
@@ -35,10 +35,10 @@ public sealed class DurableJsonTests
     [InlineData("""not json at all""")]
     public void A_body_without_management_urls_is_unchanged(string json)
     {
-        var splices = new List<DurableJsonSplice>();
+        using var splices = new DurableJsonSplices();
 
         Assert.Equal(DurableJsonResult.Unchanged, DurableJson.Rewrite(Encoding.UTF8.GetBytes(json), RewriteScopes.For(), _links, splices));
-        Assert.Empty(splices);
+        Assert.Equal(0, splices.Count);
     }
 
     [Fact]
@@ -46,18 +46,41 @@ public sealed class DurableJsonTests
     {
         var body = Encoding.UTF8.GetBytes($$"""{"statusQueryGetUri":"{{Management}}", oops""");
 
-        Assert.Equal(DurableJsonResult.Unreadable, DurableJson.Rewrite(body, RewriteScopes.For(), _links, []));
+        using var splices = new DurableJsonSplices();
+
+        Assert.Equal(DurableJsonResult.Unreadable, DurableJson.Rewrite(body, RewriteScopes.For(), _links, splices));
     }
 
     [Fact]
     public void An_escaped_management_url_is_found_too()
     {
         var body = Encoding.UTF8.GetBytes($$"""{"u":"{{Management.Replace("/", "\\/", StringComparison.Ordinal)}}"}""");
-        var splices = new List<DurableJsonSplice>();
+        using var splices = new DurableJsonSplices();
 
         Assert.Equal(DurableJsonResult.Rewritten, DurableJson.Rewrite(body, RewriteScopes.For(), _links, splices));
-        Assert.Contains("SECRET", Replaced(body, Assert.Single(splices)), StringComparison.Ordinal);
-        Assert.DoesNotContain("SECRET", Encoding.UTF8.GetString(splices[0].Replacement), StringComparison.Ordinal);
+        Assert.Contains("SECRET", Replaced(body, Assert.Single(splices.Splices.ToArray())), StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET", Encoding.UTF8.GetString(splices.Replacement(splices.Splices[0])), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_urls_of_one_instance_share_a_token_and_each_link_reads_back_as_its_own()
+    {
+        var other = Management.Replace("/abc?", "/def?", StringComparison.Ordinal);
+        var raise = Management.Replace("abc?", "abc/raiseEvent/Approval?", StringComparison.Ordinal);
+        var body = Encoding.UTF8.GetBytes($$"""[{"a":"{{Management}}","b":"{{raise}}"},{"a":"{{other}}"}]""");
+        using var splices = new DurableJsonSplices();
+
+        Assert.Equal(DurableJsonResult.Rewritten, DurableJson.Rewrite(body, RewriteScopes.For(), _links, splices));
+
+        var tokens = splices.Splices.ToArray().Select(splice => Encoding.UTF8.GetString(splices.Replacement(splice)).Trim('"').Split('/')[6]).ToArray();
+        Assert.Equal(3, tokens.Length);
+        Assert.Equal(tokens[0], tokens[1]);
+        Assert.NotEqual(tokens[0], tokens[2]);
+        Assert.EndsWith("/raiseEvent/Approval\"", Encoding.UTF8.GetString(splices.Replacement(splices.Splices[1])), StringComparison.Ordinal);
+        Assert.True(_links.TryUnprotect(tokens[0], TimeSpan.MaxValue, out var first));
+        Assert.True(_links.TryUnprotect(tokens[2], TimeSpan.MaxValue, out var second));
+        Assert.Equal(("instances/abc", "code=SECRET"), (first!.Resource, first.HiddenQuery));
+        Assert.Equal(("instances/def", "code=SECRET"), (second!.Resource, second.HiddenQuery));
     }
 
     // The bytes of the body a splice replaces.

@@ -218,6 +218,24 @@ public sealed class DurableLinkProtectorTests
     }
 
     [Fact]
+    public void The_last_token_is_reused_only_by_the_function_that_made_it()
+    {
+        // The last token is kept per thread: another function's protector on the same thread must make its own.
+        var hello = new DurableLinkProtector(_keys, "Hello", _clock);
+        var other = new DurableLinkProtector(_keys, "Other", _clock);
+
+        var helloToken = hello.Protect(s_link, TimeSpan.FromDays(7));
+        var otherToken = other.Protect(s_link, TimeSpan.FromDays(7));
+
+        Assert.NotEqual(helloToken, otherToken);
+        Assert.True(other.TryUnprotect(otherToken, TimeSpan.MaxValue, out var link));
+        Assert.Equal(s_link, link);
+        Assert.False(other.TryUnprotect(helloToken, TimeSpan.MaxValue, out _));
+        Assert.True(hello.TryUnprotect(hello.Protect(s_link, TimeSpan.FromDays(7)), TimeSpan.MaxValue, out link));
+        Assert.Equal(s_link, link);
+    }
+
+    [Fact]
     public void The_same_link_within_a_second_gets_the_same_token_and_anything_else_a_new_one()
     {
         var protector = new DurableLinkProtector(_keys, "Hello", _clock);
