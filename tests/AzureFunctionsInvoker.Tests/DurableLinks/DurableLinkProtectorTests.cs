@@ -131,25 +131,45 @@ public sealed class DurableLinkProtectorTests
     {
         // Version 3, as links were made before the link key: the whole payload under Data Protection.
         var now = _clock.GetUtcNow();
-        using var payload = new MemoryStream();
-        using (var writer = new BinaryWriter(payload))
-        {
-            writer.Write((byte)3);
-            writer.Write(now.UtcTicks);
-            writer.Write((now + TimeSpan.FromMinutes(10)).UtcTicks);
-            writer.Write(s_link.Origin);
-            writer.Write(s_link.Resource);
-            writer.Write(s_link.HiddenQuery);
-        }
-
-        var token = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(
-            _keys.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", "HELLO").Protect(payload.ToArray()));
+        var token = DataProtectionToken(3, now.UtcTicks, (now + TimeSpan.FromMinutes(10)).UtcTicks);
         var protector = new DurableLinkProtector(_keys, "Hello", _clock);
 
         Assert.True(protector.TryUnprotect(token, TimeSpan.MaxValue, out var link));
         Assert.Equal(s_link, link);
         _clock.Advance(TimeSpan.FromMinutes(10));
         Assert.False(protector.TryUnprotect(token, TimeSpan.MaxValue, out _));
+    }
+
+    [Fact]
+    public void Tokens_without_an_issue_time_read_while_what_is_left_of_them_is_within_todays_lifetime()
+    {
+        // Version 2, as links were made before the issue time was in the token: its expiry alone, under Data Protection
+        // (configuration.md: "valid while what is left of their lifetime is within today's").
+        var token = DataProtectionToken(2, (_clock.GetUtcNow() + TimeSpan.FromMinutes(10)).UtcTicks);
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+
+        Assert.True(protector.TryUnprotect(token, TimeSpan.FromMinutes(10), out var link));
+        Assert.Equal(s_link, link);
+        Assert.False(protector.TryUnprotect(token, TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(1), out link));
+        Assert.Null(link);
+
+        _clock.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(1));
+        Assert.True(protector.TryUnprotect(token, TimeSpan.FromTicks(1), out _));
+        _clock.Advance(TimeSpan.FromTicks(1));
+        Assert.False(protector.TryUnprotect(token, TimeSpan.MaxValue, out _));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)] // the link key's version, without a link key
+    [InlineData(5)]
+    public void A_Data_Protection_token_of_another_version_reads_as_nothing(byte version)
+    {
+        var now = _clock.GetUtcNow();
+        var token = DataProtectionToken(version, now.UtcTicks, (now + TimeSpan.FromMinutes(10)).UtcTicks);
+
+        Assert.False(new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(token, TimeSpan.MaxValue, out var link));
+        Assert.Null(link);
     }
 
     [Fact]
@@ -289,6 +309,28 @@ public sealed class DurableLinkProtectorTests
         var bytes = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlDecode(token);
         var headerLength = 3 + ((bytes[1] << 8) | bytes[2]);
         return (Convert.ToHexString(bytes[3..headerLength]), Convert.ToHexString(bytes[headerLength..(headerLength + 12)]));
+    }
+
+    // A token of the versions before the link key: the version, the times given, then s_link, under Data Protection
+    // with the tokens' purpose for the function Hello.
+    private string DataProtectionToken(byte version, params long[] ticks)
+    {
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload))
+        {
+            writer.Write(version);
+            foreach (var time in ticks)
+            {
+                writer.Write(time);
+            }
+
+            writer.Write(s_link.Origin);
+            writer.Write(s_link.Resource);
+            writer.Write(s_link.HiddenQuery);
+        }
+
+        return Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(
+            _keys.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", "HELLO").Protect(payload.ToArray()));
     }
 
     private static bool Reads(IDataProtector protector, byte[] payload)
