@@ -77,7 +77,7 @@ internal sealed class DurableLinkProtector
             return last.Token;
         }
 
-        var token = AesGcm.IsSupported ? CurrentKey(now).Protect(link, now, lifetime) : ProtectAll(link, now, lifetime);
+        var token = CurrentKey(now).Protect(link, now, lifetime);
         Volatile.Write(ref _last, new IssuedToken(link, lifetime, now, token));
         return token;
     }
@@ -131,13 +131,13 @@ internal sealed class DurableLinkProtector
         }
     }
 
-    // The payload both versions hide: the version, the issue time, the expiry, then the link, as BinaryWriter writes
+    // The payload a token hides: the version, the issue time, the expiry, then the link, as BinaryWriter writes
     // them (little-endian ticks, strings as UTF-8 after their 7-bit encoded length), written into a span of its own.
     private static int PayloadLength(DurableLink link) => 17 + StringLength(link.Origin) + StringLength(link.Resource) + StringLength(link.HiddenQuery);
 
-    private static void WritePayload(Span<byte> payload, byte version, DurableLink link, DateTimeOffset now, TimeSpan lifetime)
+    private static void WritePayload(Span<byte> payload, DurableLink link, DateTimeOffset now, TimeSpan lifetime)
     {
-        payload[0] = version;
+        payload[0] = Version;
         BinaryPrimitives.WriteInt64LittleEndian(payload[1..], now.UtcTicks);
         BinaryPrimitives.WriteInt64LittleEndian(payload[9..], (now + lifetime).UtcTicks);
         var at = 17;
@@ -161,14 +161,6 @@ internal sealed class DurableLinkProtector
     {
         var length = Encoding.UTF8.GetByteCount(value);
         return length + (length < 0x80 ? 1 : length < 0x4000 ? 2 : length < 0x200000 ? 3 : 4);
-    }
-
-    // Where AES-GCM is not available: the whole payload under Data Protection, as before version 4.
-    private string ProtectAll(DurableLink link, DateTimeOffset now, TimeSpan lifetime)
-    {
-        var payload = new byte[PayloadLength(link)];
-        WritePayload(payload, VersionAllDataProtection, link, now, lifetime);
-        return WebEncoders.Base64UrlEncode(_protector.Protect(payload));
     }
 
     private LinkKey CurrentKey(DateTimeOffset now)
@@ -230,7 +222,7 @@ internal sealed class DurableLinkProtector
                 BinaryPrimitives.WriteUInt32BigEndian(nonce, _noncePrefix);
                 BinaryPrimitives.WriteInt64BigEndian(nonce[4..], Interlocked.Increment(ref _count));
                 var payload = token[(_header.Length + NonceSize + TagSize)..];
-                WritePayload(payload, Version, link, now, lifetime);
+                WritePayload(payload, link, now, lifetime);
                 Aes().Encrypt(nonce, payload, payload, token.Slice(_header.Length + NonceSize, TagSize), _header);
                 return Base64Url.EncodeToString(token);
             }
