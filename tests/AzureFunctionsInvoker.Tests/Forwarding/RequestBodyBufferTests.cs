@@ -77,6 +77,20 @@ public sealed class RequestBodyBufferTests : IDisposable
     }
 
     [Fact]
+    public async Task A_temporary_file_lives_until_the_request_ends()
+    {
+        var response = new CompletingResponse();
+        var context = ContextWith(null, canHaveBody: true, new CallerStream(Bytes(RequestBodyBuffer.MemoryThreshold + 1)));
+        context.Features.Set<IHttpResponseFeature>(response);
+
+        await new RequestBodyBuffer(_temp).ReadWholeAsync(context, limit: null);
+
+        Assert.Single(Directory.GetFiles(_temp));
+        await response.CompleteAsync();
+        Assert.Empty(Directory.GetFiles(_temp));
+    }
+
+    [Fact]
     public void A_body_with_a_length_reports_none_of_the_buffers()
     {
         var context = ContextWith(3, canHaveBody: true, new FileBufferingReadStream(new MemoryStream([1, 2, 3]), 1024, null, _temp));
@@ -225,6 +239,22 @@ public sealed class RequestBodyBufferTests : IDisposable
     }
 
     private static byte[] Bytes(int size) => [.. Enumerable.Range(0, size).Select(i => (byte)i)];
+
+    // A response that runs its OnCompleted callbacks (disposals registered with it among them) when told the request ended.
+    private sealed class CompletingResponse : HttpResponseFeature
+    {
+        private readonly List<(Func<object, Task> Callback, object State)> _completed = [];
+
+        public override void OnCompleted(Func<object, Task> callback, object state) => _completed.Add((callback, state));
+
+        public async Task CompleteAsync()
+        {
+            foreach (var (callback, state) in _completed)
+            {
+                await callback(state);
+            }
+        }
+    }
 
     private sealed class BodyDetection(bool canHaveBody) : IHttpRequestBodyDetectionFeature
     {
