@@ -1,9 +1,9 @@
 using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AzureFunctionsInvoker.Tests.Forwarding;
 
@@ -195,9 +195,12 @@ public sealed class RequestBodyBufferTests : IDisposable
         var tooLarge = ContextWith(null, canHaveBody: true, new CallerStream([1, 2, 3]));
         var fits = ContextWith(null, canHaveBody: true, new CallerStream([1, 2]));
 
-        Assert.False(await new RequestBodyBuffer(_temp).TryHoldWholeAsync(tooLarge, options, NullLogger.Instance));
-        Assert.True(await new RequestBodyBuffer(_temp).TryHoldWholeAsync(fits, options, NullLogger.Instance));
+        using var logs = new CapturingLoggerProvider();
 
+        Assert.False(await new RequestBodyBuffer(_temp).TryHoldWholeAsync(tooLarge, options, logs.CreateLogger("test")));
+        Assert.True(await new RequestBodyBuffer(_temp).TryHoldWholeAsync(fits, options, logs.CreateLogger("test")));
+
+        Assert.Equal("RequestBodyTooLarge", Assert.Single(logs.Entries).EventId.Name);
         Assert.Equal(StatusCodes.Status413PayloadTooLarge, tooLarge.Response.StatusCode);
         Assert.Equal(StatusCodes.Status200OK, fits.Response.StatusCode);
         Assert.Equal(2, RequestBodyBuffer.LengthOf(fits));
@@ -207,7 +210,22 @@ public sealed class RequestBodyBufferTests : IDisposable
     public void Temporary_files_go_to_the_directory_given_else_ASP_NET_Cores_choice()
     {
         Assert.Equal(_temp, new RequestBodyBuffer(_temp).Directory);
-        Assert.Equal(Environment.GetEnvironmentVariable("ASPNETCORE_TEMP") ?? Path.GetTempPath(), new RequestBodyBuffer().Directory);
+
+        // ASPNETCORE_TEMP, set for the process: here the system's temporary directory spelled another way, so that a
+        // test buffering a body meanwhile writes where it would anyway.
+        var before = Environment.GetEnvironmentVariable("ASPNETCORE_TEMP");
+        var spelled = Path.Combine(Path.GetTempPath(), ".");
+        try
+        {
+            Environment.SetEnvironmentVariable("ASPNETCORE_TEMP", spelled);
+            Assert.Equal(spelled, new RequestBodyBuffer().Directory);
+            Environment.SetEnvironmentVariable("ASPNETCORE_TEMP", null);
+            Assert.Equal(Path.GetTempPath(), new RequestBodyBuffer().Directory);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("ASPNETCORE_TEMP", before);
+        }
     }
 
     [Theory]
