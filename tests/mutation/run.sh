@@ -6,6 +6,11 @@
 #   tests/mutation/run.sh PathSafety       one file, or several: file names without .cs, wherever the file lives
 #   STRYKER_ARGS="--disable-bail" tests/mutation/run.sh ...   more Stryker options (here: every covering test runs
 #                                          on each mutant, so the JSON report's killedBy lists every test that kills it)
+#   STRYKER_ARGS="--test-case-filter FullyQualifiedName~AzureFunctionsInvoker.Tests.Forwarding." tests/mutation/run.sh HeaderRules HeaderPolicy
+#                                          the tests of one folder only: a file whose static initializers are mutated
+#                                          (HeaderRules' header sets) otherwise runs every unit test per such mutant
+#   STRYKER_ARGS="--test-case-filter FullyQualifiedName~ConnectionBudgetTests|FullyQualifiedName~Http2TransportTests" tests/mutation/run.sh BackendConnections
+#                                          the socket tests a file is reached by, when the unit tests do not reach it
 #
 # Files are chosen by name (**/Name.cs), never by folder, so the selection survives files moving between folders.
 # Each mutant runs only the tests that cover it (coverage per test), out of the unit tests: Integration/, Reliability/
@@ -18,14 +23,14 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 promise_files=(
-    # path safety
+    # path safety (PathSafety also judges the spellings of a reserved segment such as the Durable links path)
     PathSafety RequestTarget
     # header rules
     HeaderRules HeaderPolicy
-    # the failover layer
-    BackendPool CircuitBreaker CircuitState CircuitRegistry WeightedSchedule
-    # Durable link validation
-    DurableLinkRequest DurableOperation CallerParameters DurableLinkProtector
+    # the failover layer, the request body it may hold whole, the connection budget
+    BackendPool CircuitBreaker CircuitState CircuitRegistry WeightedSchedule RequestBodyBuffer BackendConnections
+    # Durable link validation, and the system key never reaching a caller
+    DurableLinkRequest DurableOperation CallerParameters DurableLinkProtector DurableUrlRewriter ManagementUrlScan
     # redirect and cookie rewriting
     RedirectRewriter CookieRewriter ResponseHeaderRewriter OriginUrl
     # options validation

@@ -87,13 +87,6 @@ internal sealed class DurableLinkProtector
     /// </summary>
     public void Protect(string origin, ReadOnlySpan<char> resource, ReadOnlySpan<char> hiddenQuery, TimeSpan lifetime, DateTimeOffset now, IBufferWriter<byte> output)
     {
-        if (!AesGcm.IsSupported)
-        {
-            var all = ProtectAll(new DurableLink(origin, resource.ToString(), hiddenQuery.ToString()), now, lifetime);
-            output.Advance(Encoding.ASCII.GetBytes(all, output.GetSpan(all.Length)));
-            return;
-        }
-
         var key = CurrentKey(now);
         var payloadLength = PayloadLength(origin, resource, hiddenQuery);
         var length = key.TokenLength(payloadLength);
@@ -103,7 +96,7 @@ internal sealed class DurableLinkProtector
             // The payload first, after the token: it says whether the last token made is this link's.
             var token = buffer.AsSpan(0, length);
             var payload = buffer.AsSpan(length, payloadLength);
-            WritePayload(payload, Version, origin, resource, hiddenQuery, now, lifetime);
+            WritePayload(payload, origin, resource, hiddenQuery, now, lifetime);
             var last = LastToken.Of(this);
             if (last.TryWrite(payload[PayloadLinkStart..], lifetime, now, output))
             {
@@ -173,14 +166,14 @@ internal sealed class DurableLinkProtector
         }
     }
 
-    // The payload both versions hide: the version, the issue time, the expiry, then the link, as BinaryWriter writes
+    // The payload a token hides: the version, the issue time, the expiry, then the link, as BinaryWriter writes
     // them (little-endian ticks, strings as UTF-8 after their 7-bit encoded length), written into a span of its own.
     private static int PayloadLength(string origin, ReadOnlySpan<char> resource, ReadOnlySpan<char> hiddenQuery) =>
         PayloadLinkStart + StringLength(origin) + StringLength(resource) + StringLength(hiddenQuery);
 
-    private static void WritePayload(Span<byte> payload, byte version, string origin, ReadOnlySpan<char> resource, ReadOnlySpan<char> hiddenQuery, DateTimeOffset now, TimeSpan lifetime)
+    private static void WritePayload(Span<byte> payload, string origin, ReadOnlySpan<char> resource, ReadOnlySpan<char> hiddenQuery, DateTimeOffset now, TimeSpan lifetime)
     {
-        payload[0] = version;
+        payload[0] = Version;
         BinaryPrimitives.WriteInt64LittleEndian(payload[1..], now.UtcTicks);
         BinaryPrimitives.WriteInt64LittleEndian(payload[9..], (now + lifetime).UtcTicks);
         var at = WriteString(payload, PayloadLinkStart, origin);
@@ -207,14 +200,6 @@ internal sealed class DurableLinkProtector
     {
         var length = Encoding.UTF8.GetByteCount(value);
         return length + (length < 0x80 ? 1 : length < 0x4000 ? 2 : length < 0x200000 ? 3 : 4);
-    }
-
-    // Where AES-GCM is not available: the whole payload under Data Protection, as before version 4.
-    private string ProtectAll(DurableLink link, DateTimeOffset now, TimeSpan lifetime)
-    {
-        var payload = new byte[PayloadLength(link.Origin, link.Resource, link.HiddenQuery)];
-        WritePayload(payload, VersionAllDataProtection, link.Origin, link.Resource, link.HiddenQuery, now, lifetime);
-        return WebEncoders.Base64UrlEncode(_protector.Protect(payload));
     }
 
     private LinkKey CurrentKey(DateTimeOffset now)

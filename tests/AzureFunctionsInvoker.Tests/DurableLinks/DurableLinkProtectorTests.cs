@@ -131,25 +131,45 @@ public sealed class DurableLinkProtectorTests
     {
         // Version 3, as links were made before the link key: the whole payload under Data Protection.
         var now = _clock.GetUtcNow();
-        using var payload = new MemoryStream();
-        using (var writer = new BinaryWriter(payload))
-        {
-            writer.Write((byte)3);
-            writer.Write(now.UtcTicks);
-            writer.Write((now + TimeSpan.FromMinutes(10)).UtcTicks);
-            writer.Write(s_link.Origin);
-            writer.Write(s_link.Resource);
-            writer.Write(s_link.HiddenQuery);
-        }
-
-        var token = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(
-            _keys.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", "HELLO").Protect(payload.ToArray()));
+        var token = DataProtectionToken(3, now.UtcTicks, (now + TimeSpan.FromMinutes(10)).UtcTicks);
         var protector = new DurableLinkProtector(_keys, "Hello", _clock);
 
         Assert.True(protector.TryUnprotect(token, TimeSpan.MaxValue, out var link));
         Assert.Equal(s_link, link);
         _clock.Advance(TimeSpan.FromMinutes(10));
         Assert.False(protector.TryUnprotect(token, TimeSpan.MaxValue, out _));
+    }
+
+    [Fact]
+    public void Tokens_without_an_issue_time_read_while_what_is_left_of_them_is_within_todays_lifetime()
+    {
+        // Version 2, as links were made before the issue time was in the token: its expiry alone, under Data Protection
+        // (configuration.md: "valid while what is left of their lifetime is within today's").
+        var token = DataProtectionToken(2, (_clock.GetUtcNow() + TimeSpan.FromMinutes(10)).UtcTicks);
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+
+        Assert.True(protector.TryUnprotect(token, TimeSpan.FromMinutes(10), out var link));
+        Assert.Equal(s_link, link);
+        Assert.False(protector.TryUnprotect(token, TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(1), out link));
+        Assert.Null(link);
+
+        _clock.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(1));
+        Assert.True(protector.TryUnprotect(token, TimeSpan.FromTicks(1), out _));
+        _clock.Advance(TimeSpan.FromTicks(1));
+        Assert.False(protector.TryUnprotect(token, TimeSpan.MaxValue, out _));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)] // the link key's version, without a link key
+    [InlineData(5)]
+    public void A_Data_Protection_token_of_another_version_reads_as_nothing(byte version)
+    {
+        var now = _clock.GetUtcNow();
+        var token = DataProtectionToken(version, now.UtcTicks, (now + TimeSpan.FromMinutes(10)).UtcTicks);
+
+        Assert.False(new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(token, TimeSpan.MaxValue, out var link));
+        Assert.Null(link);
     }
 
     [Fact]
@@ -275,20 +295,90 @@ public sealed class DurableLinkProtectorTests
     }
 
     [Theory]
+    [InlineData(0)]
     [InlineData(127)]
     [InlineData(128)]
     [InlineData(200)]
     [InlineData(16_383)]
     [InlineData(16_384)]
     [InlineData(20_000)]
-    public void Links_with_long_parts_read_back_whole(int length)
+    [InlineData(2_097_151)]
+    [InlineData(2_097_152)]
+    public void Links_with_long_parts_read_back_whole_from_a_sealed_payload_of_their_exact_length(int length)
     {
         var protector = new DurableLinkProtector(_keys, "Hello", _clock);
-        // Parts of exactly length UTF-8 bytes: the 7-bit length prefix takes one more byte from 128 and from 16,384.
-        var link = new DurableLink(s_link.Origin, new string('r', length), "\u00e9" + new string('q', length - 2));
+        // Parts of exactly length UTF-8 bytes: the 7-bit length prefix takes one more byte from 128, 16,384 and 2,097,152.
+        var link = new DurableLink(s_link.Origin, new string('r', length), length < 2 ? string.Empty : "\u00e9" + new string('q', length - 2));
 
-        Assert.True(protector.TryUnprotect(protector.Protect(link, TimeSpan.FromDays(7)), TimeSpan.MaxValue, out var read));
+        var token = protector.Protect(link, TimeSpan.FromDays(7));
+
+        Assert.True(protector.TryUnprotect(token, TimeSpan.MaxValue, out var read));
         Assert.Equal(link, read);
+
+        // The sealed payload is the link as BinaryWriter writes it and not a byte more: a longer one would seal whatever
+        // the pooled buffer held after it, and make the link longer.
+        var bytes = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlDecode(token);
+        var headerLength = 3 + ((bytes[1] << 8) | bytes[2]);
+        Assert.Equal(Payload(4, link, 0, 0).Length, bytes.Length - headerLength - 12 - 16);
+    }
+
+    [Fact]
+    public void Links_made_at_the_same_instant_share_a_link_key()
+    {
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+
+        var first = Parts(protector.Protect(s_link, TimeSpan.FromDays(7)));
+        var second = Parts(protector.Protect(s_link with { Resource = "instances/def" }, TimeSpan.FromDays(7)));
+
+        Assert.Equal(first.WrappedKey, second.WrappedKey);
+    }
+
+    [Theory]
+    [InlineData(65_535)]
+    [InlineData(65_536)]
+    public void A_link_key_wrapped_too_long_for_the_tokens_length_field_makes_no_token_that_does_not_read(int wrappedLength)
+    {
+        // The 2-byte length of the wrapped key holds at most 65,535: an app's Data Protection that wraps a key longer
+        // fails to make the link rather than hand out one whose key cannot be found again.
+        var protector = new DurableLinkProtector(new PaddingProtector(wrappedLength - 32), "Hello", _clock);
+
+        var made = Record.Exception(() => protector.Protect(s_link, TimeSpan.FromDays(7)));
+        if (made is null)
+        {
+            Assert.True(protector.TryUnprotect(protector.Protect(s_link, TimeSpan.FromDays(7)), TimeSpan.MaxValue, out var link));
+            Assert.Equal(s_link, link);
+        }
+
+        Assert.Equal(wrappedLength > 65_535, made is not null);
+    }
+
+    [Theory]
+    [InlineData(16, false)]
+    [InlineData(24, false)]
+    [InlineData(32, true)]
+    public void A_link_key_of_other_than_256_bits_reads_as_nothing(int keySize, bool reads)
+    {
+        // Tokens sealed in the documented format with the key ring's own link-key purpose, differing only in the key's size:
+        // AES-GCM takes 128- and 192-bit keys too, but no link key is one.
+        var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(keySize);
+        var wrapped = _keys.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", "HELLO", "LinkKey").Protect(key);
+        var now = _clock.GetUtcNow();
+        var payload = Payload(4, s_link, now.UtcTicks, (now + TimeSpan.FromMinutes(10)).UtcTicks);
+        var token = new byte[3 + wrapped.Length + 12 + 16 + payload.Length];
+        token[0] = 4;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(token.AsSpan(1), (ushort)wrapped.Length);
+        wrapped.CopyTo(token, 3);
+        var header = token.AsSpan(0, 3 + wrapped.Length);
+        var nonce = token.AsSpan(header.Length, 12);
+        using (var aes = new System.Security.Cryptography.AesGcm(key, 16))
+        {
+            aes.Encrypt(nonce, payload, token.AsSpan(header.Length + 28), token.AsSpan(header.Length + 12, 16), header);
+        }
+
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+
+        Assert.Equal(reads, protector.TryUnprotect(Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(token), TimeSpan.MaxValue, out var link));
+        Assert.Equal(reads ? s_link : null, link);
     }
 
     [Fact]
@@ -307,6 +397,33 @@ public sealed class DurableLinkProtectorTests
         var bytes = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlDecode(token);
         var headerLength = 3 + ((bytes[1] << 8) | bytes[2]);
         return (Convert.ToHexString(bytes[3..headerLength]), Convert.ToHexString(bytes[headerLength..(headerLength + 12)]));
+    }
+
+    // A token of the versions before the link key: the payload of version with the times given, under Data Protection
+    // with the tokens' purpose for the function Hello.
+    private string DataProtectionToken(byte version, params long[] ticks) =>
+        Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(
+            _keys.CreateProtector("AzureFunctionsInvoker.DurableLinks.v1", "HELLO").Protect(Payload(version, s_link, ticks)));
+
+    // A token's payload as BinaryWriter writes it: the version, the times (issue time and expiry, or the expiry alone
+    // in version 2), then the link's three strings.
+    private static byte[] Payload(byte version, DurableLink link, params long[] ticks)
+    {
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload))
+        {
+            writer.Write(version);
+            foreach (var time in ticks)
+            {
+                writer.Write(time);
+            }
+
+            writer.Write(link.Origin);
+            writer.Write(link.Resource);
+            writer.Write(link.HiddenQuery);
+        }
+
+        return payload.ToArray();
     }
 
     private static bool Reads(IDataProtector protector, byte[] payload)
@@ -341,6 +458,17 @@ public sealed class DurableLinkProtectorTests
                 _elements.Add(element);
             }
         }
+    }
+
+    // An app's Data Protection that wraps a payload in padding bytes of its own (the link key's wrapped length then
+    // is the key's 32 bytes plus the padding).
+    private sealed class PaddingProtector(int padding) : IDataProtector
+    {
+        public IDataProtector CreateProtector(string purpose) => this;
+
+        public byte[] Protect(byte[] plaintext) => [.. new byte[padding], .. plaintext];
+
+        public byte[] Unprotect(byte[] protectedData) => protectedData[padding..];
     }
 
     private sealed class SettableClock : TimeProvider

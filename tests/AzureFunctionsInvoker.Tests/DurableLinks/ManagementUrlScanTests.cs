@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using AzureFunctionsInvoker.DurableLinks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace AzureFunctionsInvoker.Tests.DurableLinks;
 
@@ -39,6 +41,8 @@ public sealed class ManagementUrlScanTests
     [Theory]
     [InlineData("/runtime/webhooks/durabletask")]
     [InlineData("\\/RunTime\\/WebHooks\\/DurableTask")]
+    [InlineData("/runtime\\/webhooks/durabletask")]
+    [InlineData("/runtime/webhooks\\/durabletask")]
     public void The_webhook_path_is_found_at_any_offset_among_other_slashes(string path)
     {
         for (var offset = 0; offset < 140; offset++)
@@ -60,6 +64,8 @@ public sealed class ManagementUrlScanTests
     [InlineData("/runtime/webhooks/other and /api/runtime/durabletask and runtime/webhooks/durabletask")]
     [InlineData("/runtime/webhooks/durabletas")]
     [InlineData("/runtime//webhooks/durabletask")]
+    [InlineData("/runtimewebhooksdurabletask")]
+    [InlineData("/runtime\\webhooks\\durabletask")]
     public void Other_text_is_not_taken_for_it(string body)
     {
         var bytes = Encoding.UTF8.GetBytes(body);
@@ -187,5 +193,54 @@ public sealed class ManagementUrlScanTests
 
             return false;
         }
+    }
+
+    [Theory]
+    [InlineData("/runtime/webhooks/durabletask")]
+    [InlineData("/runtime\\/webhooks\\/durabletask")]
+    public void The_webhook_path_is_found_after_any_length_of_text_without_a_slash(string path)
+    {
+        // The vectorised search skips slash-free stretches: what follows the last one skipped is searched all the same.
+        for (var length = 0; length < 200; length++)
+        {
+            Assert.True(ManagementUrlScan.Holds(Encoding.UTF8.GetBytes(new string('a', length) + path)), $"after {length} bytes");
+            Assert.True(ManagementUrlScan.Holds(Encoding.UTF8.GetBytes(new string('a', length) + path + new string('b', 100))), $"after {length} bytes, before 100");
+        }
+    }
+
+    [Theory]
+    [InlineData("GET", "_durable", true)]
+    [InlineData("POST", "_durable", true)]
+    [InlineData("HEAD", "_durable", false)] // no body to scan
+    [InlineData("GET", "", false)] // Durable links off
+    public void A_body_is_scanned_when_Durable_links_are_on_and_it_has_a_body(string method, string linksPath, bool expected)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = method;
+
+        Assert.Equal(expected, ManagementUrlScan.Applies(context, new AzureFunctionProxyOptions { DurableLinksPath = linksPath }));
+    }
+
+    [Theory]
+    [InlineData("https://localhost/runtime/webhooks/durabletask/instances/x?code=K", null, true)]
+    [InlineData(null, "https://10.0.0.1/runtime/webhooks/durabletask/instances/x?code=K", true)]
+    [InlineData("https://app.example.com/next", "/here", false)]
+    [InlineData(null, null, false)]
+    public void A_location_or_content_location_left_naming_the_webhook_path_is_found(string? location, string? contentLocation, bool expected)
+    {
+        IHeaderDictionary headers = new HeaderDictionary();
+        if (location is not null)
+        {
+            // A null value beside it, as a StringValues array may hold, is no value.
+            headers.Location = new StringValues([null, location]);
+        }
+
+        if (contentLocation is not null)
+        {
+            headers.ContentLocation = contentLocation;
+        }
+
+        Assert.Equal(expected, ManagementUrlScan.LeftInHeaders(headers, new AzureFunctionProxyOptions()));
+        Assert.False(ManagementUrlScan.LeftInHeaders(headers, new AzureFunctionProxyOptions { DurableLinksPath = string.Empty }));
     }
 }

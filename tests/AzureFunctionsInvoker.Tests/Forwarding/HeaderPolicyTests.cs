@@ -97,6 +97,17 @@ public sealed class HeaderPolicyTests
         Assert.False(policy.DropsResponseHeader("X-Kept"));
     }
 
+    [Fact]
+    public void An_empty_key_or_client_id_is_none_so_a_callers_own_passes_through()
+    {
+        var policy = new HeaderPolicy(Options(o => { o.ApiKey = string.Empty; o.ClientId = string.Empty; }));
+
+        Assert.Null(policy.ApiKey);
+        Assert.Null(policy.ClientId);
+        Assert.False(policy.DropsRequestHeader("x-functions-key"));
+        Assert.False(policy.DropsRequestHeader("x-functions-clientid"));
+    }
+
     private static AzureFunctionProxyOptions Options(Action<AzureFunctionProxyOptions>? configure = null)
     {
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };

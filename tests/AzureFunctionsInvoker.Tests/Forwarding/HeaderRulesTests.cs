@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using System.Net;
 using AzureFunctionsInvoker.Forwarding;
+using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Primitives;
 
 namespace AzureFunctionsInvoker.Tests.Forwarding;
 
@@ -120,6 +123,27 @@ public sealed class HeaderRulesTests
         Assert.Equal(42, context.Response.ContentLength);
     }
 
+    [Fact]
+    public void A_response_header_the_server_refuses_is_dropped_and_logged_by_name_and_the_others_are_copied()
+    {
+        using var response = new HttpResponseMessage { Content = new ByteArrayContent([]) };
+        response.Headers.TryAddWithoutValidation("X-Before", "before");
+        response.Headers.TryAddWithoutValidation("X-Refused", "caf\u00e9");
+        response.Headers.TryAddWithoutValidation("X-After", "after");
+        var context = new DefaultHttpContext();
+        context.Features.Set<IHttpResponseFeature>(new HttpResponseFeature { Headers = new AsciiOnlyHeaders() });
+        using var logs = new CapturingLoggerProvider();
+
+        HeaderRules.CopyResponseHeaders(response, context.Response, logs.CreateLogger("test"), Policy());
+
+        Assert.Equal("before", context.Response.Headers["X-Before"]);
+        Assert.Equal("after", context.Response.Headers["X-After"]);
+        Assert.False(context.Response.Headers.ContainsKey("X-Refused"));
+        var dropped = Assert.Single(logs.Entries, e => e.EventId.Name == "ResponseHeaderDropped");
+        Assert.Contains("X-Refused", dropped.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("caf", dropped.Text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Connection")]
     [InlineData("Keep-Alive")]
@@ -201,5 +225,57 @@ public sealed class HeaderRulesTests
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };
         configure?.Invoke(options);
         return new HeaderPolicy(options);
+    }
+
+    // Response headers as Kestrel keeps them: a value with a non-ASCII character is refused with InvalidOperationException.
+    private sealed class AsciiOnlyHeaders : IHeaderDictionary
+    {
+        private readonly HeaderDictionary _inner = new();
+
+        public StringValues this[string key]
+        {
+            get => _inner[key];
+            set
+            {
+                if (value.Any(v => v is not null && !System.Text.Ascii.IsValid(v)))
+                {
+                    throw new InvalidOperationException($"Invalid non-ASCII or control character in header: {key}");
+                }
+
+                _inner[key] = value;
+            }
+        }
+
+        public long? ContentLength { get => _inner.ContentLength; set => _inner.ContentLength = value; }
+
+        public ICollection<string> Keys => _inner.Keys;
+
+        public ICollection<StringValues> Values => _inner.Values;
+
+        public int Count => _inner.Count;
+
+        public bool IsReadOnly => false;
+
+        public void Add(string key, StringValues value) => this[key] = value;
+
+        public void Add(KeyValuePair<string, StringValues> item) => this[item.Key] = item.Value;
+
+        public void Clear() => _inner.Clear();
+
+        public bool Contains(KeyValuePair<string, StringValues> item) => _inner.Contains(item);
+
+        public bool ContainsKey(string key) => _inner.ContainsKey(key);
+
+        public void CopyTo(KeyValuePair<string, StringValues>[] array, int arrayIndex) => _inner.CopyTo(array, arrayIndex);
+
+        public IEnumerator<KeyValuePair<string, StringValues>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, StringValues>>)_inner).GetEnumerator();
+
+        public bool Remove(string key) => _inner.Remove(key);
+
+        public bool Remove(KeyValuePair<string, StringValues> item) => _inner.Remove(item);
+
+        public bool TryGetValue(string key, out StringValues value) => _inner.TryGetValue(key, out value);
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -24,6 +24,7 @@ public sealed class RequestTargetTests
     [InlineData("/mytest", "/x/y", "/old/deeper/x/y", "/x/y")]
     [InlineData("/gateway/prefix/mytest", "/a/b/c", "/mytest/a/b/c", "/a/b/c")]
     [InlineData("/mytest", "/a b", "", "/a%20b")]
+    [InlineData("/mytest", "/A", "?next=http://h/mytest/%41", "/A")] // a query alone: the URL in it is no target
     public void Forwards_the_current_path_when_middleware_rewrote_it_or_no_raw_target_is_kept(string pathBase, string path, string rawTarget, string expectedRest)
         => AssertRest(pathBase, path, rawTarget, expectedRest);
 
@@ -170,6 +171,19 @@ public sealed class RequestTargetTests
         Assert.Equal("orders%2Fx", RequestTarget.Parse(context, new PathString("/shop")).FirstSegment.ToString());
         Assert.True(TryGetRestAndQuery(context, new PathString("/shop"), 1, out var rest, out _));
         Assert.Equal("/1", rest);
+    }
+
+    [Fact]
+    public void A_rewritten_path_ends_the_prefixs_segments_at_slashes_only()
+    {
+        // The current path is forwarded encoded: a %2F in it is a character of its segment, in the prefix too.
+        var context = ContextWith(string.Empty, "/v%2F1/orders/1", "/legacy/1");
+
+        var target = RequestTarget.Parse(context, new PathString("/v%2F1"));
+
+        Assert.Equal("orders", target.FirstSegment.ToString());
+        Assert.Equal("/1", target.BelowFirstSegment().Rest.ToString());
+        Assert.True(target.BelowFirstSegment().IsSafe);
     }
 
     [Theory]

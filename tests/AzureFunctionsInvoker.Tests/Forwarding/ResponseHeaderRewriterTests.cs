@@ -50,4 +50,31 @@ public sealed class ResponseHeaderRewriterTests
         Assert.Equal(Management, headers.Location.ToString());
         Assert.Equal("a=1; Path=/api/hello", headers.SetCookie.ToString());
     }
+
+    [Fact]
+    public void Every_value_of_a_header_is_rewritten_not_only_the_last()
+    {
+        IHeaderDictionary headers = new HeaderDictionary
+        {
+            [HeaderNames.SetCookie] = new(["a=1; Path=/api/hello", "b=2", "c=3; Path=/api/hello/x"]),
+        };
+
+        ResponseHeaderRewriter.Rewrite(headers, RewriteScopes.For(), RewriteScopes.Links());
+
+        Assert.Equal("a=1; Path=/base/orders,b=2,c=3; Path=/base/orders/x", headers.SetCookie.ToString());
+    }
+
+    [Fact]
+    public void A_management_url_on_the_functions_route_becomes_a_link_never_a_redirect_that_keeps_its_key()
+    {
+        // An app mount on a Function App with an empty route prefix: every path of the host is on its route, Durable's
+        // webhook path too, so the redirect rewriter alone would move the URL under the mount with its code.
+        IHeaderDictionary headers = new HeaderDictionary { [HeaderNames.Location] = Management };
+
+        var durable = ResponseHeaderRewriter.Rewrite(headers, RewriteScopes.For(functionPath: string.Empty), RewriteScopes.Links());
+
+        Assert.True(durable);
+        Assert.StartsWith(RewriteScopes.MountAddress + "/_durable/", headers.Location.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET", headers.Location.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -1,5 +1,6 @@
 using AzureFunctionsInvoker.Rewriting;
 using AzureFunctionsInvoker.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 
 namespace AzureFunctionsInvoker.Tests.Rewriting;
 
@@ -33,4 +34,29 @@ public sealed class RedirectRewriterTests
 
         Assert.Equal("/base/orders/orders/42", RedirectRewriter.Rewrite("/api/orders/42", scope));
     }
+
+    [Theory]
+    [InlineData("/api/hello", "/")]
+    [InlineData("/api/hello/x", "/x")]
+    [InlineData("/api/hello//evil.example", "/%2Fevil.example")]
+    [InlineData("/api/hello/\\evil.example", "/%5Cevil.example")]
+    [InlineData("/api/hello/\t/evil.example", "/%2Fevil.example")]
+    [InlineData("/api/hello/\r\n\\evil.example", "/%5Cevil.example")]
+    [InlineData("/api/hello/a\tb\nc?d\re#f", "/abc?de#f")]
+    [InlineData("https://myapp.azurewebsites.net/api/hello//x", "https://app.example.com//x")]
+    public void At_a_root_mount_a_reference_stays_on_the_callers_host_as_browsers_read_it(string location, string expected)
+    {
+        // No path base, no route prefix: the rest starts a path-absolute reference, where "//" or "/\\" (browsers drop tabs
+        // and newlines first) would name another host; an absolute one keeps the caller's host in front.
+        var context = new DefaultHttpContext();
+        context.Request.Scheme = "https";
+        context.Request.Host = new HostString("app.example.com");
+        var scope = new RewriteScope(new Uri("https://myapp.azurewebsites.net/api/hello"), "/api/hello", context.Request, PathString.Empty, new AzureFunctionProxyOptions());
+
+        Assert.Equal(expected, RedirectRewriter.Rewrite(location, scope));
+    }
+
+    [Fact]
+    public void Under_a_mount_tabs_and_newlines_are_removed_and_the_mount_keeps_the_reference_on_its_path()
+        => Assert.Equal("/base/orders//x", RedirectRewriter.Rewrite("/api/hello/\t/x", RewriteScopes.For()));
 }
