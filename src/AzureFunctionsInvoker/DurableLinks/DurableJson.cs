@@ -136,11 +136,12 @@ internal static class DurableJson
         return buffer;
     }
 
+    // Cleared: the decoded URLs hold the system key, which no other renter of the pool may find.
     private static void Return<T>(T[]? buffer)
     {
         if (buffer is not null)
         {
-            ArrayPool<T>.Shared.Return(buffer);
+            ArrayPool<T>.Shared.Return(buffer, clearArray: true);
         }
     }
 

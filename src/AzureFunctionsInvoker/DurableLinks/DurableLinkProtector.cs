@@ -113,7 +113,8 @@ internal sealed class DurableLinkProtector
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // The payload holds the hidden parameters (the system key): cleared before another renter of the pool sees it.
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
         }
     }
 

@@ -76,7 +76,8 @@ internal static class DurableUrlRewriter
         {
             if (rented is not null)
             {
-                ArrayPool<char>.Shared.Return(rented);
+                // Cleared: the hidden parameters (the system key) were split into it.
+                ArrayPool<char>.Shared.Return(rented, clearArray: true);
             }
         }
 

@@ -46,10 +46,10 @@ internal static class RewrittenJsonCopier
         var length = (int)(caller.ContentLength ?? DurableJson.MaxBodySize + 1);
         long written;
         var buffer = ArrayPool<byte>.Shared.Rent(length);
+        var read = 0;
         try
         {
             // Timeout bounds each read, as for any body: a slow function's body is not timed as a whole.
-            var read = 0;
             for (var last = -1; last != 0 && read < length; read += last)
             {
                 timeout.Restart();
@@ -100,6 +100,8 @@ internal static class RewrittenJsonCopier
         }
         finally
         {
+            // What was read is cleared (the function's bytes may hold the system key) before another renter sees it.
+            buffer.AsSpan(0, read).Clear();
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
