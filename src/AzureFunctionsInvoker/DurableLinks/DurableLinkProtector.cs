@@ -52,6 +52,10 @@ internal sealed class DurableLinkProtector
     // once) for at most this long after Data Protection itself moved to a new key.
     private static readonly TimeSpan s_keyLife = TimeSpan.FromSeconds(1);
 
+    // How far ahead of this app's clock a token's issue time may be: instances sharing a key ring disagree a little, and
+    // a token made on one running ahead would otherwise live that much longer (as JWT validation allows 5 minutes).
+    private static readonly TimeSpan s_clockSkew = TimeSpan.FromMinutes(5);
+
     private readonly IDataProtector _protector;
 
     // Link keys are wrapped under a purpose of their own: under the tokens' purpose a wrapped key (a Data Protection
@@ -120,7 +124,8 @@ internal sealed class DurableLinkProtector
 
     /// <summary>
     /// Reads <paramref name="token"/>; <see langword="false"/> when it is malformed, tampered with, expired, not this
-    /// function's, or older than <paramref name="lifetime"/> (today's <c>DurableLinksLifetime</c>).
+    /// function's, older than <paramref name="lifetime"/> (today's <c>DurableLinksLifetime</c>), or issued more than five
+    /// minutes ahead of this app's clock.
     /// </summary>
     public bool TryUnprotect(string token, TimeSpan lifetime, out DurableLink? link)
     {
@@ -153,7 +158,7 @@ internal sealed class DurableLinkProtector
                     return false;
                 }
             }
-            else if (version is not (Version or VersionAllDataProtection) || now - reader.ReadInt64() >= lifetime.Ticks || reader.ReadInt64() <= now)
+            else if (version is not (Version or VersionAllDataProtection) || !IsLive(reader.ReadInt64(), reader.ReadInt64(), now, lifetime))
             {
                 return false;
             }
@@ -166,6 +171,10 @@ internal sealed class DurableLinkProtector
             return false;
         }
     }
+
+    // Issued no further ahead of now than clocks may disagree, less than today's lifetime ago, and not yet expired.
+    private static bool IsLive(long issued, long expiry, long now, TimeSpan lifetime) =>
+        issued - now <= s_clockSkew.Ticks && now - issued < lifetime.Ticks && expiry > now;
 
     // The payload a token hides: the version, the issue time, the expiry, then the link, as BinaryWriter writes
     // them (little-endian ticks, strings as UTF-8 after their 7-bit encoded length), written into a span of its own.

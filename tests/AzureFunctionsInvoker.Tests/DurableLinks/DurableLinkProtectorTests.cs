@@ -30,6 +30,30 @@ public sealed class DurableLinkProtectorTests
         Assert.Matches("^[A-Za-z0-9_-]+$", token);
     }
 
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(4, true)] // instances sharing a key ring disagree a little
+    [InlineData(6, false)]
+    [InlineData(60, false)] // an instance an hour fast, or a clock NTP set back: its links would live an hour longer
+    public void A_token_issued_ahead_of_this_clock_reads_only_within_five_minutes_of_it(int minutesAhead, bool reads)
+    {
+        var ahead = new FakeTimeProvider(_clock.GetUtcNow() + TimeSpan.FromMinutes(minutesAhead));
+        var token = new DurableLinkProtector(_keys, "Hello", ahead).Protect(s_link, TimeSpan.FromDays(7));
+
+        Assert.Equal(reads, new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(token, TimeSpan.FromDays(7), out _));
+    }
+
+    [Fact]
+    public void A_token_from_a_clock_an_hour_fast_does_not_outlive_its_lifetime_on_the_clock_that_reads_it()
+    {
+        var fast = new FakeTimeProvider(_clock.GetUtcNow() + TimeSpan.FromHours(1));
+        var token = new DurableLinkProtector(_keys, "Hello", fast).Protect(s_link, TimeSpan.FromMinutes(1));
+
+        _clock.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.False(new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(token, TimeSpan.FromMinutes(1), out _));
+    }
+
     [Fact]
     public void Function_names_are_case_insensitive_but_another_function_reads_nothing()
     {
