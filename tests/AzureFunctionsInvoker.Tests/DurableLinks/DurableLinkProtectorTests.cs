@@ -54,6 +54,140 @@ public sealed class DurableLinkProtectorTests
         Assert.False(new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(token, TimeSpan.FromMinutes(1), out _));
     }
 
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(1, false)] // five minutes ahead and one tick: the skew's boundary is inclusive, and no further
+    public void A_token_issued_exactly_five_minutes_ahead_reads_and_a_tick_more_does_not(long extraTicks, bool reads)
+    {
+        var ahead = new FakeTimeProvider(_clock.GetUtcNow() + TimeSpan.FromMinutes(5) + TimeSpan.FromTicks(extraTicks));
+        var token = new DurableLinkProtector(_keys, "Hello", ahead).Protect(s_link, TimeSpan.FromDays(7));
+
+        Assert.Equal(reads, new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(token, TimeSpan.MaxValue, out _));
+    }
+
+    [Fact]
+    public void A_token_from_a_fast_clock_with_a_lifetime_shorter_than_the_skew_lives_at_most_five_minutes_longer()
+    {
+        // Lifetime one minute, issued five minutes ahead: it reads until the reading clock reaches its own expiry (six
+        // minutes from now), never after, whatever lifetime the reader is given.
+        var ahead = new FakeTimeProvider(_clock.GetUtcNow() + TimeSpan.FromMinutes(5));
+        var token = new DurableLinkProtector(_keys, "Hello", ahead).Protect(s_link, TimeSpan.FromMinutes(1));
+        var reader = new DurableLinkProtector(_keys, "Hello", _clock);
+
+        Assert.True(reader.TryUnprotect(token, TimeSpan.FromMinutes(1), out _));
+        _clock.Advance(TimeSpan.FromMinutes(6) - TimeSpan.FromTicks(1));
+        Assert.True(reader.TryUnprotect(token, TimeSpan.FromMinutes(1), out _));
+        _clock.Advance(TimeSpan.FromTicks(1));
+        Assert.False(reader.TryUnprotect(token, TimeSpan.MaxValue, out _));
+    }
+
+    [Fact]
+    public void Lowering_the_lifetime_to_one_second_cuts_a_token_from_a_fast_clock_to_the_skew_and_a_second()
+    {
+        var ahead = new FakeTimeProvider(_clock.GetUtcNow() + TimeSpan.FromMinutes(5));
+        var token = new DurableLinkProtector(_keys, "Hello", ahead).Protect(s_link, TimeSpan.FromDays(7));
+        var reader = new DurableLinkProtector(_keys, "Hello", _clock);
+
+        _clock.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(1));
+        Assert.True(reader.TryUnprotect(token, TimeSpan.FromSeconds(1), out _));
+        _clock.Advance(TimeSpan.FromTicks(1));
+        Assert.False(reader.TryUnprotect(token, TimeSpan.FromSeconds(1), out _));
+    }
+
+    [Theory]
+    [InlineData(long.MaxValue, long.MaxValue)]
+    [InlineData(long.MinValue, long.MaxValue)]
+    [InlineData(long.MinValue + 1, long.MaxValue)]
+    [InlineData(long.MaxValue, long.MinValue)]
+    public void Issue_times_at_the_ends_of_the_tick_range_read_as_nothing_and_throw_nothing(long issued, long expiry)
+    {
+        // Version 3 (a payload under Data Protection alone) lets a test set any times; the check is version 4's too.
+        // Before the skew check, an issue time of long.MinValue read: now - issued wrapped to a negative age.
+        var token = DataProtectionToken(3, issued, expiry);
+
+        Assert.False(new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(token, TimeSpan.MaxValue, out var link));
+        Assert.Null(link);
+    }
+
+    [Theory]
+    [InlineData(-1L)]
+    [InlineData(1L)]
+    public void Issue_times_a_tick_either_side_of_where_now_minus_issue_wraps_read_as_nothing(long offset)
+    {
+        var now = _clock.GetUtcNow().UtcTicks;
+        var token = DataProtectionToken(3, unchecked(now + long.MinValue + offset), long.MaxValue);
+
+        Assert.False(new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(token, TimeSpan.MaxValue, out _));
+    }
+
+    [Theory]
+    [InlineData(-1L)]
+    [InlineData(0L)]
+    public void Issue_times_before_the_calendar_read_as_older_than_any_lifetime_short_of_forever(long issued) =>
+        Assert.False(new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(DataProtectionToken(3, issued, long.MaxValue), TimeSpan.FromDays(36_500), out _));
+
+    [Theory]
+    [InlineData(4, true)]
+    [InlineData(6, false)] // version 3 reads its issue time as version 4 does
+    public void A_Data_Protection_token_issued_ahead_reads_only_within_five_minutes(int minutesAhead, bool reads)
+    {
+        var issued = _clock.GetUtcNow() + TimeSpan.FromMinutes(minutesAhead);
+        var token = DataProtectionToken(3, issued.UtcTicks, (issued + TimeSpan.FromMinutes(10)).UtcTicks);
+
+        Assert.Equal(reads, new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(token, TimeSpan.MaxValue, out _));
+    }
+
+    [Theory]
+    [InlineData(long.MaxValue)]
+    [InlineData(long.MinValue)]
+    [InlineData(0L)]
+    public void A_token_without_an_issue_time_at_the_ends_of_the_tick_range_reads_as_nothing(long expiry) =>
+        Assert.False(new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(DataProtectionToken(2, expiry), TimeSpan.FromDays(7), out _));
+
+    [Fact]
+    public void A_token_without_an_issue_time_cannot_outlive_todays_lifetime_from_a_fast_clock()
+    {
+        // Version 2 has no issue time to hold against the skew, but what is left of it is bounded by today's lifetime.
+        var token = DataProtectionToken(2, (_clock.GetUtcNow() + TimeSpan.FromHours(1) + TimeSpan.FromMinutes(1)).UtcTicks);
+
+        Assert.False(new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(token, TimeSpan.FromMinutes(1), out _));
+    }
+
+    [Fact]
+    public void A_token_reused_within_a_second_is_not_reused_after_the_clock_went_back_and_reads_only_within_the_skew()
+    {
+        // A fast clock NTP set back an hour: the token made before is not handed out again, and the one made after reads.
+        var clock = new SettableClock { Now = _clock.GetUtcNow() + TimeSpan.FromHours(1) };
+        var protector = new DurableLinkProtector(_keys, "Hello", clock);
+        var fast = protector.Protect(s_link, TimeSpan.FromDays(7));
+
+        clock.Now = _clock.GetUtcNow();
+        var after = protector.Protect(s_link, TimeSpan.FromDays(7));
+
+        Assert.NotEqual(fast, after);
+        Assert.False(protector.TryUnprotect(fast, TimeSpan.MaxValue, out _));
+        Assert.True(protector.TryUnprotect(after, TimeSpan.MaxValue, out _));
+    }
+
+    [Fact]
+    public void A_token_reused_within_a_second_carries_its_first_issue_time()
+    {
+        // Reuse never moves a token's issue time: reused half a second later, it still expires a lifetime after it was made.
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+        var first = protector.Protect(s_link, TimeSpan.FromMinutes(1));
+        _clock.Advance(TimeSpan.FromMilliseconds(500));
+        var reused = protector.Protect(s_link, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(first, reused);
+        _clock.Advance(TimeSpan.FromMinutes(1) - TimeSpan.FromMilliseconds(500));
+        Assert.False(protector.TryUnprotect(reused, TimeSpan.MaxValue, out _));
+    }
+
+    // Protect adds the lifetime to now: TimeSpan.MaxValue throws rather than wrapping to an expiry in the past or future.
+    [Fact]
+    public void A_lifetime_too_long_for_the_calendar_makes_no_token() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DurableLinkProtector(_keys, "Hello", _clock).Protect(s_link, TimeSpan.MaxValue));
+
     [Fact]
     public void Function_names_are_case_insensitive_but_another_function_reads_nothing()
     {
