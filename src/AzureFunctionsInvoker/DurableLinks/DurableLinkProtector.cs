@@ -172,9 +172,10 @@ internal sealed class DurableLinkProtector
         }
     }
 
-    // Issued no further ahead of now than clocks may disagree, less than today's lifetime ago, and not yet expired.
+    // Issued no further ahead of now than clocks may disagree, less than today's lifetime ago, and not yet expired. A
+    // clock's ticks are never negative, and with both of them at or above zero no difference below can wrap.
     private static bool IsLive(long issued, long expiry, long now, TimeSpan lifetime) =>
-        issued - now <= s_clockSkew.Ticks && now - issued < lifetime.Ticks && expiry > now;
+        issued >= 0 && issued <= now + s_clockSkew.Ticks && now - issued < lifetime.Ticks && expiry > now;
 
     // The payload a token hides: the version, the issue time, the expiry, then the link, as BinaryWriter writes
     // them (little-endian ticks, strings as UTF-8 after their 7-bit encoded length), written into a span of its own.
