@@ -345,9 +345,11 @@ internal static class AzureFunctionProxyOptionsValidator
                 "(no slash, no percent-encoding, not '.' or '..'), e.g. '_durable', or empty to turn Durable links off.");
         }
 
-        if (options.DurableLinksLifetime < TimeSpan.FromSeconds(1))
+        // Bounded above too: a link is a bearer capability, and an issue time plus a lifetime near TimeSpan.MaxValue is
+        // past any date, which would fail every link when it is made rather than the app when it starts.
+        if (options.DurableLinksLifetime < TimeSpan.FromSeconds(1) || options.DurableLinksLifetime > TimeSpan.FromDays(365))
         {
-            failures.Add(nameof(options.DurableLinksLifetime), "DurableLinksLifetime must be at least 1 second, as a time span (e.g. '7.00:00:00' for 7 days).");
+            failures.Add(nameof(options.DurableLinksLifetime), "DurableLinksLifetime must be from 1 second to 365 days, as a time span (e.g. '7.00:00:00' for 7 days).");
         }
     }
 

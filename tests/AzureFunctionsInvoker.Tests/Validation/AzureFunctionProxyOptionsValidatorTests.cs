@@ -61,6 +61,8 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
     [InlineData(nameof(AzureFunctionProxyOptions.DurableLinksPath), "DurableLinksPath", "a b")]
     [InlineData(nameof(AzureFunctionProxyOptions.DurableLinksLifetime), "DurableLinksLifetime", "00:00:00.999")]
     [InlineData(nameof(AzureFunctionProxyOptions.DurableLinksLifetime), "DurableLinksLifetime", "-1.00:00:00")]
+    [InlineData(nameof(AzureFunctionProxyOptions.DurableLinksLifetime), "DurableLinksLifetime", "365.00:00:00.001")]
+    [InlineData(nameof(AzureFunctionProxyOptions.DurableLinksLifetime), "DurableLinksLifetime", "10675199.02:48:05.4775807")]
     public void Names_the_invalid_option(string property, string expectedName, string value)
     {
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };
@@ -111,6 +113,16 @@ public sealed class AzureFunctionProxyOptionsValidatorTests
     public void Accepts_a_durable_links_path_of_one_segment_or_none(string path)
     {
         var result = Validate(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", DurableLinksPath = path, DurableLinksLifetime = TimeSpan.FromSeconds(1) });
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(365 * 24 * 60 * 60)]
+    public void Accepts_a_durable_links_lifetime_from_a_second_to_a_year(int seconds)
+    {
+        var result = Validate(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", DurableLinksLifetime = TimeSpan.FromSeconds(seconds) });
 
         Assert.True(result.Succeeded, result.FailureMessage);
     }
