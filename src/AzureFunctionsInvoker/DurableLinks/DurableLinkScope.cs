@@ -54,20 +54,9 @@ internal sealed class DurableLinkScope
     public bool MayBeOnOrigin(ReadOnlySpan<byte> utf8)
     {
         var scheme = Target.Scheme;
-        if (utf8.Length < scheme.Length + 3 + DurableLink.WebhookPath.Length || !utf8[scheme.Length..].StartsWith("://"u8))
-        {
-            return false;
-        }
-
-        for (var i = 0; i < scheme.Length; i++)
-        {
-            if ((utf8[i] | 0x20) != (scheme[i] | 0x20))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return utf8.Length >= scheme.Length + 3 + DurableLink.WebhookPath.Length
+            && utf8[scheme.Length..].StartsWith("://"u8)
+            && Ascii.EqualsIgnoreCase(utf8[..scheme.Length], scheme);
     }
 
     /// <summary>
