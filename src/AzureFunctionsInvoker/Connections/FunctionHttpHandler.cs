@@ -136,6 +136,7 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
         // The held ConnectionPool, null before the first send, or s_disposed.
         private object? _pool;
 
+        /// <summary>A request of <paramref name="method"/> to <paramref name="target"/>, sent with <paramref name="connection"/> and timed by <paramref name="timeout"/>.</summary>
         public FunctionRequestMessage(HttpMethod method, Uri target, ConnectionSettings connection, StepTimeout timeout)
             : base(method, target)
         {

@@ -30,6 +30,7 @@ internal sealed class CircuitBreaker
         _time = time;
     }
 
+    /// <summary>The state this breaker judges: the backend's circuit, kept across reloads by <see cref="CircuitRegistry"/>.</summary>
     public CircuitState State { get; }
 
     /// <summary>Whether <paramref name="statusCode"/> is one of <c>FailureStatusCodes</c>.</summary>
@@ -124,6 +125,10 @@ internal sealed class CircuitBreaker
         // moves it on by two (admitted, then ended), so a ticket is never seen twice.
         private long _trial;
 
+        /// <summary>
+        /// The closed circuit of the backend at <paramref name="host"/>:<paramref name="port"/> of <paramref name="functionName"/>,
+        /// its breaks timed by <paramref name="time"/>, its changes logged and counted by <paramref name="metrics"/> when given.
+        /// </summary>
         public CircuitState(string functionName, string host, int port, TimeProvider time, ProxyMetrics? metrics, ILogger logger)
         {
             _functionName = functionName;
