@@ -27,12 +27,12 @@ promise_files=(
     PathSafety RequestTarget
     # header rules
     HeaderRules HeaderPolicy
-    # the failover layer, the request body it may hold whole, the connection budget
-    BackendPool CircuitBreaker CircuitState CircuitRegistry WeightedSchedule RequestBodyBuffer BackendConnections
+    # the failover layer (CircuitBreaker holds CircuitState), the request body it may hold whole, the connection budget
+    BackendPool CircuitBreaker CircuitRegistry WeightedSchedule RequestBodyBuffer BackendConnections
     # Durable link validation, and the system key never reaching a caller
     DurableLinkRequest DurableOperation CallerParameters DurableLinkProtector DurableUrlRewriter ManagementUrlScan
-    # redirect and cookie rewriting
-    RedirectRewriter CookieRewriter ResponseHeaderRewriter OriginUrl
+    # redirect and cookie rewriting (RewriteScope holds what was OriginUrl: how a URL reads against the origin)
+    RedirectRewriter CookieRewriter ResponseHeaderRewriter RewriteScope
     # options validation
     AzureFunctionProxyOptionsValidator AppNameHint HeaderNameCharacters HostNames OptionsOrigin PathCharacters
 )

@@ -6,12 +6,12 @@ using System.Net.Sockets;
 namespace AzureFunctionsInvoker.Connections;
 
 /// <summary>
-/// The connections one <see cref="ConnectionPool"/> opens, per backend (host and port): each is made by
+/// The connections one <see cref="FunctionHttpHandler.ConnectionPool"/> opens, per backend (host and port): each is made by
 /// <see cref="ConnectAsync"/>, which, with <c>MaxConnectionsPerBackend</c>, first takes one of the backend's budget of
 /// connections, waiting while every one is open; the connection gives it back when it closes. So a backend never has
 /// more connections open from the pool than its budget, over HTTP/1.1 and HTTP/2 alike (the handler's own
 /// <c>MaxConnectionsPerServer</c> bounds HTTP/1.1 only, and queues requests where nothing can tell which one waited).
-/// A request whose own connection attempt is waiting says so (<see cref="FunctionRequestMessage.WaitingForConnection"/>),
+/// A request whose own connection attempt is waiting says so (<see cref="FunctionHttpHandler.FunctionRequestMessage.WaitingForConnection"/>),
 /// so that running out of <c>Timeout</c> there is told apart from a slow function. Each connection is counted open,
 /// by the protocol it speaks, once TLS has settled it (<see cref="SettleAsync"/>).
 /// </summary>
@@ -27,7 +27,7 @@ internal sealed class BackendConnections(int? maxConnections, ConnectionInstrume
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var endpoint = context.DnsEndPoint;
-        var request = FunctionRequestMessage.Of(context.InitialRequestMessage);
+        var request = FunctionHttpHandler.FunctionRequestMessage.Of(context.InitialRequestMessage);
         var budget = maxConnections is int max ? _budgets.GetOrAdd((endpoint.Host, endpoint.Port), static (_, max) => new SemaphoreSlim(max, max), max) : null;
         if (budget is not null && !budget.Wait(0, CancellationToken.None))
         {
@@ -64,7 +64,7 @@ internal sealed class BackendConnections(int? maxConnections, ConnectionInstrume
         return ValueTask.FromResult(context.PlaintextStream);
     }
 
-    private async Task WaitForBudgetAsync(SemaphoreSlim budget, DnsEndPoint endpoint, FunctionRequestMessage? request, CancellationToken cancellationToken)
+    private async Task WaitForBudgetAsync(SemaphoreSlim budget, DnsEndPoint endpoint, FunctionHttpHandler.FunctionRequestMessage? request, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         request?.WaitingForConnection = true;

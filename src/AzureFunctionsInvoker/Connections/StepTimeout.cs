@@ -34,7 +34,7 @@ internal sealed class StepTimeout : CancellationTokenSource
         _callerRegistration = callerAborted.UnsafeRegister(static state => ((StepTimeout)state!).CancelQuietly(), this);
     }
 
-    /// <summary>Whether the exchange's connection attempt waits for <c>MaxConnectionsPerBackend</c>: see <see cref="FunctionRequestMessage.WaitingForConnection"/>.</summary>
+    /// <summary>Whether the exchange's connection attempt waits for <c>MaxConnectionsPerBackend</c>: see <see cref="FunctionHttpHandler.FunctionRequestMessage.WaitingForConnection"/>.</summary>
     public bool WaitingForConnection
     {
         get => Volatile.Read(ref field);

@@ -89,7 +89,7 @@ internal static class DurableUrlRewriter
     public static bool IsManagementUrl(string value, Uri target) => TrySplit(value, target, target.Authority, out _, out _);
 
     private static bool TrySplit(ReadOnlySpan<char> value, Uri target, string authority, out ReadOnlySpan<char> path, out ReadOnlySpan<char> tail) =>
-        OriginUrl.TrySplit(value, target, authority, pathAbsolute: false, out _, out path, out tail)
+        RewriteScope.TrySplit(value, target, authority, pathAbsolute: false, out _, out path, out tail)
         && path.StartsWith(DurableLink.WebhookPath, StringComparison.OrdinalIgnoreCase)
         && path.Length > DurableLink.WebhookPath.Length;
 }

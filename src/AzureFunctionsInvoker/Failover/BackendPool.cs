@@ -62,7 +62,7 @@ internal sealed class BackendPool
     /// The backend (an index into <see cref="Backends"/>) a request goes to first. When every circuit is open, the
     /// one whose break ends first: the caller gets a backend's answer rather than one made up here.
     /// </summary>
-    /// <param name="trial">The request's ticket when it tries a half-open circuit (see <see cref="CircuitState.TryEnter"/>), which it hands back when done; else 0.</param>
+    /// <param name="trial">The request's ticket when it tries a half-open circuit (see <see cref="CircuitBreaker.CircuitState.TryEnter"/>), which it hands back when done; else 0.</param>
     public int First(out long trial)
     {
         trial = 0;

@@ -10,7 +10,7 @@ namespace AzureFunctionsInvoker.Failover;
 /// </summary>
 internal sealed class CircuitRegistry
 {
-    private readonly ConcurrentDictionary<(string Function, string Scheme, string Host, int Port), CircuitState> _circuits = new();
+    private readonly ConcurrentDictionary<(string Function, string Scheme, string Host, int Port), CircuitBreaker.CircuitState> _circuits = new();
     private readonly ProxyMetrics? _metrics;
     private readonly ILogger _logger;
 
@@ -25,9 +25,9 @@ internal sealed class CircuitRegistry
     public TimeProvider Time { get; }
 
     /// <summary>The circuit of the backend of <paramref name="functionName"/> at <paramref name="functionUri"/>.</summary>
-    public CircuitState Get(string functionName, Uri functionUri) =>
+    public CircuitBreaker.CircuitState Get(string functionName, Uri functionUri) =>
         _circuits.GetOrAdd(
             (functionName.ToUpperInvariant(), functionUri.Scheme, functionUri.IdnHost, functionUri.Port),
-            static (key, state) => new CircuitState(state.FunctionName, key.Host, key.Port, state.Self.Time, state.Self._metrics, state.Self._logger),
+            static (key, state) => new CircuitBreaker.CircuitState(state.FunctionName, key.Host, key.Port, state.Self.Time, state.Self._metrics, state.Self._logger),
             (Self: this, FunctionName: functionName));
 }

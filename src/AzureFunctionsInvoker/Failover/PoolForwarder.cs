@@ -41,7 +41,7 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
 
                 var next = pool.Next(tried);
                 var circuit = pool.CircuitOf(current);
-                ExchangeResult attempt;
+                FunctionForwarder.ExchangeResult attempt;
                 try
                 {
                     attempt = await exchange.SendAsync(context, backend, target ?? backend.Resolve(request), trial == 0 ? null : EndTrial(circuit, trial)).ConfigureAwait(false);
@@ -86,7 +86,7 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
 
     // The attempt's outcome for the caller (None: the response is the caller's), or null when the request goes to the
     // next backend. Counts the answer, or its absence, against the backend's circuit, which ends a trial.
-    private ForwarderError? Judge(HttpContext context, in ExchangeResult attempt, Backend backend, CircuitBreaker? circuit, long trial, bool failOver)
+    private ForwarderError? Judge(HttpContext context, in FunctionForwarder.ExchangeResult attempt, Backend backend, CircuitBreaker? circuit, long trial, bool failOver)
     {
         var options = backend.Options;
         if (attempt.Response is { } head)

@@ -51,7 +51,7 @@ internal sealed class FunctionForwarder
         var options = backend.Options;
         var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);
         var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) { Started = bodyStarted } : null;
-        var request = new FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, backend.Connection, timeout) { Content = content };
+        var request = new FunctionHttpHandler.FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, backend.Connection, timeout) { Content = content };
         backend.ApplyVersion(request);
         if (!HeaderRules.CopyRequestHeaders(context, request, backend.Headers))
         {
@@ -127,7 +127,7 @@ internal sealed class FunctionForwarder
         return sender;
     }
 
-    private static ForwarderError ClassifySendFailure(HttpContext context, FunctionRequestMessage request, StreamingRequestContent? content, StepTimeout timeout, Exception failure)
+    private static ForwarderError ClassifySendFailure(HttpContext context, FunctionHttpHandler.FunctionRequestMessage request, StreamingRequestContent? content, StepTimeout timeout, Exception failure)
     {
         if (context.RequestAborted.IsCancellationRequested)
         {
@@ -167,6 +167,33 @@ internal sealed class FunctionForwarder
     private static bool HasBody(HttpContext context) =>
         context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
         ?? (context.Request.ContentLength > 0 || context.Request.Headers.ContainsKey("Transfer-Encoding"));
+
+    /// <summary>
+    /// What one exchange with a backend came to, before anything reached the caller: the response head, or the failure
+    /// that left none. Whoever receives it decides what happens next (failover may send the request elsewhere, the
+    /// response step copies the head and body to the caller) and disposes it, which ends the exchange.
+    /// </summary>
+    /// <param name="Request">The request sent, with its <see cref="StepTimeout"/>; its <see cref="HttpRequestMessage.RequestUri"/> is the address it went to.</param>
+    /// <param name="Response">The backend's response head, its body still to read; <see langword="null"/> when none came.</param>
+    /// <param name="Failure">Why no response came; <see cref="ForwarderError.None"/> with one.</param>
+    /// <param name="Exception">What the send threw, when it did.</param>
+    /// <param name="SafeToResend">Whether another backend may be sent the request: nothing of it reached this one, or it is a read without a body.</param>
+    /// <param name="JudgesBackend">
+    /// Whether a failure to answer says something of the backend: the request reached the connections (a handler the app
+    /// added, its own circuit breaker or rate limiter, did not refuse it) and the caller's body was not going out (a body
+    /// over the backend's limit gets the connection reset).
+    /// </param>
+    public readonly record struct ExchangeResult(
+        FunctionHttpHandler.FunctionRequestMessage Request, HttpResponseMessage? Response, ForwarderError Failure, Exception? Exception, bool SafeToResend, bool JudgesBackend) : IDisposable
+    {
+        /// <summary>Ends the exchange: the response, the request and its timeout.</summary>
+        public void Dispose()
+        {
+            Response?.Dispose();
+            Request.Dispose();
+            Request.Timeout.Dispose();
+        }
+    }
 
     private sealed record Sender(HttpMessageHandler Handler, HttpMessageInvoker Invoker, bool AppHandlers);
 }

@@ -44,7 +44,7 @@ internal sealed class ResponseCopier
     /// are logged here and returned for the caller's answer; none is thrown. The exchange stays the caller's to dispose.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ForwarderError> CopyAsync(HttpContext context, ExchangeResult exchange, Backend backend)
+    public async ValueTask<ForwarderError> CopyAsync(HttpContext context, FunctionForwarder.ExchangeResult exchange, Backend backend)
     {
         var response = exchange.Response!;
         var options = backend.Options;

@@ -31,10 +31,10 @@ internal static class CookieRewriter
             var drop = false;
             if (name.Equals("Domain", StringComparison.OrdinalIgnoreCase))
             {
-                drop = OriginUrl.IsHostOrParent(attributeValue, scope.Target);
+                drop = scope.IsHostOrParent(attributeValue);
             }
             else if (name.Equals("Path", StringComparison.OrdinalIgnoreCase)
-                && OriginUrl.TryGetBelow(attributeValue.Trim(), scope.FunctionPath, out var rest))
+                && scope.TryGetBelowRoute(attributeValue.Trim(), out var rest))
             {
                 var mount = scope.MountPath;
                 replacement = string.Concat(" Path=", mount, rest.IsEmpty && mount.Length == 0 ? "/" : rest);

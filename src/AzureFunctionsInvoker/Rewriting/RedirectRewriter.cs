@@ -14,8 +14,8 @@ internal static class RedirectRewriter
     /// <summary>The reference as the caller should see it; <see langword="null"/> when it is not on the function's route.</summary>
     public static string? Rewrite(string value, in RewriteScope scope)
     {
-        if (!OriginUrl.TrySplit(value, scope.Target, pathAbsolute: true, out var isAbsolute, out var path, out var tail)
-            || !OriginUrl.TryGetBelow(path, scope.FunctionPath, out var rest))
+        if (!scope.TrySplit(value, pathAbsolute: true, out var isAbsolute, out var path, out var tail)
+            || !scope.TryGetBelowRoute(path, out var rest))
         {
             return null;
         }

@@ -4,8 +4,10 @@ namespace AzureFunctionsInvoker.Rewriting;
 
 /// <summary>
 /// What rewriting one response is keyed on: the origin the request was actually sent to (scheme, host and port of
-/// <paramref name="Target"/>), the function's route path on it, and the mount as this caller addresses it.
-/// Nothing is computed until a header or body needs it, so a response with nothing to rewrite costs nothing.
+/// <paramref name="Target"/>), the function's route path on it, and the mount as this caller addresses it; and how a URL
+/// the function handed back reads against them (on the origin? below the route? its path and the rest as written), the
+/// reading every rewriter starts from. Nothing is computed until a header or body needs it, so a response with nothing
+/// to rewrite costs nothing.
 /// </summary>
 /// <param name="Target">The address the request was sent to.</param>
 /// <param name="FunctionPath">The function's route on that origin, e.g. <c>/api/hello</c>, without a trailing slash.</param>
@@ -33,4 +35,94 @@ internal readonly record struct RewriteScope(Uri Target, string FunctionPath, Ht
 
     /// <summary>Whether Durable management URLs become links through the proxy.</summary>
     public static bool DurableLinksEnabled(AzureFunctionProxyOptions options) => !string.IsNullOrEmpty(options.DurableLinksPath);
+
+    /// <summary>
+    /// Splits <paramref name="value"/>, a URL the function handed back, when it is an absolute URL on the origin of
+    /// <see cref="Target"/> (see <see cref="TrySplit(ReadOnlySpan{char}, Uri, string, bool, out bool, out ReadOnlySpan{char}, out ReadOnlySpan{char})"/>),
+    /// or, with <paramref name="pathAbsolute"/>, a path-absolute reference; <paramref name="isAbsolute"/> says which it was.
+    /// </summary>
+    public bool TrySplit(ReadOnlySpan<char> value, bool pathAbsolute, out bool isAbsolute, out ReadOnlySpan<char> path, out ReadOnlySpan<char> tail) =>
+        TrySplit(value, Target, Target.Authority, pathAbsolute, out isAbsolute, out path, out tail);
+
+    /// <summary>
+    /// Splits <paramref name="value"/> when it is an absolute URL on <paramref name="origin"/>'s scheme, host and port
+    /// (a default port written or not; no user information), or, with <paramref name="pathAbsolute"/>, a path-absolute
+    /// reference (<c>/api/hello</c>, not <c>//host/...</c>), into its path and the rest (query and fragment), exactly as
+    /// written, percent-encoding included. <paramref name="originAuthority"/> is <paramref name="origin"/>'s
+    /// <see cref="Uri.Authority"/>, computed once (each read of it makes a string) for the many URLs of one body.
+    /// </summary>
+    public static bool TrySplit(ReadOnlySpan<char> value, Uri origin, string originAuthority, bool pathAbsolute, out bool isAbsolute, out ReadOnlySpan<char> path, out ReadOnlySpan<char> tail)
+    {
+        path = tail = default;
+        isAbsolute = false;
+        var span = value;
+        int pathStart;
+        if (span.Length > 0 && span[0] == '/')
+        {
+            if (!pathAbsolute || (span.Length > 1 && span[1] == '/'))
+            {
+                return false;
+            }
+
+            pathStart = 0;
+        }
+        else
+        {
+            var schemeEnd = span.IndexOf("://", StringComparison.Ordinal);
+            if (schemeEnd <= 0 || !span[..schemeEnd].Equals(origin.Scheme, StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+
+            var authorityStart = schemeEnd + 3;
+            var authorityLength = span[authorityStart..].IndexOfAny('/', '?', '#');
+            pathStart = authorityLength < 0 ? span.Length : authorityStart + authorityLength;
+            var authority = span[authorityStart..pathStart];
+            if (authority.IsEmpty || authority.Contains('@')
+                || !(authority.Equals(originAuthority, StringComparison.OrdinalIgnoreCase) || IsOrigin(origin, value[..pathStart].ToString())))
+            {
+                return false;
+            }
+
+            isAbsolute = true;
+        }
+
+        var tailStart = span[pathStart..].IndexOfAny('?', '#');
+        path = tailStart < 0 ? span[pathStart..] : span[pathStart..(pathStart + tailStart)];
+        tail = tailStart < 0 ? ReadOnlySpan<char>.Empty : span[(pathStart + tailStart)..];
+        return true;
+    }
+
+    /// <summary>
+    /// The rest of <paramref name="path"/> below <see cref="FunctionPath"/> (empty, or starting with <c>/</c>) when
+    /// <paramref name="path"/> is the function's route or below it at a segment boundary; case-insensitive, as Functions
+    /// routes are.
+    /// </summary>
+    public bool TryGetBelowRoute(ReadOnlySpan<char> path, out ReadOnlySpan<char> rest)
+    {
+        rest = default;
+        if (!path.StartsWith(FunctionPath, StringComparison.OrdinalIgnoreCase) || (path.Length > FunctionPath.Length && path[FunctionPath.Length] != '/'))
+        {
+            return false;
+        }
+
+        rest = path[FunctionPath.Length..];
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="domain"/> names the host of <see cref="Target"/> or a parent domain of it; a leading dot is ignored.</summary>
+    public bool IsHostOrParent(ReadOnlySpan<char> domain)
+    {
+        domain = domain.Trim().TrimStart('.');
+        var host = Target.IdnHost.AsSpan();
+        return domain.Length > 0
+            && host.EndsWith(domain, StringComparison.OrdinalIgnoreCase)
+            && (host.Length == domain.Length || host[host.Length - domain.Length - 1] == '.');
+    }
+
+    private static bool IsOrigin(Uri origin, string schemeAndAuthority) =>
+        Uri.TryCreate(schemeAndAuthority, UriKind.Absolute, out var uri)
+        && string.Equals(uri.Scheme, origin.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(uri.IdnHost, origin.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && uri.Port == origin.Port;
 }

@@ -181,7 +181,7 @@ public sealed class FunctionHttpHandlerTests : IAsyncLifetime
     [Fact]
     public void Pools_connections_with_the_plugins_keepalive_and_forwards_untouched()
     {
-        using var handler = FunctionHttpHandler.CreateHandler(new ConnectionSettings(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(600), VerifyCertificate: true));
+        using var handler = new ConnectionSettings(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(600), VerifyCertificate: true).CreateHandler();
 
         Assert.Equal(TimeSpan.FromSeconds(60), handler.PooledConnectionIdleTimeout);
         Assert.Equal(TimeSpan.FromSeconds(600), handler.ConnectTimeout);
@@ -197,7 +197,7 @@ public sealed class FunctionHttpHandlerTests : IAsyncLifetime
     [Fact]
     public void Accepts_any_certificate_only_when_https_verify_is_off()
     {
-        using var handler = FunctionHttpHandler.CreateHandler(new ConnectionSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), VerifyCertificate: false));
+        using var handler = new ConnectionSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), VerifyCertificate: false).CreateHandler();
 
         Assert.True(handler.SslOptions.RemoteCertificateValidationCallback!(this, null, null, System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors));
     }
@@ -220,9 +220,9 @@ public sealed class FunctionHttpHandlerTests : IAsyncLifetime
         return lease;
     }
 
-    private FunctionRequestMessage Request(string function, ConnectionSettings settings)
+    private FunctionHttpHandler.FunctionRequestMessage Request(string function, ConnectionSettings settings)
     {
-        var request = new FunctionRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{_function.Port}/api/{function}"), settings, _timeout);
+        var request = new FunctionHttpHandler.FunctionRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{_function.Port}/api/{function}"), settings, _timeout);
         request.Headers.Add("x-functions-key", _function.Key);
         return request;
     }

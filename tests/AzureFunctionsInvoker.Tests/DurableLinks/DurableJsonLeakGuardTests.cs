@@ -38,7 +38,7 @@ public sealed class DurableJsonLeakGuardTests
     [Fact]
     public void Every_character_in_place_of_a_scheme_letter_is_rewritten_when_it_is_that_letter_in_any_case_and_else_refused()
     {
-        // The byte prefilter compares the scheme on its bytes, OriginUrl on .NET's OrdinalIgnoreCase: a URL must be
+        // The byte prefilter compares the scheme on its bytes, RewriteScope.TrySplit on .NET's OrdinalIgnoreCase: a URL must be
         // rewritten when its scheme is the origin's in any ASCII case, and refused by the leftover scan otherwise,
         // whatever takes a letter's place (Latin letters, the long s, the dotless i, the Kelvin sign, fullwidth letters).
         var characters = Enumerable.Range(0, 0x250).Concat([0x017F, 0x0131, 0x212A, 0xFF28, 0xFF48, 0xFF54, 0xFF50, 0xFF53, 0x1E61]);

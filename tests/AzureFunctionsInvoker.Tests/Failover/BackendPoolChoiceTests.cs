@@ -131,7 +131,7 @@ public sealed class BackendPoolChoiceTests
     {
         var options = new AzureFunctionProxyOptions { FunctionName = "hello", AppName = "a" };
         var backends = hosts.Select(host => new Backend("hello", options, ConnectionSettings.From(options), new Uri($"http://{host}/api/hello"))).ToArray();
-        var circuits = hosts.Select(host => new CircuitBreaker(new CircuitState("hello", host, 80, _time, metrics: null, NullLogger.Instance), options, _time)).ToArray();
+        var circuits = hosts.Select(host => new CircuitBreaker(new CircuitBreaker.CircuitState("hello", host, 80, _time, metrics: null, NullLogger.Instance), options, _time)).ToArray();
         return new BackendPool(backends, circuits, priorities, weights ?? [.. priorities.Select(_ => 1)]);
     }
 }

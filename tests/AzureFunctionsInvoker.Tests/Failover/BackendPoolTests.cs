@@ -81,9 +81,9 @@ public sealed class BackendPoolTests
     private static Backend Backend(string host) =>
         new("hello", s_options, ConnectionSettings.From(s_options), new Uri($"https://{host}/api/hello"));
 
-    private CircuitState State(string host) => new("hello", host, 443, _time, metrics: null, NullLogger.Instance);
+    private CircuitBreaker.CircuitState State(string host) => new("hello", host, 443, _time, metrics: null, NullLogger.Instance);
 
-    private BackendPool Pool(params (Backend Backend, CircuitState State, int Priority)[] backends) => new(
+    private BackendPool Pool(params (Backend Backend, CircuitBreaker.CircuitState State, int Priority)[] backends) => new(
         [.. backends.Select(b => b.Backend)],
         [.. backends.Select(b => new CircuitBreaker(b.State, s_options, _time))],
         [.. backends.Select(b => b.Priority)],

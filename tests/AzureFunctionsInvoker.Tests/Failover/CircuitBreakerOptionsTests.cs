@@ -93,5 +93,5 @@ public sealed class CircuitBreakerOptionsTests
     }
 
     private CircuitBreaker Breaker(AzureFunctionProxyOptions options) => new(
-        new CircuitState("hello", "myapp.azurewebsites.net", 443, _time, metrics: null, NullLogger.Instance), options, _time);
+        new CircuitBreaker.CircuitState("hello", "myapp.azurewebsites.net", 443, _time, metrics: null, NullLogger.Instance), options, _time);
 }

@@ -57,7 +57,7 @@ public sealed class CircuitBreakerRetryAfterTests
     }
 
     private CircuitBreaker Breaker(int threshold, int breakDuration = 30_000) => new(
-        new CircuitState("hello", "myapp.azurewebsites.net", 443, _time, metrics: null, NullLogger.Instance),
+        new CircuitBreaker.CircuitState("hello", "myapp.azurewebsites.net", 443, _time, metrics: null, NullLogger.Instance),
         new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", FailureThreshold = threshold, BreakDuration = breakDuration },
         _time);
 }

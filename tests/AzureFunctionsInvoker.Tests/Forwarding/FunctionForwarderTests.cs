@@ -48,7 +48,7 @@ public sealed class FunctionForwarderTests
         Assert.Equal("the body", sentBody);
         Assert.Equal(["custom"], sent.Headers.GetValues("X-Custom"));
         Assert.Equal(["the-key"], sent.Headers.GetValues("x-functions-key"));
-        Assert.Equal(TimeSpan.FromMilliseconds(options.Keepalive), Assert.IsType<FunctionRequestMessage>(sent).Connection.IdleTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(options.Keepalive), Assert.IsType<FunctionHttpHandler.FunctionRequestMessage>(sent).Connection.IdleTimeout);
     }
 
     [Fact]

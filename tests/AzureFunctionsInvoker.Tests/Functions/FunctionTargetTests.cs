@@ -53,7 +53,7 @@ public sealed class FunctionTargetTests
         Assert.Same(neuBefore, CircuitAt(after, "neu."));
         Assert.NotSame(weuBefore, CircuitAt(after, "weu."));
 
-        static CircuitState? CircuitAt(FunctionTarget target, string host) =>
+        static CircuitBreaker.CircuitState? CircuitAt(FunctionTarget target, string host) =>
             target.Pool.CircuitOf(Array.FindIndex(target.Pool.Backends, b => b.ServerAddress.StartsWith(host, StringComparison.Ordinal)))?.State;
 
         static AzureFunctionProxyOptions Options(params (string AppName, int Port)[] backends) => new()

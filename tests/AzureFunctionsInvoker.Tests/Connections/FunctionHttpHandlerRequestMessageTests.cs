@@ -2,7 +2,7 @@ using AzureFunctionsInvoker.Connections;
 
 namespace AzureFunctionsInvoker.Tests.Connections;
 
-public sealed class FunctionRequestMessageTests
+public sealed class FunctionHttpHandlerRequestMessageTests
 {
     private static readonly Uri s_target = new("https://myapp.azurewebsites.net/api/hello");
 
@@ -11,7 +11,7 @@ public sealed class FunctionRequestMessageTests
     {
         using var timeout = new StepTimeout(TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None);
         var settings = new ConnectionSettings(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(7), VerifyCertificate: false);
-        using var original = new FunctionRequestMessage(HttpMethod.Get, s_target, settings, timeout);
+        using var original = new FunctionHttpHandler.FunctionRequestMessage(HttpMethod.Get, s_target, settings, timeout);
         original.TravelInOptions();
 
         // What a hedging handler does: a new message with the original's options.
@@ -21,8 +21,8 @@ public sealed class FunctionRequestMessageTests
             copy.Options.Set(new HttpRequestOptionsKey<object?>(key), value);
         }
 
-        Assert.Same(original, FunctionRequestMessage.Of(copy));
-        Assert.Equal(settings, FunctionRequestMessage.Of(copy)!.Connection);
+        Assert.Same(original, FunctionHttpHandler.FunctionRequestMessage.Of(copy));
+        Assert.Equal(settings, FunctionHttpHandler.FunctionRequestMessage.Of(copy)!.Connection);
     }
 
     [Fact]
@@ -30,6 +30,6 @@ public sealed class FunctionRequestMessageTests
     {
         using var own = new HttpRequestMessage(HttpMethod.Get, s_target);
 
-        Assert.Null(FunctionRequestMessage.Of(own));
+        Assert.Null(FunctionHttpHandler.FunctionRequestMessage.Of(own));
     }
 }

@@ -15,7 +15,7 @@ namespace AzureFunctionsInvoker.Tests.Failover;
 /// The half-open circuit's trial: one request at a time, however many see the break end at once, and only that
 /// request's outcome or end lets the next one in.
 /// </summary>
-public sealed class CircuitStateTests
+public sealed class CircuitBreakerStateTests
 {
     private static readonly TimeSpan s_break = TimeSpan.FromSeconds(10);
 
@@ -37,7 +37,7 @@ public sealed class CircuitStateTests
     public void Of_many_concurrent_requests_only_one_goes_to_a_half_open_backend_and_the_rest_to_the_next_priority()
     {
         var first = HalfOpen();
-        var second = new CircuitState("hello", "b", 80, _time, metrics: null, NullLogger.Instance);
+        var second = new CircuitBreaker.CircuitState("hello", "b", 80, _time, metrics: null, NullLogger.Instance);
         var pool = Pool(first, second);
 
         var chosen = Concurrently(64, () => (Backend: pool.First(out var trial), Trial: trial));
@@ -98,7 +98,7 @@ public sealed class CircuitStateTests
     public void When_another_request_took_the_trial_a_failed_over_request_goes_to_its_fallback_outside_any_trial()
     {
         var first = HalfOpen();
-        var second = new CircuitState("hello", "b", 80, _time, metrics: null, NullLogger.Instance);
+        var second = new CircuitBreaker.CircuitState("hello", "b", 80, _time, metrics: null, NullLogger.Instance);
         var pool = Pool(first, second);
         Assert.Equal(0, pool.Next(tried: 0b10));
         Assert.True(first.TryEnter(out _));
@@ -126,7 +126,7 @@ public sealed class CircuitStateTests
     [Fact]
     public void The_break_ends_exactly_when_its_duration_has_passed()
     {
-        var state = new CircuitState("hello", "a", 80, _time, metrics: null, NullLogger.Instance);
+        var state = new CircuitBreaker.CircuitState("hello", "a", 80, _time, metrics: null, NullLogger.Instance);
         state.Failed("503", threshold: 1, s_break, retryAfter: null, trial: 0);
         _time.Advance(s_break - TimeSpan.FromTicks(1));
         Assert.True(state.IsOpen);
@@ -141,7 +141,7 @@ public sealed class CircuitStateTests
     [Fact]
     public void Failures_open_the_circuit_only_in_a_row_and_a_success_closes_it()
     {
-        var state = new CircuitState("hello", "a", 80, _time, metrics: null, NullLogger.Instance);
+        var state = new CircuitBreaker.CircuitState("hello", "a", 80, _time, metrics: null, NullLogger.Instance);
 
         state.Failed("503", threshold: 2, s_break, retryAfter: null, trial: 0);
         state.Succeeded(trial: 0);
@@ -162,7 +162,7 @@ public sealed class CircuitStateTests
     [Fact]
     public void A_retry_after_opens_the_circuit_for_that_long_at_the_first_failure()
     {
-        var state = new CircuitState("hello", "a", 80, _time, metrics: null, NullLogger.Instance);
+        var state = new CircuitBreaker.CircuitState("hello", "a", 80, _time, metrics: null, NullLogger.Instance);
 
         state.Failed("503", threshold: 5, s_break, retryAfter: TimeSpan.FromSeconds(3), trial: 0);
 
@@ -178,7 +178,7 @@ public sealed class CircuitStateTests
         var metrics = new ProxyMetrics(services.GetRequiredService<IMeterFactory>());
         using var changes = new MetricCollector<long>(metrics.CircuitChanges);
         using var logs = new CapturingLoggerProvider();
-        var state = new CircuitState("hello", "a", 8080, _time, metrics, logs.CreateLogger("circuit"));
+        var state = new CircuitBreaker.CircuitState("hello", "a", 8080, _time, metrics, logs.CreateLogger("circuit"));
 
         state.Succeeded(trial: 0);
         state.Failed("503", threshold: 2, s_break, retryAfter: null, trial: 0);
@@ -209,19 +209,19 @@ public sealed class CircuitStateTests
                 $"{m.Tags["azurefunctionsinvoker.circuit.state"]} {m.Tags["server.address"]}:{m.Tags["server.port"]} {m.Tags["faas.invoked_name"]}"));
     }
 
-    private CircuitState HalfOpen()
+    private CircuitBreaker.CircuitState HalfOpen()
     {
-        var state = new CircuitState("hello", "a", 80, _time, metrics: null, NullLogger.Instance);
+        var state = new CircuitBreaker.CircuitState("hello", "a", 80, _time, metrics: null, NullLogger.Instance);
         state.Failed("503", threshold: 1, s_break, retryAfter: null, trial: 0);
         Assert.False(state.TryEnter(out _));
         _time.Advance(s_break);
         return state;
     }
 
-    private BackendPool Pool(CircuitState first, CircuitState second)
+    private BackendPool Pool(CircuitBreaker.CircuitState first, CircuitBreaker.CircuitState second)
     {
         var options = new AzureFunctionProxyOptions { FunctionName = "hello", AppName = "a" };
-        Backend Target(CircuitState state) =>
+        Backend Target(CircuitBreaker.CircuitState state) =>
             new("hello", options, ConnectionSettings.From(options), new Uri($"http://{state.Endpoint}/api/hello"));
         return new BackendPool([Target(first), Target(second)], [new CircuitBreaker(first, options, _time), new CircuitBreaker(second, options, _time)], [1, 2], [1, 1]);
     }

@@ -1,10 +1,12 @@
 using AzureFunctionsInvoker.Rewriting;
+using AzureFunctionsInvoker.Tests.Infrastructure;
 
 namespace AzureFunctionsInvoker.Tests.Rewriting;
 
-public sealed class OriginUrlTests
+public sealed class RewriteScopeOriginTests
 {
-    private static readonly Uri s_origin = new("https://myapp.azurewebsites.net/api/hello");
+    // A request sent to the function's own address, on its route /api/hello.
+    private static readonly RewriteScope s_scope = RewriteScopes.For(sentTo: "https://myapp.azurewebsites.net/api/hello", functionPath: "/api/hello");
 
     [Theory]
     [InlineData("https://myapp.azurewebsites.net/api/x?q=1#f", true, "/api/x", "?q=1#f")]
@@ -15,7 +17,7 @@ public sealed class OriginUrlTests
     [InlineData("/", false, "/", "")]
     public void Splits_a_url_on_the_origin_into_its_path_and_the_rest_as_written(string value, bool absolute, string path, string tail)
     {
-        Assert.True(OriginUrl.TrySplit(value, s_origin, pathAbsolute: true, out var isAbsolute, out var actualPath, out var actualTail));
+        Assert.True(s_scope.TrySplit(value, pathAbsolute: true, out var isAbsolute, out var actualPath, out var actualTail));
         Assert.Equal((absolute, path, tail), (isAbsolute, actualPath.ToString(), actualTail.ToString()));
     }
 
@@ -30,11 +32,11 @@ public sealed class OriginUrlTests
     [InlineData("https:///myapp.azurewebsites.net/api/x")]
     [InlineData("https://my app.azurewebsites.net/api/x")]
     public void Refuses_what_is_not_on_the_origin(string value) =>
-        Assert.False(OriginUrl.TrySplit(value, s_origin, pathAbsolute: true, out _, out _, out _));
+        Assert.False(s_scope.TrySplit(value, pathAbsolute: true, out _, out _, out _));
 
     [Fact]
     public void A_path_absolute_reference_counts_only_when_asked_for() =>
-        Assert.False(OriginUrl.TrySplit("/api/x", s_origin, pathAbsolute: false, out _, out _, out _));
+        Assert.False(s_scope.TrySplit("/api/x", pathAbsolute: false, out _, out _, out _));
 
     [Theory]
     [InlineData("/api/hello", "")]
@@ -43,7 +45,7 @@ public sealed class OriginUrlTests
     [InlineData("/api", null)]
     public void The_rest_below_a_route_starts_at_a_segment_boundary(string path, string? rest)
     {
-        var below = OriginUrl.TryGetBelow(path, "/api/hello", out var actual);
+        var below = s_scope.TryGetBelowRoute(path, out var actual);
 
         Assert.Equal(rest, below ? actual.ToString() : null);
     }
@@ -56,14 +58,14 @@ public sealed class OriginUrlTests
     [InlineData("other.azurewebsites.net", false)]
     [InlineData(" ", false)]
     public void A_cookie_domain_names_the_host_or_a_parent_of_it(string domain, bool expected) =>
-        Assert.Equal(expected, OriginUrl.IsHostOrParent(domain, s_origin));
+        Assert.Equal(expected, s_scope.IsHostOrParent(domain));
 
     [Fact]
     public void A_blank_cookie_domain_names_no_host_not_even_a_fully_qualified_one()
     {
-        var qualified = new Uri("https://myapp.azurewebsites.net./api/hello");
+        var qualified = RewriteScopes.For(sentTo: "https://myapp.azurewebsites.net./api/hello");
 
-        Assert.True(OriginUrl.IsHostOrParent("azurewebsites.net.", qualified));
-        Assert.False(OriginUrl.IsHostOrParent(" ", qualified));
+        Assert.True(qualified.IsHostOrParent("azurewebsites.net."));
+        Assert.False(qualified.IsHostOrParent(" "));
     }
 }
