@@ -92,11 +92,16 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
                         if (outcome == ForwarderError.None)
                         {
                             var body = await attempt.Response!.Content.ReadAsStreamAsync(attempt.Request.Timeout.Token).ConfigureAwait(false);
-                            var copy = response.CopyBody(context, attempt, backend, body, rewriteBody, out var draining);
-                            using (draining)
+                            var draining = default(CancellationTokenRegistration);
+                            try
                             {
-                                var (result, _, exception) = await copy.ConfigureAwait(false);
+                                // Awaited as it is made, so that the frame keeps no copy of the task beside its awaiter's.
+                                var (result, _, exception) = await response.CopyBody(context, attempt, backend, body, rewriteBody, out draining).ConfigureAwait(false);
                                 outcome = response.BodyCopied(context, attempt, backend, result, exception, drained: draining.Token.IsCancellationRequested);
+                            }
+                            finally
+                            {
+                                draining.Dispose();
                             }
                         }
                     }
