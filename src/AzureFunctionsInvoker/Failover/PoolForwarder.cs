@@ -73,7 +73,8 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
                     throw;
                 }
 
-                using (attempt)
+                // Disposed in a finally rather than by a using, which would keep a second copy of the result in the frame.
+                try
                 {
                     if (attempt.Response is { } head)
                     {
@@ -111,6 +112,10 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
                         error = outcome;
                         break;
                     }
+                }
+                finally
+                {
+                    attempt.Dispose();
                 }
 
                 // The next backend whose circuit still lets the request in; when another request took the trial of the
