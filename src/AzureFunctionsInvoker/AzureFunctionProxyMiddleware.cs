@@ -134,7 +134,7 @@ internal sealed class AzureFunctionProxyMiddleware
         // A body without a length is read whole before anything is sent, so it goes with a Content-Length.
         return RequestBodyBuffer.IsNeeded(context, options)
             ? BufferThenForwardAsync(context, pool, request, linkTarget, options)
-            : ForwardAsync(context, pool, request, linkTarget);
+            : _forwarder.ForwardAndAnswerAsync(context, pool, request, linkTarget);
     }
 
     // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the backend the
@@ -174,16 +174,7 @@ internal sealed class AzureFunctionProxyMiddleware
     {
         if (await _bodyBuffer.TryHoldWholeAsync(context, options, _logger).ConfigureAwait(false))
         {
-            await ForwardAsync(context, pool, request, linkTarget).ConfigureAwait(false);
-        }
-    }
-
-    private async Task ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? linkTarget)
-    {
-        var error = await _forwarder.ForwardAsync(context, pool, request, linkTarget).ConfigureAwait(false);
-        if (error != ForwarderError.None)
-        {
-            await ForwarderErrorResponse.WriteAfterForwardAsync(context, error).ConfigureAwait(false);
+            await _forwarder.ForwardAndAnswerAsync(context, pool, request, linkTarget).ConfigureAwait(false);
         }
     }
 }

@@ -21,8 +21,29 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
     /// request target that <see cref="RequestTarget.IsSafe"/>. Failures are logged here and returned for the caller's
     /// answer; none is thrown.
     /// </summary>
+    public ValueTask<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? target = null) =>
+        ForwardAsync(context, pool, request, target, answer: false);
+
+    /// <summary>
+    /// Forwards as <see cref="ForwardAsync(HttpContext, BackendPool, RequestTarget, Uri?)"/> does and answers a failure
+    /// to the caller itself: a mount's request delegate can return this task, with no async frame of its own kept for
+    /// as long as the exchange lasts (an event stream's whole life).
+    /// </summary>
+    public Task ForwardAndAnswerAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? target)
+    {
+        var forwarding = ForwardAsync(context, pool, request, target, answer: true);
+        if (forwarding.IsCompletedSuccessfully)
+        {
+            // Also hands a pooled frame back.
+            _ = forwarding.Result;
+            return Task.CompletedTask;
+        }
+
+        return forwarding.AsTask();
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? target = null)
+    private async ValueTask<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? target, bool answer)
     {
         var current = pool.First(out var trial);
         var backend = pool.Backends[current];
@@ -52,7 +73,8 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
                     throw;
                 }
 
-                using (attempt)
+                // Disposed in a finally rather than by a using, which would keep a second copy of the result in the frame.
+                try
                 {
                     if (attempt.Response is { } head)
                     {
@@ -63,13 +85,37 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
 
                     // The outcome ended the trial already, unless there was none (the caller went away).
                     circuit?.State.End(trial);
+                    if (outcome == ForwarderError.None)
+                    {
+                        // The response's steps, its body's copy awaited in this frame: one frame fewer for as long as
+                        // the body lasts, which for an event stream is as long as it is open.
+                        outcome = response.CopyHead(context, attempt, backend, out var rewriteBody);
+                        if (outcome == ForwarderError.None)
+                        {
+                            var body = await attempt.Response!.Content.ReadAsStreamAsync(attempt.Request.Timeout.Token).ConfigureAwait(false);
+                            var draining = default(CancellationTokenRegistration);
+                            try
+                            {
+                                // Awaited as it is made, so that the frame keeps no copy of the task beside its awaiter's.
+                                var (result, _, exception) = await response.CopyBody(context, attempt, backend, body, rewriteBody, out draining).ConfigureAwait(false);
+                                outcome = response.BodyCopied(context, attempt, backend, result, exception, drained: draining.Token.IsCancellationRequested);
+                            }
+                            finally
+                            {
+                                draining.Dispose();
+                            }
+                        }
+                    }
+
                     if (outcome is not null)
                     {
-                        error = outcome == ForwarderError.None
-                            ? await response.CopyAsync(context, attempt, backend).ConfigureAwait(false)
-                            : outcome;
-                        return error.Value;
+                        error = outcome;
+                        break;
                     }
+                }
+                finally
+                {
+                    attempt.Dispose();
                 }
 
                 // The next backend whose circuit still lets the request in; when another request took the trial of the
@@ -82,6 +128,13 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
         {
             telemetry?.Stop(error);
         }
+
+        if (answer && error != ForwarderError.None)
+        {
+            await ForwarderErrorResponse.WriteAfterForwardAsync(context, error.Value).ConfigureAwait(false);
+        }
+
+        return error.Value;
     }
 
     // The attempt's outcome for the caller (None: the response is the caller's), or null when the request goes to the

@@ -1,5 +1,4 @@
 using AzureFunctionsInvoker.Diagnostics;
-using System.Runtime.CompilerServices;
 using AzureFunctionsInvoker.Connections;
 using AzureFunctionsInvoker.DurableLinks;
 using AzureFunctionsInvoker.Rewriting;
@@ -40,12 +39,18 @@ internal sealed class ResponseCopier
     public PathString EndpointPrefix { get; set; }
 
     /// <summary>
-    /// Copies the response of <paramref name="exchange"/>, which <paramref name="backend"/> gave, to the caller. Failures
-    /// are logged here and returned for the caller's answer; none is thrown. The exchange stays the caller's to dispose.
+    /// Copies the head of the response of <paramref name="exchange"/>, which <paramref name="backend"/> gave, to the
+    /// caller. <see cref="ForwarderError.None"/> when its body is to follow (<paramref name="rewriteBody"/> for
+    /// <see cref="CopyBody"/>), else the failure, logged here; none is thrown. The exchange stays the caller's to dispose.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ForwarderError> CopyAsync(HttpContext context, FunctionForwarder.ExchangeResult exchange, Backend backend)
+    /// <remarks>
+    /// The three steps of a response (this, <see cref="CopyBody"/>, <see cref="BodyCopied"/>) are called, and the body's
+    /// copy awaited, by <c>PoolForwarder</c>'s attempt loop rather than by an async method here: an event stream keeps
+    /// every suspended frame of its copy for as long as it is open, and this way it keeps two, as YARP's do.
+    /// </remarks>
+    public ForwarderError CopyHead(HttpContext context, in FunctionForwarder.ExchangeResult exchange, Backend backend, out bool rewriteBody)
     {
+        rewriteBody = false;
         var response = exchange.Response!;
         var options = backend.Options;
         var method = context.Request.Method;
@@ -72,9 +77,8 @@ internal sealed class ResponseCopier
         var addressHeaders = headers.Location.Count > 0 || headers.ContentLocation.Count > 0 || headers.SetCookie.Count > 0;
         var json = response.IsSuccessStatusCode && MayBeJson(context.Response.ContentType);
         var rewrite = _links is not null && (addressHeaders || json) && RewriteScope.AnyEnabled(options);
-        var scope = rewrite ? new RewriteScope(target!, backend.FunctionPath, context.Request, EndpointPrefix, options, backend.MountSuffix) : default;
-        var durable = rewrite && addressHeaders && ResponseHeaderRewriter.Rewrite(headers, scope, _links!);
-        var rewriteBody = rewrite && (durable || json) && RewrittenJsonCopier.Applies(context, options, durable);
+        var durable = rewrite && addressHeaders && ResponseHeaderRewriter.Rewrite(headers, Scope(context, exchange, backend), _links!);
+        rewriteBody = rewrite && (durable || json) && RewrittenJsonCopier.Applies(context, options, durable);
 
         if (ManagementUrlScan.LeftInHeaders(headers, options))
         {
@@ -82,37 +86,60 @@ internal sealed class ResponseCopier
                 "The function's Location or Content-Location names a Durable Task management URL the proxy does not rewrite: it is not passed on, as its key could be in it."), target));
         }
 
+        return ForwarderError.None;
+    }
+
+    /// <summary>
+    /// Starts copying <paramref name="body"/>, the function's response body, to the caller, after <see cref="CopyHead"/>:
+    /// read whole and rewritten (<paramref name="rewriteBody"/>), else streamed and scanned. An event stream is watched
+    /// by the app's drain through <paramref name="draining"/>, which the caller disposes once the copy is done, after
+    /// passing whether it ended the stream to <see cref="BodyCopied"/>.
+    /// </summary>
+    public ValueTask<(StreamCopyResult Result, long Copied, Exception? Error)> CopyBody(
+        HttpContext context, in FunctionForwarder.ExchangeResult exchange, Backend backend, Stream body, bool rewriteBody, out CancellationTokenRegistration draining)
+    {
         var timeout = exchange.Request.Timeout;
-        var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
 
         // Response buffering middleware (compression, caching) would otherwise hold an event stream back from the caller.
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
         // An event stream is never cached, and ends cleanly rather than be cut off when the host stops.
-        using var draining = IsEventStream(context.Response.ContentType) ? EventStreamDrain.Watch(context, _drain, timeout) : default;
+        draining = IsEventStream(context.Response.ContentType) ? EventStreamDrain.Watch(context, _drain, timeout) : default;
 
         // Only a small JSON body that may hold Durable management URLs is read whole, to rewrite them; every other body
         // is scanned as it streams, so a management URL is cut before it leaves.
-        var copy = rewriteBody
-            ? RewrittenJsonCopier.CopyToCallerAsync(body, scope, _links!, timeout, context.RequestAborted)
-            : StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted, scan: ManagementUrlScan.Applies(context, options));
-        var (result, _, exception) = await copy.ConfigureAwait(false);
-        if (result is StreamCopyResult.TimedOut && draining.Token.IsCancellationRequested)
+        return rewriteBody
+            ? RewrittenJsonCopier.CopyToCallerAsync(body, Scope(context, exchange, backend), _links!, timeout, context.RequestAborted)
+            : StreamCopier.CopyToCallerAsync(body, context.Response.Body, timeout, context.RequestAborted, scan: ManagementUrlScan.Applies(context, backend.Options));
+    }
+
+    /// <summary>
+    /// The caller's outcome of a body's copy that ended with <paramref name="result"/> (and <paramref name="exception"/>),
+    /// logged here: <paramref name="drained"/> says whether the app's drain ended the event stream, which is no failure.
+    /// </summary>
+    public ForwarderError BodyCopied(HttpContext context, in FunctionForwarder.ExchangeResult exchange, Backend backend, StreamCopyResult result, Exception? exception, bool drained)
+    {
+        if (result is StreamCopyResult.TimedOut && drained)
         {
             Log.EventStreamEnded(_logger, backend.Name);
             return ForwarderError.None;
         }
 
+        var failure = new ForwarderFailure(backend.Options, context.Request.Method, Exception: exception, Target: exchange.Request.RequestUri);
         return result switch
         {
             StreamCopyResult.Success => ForwarderError.None,
-            StreamCopyResult.SourceFailed => ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, Exception: exception, Target: target)),
-            StreamCopyResult.TimedOut => ForwarderErrors.Report(_logger, ForwarderError.FunctionTimedOut, new(options, method, Exception: exception, Target: target)),
+            StreamCopyResult.SourceFailed => ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, failure),
+            StreamCopyResult.TimedOut => ForwarderErrors.Report(_logger, ForwarderError.FunctionTimedOut, failure),
 
             // A write to the caller fails when the caller is gone, whether or not its abort was signalled yet.
-            _ => ForwarderErrors.Report(_logger, ForwarderError.CallerAborted, new(options, method, Exception: exception, Target: target)),
+            _ => ForwarderErrors.Report(_logger, ForwarderError.CallerAborted, failure),
         };
     }
+
+    // What the function says of its own address, as the caller of this mount addresses it.
+    private RewriteScope Scope(HttpContext context, in FunctionForwarder.ExchangeResult exchange, Backend backend) =>
+        new(exchange.Request.RequestUri!, backend.FunctionPath, context.Request, EndpointPrefix, backend.Options, backend.MountSuffix);
 
     // Whether the body may be JSON (application/json, for RewrittenJsonCopier): a type without "json" in it is not.
     private static bool MayBeJson(string? contentType) => contentType is not null && contentType.Contains("json", StringComparison.OrdinalIgnoreCase);

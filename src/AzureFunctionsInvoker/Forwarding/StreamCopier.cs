@@ -21,7 +21,7 @@ internal static class StreamCopier
     /// </summary>
     public static ValueTask<(StreamCopyResult Result, long Copied, Exception? Error)> CopyToFunctionAsync(
         Stream caller, Stream function, StepTimeout timeout, CancellationToken cancellationToken, ArrayPool<byte>? pool = null) =>
-        CopyAsync(caller, function, timeout, towardsFunction: true, pool ?? ArrayPool<byte>.Shared, cancellationToken, cancellationToken);
+        CopyAsync(caller, function, timeout, towardsFunction: true, pool ?? ArrayPool<byte>.Shared, cancellationToken);
 
     /// <summary>
     /// Copies the function's body to the caller. <paramref name="timeout"/> runs while waiting on the function (and
@@ -31,10 +31,12 @@ internal static class StreamCopier
     /// </summary>
     public static ValueTask<(StreamCopyResult Result, long Copied, Exception? Error)> CopyToCallerAsync(
         Stream function, Stream caller, StepTimeout timeout, CancellationToken callerAborted, ArrayPool<byte>? pool = null, bool scan = false) =>
-        CopyAsync(function, caller, timeout, towardsFunction: false, pool ?? ArrayPool<byte>.Shared, timeout.Token, callerAborted, scan);
+        CopyAsync(function, caller, timeout, towardsFunction: false, pool ?? ArrayPool<byte>.Shared, callerAborted, scan);
 
+    // Reads wait on writeCancellation towards the function (the caller's abort, whose body they read) and on the timeout
+    // towards the caller (the function's body): one token fewer kept in the frame of every open stream.
     private static async ValueTask<(StreamCopyResult Result, long Copied, Exception? Error)> CopyAsync(
-        Stream source, Stream destination, StepTimeout timeout, bool towardsFunction, ArrayPool<byte> pool, CancellationToken readCancellation, CancellationToken writeCancellation, bool scan = false)
+        Stream source, Stream destination, StepTimeout timeout, bool towardsFunction, ArrayPool<byte> pool, CancellationToken writeCancellation, bool scan = false)
     {
         byte[]? buffer = null;
         var scanner = default(ManagementUrlScan);
@@ -50,9 +52,9 @@ internal static class StreamCopier
                 {
                     // Waits for data before taking a buffer. A source that cannot wait this way returns 0 at once and
                     // the read below waits instead, so only that read's 0 (for a non-empty buffer) ends the body.
-                    await source.ReadAsync(Memory<byte>.Empty, readCancellation).ConfigureAwait(false);
+                    await source.ReadAsync(Memory<byte>.Empty, towardsFunction ? writeCancellation : timeout.Token).ConfigureAwait(false);
                     buffer = pool.Rent(BufferSize);
-                    read = await source.ReadAsync(buffer, readCancellation).ConfigureAwait(false);
+                    read = await source.ReadAsync(buffer, towardsFunction ? writeCancellation : timeout.Token).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -75,7 +77,8 @@ internal static class StreamCopier
                 if (towardsFunction)
                 {
                     // HttpClient's request stream would otherwise hold back what the caller sent until its buffer fills.
-                    await destination.FlushAsync(writeCancellation).ConfigureAwait(false);
+                    // Awaited as a ValueTask, so that it shares the write's awaiter in the frame.
+                    await new ValueTask(destination.FlushAsync(writeCancellation)).ConfigureAwait(false);
                 }
 
                 copied += read;
