@@ -23,21 +23,11 @@ public sealed class BackendConnectionsTests
     public async Task A_connection_that_comes_up_after_a_wait_for_the_budget_starts_the_requests_Timeout_again()
     {
         await using var budget = await BudgetOfOne.StartAsync();
-        var first = budget.Send(new HttpRequestMessage(HttpMethod.Get, budget.Uri), CancellationToken.None);
-        var firstArrived = await budget.ArrivedAsync();
-
-        var (request, timeout) = budget.FunctionRequest();
-        timeout.Restart();
-        var second = budget.Send(request, timeout.Token);
-        await Eventually.HoldsAsync(() => request.WaitingForConnection, s_bound, "the second request's connection waits for the budget");
+        var (request, timeout, second) = await budget.QueueBehindAHeldRequestAsync();
 
         // Most of its Timeout goes by waiting; then the first connection closes, and the second one is made.
         budget.Time.Advance(s_timeout * 0.6);
-        firstArrived.SetResult(true);
-        using (var answered = await first.WaitAsync(s_bound))
-        {
-            Assert.Equal("ok", await answered.Content.ReadAsStringAsync());
-        }
+        await budget.AnswerHeldRequestAsync(closeAfter: true);
 
         var secondArrived = await budget.ArrivedAsync();
         Assert.Equal(2, budget.Function.ConnectionsMade);
@@ -63,13 +53,8 @@ public sealed class BackendConnectionsTests
     public async Task A_wait_for_the_budget_that_outlasts_Timeout_is_recorded_as_exhausted_and_connects_nothing()
     {
         await using var budget = await BudgetOfOne.StartAsync();
-        var first = budget.Send(new HttpRequestMessage(HttpMethod.Get, budget.Uri), CancellationToken.None);
-        var firstArrived = await budget.ArrivedAsync();
+        var (request, _, second) = await budget.QueueBehindAHeldRequestAsync();
 
-        var (request, timeout) = budget.FunctionRequest();
-        timeout.Restart();
-        var second = budget.Send(request, timeout.Token);
-        await Eventually.HoldsAsync(() => request.WaitingForConnection, s_bound, "the second request's connection waits for the budget");
         budget.Time.Advance(s_timeout);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second.WaitAsync(s_bound));
         await Eventually.HoldsAsync(() => budget.Waits.GetMeasurementSnapshot().Count > 0, s_bound, "the wait was recorded");
@@ -80,12 +65,7 @@ public sealed class BackendConnectionsTests
         Assert.True(request.WaitingForConnection);
 
         // The budget still held by the first connection, the attempt given up made none.
-        firstArrived.SetResult(false);
-        using (var answered = await first.WaitAsync(s_bound))
-        {
-            Assert.Equal("ok", await answered.Content.ReadAsStringAsync());
-        }
-
+        await budget.AnswerHeldRequestAsync(closeAfter: false);
         Assert.Equal(1, budget.Function.ConnectionsMade);
     }
 
@@ -193,30 +173,27 @@ public sealed class BackendConnectionsTests
         private readonly Meter _meter = new("BackendConnectionsTests");
         private readonly HttpMessageInvoker _invoker;
         private readonly List<IDisposable> _timeouts = [];
+        private Task<HttpResponseMessage>? _held;
+        private TaskCompletionSource<bool>? _heldAnswer;
 
         private BudgetOfOne()
         {
             var open = _meter.CreateUpDownCounter<long>("open");
             var waits = _meter.CreateHistogram<double>("waits");
-            Open = new MetricCollector<long>(open);
             Waits = new MetricCollector<double>(waits);
-            Connections = new BackendConnections(maxConnections: 1, new ConnectionInstruments(open, waits));
+            var connections = new BackendConnections(maxConnections: 1, new ConnectionInstruments(open, waits));
             _invoker = new HttpMessageInvoker(new SocketsHttpHandler
             {
-                ConnectCallback = Connections.ConnectAsync,
-                PlaintextStreamFilter = Connections.SettleAsync,
+                ConnectCallback = connections.ConnectAsync,
+                PlaintextStreamFilter = connections.SettleAsync,
             });
         }
 
         public ConnectionCountingFunction Function { get; private set; } = null!;
 
-        public BackendConnections Connections { get; }
-
         public Uri Uri => new($"http://127.0.0.1:{Function.Port}/");
 
         public FakeTimeProvider Time { get; } = new();
-
-        public MetricCollector<long> Open { get; }
 
         public MetricCollector<double> Waits { get; }
 
@@ -227,17 +204,32 @@ public sealed class BackendConnectionsTests
             return budget;
         }
 
-        /// <summary>A forwarded request with a Timeout of ten seconds on <see cref="Time"/>, not yet started.</summary>
-        public (FunctionRequestMessage Request, StepTimeout Timeout) FunctionRequest()
+        /// <summary>
+        /// Sends a request and holds it at the function, on the budget's one connection; then sends a forwarded request
+        /// with a Timeout of ten seconds on <see cref="Time"/>, started, and returns once its connection waits for the budget.
+        /// </summary>
+        public async Task<(FunctionRequestMessage Request, StepTimeout Timeout, Task<HttpResponseMessage> Sending)> QueueBehindAHeldRequestAsync()
         {
+            _held = _invoker.SendAsync(new HttpRequestMessage(HttpMethod.Get, Uri), CancellationToken.None);
+            _heldAnswer = await ArrivedAsync();
+
             var timeout = new StepTimeout(s_timeout, Time, CancellationToken.None);
             _timeouts.Add(timeout);
             var settings = new ConnectionSettings(TimeSpan.FromMinutes(1), Timeout.InfiniteTimeSpan, VerifyCertificate: true, MaxConnections: 1);
-            return (new FunctionRequestMessage(HttpMethod.Get, Uri, settings, timeout), timeout);
+            var request = new FunctionRequestMessage(HttpMethod.Get, Uri, settings, timeout);
+            timeout.Restart();
+            var sending = _invoker.SendAsync(request, timeout.Token);
+            await Eventually.HoldsAsync(() => request.WaitingForConnection, s_bound, "the second request's connection waits for the budget");
+            return (request, timeout, sending);
         }
 
-        public Task<HttpResponseMessage> Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            _invoker.SendAsync(request, cancellationToken);
+        /// <summary>Lets the function answer the held request, closing its connection after or not, and reads the answer.</summary>
+        public async Task AnswerHeldRequestAsync(bool closeAfter)
+        {
+            _heldAnswer!.SetResult(closeAfter);
+            using var answered = await _held!.WaitAsync(s_bound);
+            Assert.Equal("ok", await answered.Content.ReadAsStringAsync());
+        }
 
         /// <summary>The next request to arrive at the function: set it to answer, closing the connection after (true) or not.</summary>
         public async Task<TaskCompletionSource<bool>> ArrivedAsync() => await _arrivals.Reader.ReadAsync().AsTask().WaitAsync(s_bound);
@@ -246,7 +238,6 @@ public sealed class BackendConnectionsTests
         {
             _invoker.Dispose();
             await Function.DisposeAsync();
-            Open.Dispose();
             Waits.Dispose();
             _meter.Dispose();
             _timeouts.ForEach(t => t.Dispose());
