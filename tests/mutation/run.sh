@@ -9,7 +9,7 @@
 #   STRYKER_ARGS="--test-case-filter FullyQualifiedName~AzureFunctionsInvoker.Tests.Forwarding." tests/mutation/run.sh HeaderRules HeaderPolicy
 #                                          the tests of one folder only: a file whose static initializers are mutated
 #                                          (HeaderRules' header sets) otherwise runs every unit test per such mutant
-#   STRYKER_ARGS="--test-case-filter FullyQualifiedName~ConnectionBudgetTests|FullyQualifiedName~Http2TransportTests" tests/mutation/run.sh BackendConnections
+#   STRYKER_ARGS="--test-case-filter FullyQualifiedName~ConnectionBudgetTests|FullyQualifiedName~Http2TransportTests|FullyQualifiedName~BackendConnectionsTests" tests/mutation/run.sh BackendConnections
 #                                          the socket tests a file is reached by, when the unit tests do not reach it
 #
 # Files are chosen by name (**/Name.cs), never by folder, so the selection survives files moving between folders.

@@ -23,6 +23,9 @@ internal sealed class BackendConnections(int? maxConnections, ConnectionInstrume
     // Connections made for a request and not yet settled by the plaintext filter, by the request they were made for.
     private readonly ConcurrentDictionary<HttpRequestMessage, CountedConnection> _unsettled = new();
 
+    /// <summary>The connections made and not yet settled by TLS nor closed, each holding the request it was made for.</summary>
+    internal int UnsettledCount => _unsettled.Count;
+
     /// <summary>The default connect, within the backend's budget, plus: a connection made is a step done, so the TLS handshake and the response headers get a Timeout of their own.</summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {

@@ -127,6 +127,16 @@ public sealed class DurableLinkProtectorTests
     public void Issue_times_before_the_calendar_read_as_older_than_any_lifetime_short_of_forever(long issued) =>
         Assert.False(new DurableLinkProtector(_keys, "Hello", _clock).TryUnprotect(DataProtectionToken(3, issued, long.MaxValue), TimeSpan.FromDays(36_500), out _));
 
+    // The other end of the range: a clock's first tick is an issue time like any other.
+    [Fact]
+    public void A_token_issued_at_the_first_tick_of_the_calendar_reads()
+    {
+        var protector = new DurableLinkProtector(_keys, "Hello", new FakeTimeProvider(DateTimeOffset.MinValue));
+
+        Assert.True(protector.TryUnprotect(protector.Protect(s_link, TimeSpan.FromHours(1)), TimeSpan.FromHours(1), out var link));
+        Assert.Equal(s_link, link);
+    }
+
     [Theory]
     [InlineData(4, true)]
     [InlineData(6, false)] // version 3 reads its issue time as version 4 does

@@ -42,6 +42,8 @@ public sealed class PathSafetyLinksSegmentTests
     [InlineData("")]
     [InlineData("/")]
     [InlineData("/hello;x=1")]
+    [InlineData("/orders/%5Fdurable")] // only the first segment is looked at: what follows it may hold anything
+    [InlineData("/orders/caf\u00E9/_durable")]
     public void An_ordinary_path_is_judged_no_further(string rest)
     {
         Assert.False(PathSafety.MayNameFirstSegment(rest, "_durable"));
