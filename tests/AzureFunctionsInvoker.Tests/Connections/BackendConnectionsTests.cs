@@ -208,7 +208,7 @@ public sealed class BackendConnectionsTests
         /// Sends a request and holds it at the function, on the budget's one connection; then sends a forwarded request
         /// with a Timeout of ten seconds on <see cref="Time"/>, started, and returns once its connection waits for the budget.
         /// </summary>
-        public async Task<(FunctionRequestMessage Request, StepTimeout Timeout, Task<HttpResponseMessage> Sending)> QueueBehindAHeldRequestAsync()
+        public async Task<(FunctionHttpHandler.FunctionRequestMessage Request, StepTimeout Timeout, Task<HttpResponseMessage> Sending)> QueueBehindAHeldRequestAsync()
         {
             _held = _invoker.SendAsync(new HttpRequestMessage(HttpMethod.Get, Uri), CancellationToken.None);
             _heldAnswer = await ArrivedAsync();
@@ -216,7 +216,7 @@ public sealed class BackendConnectionsTests
             var timeout = new StepTimeout(s_timeout, Time, CancellationToken.None);
             _timeouts.Add(timeout);
             var settings = new ConnectionSettings(TimeSpan.FromMinutes(1), Timeout.InfiniteTimeSpan, VerifyCertificate: true, MaxConnections: 1);
-            var request = new FunctionRequestMessage(HttpMethod.Get, Uri, settings, timeout);
+            var request = new FunctionHttpHandler.FunctionRequestMessage(HttpMethod.Get, Uri, settings, timeout);
             timeout.Restart();
             var sending = _invoker.SendAsync(request, timeout.Token);
             await Eventually.HoldsAsync(() => request.WaitingForConnection, s_bound, "the second request's connection waits for the budget");
