@@ -70,20 +70,21 @@ internal sealed class BackendConnections(int? maxConnections, ConnectionInstrume
     private async Task WaitForBudgetAsync(SemaphoreSlim budget, DnsEndPoint endpoint, FunctionHttpHandler.FunctionRequestMessage? request, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        request?.WaitingForConnection = true;
+        request?.Timeout.WaitForConnection();
         try
         {
             await budget.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch when (request?.Timeout.HasExpired == true)
+        catch when (request?.Timeout is { HasExpired: true, Sent: false })
         {
             // The request ran out of Timeout waiting (it gets 503). An attempt whose request a freed connection served
-            // first is given up by the handler some seconds later: that is no wait of a request's, and not recorded.
+            // first is given up by the handler some seconds later, or once that request's Timeout ran out on a slow
+            // function: that is no wait of a request's, and not recorded.
             _instruments?.Waited(endpoint.Host, endpoint.Port, Stopwatch.GetElapsedTime(started), got: false);
             throw;
         }
 
-        request?.WaitingForConnection = false;
+        request?.Timeout.ConnectionGranted();
         _instruments?.Waited(endpoint.Host, endpoint.Port, Stopwatch.GetElapsedTime(started), got: true);
     }
 

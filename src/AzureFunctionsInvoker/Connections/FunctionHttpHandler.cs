@@ -156,14 +156,13 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
 
         /// <summary>
         /// Whether a connection attempt made for this request is waiting for its backend's <c>MaxConnectionsPerBackend</c>
-        /// budget: a request that runs out of <c>Timeout</c> meanwhile found no connection, rather than a slow function.
-        /// Kept by its <see cref="StepTimeout"/>, in room its fields leave, so a request costs no byte more for it.
+        /// budget and the request has not gone out on a connection: a request that runs out of <c>Timeout</c> meanwhile
+        /// found no connection, rather than a slow function. The handler serves a waiting request on whichever
+        /// connection (or HTTP/2 stream) comes free first, while its own attempt goes on waiting; once its headers are
+        /// written (<see cref="ConnectionSettings.CreateHandler"/>) it waits for nothing, for good.
+        /// Kept by its <see cref="StepTimeout"/>.
         /// </summary>
-        public bool WaitingForConnection
-        {
-            get => Timeout.WaitingForConnection;
-            set => Timeout.WaitingForConnection = value;
-        }
+        public bool WaitingForConnection => Timeout.WaitingForConnection;
 
         /// <summary>The connection pool this request holds, once it was sent through one.</summary>
         public ConnectionPool? Pool => Volatile.Read(ref _pool) as ConnectionPool;

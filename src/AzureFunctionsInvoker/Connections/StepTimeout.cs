@@ -21,10 +21,18 @@ internal sealed class StepTimeout : CancellationTokenSource
     private const int Disposed = 4;
     private const int OneChange = 8;
 
+    private const int NoConnectionWait = 0;
+    private const int ConnectionWaited = 1;
+    private const int RequestSent = 2;
+
     private readonly CancellationToken _callerAborted;
     private readonly CancellationTokenRegistration _callerRegistration;
     private readonly TimeSpan _timeout;
     private int _state = ConnectStepOpen;
+
+    // The request's connection: NoConnectionWait, ConnectionWaited (its own attempt waits for the budget) or
+    // RequestSent (final). In room the fields above leave, so a request costs no byte more for it.
+    private int _connection;
 
     public StepTimeout(TimeSpan timeout, TimeProvider time, CancellationToken callerAborted)
         : base(Timeout.InfiniteTimeSpan, time)
@@ -35,11 +43,19 @@ internal sealed class StepTimeout : CancellationTokenSource
     }
 
     /// <summary>Whether the exchange's connection attempt waits for <c>MaxConnectionsPerBackend</c>: see <see cref="FunctionHttpHandler.FunctionRequestMessage.WaitingForConnection"/>.</summary>
-    public bool WaitingForConnection
-    {
-        get => Volatile.Read(ref field);
-        set => Volatile.Write(ref field, value);
-    }
+    public bool WaitingForConnection => Volatile.Read(ref _connection) == ConnectionWaited;
+
+    /// <summary>Whether the request went out on a connection (its headers were written), whichever connection served it.</summary>
+    public bool Sent => Volatile.Read(ref _connection) == RequestSent;
+
+    /// <summary>The exchange's connection attempt starts waiting for the budget; nothing changes once the request was sent.</summary>
+    public void WaitForConnection() => Interlocked.CompareExchange(ref _connection, ConnectionWaited, NoConnectionWait);
+
+    /// <summary>The exchange's connection attempt got its turn in the budget.</summary>
+    public void ConnectionGranted() => Interlocked.CompareExchange(ref _connection, NoConnectionWait, ConnectionWaited);
+
+    /// <summary>The request went out on a connection: from now on it waits for no connection, for good.</summary>
+    public void MarkSent() => Volatile.Write(ref _connection, RequestSent);
 
     /// <summary>Whether the function ran out of time (as opposed to the caller going away).</summary>
     public bool HasExpired => IsCancellationRequested && !_callerAborted.IsCancellationRequested;

@@ -7,6 +7,7 @@ using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
+using FunctionRequestMessage = AzureFunctionsInvoker.Connections.FunctionHttpHandler.FunctionRequestMessage;
 
 namespace AzureFunctionsInvoker.Tests.Connections;
 
@@ -67,6 +68,32 @@ public sealed class BackendConnectionsTests
         // The budget still held by the first connection, the attempt given up made none.
         await budget.AnswerHeldRequestAsync(closeAfter: false);
         Assert.Equal(1, budget.Function.ConnectionsMade);
+    }
+
+    // SocketsHttpHandler serves a waiting request on whichever connection comes free first: here the held request's,
+    // kept alive, while the second request's own attempt goes on waiting for the budget that connection holds. The
+    // request went out, so a Timeout that runs out now is the function's, and the attempt given up is no wait of its.
+    [Fact]
+    public async Task A_request_served_by_a_connection_another_request_freed_no_longer_waits_for_the_budget()
+    {
+        await using var budget = await BudgetOfOne.StartAsync();
+        var (request, timeout, second) = await budget.QueueBehindAHeldRequestAsync();
+
+        await budget.AnswerHeldRequestAsync(closeAfter: false);
+        var secondArrived = await budget.ArrivedAsync();
+
+        Assert.Equal(1, budget.Function.ConnectionsMade);
+        Assert.False(request.WaitingForConnection);
+        Assert.True(timeout.Sent);
+
+        // The function is slow past Timeout; cancelling the request closes the connection it was on, which lets the
+        // attempt through, and its wait is recorded as one that got a connection.
+        budget.Time.Advance(s_timeout);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second.WaitAsync(s_bound));
+        Assert.False(request.WaitingForConnection);
+        await Eventually.HoldsAsync(() => budget.Waits.GetMeasurementSnapshot().Count > 0, s_bound, "the attempt's wait ended");
+        Assert.All(budget.Waits.GetMeasurementSnapshot(), wait => Assert.False(wait.Tags.ContainsKey("error.type")));
+        secondArrived.TrySetResult(false);
     }
 
     // A TLS handshake the function hangs up on: each connection is closed before TLS settled its protocol, so the
@@ -169,6 +196,9 @@ public sealed class BackendConnectionsTests
     /// </summary>
     private sealed class BudgetOfOne : IAsyncDisposable
     {
+        // The pool's handler as the proxy makes it, with a budget of one and no connect timeout of its own.
+        private static readonly ConnectionSettings s_settings = new(TimeSpan.FromMinutes(1), Timeout.InfiniteTimeSpan, VerifyCertificate: true, MaxConnections: 1);
+
         private readonly Channel<TaskCompletionSource<bool>> _arrivals = Channel.CreateUnbounded<TaskCompletionSource<bool>>();
         private readonly Meter _meter = new("BackendConnectionsTests");
         private readonly HttpMessageInvoker _invoker;
@@ -181,12 +211,7 @@ public sealed class BackendConnectionsTests
             var open = _meter.CreateUpDownCounter<long>("open");
             var waits = _meter.CreateHistogram<double>("waits");
             Waits = new MetricCollector<double>(waits);
-            var connections = new BackendConnections(maxConnections: 1, new ConnectionInstruments(open, waits));
-            _invoker = new HttpMessageInvoker(new SocketsHttpHandler
-            {
-                ConnectCallback = connections.ConnectAsync,
-                PlaintextStreamFilter = connections.SettleAsync,
-            });
+            _invoker = new HttpMessageInvoker(s_settings.CreateHandler(new ConnectionInstruments(open, waits)));
         }
 
         public ConnectionCountingFunction Function { get; private set; } = null!;
@@ -208,15 +233,17 @@ public sealed class BackendConnectionsTests
         /// Sends a request and holds it at the function, on the budget's one connection; then sends a forwarded request
         /// with a Timeout of ten seconds on <see cref="Time"/>, started, and returns once its connection waits for the budget.
         /// </summary>
-        public async Task<(FunctionHttpHandler.FunctionRequestMessage Request, StepTimeout Timeout, Task<HttpResponseMessage> Sending)> QueueBehindAHeldRequestAsync()
+        public async Task<(FunctionRequestMessage Request, StepTimeout Timeout, Task<HttpResponseMessage> Sending)> QueueBehindAHeldRequestAsync()
         {
             _held = _invoker.SendAsync(new HttpRequestMessage(HttpMethod.Get, Uri), CancellationToken.None);
             _heldAnswer = await ArrivedAsync();
 
             var timeout = new StepTimeout(s_timeout, Time, CancellationToken.None);
             _timeouts.Add(timeout);
-            var settings = new ConnectionSettings(TimeSpan.FromMinutes(1), Timeout.InfiniteTimeSpan, VerifyCertificate: true, MaxConnections: 1);
-            var request = new FunctionHttpHandler.FunctionRequestMessage(HttpMethod.Get, Uri, settings, timeout);
+            var request = new FunctionRequestMessage(HttpMethod.Get, Uri, s_settings, timeout);
+
+            // A header, as a forwarded request has (X-Forwarded-*, by default): writing it is how the handler says it sent the request.
+            request.Headers.Add("X-Forwarded-Proto", "http");
             timeout.Restart();
             var sending = _invoker.SendAsync(request, timeout.Token);
             await Eventually.HoldsAsync(() => request.WaitingForConnection, s_bound, "the second request's connection waits for the budget");

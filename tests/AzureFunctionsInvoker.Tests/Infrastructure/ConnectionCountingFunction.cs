@@ -74,6 +74,9 @@ public sealed class ConnectionCountingFunction : IAsyncDisposable
         return function;
     }
 
+    /// <summary>Stops listening and closes every connection to the function.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();

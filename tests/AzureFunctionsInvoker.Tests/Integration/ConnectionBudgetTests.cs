@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using AzureFunctionsInvoker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
@@ -114,6 +115,66 @@ public sealed class ConnectionBudgetTests
         Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
         Assert.Equal(HttpStatusCode.GatewayTimeout, cut.StatusCode);
         Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "FunctionUnreachable");
+    }
+
+    // Over HTTP/2 a request left waiting for the budget is served on a stream another request freed, while its own
+    // connection attempt goes on waiting, the budget held by the one connection. Its function then runs out of Timeout:
+    // that is a slow function (504, counted against the backend), not a connection never found (503).
+    [Fact]
+    public async Task Over_HTTP2_a_request_served_after_waiting_for_the_budget_whose_function_is_slow_gets_504()
+    {
+        var firstArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var neverAnswered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var function = await ConnectionCountingFunction.StartAsync(
+            async context =>
+            {
+                if (firstArrived.TrySetResult())
+                {
+                    await releaseFirst.Task;
+                    await context.Response.WriteAsync("ok");
+                    return;
+                }
+
+                secondArrived.TrySetResult();
+                await neverAnswered.Task.WaitAsync(context.RequestAborted);
+            },
+            HttpProtocols.Http2,
+            maxStreamsPerConnection: 1);
+        var clock = new ObservableClock();
+        await using var env = await new ProxyHostBuilder()
+            .MountFunction("slow", o =>
+            {
+                o.Port = function.Port;
+                o.HttpVersion = "2";
+                o.MaxConnectionsPerBackend = 1;
+                o.Timeout = 10_000;
+            })
+            .ConfigureServices(clock.UseIn)
+            .StartAsync();
+        using var waits = new MetricCollector<double>(env.Services.GetRequiredService<IMeterFactory>(), "AzureFunctionsInvoker", "azurefunctionsinvoker.connection.wait_duration");
+
+        var first = env.Caller.GetAsync("/mytest");
+        await firstArrived.Task.WaitAsync(s_bound);
+        var second = env.Caller.GetAsync("/mytest");
+        await clock.WhenArmedAsync(timers: 2).WaitAsync(s_bound); // the second is being sent, the one stream taken
+        releaseFirst.SetResult();
+        using var answered = await first.WaitAsync(s_bound);
+        await secondArrived.Task.WaitAsync(s_bound);
+
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.Equal(1, function.ConnectionsMade);
+        clock.Advance(TimeSpan.FromMilliseconds(10_000));
+        using var slow = await second.WaitAsync(s_bound);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, slow.StatusCode);
+        Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "ConnectionBudgetExhausted");
+
+        // The connection closed, the budget comes free, and the attempt that waited for it ends: a wait that got a
+        // connection, never one recorded as exhausted.
+        await function.StopAsync();
+        await Eventually.HoldsAsync(() => waits.GetMeasurementSnapshot().Count > 0, s_bound, "the attempt's wait ended");
+        Assert.All(waits.GetMeasurementSnapshot(), m => Assert.False(m.Tags.ContainsKey("error.type")));
     }
 
     [Fact]
