@@ -82,6 +82,80 @@ public sealed class StreamedKeyLeakTests
         Assert.DoesNotContain(" after", received, StringComparison.Ordinal);
     }
 
+    // What a reflecting function could hand back with the key, the path spelled as JSON and URLs allow: a JSON escape for
+    // any character, percent-encoding (a management URL carried in another URL's query, once or twice), the percent sign
+    // itself escaped, every letter escaped in upper-case hex.
+    public static TheoryData<string> EscapedSpellings => new()
+    {
+        """{origin}/runtime/webhooks/durable\u0074ask/instances/abc?code=SYSTEMKEY""",
+        """{origin}\u002fruntime\u002fwebhooks\u002fdurabletask/instances/abc?code=SYSTEMKEY""",
+        """https://login.example/?next=https%3A%2F%2Fapp.example%2Fruntime%2Fwebhooks%2Fdurabletask%2Finstances%2Fabc%3Fcode%3DSYSTEMKEY""",
+        """{origin}/runtime/webhooks/%64urabletask/instances/abc?code=SYSTEMKEY""",
+        """https://login.example/?next=https%253A%252F%252Fapp.example%252Fruntime%252Fwebhooks%252Fdurabletask%252Finstances%252Fabc%253Fcode%253DSYSTEMKEY""",
+        """{origin}\u00252Fruntime\u00252Fwebhooks\u00252Fdurabletask/instances/abc?code=SYSTEMKEY""",
+        """{origin}/runtime/webhooks/\u0044\u0075\u0072\u0061\u0062\u006C\u0065\u0074\u0061\u0073\u006B/instances/abc?code=SYSTEMKEY""",
+        """{origin}%2FRUNTIME%2Fwebhooks%2F%44%55%52%41%42%4C%45%54%41%53%4B%2Finstances%2Fabc%3Fcode%3DSYSTEMKEY""",
+    };
+
+    [Theory]
+    [MemberData(nameof(EscapedSpellings))]
+    public async Task A_management_url_spelled_with_escapes_or_percent_encoding_is_cut_before_it(string url)
+    {
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
+        var body = Encoding.UTF8.GetBytes($$"""{"filler":"{{new string('x', 20_000)}}","url":"{{url.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal)}}"}""");
+        env.Function.Answer = context => WriteInTwoAsync(context, body, StatusCodes.Status200OK, "application/json", 20_000);
+
+        var (_, received) = await ReadWhatArrivesAsync(env, "/mytest");
+
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+        Assert.True(received.Length < body.Length);
+        var cut = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "ResponseBodyFailed");
+        Assert.Contains("answer", cut.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(EscapedSpellings))]
+    public async Task A_list_over_64_KiB_of_urls_spelled_with_escapes_gets_502_before_anything_is_sent(string url)
+    {
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
+        var spelled = url.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal);
+        var body = Encoding.UTF8.GetBytes("[" + string.Join(',', Enumerable.Range(0, 900).Select(i => $$"""{"id":"{{i}}","uri":"{{spelled}}"}""")) + "]");
+        Assert.True(body.Length > 64 * 1024);
+        env.Function.Answer = FramedAnswer.Of(body);
+
+        var (status, received) = await ReadWhatArrivesAsync(env, "/mytest");
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1)] // within the first escape
+    [InlineData(3)]
+    [InlineData(8)]
+    [InlineData(17)] // within a twice-encoded slash
+    [InlineData(36)] // within an encoded letter
+    [InlineData(43)] // within the last escape
+    public async Task A_path_spelled_with_escapes_split_across_two_reads_is_found(int splitAt)
+    {
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
+        var url = env.Function.Origin + """\u002Fruntime%252Fwebhooks\/durable%74as\u006B/instances/abc?code=SYSTEMKEY""";
+        var at = url.IndexOf("\\u002Fruntime", StringComparison.Ordinal) + splitAt;
+        env.Function.Answer = async context =>
+        {
+            context.Response.ContentType = "text/plain";
+            await context.Response.WriteAsync("before " + url[..at]);
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(50); // the proxy reads the first piece on its own
+            await context.Response.WriteAsync(url[at..] + " after");
+        };
+
+        var (_, received) = await ReadWhatArrivesAsync(env, "/mytest");
+
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+        Assert.DoesNotContain(" after", received, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"a":"https://elsewhere.example/runtime/webhooks/durabletask/instances/x?code=SYSTEMKEY","b":"{origin}/api/answer"}""")]
     [InlineData("""{"key-as-name {origin}/runtime/webhooks/durabletask/instances/x?code=SYSTEMKEY":1}""")]
