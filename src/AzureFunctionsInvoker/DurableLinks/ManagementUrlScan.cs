@@ -170,54 +170,47 @@ internal struct ManagementUrlScan
 
     // The anchors among the 64 bytes at 'at', one bit each: a 'k' 6 bytes after a 'b' (either case), or a hex digit 4 to 7
     // one byte after a '%' or four after a '\\', where the first hex digit of an escaped letter stands ("%6B",
-    // "\\u006B"). The bytes before 'at' are read. Inlined: the width not taken is dead code.
+    // "\\u006B"). The bytes before 'at' are read. Inlined: the widths not taken are dead code.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Anchors(ref byte at)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            var bytes = Vector512.LoadUnsafe(ref at);
-            var b = Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector512.Create(CaseBit);
-            var percent = Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 1));
-            var backslash = Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 4));
-            return ((Vector512.Equals(b, Vector512.Create((byte)'b')) & Vector512.Equals(bytes | Vector512.Create(CaseBit), Vector512.Create((byte)'k')))
-                | ((Vector512.Equals(percent, Vector512.Create((byte)'%')) | Vector512.Equals(backslash, Vector512.Create((byte)'\\')))
-                    & Vector512.Equals(bytes & Vector512.Create(HexDigitMask), Vector512.Create((byte)'4')))).ExtractMostSignificantBits();
+            return Anchors512(ref at);
         }
 
-        ulong anchors = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            for (var part = 0; part < Block; part += Vector256<byte>.Count)
-            {
-                ref var from = ref Unsafe.Add(ref at, part);
-                var bytes = Vector256.LoadUnsafe(ref from);
-                var b = Vector256.LoadUnsafe(ref Unsafe.Subtract(ref from, AnchorDistance)) | Vector256.Create(CaseBit);
-                var percent = Vector256.LoadUnsafe(ref Unsafe.Subtract(ref from, 1));
-                var backslash = Vector256.LoadUnsafe(ref Unsafe.Subtract(ref from, 4));
-                anchors |= (ulong)((Vector256.Equals(b, Vector256.Create((byte)'b')) & Vector256.Equals(bytes | Vector256.Create(CaseBit), Vector256.Create((byte)'k')))
-                    | ((Vector256.Equals(percent, Vector256.Create((byte)'%')) | Vector256.Equals(backslash, Vector256.Create((byte)'\\')))
-                        & Vector256.Equals(bytes & Vector256.Create(HexDigitMask), Vector256.Create((byte)'4')))).ExtractMostSignificantBits() << part;
-            }
-
-            return anchors;
+            return Anchors256(ref at) | ((ulong)Anchors256(ref Unsafe.Add(ref at, Vector256<byte>.Count)) << Vector256<byte>.Count);
         }
 
+        // Vector128 is accelerated on x64 and Arm64 alike.
+        ulong anchors = 0;
         for (var part = 0; part < Block; part += Vector128<byte>.Count)
         {
-            // Vector128 is accelerated on x64 and Arm64 alike.
-            ref var from = ref Unsafe.Add(ref at, part);
-            var bytes = Vector128.LoadUnsafe(ref from);
-            var b = Vector128.LoadUnsafe(ref Unsafe.Subtract(ref from, AnchorDistance)) | Vector128.Create(CaseBit);
-            var percent = Vector128.LoadUnsafe(ref Unsafe.Subtract(ref from, 1));
-            var backslash = Vector128.LoadUnsafe(ref Unsafe.Subtract(ref from, 4));
-            anchors |= (ulong)((Vector128.Equals(b, Vector128.Create((byte)'b')) & Vector128.Equals(bytes | Vector128.Create(CaseBit), Vector128.Create((byte)'k')))
-                | ((Vector128.Equals(percent, Vector128.Create((byte)'%')) | Vector128.Equals(backslash, Vector128.Create((byte)'\\')))
-                    & Vector128.Equals(bytes & Vector128.Create(HexDigitMask), Vector128.Create((byte)'4')))).ExtractMostSignificantBits() << part;
+            anchors |= (ulong)Anchors128(ref Unsafe.Add(ref at, part)) << part;
         }
 
         return anchors;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Anchors512(ref byte at) =>
+        ((Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector512.Create(CaseBit), Vector512.Create((byte)'b')) & Vector512.Equals(Vector512.LoadUnsafe(ref at) | Vector512.Create(CaseBit), Vector512.Create((byte)'k')))
+            | ((Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector512.Create((byte)'%')) | Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector512.Create((byte)'\\')))
+                & Vector512.Equals(Vector512.LoadUnsafe(ref at) & Vector512.Create(HexDigitMask), Vector512.Create((byte)'4')))).ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Anchors256(ref byte at) =>
+        ((Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector256.Create(CaseBit), Vector256.Create((byte)'b')) & Vector256.Equals(Vector256.LoadUnsafe(ref at) | Vector256.Create(CaseBit), Vector256.Create((byte)'k')))
+            | ((Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector256.Create((byte)'%')) | Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector256.Create((byte)'\\')))
+                & Vector256.Equals(Vector256.LoadUnsafe(ref at) & Vector256.Create(HexDigitMask), Vector256.Create((byte)'4')))).ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Anchors128(ref byte at) =>
+        ((Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector128.Create(CaseBit), Vector128.Create((byte)'b')) & Vector128.Equals(Vector128.LoadUnsafe(ref at) | Vector128.Create(CaseBit), Vector128.Create((byte)'k')))
+            | ((Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector128.Create((byte)'%')) | Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector128.Create((byte)'\\')))
+                & Vector128.Equals(Vector128.LoadUnsafe(ref at) & Vector128.Create(HexDigitMask), Vector128.Create((byte)'4')))).ExtractMostSignificantBits();
 
     // Whether the anchor at 'at' may end a letter of "bletask": "bletask" itself ending there, in any case, or an escape
     // whose two hex digits start there and mean one of its letters. Most anchors in other bytes fail here.

@@ -16,6 +16,9 @@ public sealed class StreamedKeyLeakTests
 {
     private const string Management = "/runtime/webhooks/durabletask/instances/abc?taskHub=Hub&connection=Storage&code=SYSTEMKEY";
 
+    // The same, its slashes and letters escaped and percent-encoded as JSON and URLs allow.
+    private const string EscapedManagement = """\u002Fruntime%252Fwebhooks\/durable%74as\u006B/instances/abc?code=SYSTEMKEY""";
+
     [Fact]
     public async Task A_list_of_900_instances_over_64_KiB_never_hands_out_the_key()
     {
@@ -58,15 +61,21 @@ public sealed class StreamedKeyLeakTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(5)]
-    [InlineData(17)]
-    [InlineData(30)]
-    public async Task A_path_split_across_two_reads_is_found(int splitAt)
+    [InlineData(Management, 1)]
+    [InlineData(Management, 5)]
+    [InlineData(Management, 17)]
+    [InlineData(Management, 30)]
+    [InlineData(EscapedManagement, 1)] // within the first escape
+    [InlineData(EscapedManagement, 3)]
+    [InlineData(EscapedManagement, 8)]
+    [InlineData(EscapedManagement, 17)] // within a twice-encoded slash
+    [InlineData(EscapedManagement, 36)] // within an encoded letter
+    [InlineData(EscapedManagement, 43)] // within the last escape
+    public async Task A_path_split_across_two_reads_is_found(string path, int splitAt)
     {
         await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
-        var url = env.Function.Origin + Management;
-        var at = url.IndexOf("/runtime", StringComparison.Ordinal) + splitAt;
+        var url = env.Function.Origin + path;
+        var at = env.Function.Origin.Length + splitAt;
         env.Function.Answer = async context =>
         {
             context.Response.ContentType = "text/plain";
@@ -127,33 +136,6 @@ public sealed class StreamedKeyLeakTests
 
         Assert.Equal(HttpStatusCode.BadGateway, status);
         Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData(1)] // within the first escape
-    [InlineData(3)]
-    [InlineData(8)]
-    [InlineData(17)] // within a twice-encoded slash
-    [InlineData(36)] // within an encoded letter
-    [InlineData(43)] // within the last escape
-    public async Task A_path_spelled_with_escapes_split_across_two_reads_is_found(int splitAt)
-    {
-        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
-        var url = env.Function.Origin + """\u002Fruntime%252Fwebhooks\/durable%74as\u006B/instances/abc?code=SYSTEMKEY""";
-        var at = url.IndexOf("\\u002Fruntime", StringComparison.Ordinal) + splitAt;
-        env.Function.Answer = async context =>
-        {
-            context.Response.ContentType = "text/plain";
-            await context.Response.WriteAsync("before " + url[..at]);
-            await context.Response.Body.FlushAsync();
-            await Task.Delay(50); // the proxy reads the first piece on its own
-            await context.Response.WriteAsync(url[at..] + " after");
-        };
-
-        var (_, received) = await ReadWhatArrivesAsync(env, "/mytest");
-
-        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
-        Assert.DoesNotContain(" after", received, StringComparison.Ordinal);
     }
 
     [Theory]
