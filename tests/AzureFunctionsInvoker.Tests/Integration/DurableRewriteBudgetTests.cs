@@ -77,4 +77,23 @@ public sealed class DurableRewriteBudgetTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(33, HttpStatusCode.OK)]
+    [InlineData(34, HttpStatusCode.BadGateway)]
+    public async Task One_instance_whose_urls_differ_in_what_the_token_hides_seals_a_token_for_each(int keys, HttpStatusCode expected)
+    {
+        // What a token hides is part of what it seals: one instance under as many task hubs (or keys) as a reflecting
+        // function is made to list is as many links to seal as that many instances, and is held to the same budget.
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
+        var body = "[" + string.Join(',', Enumerable.Range(0, 100).Select(i =>
+            $"\"{env.Function.Origin}/runtime/webhooks/durabletask/instances/{0:D32}?taskHub=Hub{i % keys}&connection=Storage&code=SYSTEMKEY\"")) + "]";
+        env.Function.Answer = FramedAnswer.Of(Encoding.UTF8.GetBytes(body));
+
+        using var response = await env.Caller.GetAsync("/mytest");
+        var received = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+    }
 }
