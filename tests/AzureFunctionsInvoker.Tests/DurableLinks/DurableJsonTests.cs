@@ -30,6 +30,64 @@ public sealed class DurableJsonTests
     }
 
     [Theory]
+    [InlineData(300, 30, true)] // the most URLs
+    [InlineData(301, 30, false)]
+    [InlineData(300, 33, true)] // the most links sealed, each instance's token found again
+    [InlineData(300, 34, false)]
+    [InlineData(34, 34, false)]
+    public void The_budget_holds_urls_and_links_sealed_to_their_boundaries(int urls, int instances, bool rewritten)
+    {
+        // The instances taken in turn, so no URL's token is the one made just before it.
+        var body = "[" + string.Join(',', Enumerable.Range(0, urls).Select(i =>
+            $"\"https://myapp.azurewebsites.net/runtime/webhooks/durabletask/instances/{i % instances:D32}?taskHub=Hub&connection=Storage&code=SECRET\"")) + "]";
+        using var splices = new DurableJsonSplices();
+
+        Assert.Equal(rewritten ? DurableJsonResult.Rewritten : DurableJsonResult.OverBudget, DurableJson.Rewrite(Encoding.UTF8.GetBytes(body), RewriteScopes.For(), RewriteScopes.Links(), splices));
+    }
+
+    [Fact]
+    public void A_body_its_links_grow_to_exactly_three_times_its_size_and_4_KiB_is_rewritten_and_one_byte_smaller_is_not()
+    {
+        // Short URLs grow most: find a count whose growth lands the rewritten body exactly on the limit once padded.
+        var links = RewriteScopes.Links();
+        for (var urls = 40; urls < 80; urls++)
+        {
+            var growth = Growth(Body(urls, 8000), links);
+            var size = (growth - DurableJson.GrowthAllowance) / 2;
+            if ((growth - DurableJson.GrowthAllowance) % 2 != 0 || size < Body(urls, 0).Length)
+            {
+                continue;
+            }
+
+            var exact = Body(urls, size - Body(urls, 0).Length);
+            Assert.Equal(size, exact.Length);
+            using var atLimit = new DurableJsonSplices();
+            Assert.Equal(DurableJsonResult.Rewritten, DurableJson.Rewrite(exact, RewriteScopes.For(), links, atLimit));
+            using var over = new DurableJsonSplices();
+            Assert.Equal(DurableJsonResult.OverBudget, DurableJson.Rewrite(Body(urls, size - 1 - Body(urls, 0).Length), RewriteScopes.For(), links, over));
+            return;
+        }
+
+        Assert.Fail("No count of URLs lands on the limit.");
+
+        static byte[] Body(int urls, int padding) => Encoding.UTF8.GetBytes("[\"" + new string('x', padding) + "\"," + string.Join(',', Enumerable.Range(0, urls).Select(i =>
+            $"\"https://myapp.azurewebsites.net/runtime/webhooks/durabletask/instances/{i % 20}\"")) + "]");
+
+        static int Growth(byte[] body, DurableLinkProtector links)
+        {
+            using var splices = new DurableJsonSplices();
+            Assert.Equal(DurableJsonResult.Rewritten, DurableJson.Rewrite(body, RewriteScopes.For(), links, splices));
+            var growth = 0;
+            foreach (var splice in splices.Splices)
+            {
+                growth += splice.LinkLength - (splice.End - splice.Start);
+            }
+
+            return growth;
+        }
+    }
+
+    [Theory]
     [InlineData("""{"a":"https://myapp.azurewebsites.net/api/x"}""")]
     [InlineData("""[1,2,3]""")]
     [InlineData("""not json at all""")]
