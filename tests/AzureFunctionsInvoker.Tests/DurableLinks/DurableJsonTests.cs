@@ -91,6 +91,9 @@ public sealed class DurableJsonTests
     [InlineData("""{"a":"https://myapp.azurewebsites.net/api/x"}""")]
     [InlineData("""[1,2,3]""")]
     [InlineData("""not json at all""")]
+    [InlineData("""{"text":"durabletask"}""")] // the word alone, read in full: no URL
+    [InlineData("""not json, caf\u00e9 \u00e9""")] // escapes, unreadable, and no spelling of the word
+    [InlineData("not json, café")]
     public void A_body_without_management_urls_is_unchanged(string json)
     {
         using var splices = new DurableJsonSplices();
@@ -107,6 +110,34 @@ public sealed class DurableJsonTests
         using var splices = new DurableJsonSplices();
 
         Assert.Equal(DurableJsonResult.Unreadable, DurableJson.Rewrite(body, RewriteScopes.For(), _links, splices));
+    }
+
+    [Theory]
+    [InlineData("""{"u":"https://myapp.azurewebsites.net/runtime/webhooks/durable\u0074ask/instances/abc?code=SECRET"}""")] // ASCII, an escaped letter
+    [InlineData("""{"note":"add","u":"https://myapp.azurewebsites.net/runtime/webhooks/durabletask/instances/abc?code=SECRET"}""")] // "dd" before it
+    [InlineData("""{"a":"\u0041","u":"https://myapp.azurewebsites.net/runtime/webhooks/durabletask/instances/abc?code=SECRET&pad=\u0041PADDING"}""")]
+    public void A_management_url_is_rewritten_whatever_comes_before_it_and_however_it_is_escaped(string json)
+    {
+        // The last: a short escaped string, then an escaped one longer than the buffer it was unescaped into.
+        json = json.Replace("PADDING", new string('p', 400), StringComparison.Ordinal);
+        using var splices = new DurableJsonSplices();
+
+        Assert.Equal(DurableJsonResult.Rewritten, DurableJson.Rewrite(Encoding.UTF8.GetBytes(json), RewriteScopes.For(), _links, splices));
+        Assert.DoesNotContain("SECRET", Encoding.UTF8.GetString(splices.Replacement(Assert.Single(splices.Splices.ToArray()))), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("not json /runtime/webhooks/durabletask")] // the word at the very end
+    [InlineData("""{"https://myapp.azurewebsites.net/runtime/webhooks/durabletask/instances/abc?code=SECRET":1}""")] // a property name, not a value
+    public void A_management_url_the_rewriter_does_not_take_is_left_for_the_guard_or_refused(string json)
+    {
+        using var splices = new DurableJsonSplices();
+
+        var result = DurableJson.Rewrite(Encoding.UTF8.GetBytes(json), RewriteScopes.For(), _links, splices);
+
+        // Not JSON: refused. A property name: no splice (what is left names the path, which RewrittenJsonCopier refuses).
+        Assert.Equal(json.StartsWith('{') ? DurableJsonResult.Unchanged : DurableJsonResult.Unreadable, result);
+        Assert.Equal(0, splices.Count);
     }
 
     [Fact]
