@@ -141,6 +141,17 @@ public sealed class DurableJsonTests
     }
 
     [Fact]
+    public void A_body_with_a_byte_that_is_not_utf8_beside_a_management_url_cannot_pass()
+    {
+        // The reader takes the byte inside a string; the body is refused as a whole rather than rewritten around it.
+        var body = Encoding.UTF8.GetBytes($$"""{"u":"{{Management}}","x":"?"}""");
+        body[^3] = 0xFF;
+        using var splices = new DurableJsonSplices();
+
+        Assert.Equal(DurableJsonResult.Unreadable, DurableJson.Rewrite(body, RewriteScopes.For(), _links, splices));
+    }
+
+    [Fact]
     public void An_escaped_management_url_is_found_too()
     {
         var body = Encoding.UTF8.GetBytes($$"""{"u":"{{Management.Replace("/", "\\/", StringComparison.Ordinal)}}"}""");
