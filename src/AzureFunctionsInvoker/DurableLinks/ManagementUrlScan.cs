@@ -169,8 +169,8 @@ internal struct ManagementUrlScan
     }
 
     // The anchors among the 64 bytes at 'at', one bit each: a 'k' 6 bytes after a 'b' (either case), or a hex digit 4 to 7
-    // one byte after a '%' or four after a '\\', where the first hex digit of an escaped letter stands ("%6B",
-    // "\\u006B"). The bytes before 'at' are read. Inlined: the widths not taken are dead code.
+    // one byte after a '%' or after "\\u00" (a '\\' four before and no bit but '0''s in the two before), where the first
+    // hex digit of an escaped letter stands ("%6B", "\\u006B"). The bytes before 'at' are read. Inlined: the widths not taken are dead code.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Anchors(ref byte at)
     {
@@ -197,26 +197,29 @@ internal struct ManagementUrlScan
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Anchors512(ref byte at) =>
         ((Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector512.Create(CaseBit), Vector512.Create((byte)'b')) & Vector512.Equals(Vector512.LoadUnsafe(ref at) | Vector512.Create(CaseBit), Vector512.Create((byte)'k')))
-            | ((Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector512.Create((byte)'%')) | Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector512.Create((byte)'\\')))
+            | ((Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector512.Create((byte)'%')) | (Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector512.Create((byte)'\\')) & Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 2)) | Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector512.Create((byte)'0'))))
                 & Vector512.Equals(Vector512.LoadUnsafe(ref at) & Vector512.Create(HexDigitMask), Vector512.Create((byte)'4')))).ExtractMostSignificantBits();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Anchors256(ref byte at) =>
         ((Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector256.Create(CaseBit), Vector256.Create((byte)'b')) & Vector256.Equals(Vector256.LoadUnsafe(ref at) | Vector256.Create(CaseBit), Vector256.Create((byte)'k')))
-            | ((Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector256.Create((byte)'%')) | Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector256.Create((byte)'\\')))
+            | ((Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector256.Create((byte)'%')) | (Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector256.Create((byte)'\\')) & Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 2)) | Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector256.Create((byte)'0'))))
                 & Vector256.Equals(Vector256.LoadUnsafe(ref at) & Vector256.Create(HexDigitMask), Vector256.Create((byte)'4')))).ExtractMostSignificantBits();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Anchors128(ref byte at) =>
         ((Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector128.Create(CaseBit), Vector128.Create((byte)'b')) & Vector128.Equals(Vector128.LoadUnsafe(ref at) | Vector128.Create(CaseBit), Vector128.Create((byte)'k')))
-            | ((Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector128.Create((byte)'%')) | Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector128.Create((byte)'\\')))
+            | ((Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector128.Create((byte)'%')) | (Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector128.Create((byte)'\\')) & Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 2)) | Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector128.Create((byte)'0'))))
                 & Vector128.Equals(Vector128.LoadUnsafe(ref at) & Vector128.Create(HexDigitMask), Vector128.Create((byte)'4')))).ExtractMostSignificantBits();
 
     // Whether the anchor at 'at' may end a letter of "bletask": "bletask" itself ending there, in any case, or an escape
-    // whose two hex digits start there and mean one of its letters. Most anchors in other bytes fail here.
+    // of one of its letters whose two hex digits start there: after '%', or after "\u00" (not any "\u": System.Text.Json
+    // writes every non-ASCII character so, "\u3042", whose third digit is as often 4 to 7). Most anchors in other bytes
+    // fail here, before any place is tried.
     private static bool MayEndBletask(ReadOnlySpan<byte> bytes, int at) =>
         (at >= AnchorDistance && Ascii.EqualsIgnoreCase(bytes.Slice(at - AnchorDistance, AnchorDistance + 1), "bletask"u8))
-        || (TryHex(bytes[at..], out var value) && (byte)(value | CaseBit) is (byte)'b' or (byte)'l' or (byte)'e' or (byte)'t' or (byte)'a' or (byte)'s' or (byte)'k'
+        || (((at >= 1 && bytes[at - 1] == (byte)'%') || (at >= 4 && bytes[(at - 4)..at].SequenceEqual("\\u00"u8)))
+            && TryHex(bytes[at..], out var value) && (byte)(value | CaseBit) is (byte)'b' or (byte)'l' or (byte)'e' or (byte)'t' or (byte)'a' or (byte)'s' or (byte)'k'
             && char.IsAsciiLetter((char)value));
 
     // Whether a spelling of the path holds the anchor at 'at': it starts within the longest spelling before it, at a
