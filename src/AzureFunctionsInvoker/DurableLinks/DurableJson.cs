@@ -18,11 +18,19 @@ internal static class DurableJson
     public const int MaxBodySize = 64 * 1024;
 
     /// <summary>
-    /// The most management URLs rewritten in one body: a page of about 33 instances as <c>CreateHttpManagementPayload</c>
-    /// writes them (eight or nine URLs each). Each distinct link costs a Data Protection token, so more would let a function (or a
-    /// caller, through an orchestration's input it reflects) make one response cost the proxy tens of milliseconds.
+    /// The most management URLs rewritten in one body: a page of 33 instances as <c>CreateHttpManagementPayload</c>
+    /// writes them (eight or nine URLs each). Each link is written out (its URL decoded, its payload built, its bytes
+    /// sent), so more would let a function (or a caller, through an orchestration's input it reflects) make one response
+    /// cost the proxy far more than its size.
     /// </summary>
     public const int MaxRewrittenUrls = 300;
+
+    /// <summary>
+    /// The most link tokens sealed for one body: one per instance of such a page (an instance's URLs follow one another
+    /// and share its token), so 33. Sealing (AES-GCM) is what a link costs most, and a body whose URLs name another
+    /// instance each, or alternate between instances, would otherwise seal one per URL.
+    /// </summary>
+    public const int MaxSealedLinks = 33;
 
     /// <summary>How many times its own size (plus <see cref="GrowthAllowance"/>) a rewritten body may grow to.</summary>
     public const int MaxGrowthFactor = 3;
@@ -36,7 +44,8 @@ internal static class DurableJson
     /// <summary>
     /// Finds the management URLs of <paramref name="json"/> and adds to <paramref name="splices"/>, in order, where each is
     /// and the link that replaces it; says whether there was any, or whether the body cannot be passed on at all
-    /// (unreadable, or over the budget: more than <see cref="MaxRewrittenUrls"/> URLs, or rewritten larger than
+    /// (unreadable, or over the budget: more than <see cref="MaxRewrittenUrls"/> URLs or <see cref="MaxSealedLinks"/>
+    /// tokens sealed, or rewritten larger than
     /// <see cref="MaxGrowthFactor"/> times its size plus <see cref="GrowthAllowance"/>, where reading stops).
     /// The body is left as it is, to be written around the splices with no copy of its own.
     /// </summary>
@@ -98,7 +107,7 @@ internal static class DurableJson
 
                 var linkLength = splices.EndLink(linkStart);
                 length += linkLength - (reader.BytesConsumed - reader.TokenStartIndex);
-                if (splices.Count == MaxRewrittenUrls || length > maxLength)
+                if (splices.Count == MaxRewrittenUrls || linkScope.Sealed > MaxSealedLinks || length > maxLength)
                 {
                     return DurableJsonResult.OverBudget;
                 }

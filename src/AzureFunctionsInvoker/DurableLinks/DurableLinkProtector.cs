@@ -28,7 +28,7 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// Tokens of version 3, all Data Protection, are still read until they expire. Links are sealed with the platform's
 /// <see cref="AesGcm"/> only (each thread's, per link key), never a hand-written cipher: its Encrypt call (about 1.4 µs
 /// with OpenSSL 3, whatever the size) is the floor of a rewritten link's cost. A body's links are written as base64url
-/// bytes straight into the rewritten body's buffer, and a thread's last token is reused for the same link within a second.
+/// bytes straight into the rewritten body's buffer, and a thread's recent tokens are reused for the same link within a second.
 /// </remarks>
 internal sealed class DurableLinkProtector
 {
@@ -87,9 +87,10 @@ internal sealed class DurableLinkProtector
     /// Writes the token of the link to <paramref name="resource"/> with <paramref name="hiddenQuery"/> on
     /// <paramref name="origin"/>, valid for <paramref name="lifetime"/> from <paramref name="now"/> (<see cref="Now"/>,
     /// read once for all the links of a body), to <paramref name="output"/> as base64url bytes: the links of a body are
-    /// written without a string of their own.
+    /// written without a string of their own. Says whether a new token was sealed (<see langword="false"/>: a token this
+    /// thread made for the same link within a second was written again), which is what a link costs.
     /// </summary>
-    public void Protect(string origin, ReadOnlySpan<char> resource, ReadOnlySpan<char> hiddenQuery, TimeSpan lifetime, DateTimeOffset now, IBufferWriter<byte> output)
+    public bool Protect(string origin, ReadOnlySpan<char> resource, ReadOnlySpan<char> hiddenQuery, TimeSpan lifetime, DateTimeOffset now, IBufferWriter<byte> output)
     {
         var key = CurrentKey(now);
         var payloadLength = PayloadLength(origin, resource, hiddenQuery);
@@ -97,14 +98,14 @@ internal sealed class DurableLinkProtector
         var buffer = ArrayPool<byte>.Shared.Rent(length + payloadLength);
         try
         {
-            // The payload first, after the token: it says whether the last token made is this link's.
+            // The payload first, after the token: it says whether a recent token is this link's.
             var token = buffer.AsSpan(0, length);
             var payload = buffer.AsSpan(length, payloadLength);
             WritePayload(payload, origin, resource, hiddenQuery, now, lifetime);
-            var last = LastToken.Of(this);
-            if (last.TryWrite(payload[PayloadLinkStart..], lifetime, now, output))
+            var recent = RecentTokens.Of(this);
+            if (recent.TryWrite(payload[PayloadLinkStart..], lifetime, now, output))
             {
-                return;
+                return false;
             }
 
             key.Seal(payload, token);
@@ -112,8 +113,9 @@ internal sealed class DurableLinkProtector
             var header = key.EncodedHeader;
             header.Span.CopyTo(encoded);
             var written = header.Length + Base64Url.EncodeToUtf8(token[key.EncodedHeaderSource..], encoded[header.Length..]);
-            last.Keep(payload[PayloadLinkStart..], lifetime, now, encoded[..written]);
+            recent.Keep(payload[PayloadLinkStart..], lifetime, now, encoded[..written]);
             output.Advance(written);
+            return true;
         }
         finally
         {
@@ -322,70 +324,102 @@ internal sealed class DurableLinkProtector
     }
 
     /// <summary>
-    /// The last token a thread made, for its link within a second: a Durable response names one instance up to nine
-    /// times (its <c>Location</c> and eight URLs), each needing the same token, so its expiry is at most a second short.
-    /// One per thread, in buffers that grow to the longest link, so checking and keeping a token takes no lock and
-    /// allocates nothing; a token is reused only for the protector (the function) that made it.
+    /// The last tokens a thread made, for their links within a second: a Durable response names one instance up to nine
+    /// times (its <c>Location</c> and eight URLs), and a page of instances each of them, in whatever order the function
+    /// wrote them (an instance's URLs together, or one list per kind of URL), each needing the same token, so its expiry
+    /// is at most a second short. A thread keeps as many as a body may seal (<see cref="DurableJson.MaxSealedLinks"/>),
+    /// so every link a body repeats is sealed once. One set per thread, in buffers that grow to the longest link, so
+    /// checking and keeping a token takes no lock and allocates nothing once grown; a token is reused only for the
+    /// protector (the function) that made it.
     /// </summary>
-    private sealed class LastToken
+    private sealed class RecentTokens
     {
         private static readonly TimeSpan s_reuse = TimeSpan.FromSeconds(1);
 
         [ThreadStatic]
-        private static LastToken? s_current;
+        private static RecentTokens? s_current;
 
+        private readonly Entry[] _entries = new Entry[DurableJson.MaxSealedLinks];
         private DurableLinkProtector? _owner;
-        private byte[] _link = [];
-        private int _linkLength = -1;
-        private byte[] _token = [];
-        private int _tokenLength;
-        private TimeSpan _lifetime;
-        private DateTimeOffset _issued;
+        private int _count;
+        private int _next;
 
-        /// <summary>This thread's last token, forgotten when another protector made it.</summary>
-        public static LastToken Of(DurableLinkProtector owner)
+        /// <summary>This thread's recent tokens, forgotten when another protector made them.</summary>
+        public static RecentTokens Of(DurableLinkProtector owner)
         {
-            var last = s_current ??= new LastToken();
-            if (last._owner != owner)
+            var recent = s_current ??= new RecentTokens();
+            if (recent._owner != owner)
             {
-                last._owner = owner;
-                last._linkLength = -1;
+                recent._owner = owner;
+                recent._count = recent._next = 0;
             }
 
-            return last;
+            return recent;
         }
 
-        /// <summary>Writes the last token to <paramref name="output"/> when it was made for <paramref name="link"/> (a payload's link) with <paramref name="lifetime"/> within a second before <paramref name="now"/>.</summary>
+        /// <summary>
+        /// Writes to <paramref name="output"/> the token made for <paramref name="link"/> (a payload's link) with
+        /// <paramref name="lifetime"/> within a second before <paramref name="now"/>, when there is one.
+        /// </summary>
         public bool TryWrite(ReadOnlySpan<byte> link, TimeSpan lifetime, DateTimeOffset now, IBufferWriter<byte> output)
         {
-            if (_linkLength < 0 || _lifetime != lifetime || now < _issued || now - _issued >= s_reuse || !link.SequenceEqual(_link.AsSpan(0, _linkLength)))
+            // The most recent first: an instance's URLs follow one another in most bodies.
+            for (var back = 1; back <= _count; back++)
             {
-                return false;
+                var entry = _entries[(_next - back + _entries.Length) % _entries.Length];
+                if (entry.Lifetime == lifetime && now >= entry.Issued && now - entry.Issued < s_reuse && link.SequenceEqual(entry.Link))
+                {
+                    output.Write(entry.Token);
+                    return true;
+                }
             }
 
-            output.Write(_token.AsSpan(0, _tokenLength));
-            return true;
+            return false;
         }
 
-        /// <summary>Keeps <paramref name="token"/> as the last one made, for <paramref name="link"/>.</summary>
+        /// <summary>Keeps <paramref name="token"/> as made for <paramref name="link"/>, in place of the oldest kept when all are taken.</summary>
         public void Keep(ReadOnlySpan<byte> link, TimeSpan lifetime, DateTimeOffset now, ReadOnlySpan<byte> token)
         {
-            if (_link.Length < link.Length)
-            {
-                _link = new byte[link.Length];
-            }
+            var entry = _entries[_next] ??= new Entry();
+            entry.Set(link, lifetime, now, token);
+            _next = (_next + 1) % _entries.Length;
+            _count = Math.Max(_count, _next == 0 ? _entries.Length : _next);
+        }
 
-            if (_token.Length < token.Length)
-            {
-                _token = new byte[token.Length];
-            }
+        private sealed class Entry
+        {
+            private byte[] _link = [];
+            private int _linkLength;
+            private byte[] _token = [];
+            private int _tokenLength;
 
-            link.CopyTo(_link);
-            _linkLength = link.Length;
-            token.CopyTo(_token);
-            _tokenLength = token.Length;
-            _lifetime = lifetime;
-            _issued = now;
+            public ReadOnlySpan<byte> Link => _link.AsSpan(0, _linkLength);
+
+            public ReadOnlySpan<byte> Token => _token.AsSpan(0, _tokenLength);
+
+            public TimeSpan Lifetime { get; private set; }
+
+            public DateTimeOffset Issued { get; private set; }
+
+            public void Set(ReadOnlySpan<byte> link, TimeSpan lifetime, DateTimeOffset issued, ReadOnlySpan<byte> token)
+            {
+                if (_link.Length < link.Length)
+                {
+                    _link = new byte[link.Length];
+                }
+
+                if (_token.Length < token.Length)
+                {
+                    _token = new byte[token.Length];
+                }
+
+                link.CopyTo(_link);
+                _linkLength = link.Length;
+                token.CopyTo(_token);
+                _tokenLength = token.Length;
+                Lifetime = lifetime;
+                Issued = issued;
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using AzureFunctionsInvoker.Rewriting;
 
@@ -11,12 +12,13 @@ namespace AzureFunctionsInvoker.DurableLinks;
 internal sealed class DurableLinkScope
 {
     private readonly RewriteScope _scope;
+    private readonly DurableLinkProtector _links;
     private bool _uncached;
 
     private DurableLinkScope(in RewriteScope scope, DurableLinkProtector links)
     {
         _scope = scope;
-        Links = links;
+        _links = links;
         Issued = links.Now;
         Authority = scope.Target.Authority;
         Origin = DurableLink.OriginOf(scope.Target);
@@ -35,14 +37,14 @@ internal sealed class DurableLinkScope
     /// <summary>What every link starts with, as UTF-8.</summary>
     public byte[] Prefix { get; }
 
-    /// <summary>What makes the links' tokens.</summary>
-    public DurableLinkProtector Links { get; }
-
     /// <summary>When the links are issued: the clock read once for all of them.</summary>
     public DateTimeOffset Issued { get; }
 
     /// <summary>How long the links live.</summary>
     public TimeSpan Lifetime => _scope.Options.DurableLinksLifetime;
+
+    /// <summary>How many tokens the links of the response have sealed: a link reusing the one before it seals none.</summary>
+    public int Sealed { get; private set; }
 
     /// <summary>The scope of the links of the response <paramref name="scope"/> rewrites, their tokens made by <paramref name="links"/>.</summary>
     public static DurableLinkScope Of(in RewriteScope scope, DurableLinkProtector links) => new(scope, links);
@@ -57,6 +59,18 @@ internal sealed class DurableLinkScope
         return utf8.Length >= scheme.Length + 3 + DurableLink.WebhookPath.Length
             && utf8[scheme.Length..].StartsWith("://"u8)
             && Ascii.EqualsIgnoreCase(utf8[..scheme.Length], scheme);
+    }
+
+    /// <summary>
+    /// Writes the token of the link to <paramref name="resource"/> with <paramref name="hiddenQuery"/> on the origin to
+    /// <paramref name="output"/>, issued now for the links' lifetime, counting it in <see cref="Sealed"/> when it was sealed.
+    /// </summary>
+    public void Protect(ReadOnlySpan<char> resource, ReadOnlySpan<char> hiddenQuery, IBufferWriter<byte> output)
+    {
+        if (_links.Protect(Origin, resource, hiddenQuery, Lifetime, Issued, output))
+        {
+            Sealed++;
+        }
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ internal static class DurableUrlRewriter
         {
             var (visible, hidden) = CallerParameters.Split(query, parts[..query.Length], parts.Slice(query.Length, query.Length));
             output.Write(scope.Prefix);
-            scope.Links.Protect(scope.Origin, resource, parts.Slice(query.Length, hidden), scope.Lifetime, scope.Issued, output);
+            scope.Protect(resource, parts.Slice(query.Length, hidden), output);
             if (operation.Length > 0)
             {
                 Encoding.UTF8.GetBytes(operation, output);

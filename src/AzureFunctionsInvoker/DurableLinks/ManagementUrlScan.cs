@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -10,39 +11,52 @@ using Microsoft.Extensions.Primitives;
 namespace AzureFunctionsInvoker.DurableLinks;
 
 /// <summary>
-/// Looks for Durable Functions' webhook path (<c>/runtime/webhooks/durabletask</c>, in any case, with or without JSON's
-/// <c>\/</c> escapes, each slash escaped or not) in a body as it streams, read by read, for the bodies the buffered rewriter does not take (larger
-/// than 64 KiB, chunked, not JSON, not 2xx): where it is, a management URL with its key may follow, and the body must be
-/// cut there. The search is on any host, not only the function's: another name of the same host (<c>localhost</c>, an
-/// address, a custom domain) is one the proxy cannot tell apart. A path split across two reads is found: the last bytes
-/// of each read are kept and searched with the start of the next. The search takes 64 bytes at a time for two letters
-/// of <c>durabletask</c> 6 bytes apart, <c>b</c> and <c>k</c> in either case (one position in 16,384 of random bytes,
-/// rarer still in text), and compares the whole path only there, so it costs about the same on any content. One per response, a value in the copy's own state
-/// (31 bytes kept inline), so a scanned response allocates nothing for it.
+/// Looks for Durable Functions' webhook path (<c>/runtime/webhooks/durabletask</c>) in a body as it streams, read by read,
+/// for the bodies the buffered rewriter does not take (larger than 64 KiB, chunked, not JSON, not 2xx): where it is, a
+/// management URL with its key may follow, and the body must be cut there. The path is found in every spelling JSON and
+/// URLs give it: letters in any case, each character written as itself, as a JSON escape (<c>durable\u0074ask</c>,
+/// <c>\u002f</c>, <c>\/</c>) or percent-encoded (<c>%64urabletask</c>, <c>%2F</c>), and a slash also percent-encoded
+/// twice or with its percent sign escaped (<c>%252F</c>, <c>\u00252F</c>), as a URL carried in another URL's query is,
+/// once or twice. The search is on any host, not only the function's: another name of the same host (<c>localhost</c>,
+/// an address, a custom domain) is one the proxy cannot tell
+/// apart. A path split across two reads is found: the last bytes of each read are kept and searched with the start of
+/// the next.
 /// </summary>
+/// <remarks>
+/// The search takes 64 bytes at a time for two kinds of anchor: <c>durabletask</c>'s <c>b</c> and <c>k</c> 6 bytes apart
+/// in either case, which every spelling whose <c>bletask</c> is written as itself holds; or a hex digit 4 to 7 one byte
+/// after a <c>%</c> or four after a <c>\</c>, the first digit of an escaped letter, which every other spelling holds.
+/// Either pair stands about once in 16,384 positions of random bytes, rarer still in text and JSON. Only there is the
+/// whole path compared, from each place within the longest spelling before it that a spelling can start at, each place
+/// once, so no body costs more than a few comparisons per byte. One per response, a value in the copy's own state (the
+/// last bytes of a read kept inline), so a scanned response allocates nothing for it.
+/// </remarks>
 internal struct ManagementUrlScan
 {
-    // The path's three segments; each is preceded by '/' or JSON's "\/", independently of the others.
-    private static readonly byte[] s_runtime = "runtime"u8.ToArray();
-    private static readonly byte[] s_webhooks = "webhooks"u8.ToArray();
-    private static readonly byte[] s_durableTask = "durabletask"u8.ToArray();
+    // The path, each of its characters matched in any of its spellings.
+    private static readonly byte[] s_path = "/runtime/webhooks/durabletask"u8.ToArray();
 
-    // A match is 29 to 31 bytes from its first '/' on: one begun in the previous read began in its last 30 bytes.
-    private const int Overlap = 31;
+    // What a spelling of the path starts with: its first slash as itself, escaped or percent-encoded.
+    private static readonly SearchValues<byte> s_starts = SearchValues.Create("/\\%"u8);
 
-    // The search's anchor: a folded 'b' and 'k' 6 bytes apart, as in "durabletask", whose 'd' is 18 to 20 bytes after the
-    // path's first '/' (either later slash escaped or not). Two letters at a fixed distance match about once in 16,384
-    // bytes of random data (2/256 squared), where a single byte such as '/' matches every 256; so text, random and binary
-    // bodies cost the same one pass.
-    private const int AnchorB = 4;
-    private const int AnchorK = 10;
-    private const int AnchorDistance = AnchorK - AnchorB;
-    private const int ShortestLead = 18;
-    private const int LongestLead = 20;
+    // The longest spelling of a slash is ten bytes ("\\u0025252F"), of a letter six ("\\u0074"); a path begun in the
+    // previous read began in its last Overlap bytes.
+    private const int LongestSpelling = (3 * 10) + (26 * 6);
+    private const int Overlap = LongestSpelling - 1;
+
+    // The literal anchor: a folded 'b' and 'k' 6 bytes apart, as in "durabletask". Two letters at a fixed distance match
+    // about once in 16,384 bytes of random data (2/256 squared), where a single byte such as '/' matches every 256.
+    private const int AnchorDistance = 6;
     private const byte CaseBit = 0x20;
+
+    // A byte masked with this is '4' when it is a digit 4 to 7, the first hex digit of an escaped letter.
+    private const byte HexDigitMask = 0xFC;
 
     // The vector search takes 64 bytes at a time, at whatever width the hardware has.
     private const int Block = 64;
+
+    // How far before a byte its anchor looks.
+    private const int LookBack = 8;
 
     private Tail _tail;
     private int _tailLength;
@@ -112,29 +126,25 @@ internal struct ManagementUrlScan
     /// <summary>Whether <paramref name="bytes"/>, a whole body or a part of it that no spelling crosses, holds the webhook path.</summary>
     public static bool Holds(ReadOnlySpan<byte> bytes)
     {
-        // Each position q whose byte folds to 'k' and whose byte 6 before folds to 'b' is a candidate: "durabletask" may
-        // start 10 before it; each is then compared in full. A 'b' in one block pairs with a 'k' in the next.
+        // The anchors look back up to eight bytes: the first block is searched from a copy after eight zeros, and the last
+        // bytes, fewer than a block (a whole short read is one of these), from a copy after the eight bytes before them,
+        // padded with zeros, in which no anchor is (inline: a stackalloc would keep the search from tiering up).
+        var edgeBuffer = default(Edge);
+        Span<byte> edge = edgeBuffer;
         ref var start = ref MemoryMarshal.GetReference(bytes);
-        var blocks = bytes.Length - (bytes.Length % Block);
-        ulong previousB = 0;
-        for (var block = 0; block < blocks; block += Block)
+        var tried = 0;
+        for (var block = 0; block < bytes.Length; block += Block)
         {
-            var (b, k) = Anchors(ref Unsafe.Add(ref start, block));
-            var candidates = ((b << AnchorDistance) | (previousB >> (Block - AnchorDistance))) & k;
-            previousB = b;
-            for (; candidates != 0; candidates &= candidates - 1)
+            var copied = block == 0 || bytes.Length - block < Block;
+            if (copied)
             {
-                if (IsPathBefore(bytes, block + BitOperations.TrailingZeroCount(candidates)))
-                {
-                    return true;
-                }
+                edge.Clear();
+                bytes[Math.Max(block - LookBack, 0)..block].CopyTo(edge[(LookBack - Math.Min(block, LookBack))..]);
+                bytes.Slice(block, Math.Min(Block, bytes.Length - block)).CopyTo(edge[LookBack..]);
             }
-        }
 
-        // The last bytes, fewer than a block (a whole read across the seam of two reads is one of these).
-        for (var at = Math.Max(blocks, AnchorDistance); at < bytes.Length; at++)
-        {
-            if ((bytes[at] | CaseBit) == 'k' && (bytes[at - AnchorDistance] | CaseBit) == 'b' && IsPathBefore(bytes, at))
+            var candidates = Anchors(ref copied ? ref edge[LookBack] : ref Unsafe.Add(ref start, block));
+            if (candidates != 0 && Search(bytes, block, candidates, ref tried))
             {
                 return true;
             }
@@ -143,46 +153,91 @@ internal struct ManagementUrlScan
         return false;
     }
 
-    // Which bytes of the 64 at 'at' fold to 'b' and to 'k', one bit each. Inlined: the width not taken is dead code.
+    // Whether a spelling of the path holds one of the anchors of the block at 'block'.
+    private static bool Search(ReadOnlySpan<byte> bytes, int block, ulong candidates, ref int tried)
+    {
+        for (; candidates != 0; candidates &= candidates - 1)
+        {
+            var at = block + BitOperations.TrailingZeroCount(candidates);
+            if (MayEndBletask(bytes, at) && IsPathAround(bytes, at, ref tried))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // The anchors among the 64 bytes at 'at', one bit each: a 'k' 6 bytes after a 'b' (either case), or a hex digit 4 to 7
+    // one byte after a '%' or after "\\u00" (a '\\' four before and no bit but '0''s in the two before), where the first
+    // hex digit of an escaped letter stands ("%6B", "\\u006B"). The bytes before 'at' are read. Inlined: the widths not taken are dead code.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (ulong B, ulong K) Anchors(ref byte at)
+    private static ulong Anchors(ref byte at)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            var folded = Vector512.LoadUnsafe(ref at) | Vector512.Create(CaseBit);
-            return (Vector512.Equals(folded, Vector512.Create((byte)'b')).ExtractMostSignificantBits(),
-                Vector512.Equals(folded, Vector512.Create((byte)'k')).ExtractMostSignificantBits());
+            return Anchors512(ref at);
         }
 
         if (Vector256.IsHardwareAccelerated)
         {
-            var low = Vector256.LoadUnsafe(ref at) | Vector256.Create(CaseBit);
-            var high = Vector256.LoadUnsafe(ref at, 32) | Vector256.Create(CaseBit);
-            return (Vector256.Equals(low, Vector256.Create((byte)'b')).ExtractMostSignificantBits()
-                    | ((ulong)Vector256.Equals(high, Vector256.Create((byte)'b')).ExtractMostSignificantBits() << 32),
-                Vector256.Equals(low, Vector256.Create((byte)'k')).ExtractMostSignificantBits()
-                    | ((ulong)Vector256.Equals(high, Vector256.Create((byte)'k')).ExtractMostSignificantBits() << 32));
+            return Anchors256(ref at) | ((ulong)Anchors256(ref Unsafe.Add(ref at, Vector256<byte>.Count)) << Vector256<byte>.Count);
         }
 
-        ulong b = 0, k = 0;
+        // Vector128 is accelerated on x64 and Arm64 alike.
+        ulong anchors = 0;
         for (var part = 0; part < Block; part += Vector128<byte>.Count)
         {
-            // Vector128 is accelerated on x64 and Arm64 alike.
-            var folded = Vector128.LoadUnsafe(ref at, (nuint)part) | Vector128.Create(CaseBit);
-            b |= (ulong)Vector128.Equals(folded, Vector128.Create((byte)'b')).ExtractMostSignificantBits() << part;
-            k |= (ulong)Vector128.Equals(folded, Vector128.Create((byte)'k')).ExtractMostSignificantBits() << part;
+            anchors |= (ulong)Anchors128(ref Unsafe.Add(ref at, part)) << part;
         }
 
-        return (b, k);
+        return anchors;
     }
 
-    // Whether the webhook path ends its "durabletask" with the 'k' at anchorK: its first '/' is 18 to 20 bytes before the 'd'.
-    private static bool IsPathBefore(ReadOnlySpan<byte> bytes, int anchorK)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Anchors512(ref byte at) =>
+        ((Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector512.Create(CaseBit), Vector512.Create((byte)'b')) & Vector512.Equals(Vector512.LoadUnsafe(ref at) | Vector512.Create(CaseBit), Vector512.Create((byte)'k')))
+            | ((Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector512.Create((byte)'%')) | (Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector512.Create((byte)'\\')) & Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 2)) | Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector512.Create((byte)'0'))))
+                & Vector512.Equals(Vector512.LoadUnsafe(ref at) & Vector512.Create(HexDigitMask), Vector512.Create((byte)'4')))).ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Anchors256(ref byte at) =>
+        ((Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector256.Create(CaseBit), Vector256.Create((byte)'b')) & Vector256.Equals(Vector256.LoadUnsafe(ref at) | Vector256.Create(CaseBit), Vector256.Create((byte)'k')))
+            | ((Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector256.Create((byte)'%')) | (Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector256.Create((byte)'\\')) & Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 2)) | Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector256.Create((byte)'0'))))
+                & Vector256.Equals(Vector256.LoadUnsafe(ref at) & Vector256.Create(HexDigitMask), Vector256.Create((byte)'4')))).ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Anchors128(ref byte at) =>
+        ((Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector128.Create(CaseBit), Vector128.Create((byte)'b')) & Vector128.Equals(Vector128.LoadUnsafe(ref at) | Vector128.Create(CaseBit), Vector128.Create((byte)'k')))
+            | ((Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector128.Create((byte)'%')) | (Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector128.Create((byte)'\\')) & Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 2)) | Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector128.Create((byte)'0'))))
+                & Vector128.Equals(Vector128.LoadUnsafe(ref at) & Vector128.Create(HexDigitMask), Vector128.Create((byte)'4')))).ExtractMostSignificantBits();
+
+    // Whether the anchor at 'at' may end a letter of "bletask": "bletask" itself ending there, in any case, or an escape
+    // of one of its letters whose two hex digits start there: after '%', or after "\u00" (not any "\u": System.Text.Json
+    // writes every non-ASCII character so, "\u3042", whose third digit is as often 4 to 7). Most anchors in other bytes
+    // fail here, before any place is tried.
+    private static bool MayEndBletask(ReadOnlySpan<byte> bytes, int at) =>
+        (at >= AnchorDistance && Ascii.EqualsIgnoreCase(bytes.Slice(at - AnchorDistance, AnchorDistance + 1), "bletask"u8))
+        || (((at >= 1 && bytes[at - 1] == (byte)'%') || (at >= 4 && bytes[(at - 4)..at].SequenceEqual("\\u00"u8)))
+            && TryHex(bytes[at..], out var value) && (byte)(value | CaseBit) is (byte)'b' or (byte)'l' or (byte)'e' or (byte)'t' or (byte)'a' or (byte)'s' or (byte)'k'
+            && char.IsAsciiLetter((char)value));
+
+    // Whether a spelling of the path holds the anchor at 'at': it starts within the longest spelling before it, at a
+    // slash, backslash or percent sign. Each place is tried once per search however many anchors it is near ('tried').
+    private static bool IsPathAround(ReadOnlySpan<byte> bytes, int at, ref int tried)
     {
-        var d = anchorK - AnchorK;
-        for (var first = Math.Max(d - LongestLead, 0); first <= d - ShortestLead; first++)
+        var from = Math.Max(tried, at - LongestSpelling + 1);
+        tried = at + 1;
+        for (var next = from; next <= at; next++)
         {
-            if (bytes[first] == (byte)'/' && IsPathAt(bytes[first..]))
+            var found = bytes[next..(at + 1)].IndexOfAny(s_starts);
+            if (found < 0)
+            {
+                return false;
+            }
+
+            next += found;
+            if (IsPathAt(bytes[next..]))
             {
                 return true;
             }
@@ -191,36 +246,89 @@ internal struct ManagementUrlScan
         return false;
     }
 
-    // Whether bytes, starting with a '/', start with the webhook path, each later slash escaped as "\/" or not.
+    // Whether bytes start with a spelling of the webhook path.
     private static bool IsPathAt(ReadOnlySpan<byte> bytes)
     {
-        bytes = bytes[1..];
-        return Segment(ref bytes, s_runtime) && Slash(ref bytes) && Segment(ref bytes, s_webhooks) && Slash(ref bytes)
-            && Segment(ref bytes, s_durableTask);
+        foreach (var expected in s_path)
+        {
+            if (!Character(ref bytes, expected))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
-    private static bool Segment(ref ReadOnlySpan<byte> bytes, byte[] name)
+    // Whether bytes start with a spelling of 'expected' (a lower-case letter or '/'), and moves past it: the character
+    // itself, "\\u00" and two hex digits, or '%' and two hex digits; a slash also as "\\/", and percent-encoded twice
+    // ("%252F") or with its percent sign as "\\u0025" ("\\u00252F", "\\u0025252F"), as a URL carried in another's query is.
+    private static bool Character(ref ReadOnlySpan<byte> bytes, byte expected)
     {
-        if (bytes.Length < name.Length || !Ascii.EqualsIgnoreCase(bytes[..name.Length], name))
+        if (bytes.IsEmpty)
         {
             return false;
         }
 
-        bytes = bytes[name.Length..];
-        return true;
-    }
+        if (Means(bytes[0], expected))
+        {
+            bytes = bytes[1..];
+            return true;
+        }
 
-    private static bool Slash(ref ReadOnlySpan<byte> bytes)
-    {
-        var length = bytes.Length > 1 && bytes[0] == (byte)'\\' ? 2 : 1;
-        if (bytes.Length < length || bytes[length - 1] != (byte)'/')
+        var slash = expected == (byte)'/';
+        if (slash && bytes.StartsWith("\\/"u8))
+        {
+            bytes = bytes[2..];
+            return true;
+        }
+
+        if (bytes.StartsWith("\\u00"u8) && TryHex(bytes[4..], out var value) && Means(value, expected))
+        {
+            bytes = bytes[6..];
+            return true;
+        }
+
+        var percent = bytes[0] == (byte)'%' ? 1 : slash && bytes.StartsWith("\\u0025"u8) ? 6 : 0;
+        if (percent == 0)
         {
             return false;
         }
 
-        bytes = bytes[length..];
+        var encoded = bytes[percent..];
+        if (TryHex(encoded, out value) && Means(value, expected))
+        {
+            bytes = encoded[2..];
+            return true;
+        }
+
+        if (slash && encoded.StartsWith("25"u8) && TryHex(encoded[2..], out value) && Means(value, expected))
+        {
+            bytes = encoded[4..];
+            return true;
+        }
+
+        return false;
+    }
+
+    // Whether a character means 'expected': the same, or for a letter the same in the other case.
+    private static bool Means(byte value, byte expected) =>
+        value == expected || (expected != (byte)'/' && (value | CaseBit) == expected);
+
+    // The value of the two hex digits bytes start with, in either case.
+    private static bool TryHex(ReadOnlySpan<byte> bytes, out byte value)
+    {
+        value = 0;
+        if (bytes.Length < 2 || !char.IsAsciiHexDigit((char)bytes[0]) || !char.IsAsciiHexDigit((char)bytes[1]))
+        {
+            return false;
+        }
+
+        value = (byte)((HexValue(bytes[0]) << 4) | HexValue(bytes[1]));
         return true;
     }
+
+    private static int HexValue(byte digit) => digit <= '9' ? digit - '0' : (digit | CaseBit) - 'a' + 10;
 
     private void Keep(ReadOnlySpan<byte> read)
     {
@@ -237,6 +345,13 @@ internal struct ManagementUrlScan
         tail.Slice(_tailLength - keep, keep).CopyTo(tail);
         read.CopyTo(tail[keep..]);
         _tailLength = keep + read.Length;
+    }
+
+    // A block copied after the bytes before it, inline.
+    [InlineArray(LookBack + Block)]
+    private struct Edge
+    {
+        private byte _first;
     }
 
     // The last bytes of the previous read, inline.

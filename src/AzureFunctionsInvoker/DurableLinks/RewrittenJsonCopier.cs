@@ -87,7 +87,7 @@ internal static class RewrittenJsonCopier
                         "The function's JSON response body does not parse, yet names a Durable Task URL: it is not passed on, as its key could be in it."));
                 case DurableJsonResult.OverBudget:
                     return (StreamCopyResult.SourceFailed, 0, new InvalidDataException(
-                        $"The function's JSON response body holds more than {DurableJson.MaxRewrittenUrls} Durable Task URLs, or its links would make it more than {DurableJson.MaxGrowthFactor} times its size: it is not passed on, as their key is in it."));
+                        $"The function's JSON response body holds more than {DurableJson.MaxRewrittenUrls} Durable Task URLs or {DurableJson.MaxSealedLinks} instances' (as many links to seal), or its links would make it more than {DurableJson.MaxGrowthFactor} times its size: it is not passed on, as their key is in it."));
             }
 
             if (NamesWebhookOutsideLinks(buffer.AsSpan(0, read), splices.Splices))

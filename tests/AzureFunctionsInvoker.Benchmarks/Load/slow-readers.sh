@@ -6,7 +6,7 @@
 # READERS callers that ask this library's proxy (Load/LibraryProxy.cs, Durable links on) for a JSON body and then read
 # nothing (slow_readers.py: a 4 KiB receive buffer, the status line read, the rest left in the kernel), against a
 # stand-in function (nginx) serving two bodies of the same size: durable.json, 300 management URLs on the function's
-# origin, each of its own instance (the rewriting budget of one response, every URL a link of its own), and
+# origin of 33 instances taken in turn (the rewriting budget of one response: 300 URLs, 33 links sealed), and
 # plain.json, JSON without any. Each measurement starts the proxy afresh, fetches both bodies WARMUP times, reads its
 # RSS, opens the readers, holds them HOLD seconds and reads its RSS again, then the managed heap still live after a full
 # compacting collection (what the proxy keeps alive, against what the GC has not yet taken back); plain and Durable

@@ -2,8 +2,9 @@
 """The client of slow-readers.sh: nothing here is measured, only the proxy it reads from.
 
   slow_readers.py bodies --origin http://127.0.0.1:P --dir D
-      Writes D/durable.json (300 management URLs on the origin, each of its own instance, as Durable writes a status
-      URL: the rewriting budget of one response) and D/plain.json (JSON without any, of exactly the same size).
+      Writes D/durable.json (300 management URLs on the origin, as Durable writes a status URL, of 33 instances taken in
+      turn: the rewriting budget of one response, 300 URLs and 33 links sealed, each URL's token found the furthest back
+      among those a thread keeps) and D/plain.json (JSON without any, of exactly the same size).
 
   slow_readers.py client --port P --path /mytest/durable.json --readers N
       Opens N connections to 127.0.0.1:P, each with a 4 KiB receive buffer, sends each a GET for the path and reads its
@@ -22,7 +23,7 @@ import sys
 def write_bodies(origin, directory):
     items = []
     for i in range(300):
-        instance = f"{i:032d}"
+        instance = f"{i % 33:032d}"
         url = f"{origin}/runtime/webhooks/durabletask/instances/{instance}?taskHub=Hub&connection=Storage&code=0123456789ABCDEF0123456789ABCDEF"
         items.append({"statusQueryGetUri": url})
     durable = json.dumps(items, separators=(",", ":")).encode()

@@ -10,8 +10,9 @@ namespace AzureFunctionsInvoker.Benchmarks.Micro;
 /// download's body copied by <see cref="StreamCopier"/> from the function's stream to the caller's in its 64 KiB reads,
 /// with the scan (<c>Scanned</c>) and without (<c>Copy</c>, the baseline), on four bodies: all zeros (what an earlier
 /// version of this benchmark measured alone), random bytes (what the load benchmark's stand-in serves: a '/' every 256
-/// bytes, and any byte value as often as another), JSON full of other URLs (a '/' every few bytes) and prose-like
-/// text in HTML (letters, the bytes a case-insensitive search compares most). In process the copy is a memory copy,
+/// bytes, and any byte value as often as another), JSON full of other URLs (a '/' every few bytes), prose-like
+/// text in HTML (letters, the bytes a case-insensitive search compares most) and escaped JSON (strings with JSON escapes
+/// and percent-encoded URLs, the bytes the search for an escaped letter looks at). In process the copy is a memory copy,
 /// far cheaper than the sockets' copies and HTTP framing of a real download, so the ratio here is an upper bound on
 /// the scan's share of a real download's cost.
 /// </summary>
@@ -24,7 +25,7 @@ public class BodyScanBenchmarks
     private byte[] _body = null!;
     private StepTimeout _timeout = null!;
 
-    [Params("zeros", "random", "JSON with URLs", "HTML text")]
+    [Params("zeros", "random", "JSON with URLs", "HTML text", "escaped JSON")]
     public string Body { get; set; } = null!;
 
     [GlobalSetup]
@@ -35,6 +36,7 @@ public class BodyScanBenchmarks
             "zeros" => new byte[Size],
             "random" => RandomBytes(),
             "JSON with URLs" => JsonWithUrls(),
+            "escaped JSON" => EscapedJson(),
             _ => HtmlText(),
         };
         _timeout = new StepTimeout(TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None);
@@ -67,6 +69,10 @@ public class BodyScanBenchmarks
 
     private static byte[] JsonWithUrls() => Encoding.UTF8.GetBytes(
         "[" + string.Join(',', Enumerable.Range(0, Size / 64).Select(i => $$"""{"href":"https://example.com/a/{{i % 10}}/b/c"}""")).PadRight(Size - 2) + "]");
+
+    // As System.Text.Json writes non-ASCII text and HTML-sensitive characters, and as a URL carried in a query is encoded.
+    private static byte[] EscapedJson() => Encoding.UTF8.GetBytes(
+        "[" + string.Join(',', Enumerable.Range(0, Size / 128).Select(i => $$"""{"name":"Caf\u00E9 \u0026 cr\u00E8me {{i}}","next":"https:\/\/login.example\/?returnUrl=https%3A%2F%2Fshop.example%2Forders%2F{{i % 1000}}%3Fpage%3D{{i % 47}}"}""")).PadRight(Size - 2)[..(Size - 2)] + "]");
 
     private static byte[] HtmlText()
     {

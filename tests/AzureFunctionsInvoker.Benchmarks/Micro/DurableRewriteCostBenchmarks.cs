@@ -6,8 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AzureFunctionsInvoker.Benchmarks.Micro;
 
 /// <summary>
-/// Issue 19's cost target for JSON rewriting: a Durable JSON body at the per-response URL budget (300 management URLs,
-/// each of another instance, so 300 distinct links) against plain JSON of exactly its size, both through the same path
+/// Issue 19's cost target for JSON rewriting: a Durable JSON body at the per-response budget (300 management URLs, of
+/// 33 instances taken in turn, so 33 links sealed and each other URL's token found the furthest back) against plain JSON of exactly its size, both through the same path
 /// (RewrittenJsonCopier reads any application/json body of at most 64 KiB). Two shapes: status URLs as
 /// CreateHttpManagementPayload writes them (57 KiB), and the shortest URLs a caller could make a function return (26 KiB:
 /// the same 300 links in the smallest body, so the most rewriting per plain byte). The Ratio column is the rewritten
@@ -18,6 +18,9 @@ public class DurableRewriteCostBenchmarks
 {
     /// <summary>The per-response budget, <c>DurableJson.MaxRewrittenUrls</c>.</summary>
     public const int UrlBudget = 300;
+
+    /// <summary>The per-response budget of links sealed, <c>DurableJson.MaxSealedLinks</c>.</summary>
+    public const int SealBudget = 33;
 
     /// <summary>The status URLs of <c>CreateHttpManagementPayload</c>.</summary>
     public const string StatusUrls = "status URLs";
@@ -57,14 +60,14 @@ public class DurableRewriteCostBenchmarks
     public Task Durable() => _durable(Scenario.JsonGet.CreateContext(_durableServices, _responseBody));
 
     /// <summary>
-    /// 300 URLs, each of its own instance: status URLs with the query Durable writes (57 KiB), or the shortest ones
+    /// 300 URLs, of 33 instances taken in turn: status URLs with the query Durable writes (57 KiB), or the shortest ones
     /// (26 KiB).
     /// </summary>
     public static byte[] DurableBody(string shape)
     {
         var body = JsonRewritingBenchmarks.Fill(UrlBudget, shape == ShortestUrls
-            ? i => $"\"{JsonRewritingBenchmarks.Origin}/runtime/webhooks/durabletask/instances/{i}?code=K\""
-            : i => $$"""{"statusQueryGetUri":"{{JsonRewritingBenchmarks.Origin}}/runtime/webhooks/durabletask/instances/{{i:D32}}?taskHub=Hub&connection=Storage&code=0123456789ABCDEF0123456789ABCDEF"}""");
+            ? i => $"\"{JsonRewritingBenchmarks.Origin}/runtime/webhooks/durabletask/instances/{i % SealBudget}?code=K\""
+            : i => $$"""{"statusQueryGetUri":"{{JsonRewritingBenchmarks.Origin}}/runtime/webhooks/durabletask/instances/{{i % SealBudget:D32}}?taskHub=Hub&connection=Storage&code=0123456789ABCDEF0123456789ABCDEF"}""");
         var urls = Encoding.UTF8.GetString(body).Split("/runtime/webhooks/durabletask/").Length - 1;
         return urls == UrlBudget ? body : throw new InvalidOperationException($"{urls} URLs fit in 64 KiB, not {UrlBudget}.");
     }

@@ -440,14 +440,34 @@ public sealed class DurableLinkProtectorTests
         Assert.True(protector.TryUnprotect(otherToken, TimeSpan.MaxValue, out var link));
         Assert.Equal(other, link);
 
+        // Another link between them: a thread keeps its recent tokens, not only its last, so the first is written again.
         var again = protector.Protect(s_link, TimeSpan.FromDays(7));
-        Assert.NotEqual(token, again);
+        Assert.Equal(token, again);
         Assert.Equal(again, protector.Protect(s_link, TimeSpan.FromDays(7)));
         _clock.Advance(TimeSpan.FromSeconds(1));
         var later = protector.Protect(s_link, TimeSpan.FromDays(7));
         Assert.NotEqual(again, later);
         Assert.True(protector.TryUnprotect(later, TimeSpan.MaxValue, out link));
         Assert.Equal(s_link, link);
+    }
+
+    [Fact]
+    public void A_thread_keeps_the_tokens_of_as_many_links_as_a_body_may_seal_and_seals_again_past_them()
+    {
+        // 33 links in turn, each sealed once however often they come back within the second; the 34th link's token takes
+        // the oldest's place, so that one is sealed anew.
+        var protector = new DurableLinkProtector(_keys, "Hello", _clock);
+        var links = Enumerable.Range(0, DurableJson.MaxSealedLinks + 1).Select(i => s_link with { Resource = $"instances/i{i}" }).ToArray();
+        var first = links[..DurableJson.MaxSealedLinks].Select(link => protector.Protect(link, TimeSpan.FromDays(7))).ToArray();
+
+        Assert.Equal(DurableJson.MaxSealedLinks, first.Distinct().Count());
+        Assert.Equal(first, links[..DurableJson.MaxSealedLinks].Reverse().Select(link => protector.Protect(link, TimeSpan.FromDays(7))).Reverse());
+        var extra = protector.Protect(links[^1], TimeSpan.FromDays(7));
+        Assert.DoesNotContain(extra, first);
+        Assert.NotEqual(first[0], protector.Protect(links[0], TimeSpan.FromDays(7)));
+        Assert.Equal(first[^1], protector.Protect(links[DurableJson.MaxSealedLinks - 1], TimeSpan.FromDays(7)));
+        Assert.True(protector.TryUnprotect(extra, TimeSpan.MaxValue, out var read));
+        Assert.Equal(links[^1], read);
     }
 
     [Fact]

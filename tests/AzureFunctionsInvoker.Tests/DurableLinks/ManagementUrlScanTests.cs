@@ -13,6 +13,16 @@ public sealed class ManagementUrlScanTests
     [InlineData("HTTPS://APP/RUNTIME/WEBHOOKS/DURABLETASK/instances/x?code=K")]
     [InlineData("""{"u":"https:\/\/app\/runtime\/webhooks\/durabletask\/instances\/x?code=K"}""")]
     [InlineData("/runtime/webhooks/durabletask")]
+    [InlineData("""{"u":"https://app/runtime/webhooks/durable\u0074ask/instances/x?code=K"}""")]
+    [InlineData("""{"u":"https://app\u002fruntime\u002fwebhooks\u002fdurabletask/instances/x?code=K"}""")]
+    [InlineData("https://login.example/?next=https%3A%2F%2Fapp%2Fruntime%2Fwebhooks%2Fdurabletask%2Finstances%2Fx%3Fcode%3DK")]
+    [InlineData("https://app/runtime/webhooks/%64urabletask/instances/x?code=K")]
+    [InlineData("https://login.example/?next=https%253A%252F%252Fapp%252Fruntime%252Fwebhooks%252Fdurabletask%252Finstances")]
+    [InlineData("""{"u":"\u00252Fruntime\u00252Fwebhooks\u00252Fdurabletask"}""")]
+    [InlineData("""\u0064\u0055\u0072\u0041\u0062\u004C\u0065\u0054\u0061\u0053\u006b""" + "x" + """/runtime/webhooks/\u0064\u0055\u0072\u0041\u0062\u004C\u0065\u0054\u0061\u0053\u006b""")]
+    [InlineData("/runtime/webhooks/%44%55%52%41%42%4C%45%54%41%53%4B")]
+    [InlineData("""\/RunTime%2fwebhooks\u002FDuRaBlE%74as\u006b""")]
+    [InlineData("""\u002525\u0025252Fruntime%252Fwebhooks\u00252Fdurable%74as\u006B""")]
     public void The_webhook_path_is_found_wherever_the_reads_split_it(string body)
     {
         var bytes = Encoding.UTF8.GetBytes("0123456789abcdefghijklmnopqrstuvwxyz " + body + " tail");
@@ -66,6 +76,23 @@ public sealed class ManagementUrlScanTests
     [InlineData("/runtime//webhooks/durabletask")]
     [InlineData("/runtimewebhooksdurabletask")]
     [InlineData("/runtime\\webhooks\\durabletask")]
+    [InlineData("%2Fruntime%2Fwebhooks%2Fdurabletas")]
+    [InlineData("/runtime/webhooks/durabletas%6")]
+    [InlineData("/runtime/webhooks/durabletas%6G")]
+    [InlineData("/runtime/webhooks/durable%5Cu0074ask")]
+    [InlineData("/runtime/webhooks/durable\\u74ask")]
+    [InlineData("/runtime/webhooks/durable\\U0074ask")]
+    [InlineData("/runtime/webhooks/durable\\u0174ask")]
+    [InlineData("/runtime/webhooks/durable%%74ask")]
+    [InlineData("/runtime/webhooks/durable%252574ask")] // a slash or letter encoded three times, a letter twice: no encoder
+    [InlineData("/runtime/webhooks/durable%2574ask")] // writes a letter encoded, nor a URL in a query in a query in a query
+    [InlineData("/runtime/webhooks/durable\\u002574ask")]
+    [InlineData("%25252Fruntime/webhooks/durabletask")]
+    [InlineData("%2runtime/webhooks/durabletask")]
+    [InlineData("%3Fruntime/webhooks/durabletask")]
+    [InlineData("\\u002gruntime/webhooks/durabletask")]
+    [InlineData("/runtime/webhooks/durable%D4ask")]
+    [InlineData("/runtime/webhooks/durable\\u0054\\u0041\\u0053\\u004")]
     public void Other_text_is_not_taken_for_it(string body)
     {
         var bytes = Encoding.UTF8.GetBytes(body);
@@ -145,6 +172,113 @@ public sealed class ManagementUrlScanTests
 
         // Both answers were put to the test.
         Assert.InRange(found, 100, 3900);
+    }
+
+    // Every spelling the scan must find, as a plain search: each character of the path as itself (letters in either
+    // case), "\u00" and two hex digits or '%' and two hex digits (hex digits in either case, the letter they mean in
+    // either case), and a slash also as "\/", and percent-encoded twice or with its percent sign as "\u0025".
+    private static readonly Regex s_spelledPath = new(string.Concat("/runtime/webhooks/durabletask".Select(SpelledCharacter)), RegexOptions.CultureInvariant);
+
+    private static string SpelledCharacter(char c)
+    {
+        char[] values = char.IsAsciiLetter(c) ? [c, char.ToUpperInvariant(c)] : [c];
+        var hex = "(?:" + string.Join('|', values.Select(v => $"{v >> 4:X}{HexDigit(v & 0xF)}")) + ")";
+        return char.IsAsciiLetter(c)
+            ? $@"(?:[{c}{char.ToUpperInvariant(c)}]|\\u00{hex}|%{hex})"
+            : $@"(?:/|\\/|\\u00{hex}|(?:%|\\u0025)(?:25)?{hex})";
+
+        static string HexDigit(int digit) => digit < 10 ? $"{digit}" : $"[{(char)('a' + digit - 10)}{(char)('A' + digit - 10)}]";
+    }
+
+    // One spelling of the path, each character in a form drawn at random.
+    private static string RandomSpelling(Random random)
+    {
+        var spelled = new StringBuilder();
+        foreach (var c in "/runtime/webhooks/durabletask")
+        {
+            var value = char.IsAsciiLetter(c) && random.Next(2) == 0 ? char.ToUpperInvariant(c) : c;
+            var hex = random.Next(2) == 0 ? $"{(int)value:X2}" : $"{(int)value:x2}";
+            spelled.Append(random.Next(c == '/' ? 8 : 5) switch
+            {
+                0 => @"\u00" + hex,
+                1 => "%" + hex,
+                5 => "%25" + hex,
+                6 => @"\u0025" + hex,
+                7 => random.Next(2) == 0 ? @"\u002525" + hex : @"\/",
+                _ => value.ToString(),
+            });
+        }
+
+        return spelled.ToString();
+    }
+
+    [Fact]
+    public void Bodies_dense_in_escapes_and_percent_signs_are_judged_as_a_plain_search_for_every_spelling_judges_them()
+    {
+        // Bytes drawn from the escapes' own characters and the path's letters, with spellings of the path drawn at random,
+        // some broken by a byte changed or cut short: many anchors of both kinds, some of them the path. Each body is
+        // also read in two reads split at random, as it streams.
+        var random = new Random(19);
+        var alphabet = "%\\u0025/24567bBkKlLeEtTaAsSfF \"x\0\u00ff"u8.ToArray();
+        var found = 0;
+        for (var trial = 0; trial < 4000; trial++)
+        {
+            var body = new List<byte>();
+            var length = random.Next(0, 700);
+            while (body.Count < length)
+            {
+                if (random.Next(60) == 0)
+                {
+                    var piece = Encoding.ASCII.GetBytes(RandomSpelling(random));
+                    if (random.Next(2) == 0)
+                    {
+                        piece = piece[..random.Next(1, piece.Length + 1)];
+                        piece[random.Next(piece.Length)] ^= (byte)random.Next(1, 256);
+                    }
+
+                    body.AddRange(piece);
+                }
+                else
+                {
+                    body.Add(alphabet[random.Next(alphabet.Length)]);
+                }
+            }
+
+            var bytes = body.ToArray();
+            var expected = s_spelledPath.IsMatch(Encoding.Latin1.GetString(bytes));
+            found += expected ? 1 : 0;
+            Assert.True(expected == ManagementUrlScan.Holds(bytes), $"trial {trial}: {Encoding.Latin1.GetString(bytes)}");
+            var split = random.Next(bytes.Length + 1);
+            var scan = default(ManagementUrlScan);
+            Assert.True(expected == (scan.Finds(bytes.AsSpan(0, split)) || scan.Finds(bytes.AsSpan(split))), $"trial {trial}, split at {split}");
+        }
+
+        // Both answers were put to the test.
+        Assert.InRange(found, 400, 3600);
+    }
+
+    [Fact]
+    public void The_longest_spelling_is_found_wherever_two_reads_split_it_and_whatever_came_before()
+    {
+        // Each slash as a JSON-escaped percent sign encoded twice, each letter as a JSON escape: 186 bytes, the longest.
+        var path = string.Concat("/runtime/webhooks/durabletask".Select(c => c == '/' ? @"\u0025252F" : $@"\u00{(int)c:X2}"));
+        Assert.Equal(186, path.Length);
+        var bytes = Encoding.ASCII.GetBytes(new string('x', 333) + path + "/instances/x?code=K");
+        for (var split = 0; split <= bytes.Length; split++)
+        {
+            var scan = default(ManagementUrlScan);
+            Assert.True(scan.Finds(bytes.AsSpan(0, split)) || scan.Finds(bytes.AsSpan(split)), $"split at {split}");
+        }
+
+        // Read a byte at a time, it is found at its last byte, never before.
+        var reads = default(ManagementUrlScan);
+        var at = 0;
+        while (!reads.Finds(bytes.AsSpan(at, 1)))
+        {
+            at++;
+        }
+
+        Assert.Equal(333 + path.Length - 1, at);
     }
 
     [Theory]

@@ -16,6 +16,9 @@ public sealed class StreamedKeyLeakTests
 {
     private const string Management = "/runtime/webhooks/durabletask/instances/abc?taskHub=Hub&connection=Storage&code=SYSTEMKEY";
 
+    // The same, its slashes and letters escaped and percent-encoded as JSON and URLs allow.
+    private const string EscapedManagement = """\u002Fruntime%252Fwebhooks\/durable%74as\u006B/instances/abc?code=SYSTEMKEY""";
+
     [Fact]
     public async Task A_list_of_900_instances_over_64_KiB_never_hands_out_the_key()
     {
@@ -58,15 +61,21 @@ public sealed class StreamedKeyLeakTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(5)]
-    [InlineData(17)]
-    [InlineData(30)]
-    public async Task A_path_split_across_two_reads_is_found(int splitAt)
+    [InlineData(Management, 1)]
+    [InlineData(Management, 5)]
+    [InlineData(Management, 17)]
+    [InlineData(Management, 30)]
+    [InlineData(EscapedManagement, 1)] // within the first escape
+    [InlineData(EscapedManagement, 3)]
+    [InlineData(EscapedManagement, 8)]
+    [InlineData(EscapedManagement, 17)] // within a twice-encoded slash
+    [InlineData(EscapedManagement, 36)] // within an encoded letter
+    [InlineData(EscapedManagement, 43)] // within the last escape
+    public async Task A_path_split_across_two_reads_is_found(string path, int splitAt)
     {
         await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
-        var url = env.Function.Origin + Management;
-        var at = url.IndexOf("/runtime", StringComparison.Ordinal) + splitAt;
+        var url = env.Function.Origin + path;
+        var at = env.Function.Origin.Length + splitAt;
         env.Function.Answer = async context =>
         {
             context.Response.ContentType = "text/plain";
@@ -80,6 +89,53 @@ public sealed class StreamedKeyLeakTests
 
         Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
         Assert.DoesNotContain(" after", received, StringComparison.Ordinal);
+    }
+
+    // What a reflecting function could hand back with the key, the path spelled as JSON and URLs allow: a JSON escape for
+    // any character, percent-encoding (a management URL carried in another URL's query, once or twice), the percent sign
+    // itself escaped, every letter escaped in upper-case hex.
+    public static TheoryData<string> EscapedSpellings => new()
+    {
+        """{origin}/runtime/webhooks/durable\u0074ask/instances/abc?code=SYSTEMKEY""",
+        """{origin}\u002fruntime\u002fwebhooks\u002fdurabletask/instances/abc?code=SYSTEMKEY""",
+        """https://login.example/?next=https%3A%2F%2Fapp.example%2Fruntime%2Fwebhooks%2Fdurabletask%2Finstances%2Fabc%3Fcode%3DSYSTEMKEY""",
+        """{origin}/runtime/webhooks/%64urabletask/instances/abc?code=SYSTEMKEY""",
+        """https://login.example/?next=https%253A%252F%252Fapp.example%252Fruntime%252Fwebhooks%252Fdurabletask%252Finstances%252Fabc%253Fcode%253DSYSTEMKEY""",
+        """{origin}\u00252Fruntime\u00252Fwebhooks\u00252Fdurabletask/instances/abc?code=SYSTEMKEY""",
+        """{origin}/runtime/webhooks/\u0044\u0075\u0072\u0061\u0062\u006C\u0065\u0074\u0061\u0073\u006B/instances/abc?code=SYSTEMKEY""",
+        """{origin}%2FRUNTIME%2Fwebhooks%2F%44%55%52%41%42%4C%45%54%41%53%4B%2Finstances%2Fabc%3Fcode%3DSYSTEMKEY""",
+    };
+
+    [Theory]
+    [MemberData(nameof(EscapedSpellings))]
+    public async Task A_management_url_spelled_with_escapes_or_percent_encoding_is_cut_before_it(string url)
+    {
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
+        var body = Encoding.UTF8.GetBytes($$"""{"filler":"{{new string('x', 20_000)}}","url":"{{url.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal)}}"}""");
+        env.Function.Answer = context => WriteInTwoAsync(context, body, StatusCodes.Status200OK, "application/json", 20_000);
+
+        var (_, received) = await ReadWhatArrivesAsync(env, "/mytest");
+
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
+        Assert.True(received.Length < body.Length);
+        var cut = Assert.Single(env.Logs.Entries, e => e.EventId.Name == "ResponseBodyFailed");
+        Assert.Contains("answer", cut.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(EscapedSpellings))]
+    public async Task A_list_over_64_KiB_of_urls_spelled_with_escapes_gets_502_before_anything_is_sent(string url)
+    {
+        await using var env = await new ProxyHostBuilder().MountFunction("answer").StartAsync();
+        var spelled = url.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal);
+        var body = Encoding.UTF8.GetBytes("[" + string.Join(',', Enumerable.Range(0, 900).Select(i => $$"""{"id":"{{i}}","uri":"{{spelled}}"}""")) + "]");
+        Assert.True(body.Length > 64 * 1024);
+        env.Function.Answer = FramedAnswer.Of(body);
+
+        var (status, received) = await ReadWhatArrivesAsync(env, "/mytest");
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
     }
 
     [Theory]
