@@ -8,10 +8,12 @@ namespace AzureFunctionsInvoker.Benchmarks.Micro;
 /// <summary>
 /// The cost of scanning a streamed body for Durable's webhook path, as a ratio to the same copy without it: the 1 MiB
 /// download's body copied by <see cref="StreamCopier"/> from the function's stream to the caller's in its 64 KiB reads,
-/// with the scan (<c>Scanned</c>) and without (<c>Copy</c>, the baseline), on four bodies: all zeros (what an earlier
+/// with the scan (<c>Scanned</c>) and without (<c>Copy</c>, the baseline), on seven bodies: all zeros (what an earlier
 /// version of this benchmark measured alone), random bytes (what the load benchmark's stand-in serves: a '/' every 256
 /// bytes, and any byte value as often as another), JSON full of other URLs (a '/' every few bytes) and prose-like
-/// text in HTML (letters, the bytes a case-insensitive search compares most). In process the copy is a memory copy,
+/// text in HTML (letters, the bytes a case-insensitive search compares most), and three made to be dense in what the
+/// search stops at (escaped letters of <c>bletask</c>, whole paths but for one byte, percent signs and backslashes
+/// before hex digits), the dearest bodies a function, or a caller whose text it reflects, can choose. In process the copy is a memory copy,
 /// far cheaper than the sockets' copies and HTTP framing of a real download, so the ratio here is an upper bound on
 /// the scan's share of a real download's cost.
 /// </summary>
@@ -24,7 +26,7 @@ public class BodyScanBenchmarks
     private byte[] _body = null!;
     private StepTimeout _timeout = null!;
 
-    [Params("zeros", "random", "JSON with URLs", "HTML text")]
+    [Params("zeros", "random", "JSON with URLs", "HTML text", "escaped letters", "near misses", "percent signs")]
     public string Body { get; set; } = null!;
 
     [GlobalSetup]
@@ -35,6 +37,9 @@ public class BodyScanBenchmarks
             "zeros" => new byte[Size],
             "random" => RandomBytes(),
             "JSON with URLs" => JsonWithUrls(),
+            "escaped letters" => Repeated("%62%6C%65%74%61%73%6B\\u0062\\u006C\\u0065\\u0074\\u0061\\u0073\\u006B/"),
+            "near misses" => Repeated("%2Fruntime\\u002Fwebhooks%252Fdurable%74asx \\/runtime\\/webhooks\\/Xurabletask /runtime/webhooks\\durabletask /runtime/webhooks/durabletas%6G "),
+            "percent signs" => Repeated("100% of 50%, %d %s %4 %5 %6 %7 \\u004 \\u005 \\u006 \\u007 /%/\\/ "),
             _ => HtmlText(),
         };
         _timeout = new StepTimeout(TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None);
@@ -56,6 +61,19 @@ public class BodyScanBenchmarks
 
         // A body the scan cut would time less than the whole copy.
         return result is StreamCopyResult.Success && copied == Size ? copied : throw new InvalidOperationException($"The copy ended {result} after {copied} bytes.");
+    }
+
+    // Text made to be dense in what the scan stops at: escaped letters of "bletask", whole paths but for one byte, '%'
+    // and '\\' before the digits 4 to 7.
+    private static byte[] Repeated(string unit)
+    {
+        var text = new StringBuilder(Size + unit.Length);
+        while (text.Length < Size)
+        {
+            text.Append(unit);
+        }
+
+        return Encoding.UTF8.GetBytes(text.ToString(0, Size));
     }
 
     private static byte[] RandomBytes()
