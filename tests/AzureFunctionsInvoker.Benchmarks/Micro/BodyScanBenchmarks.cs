@@ -26,7 +26,7 @@ public class BodyScanBenchmarks
     private byte[] _body = null!;
     private StepTimeout _timeout = null!;
 
-    [Params("zeros", "random", "JSON with URLs", "HTML text", "escaped letters", "near misses", "percent signs")]
+    [Params("zeros", "random", "JSON with URLs", "HTML text", "escaped letters", "near misses", "percent signs", "escaped CJK JSON")]
     public string Body { get; set; } = null!;
 
     [GlobalSetup]
@@ -39,6 +39,7 @@ public class BodyScanBenchmarks
             "JSON with URLs" => JsonWithUrls(),
             "escaped letters" => Repeated("%62%6C%65%74%61%73%6B\\u0062\\u006C\\u0065\\u0074\\u0061\\u0073\\u006B/"),
             "near misses" => Repeated("%2Fruntime\\u002Fwebhooks%252Fdurable%74asx \\/runtime\\/webhooks\\/Xurabletask /runtime/webhooks\\durabletask /runtime/webhooks/durabletas%6G "),
+            "escaped CJK JSON" => EscapedCjkJson(),
             "percent signs" => Repeated("100% of 50%, %d %s %4 %5 %6 %7 \\u004 \\u005 \\u006 \\u007 /%/\\/ "),
             _ => HtmlText(),
         };
@@ -74,6 +75,22 @@ public class BodyScanBenchmarks
         }
 
         return Encoding.UTF8.GetBytes(text.ToString(0, Size));
+    }
+
+    // Japanese and Chinese text as System.Text.Json writes it by default, every character escaped ("\\u3042"): an ordinary
+    // body in which an escape's last two hex digits name a letter of "bletask" once in about 18 characters.
+    private static byte[] EscapedCjkJson()
+    {
+        var random = new Random(19);
+        var text = new StringBuilder(Size + 64).Append("{\"text\":\"");
+        while (text.Length < Size - 2)
+        {
+            var character = random.Next(2) == 0 ? random.Next(0x3041, 0x30FF) : random.Next(0x4E00, 0x9FFF);
+            text.Append("\\u").Append(character.ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        text.Length = Size - 2;
+        return Encoding.UTF8.GetBytes(text.Append("\"}").ToString());
     }
 
     private static byte[] RandomBytes()
