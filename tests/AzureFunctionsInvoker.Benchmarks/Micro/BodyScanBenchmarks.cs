@@ -8,11 +8,13 @@ namespace AzureFunctionsInvoker.Benchmarks.Micro;
 /// <summary>
 /// The cost of scanning a streamed body for Durable's webhook path, as a ratio to the same copy without it: the 1 MiB
 /// download's body copied by <see cref="StreamCopier"/> from the function's stream to the caller's in its 64 KiB reads,
-/// with the scan (<c>Scanned</c>) and without (<c>Copy</c>, the baseline), on four bodies: all zeros (what an earlier
+/// with the scan (<c>Scanned</c>) and without (<c>Copy</c>, the baseline), on seven bodies: all zeros (what an earlier
 /// version of this benchmark measured alone), random bytes (what the load benchmark's stand-in serves: a '/' every 256
 /// bytes, and any byte value as often as another), JSON full of other URLs (a '/' every few bytes), prose-like
-/// text in HTML (letters, the bytes a case-insensitive search compares most) and escaped JSON (strings with JSON escapes
-/// and percent-encoded URLs, the bytes the search for an escaped letter looks at). In process the copy is a memory copy,
+/// text in HTML (letters, the bytes a case-insensitive search compares most), escaped JSON (strings with JSON escapes
+/// and percent-encoded URLs, the bytes the search for an escaped letter looks at), and four made to be dense in what the
+/// search stops at (escaped letters of <c>bletask</c>, whole paths but for one byte, percent signs and backslashes
+/// before hex digits, CJK text as System.Text.Json escapes it), the dearest bodies a function, or a caller whose text it reflects, can choose. In process the copy is a memory copy,
 /// far cheaper than the sockets' copies and HTTP framing of a real download, so the ratio here is an upper bound on
 /// the scan's share of a real download's cost.
 /// </summary>
@@ -25,7 +27,7 @@ public class BodyScanBenchmarks
     private byte[] _body = null!;
     private StepTimeout _timeout = null!;
 
-    [Params("zeros", "random", "JSON with URLs", "HTML text", "escaped JSON")]
+    [Params("zeros", "random", "JSON with URLs", "HTML text", "escaped JSON", "escaped letters", "near misses", "percent signs", "escaped CJK JSON")]
     public string Body { get; set; } = null!;
 
     [GlobalSetup]
@@ -37,6 +39,10 @@ public class BodyScanBenchmarks
             "random" => RandomBytes(),
             "JSON with URLs" => JsonWithUrls(),
             "escaped JSON" => EscapedJson(),
+            "escaped letters" => Repeated("%62%6C%65%74%61%73%6B\\u0062\\u006C\\u0065\\u0074\\u0061\\u0073\\u006B/"),
+            "near misses" => Repeated("%2Fruntime\\u002Fwebhooks%252Fdurable%74asx \\/runtime\\/webhooks\\/Xurabletask /runtime/webhooks\\durabletask /runtime/webhooks/durabletas%6G "),
+            "escaped CJK JSON" => EscapedCjkJson(),
+            "percent signs" => Repeated("100% of 50%, %d %s %4 %5 %6 %7 \\u004 \\u005 \\u006 \\u007 /%/\\/ "),
             _ => HtmlText(),
         };
         _timeout = new StepTimeout(TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None);
@@ -58,6 +64,35 @@ public class BodyScanBenchmarks
 
         // A body the scan cut would time less than the whole copy.
         return result is StreamCopyResult.Success && copied == Size ? copied : throw new InvalidOperationException($"The copy ended {result} after {copied} bytes.");
+    }
+
+    // Text made to be dense in what the scan stops at: escaped letters of "bletask", whole paths but for one byte, '%'
+    // and '\\' before the digits 4 to 7.
+    private static byte[] Repeated(string unit)
+    {
+        var text = new StringBuilder(Size + unit.Length);
+        while (text.Length < Size)
+        {
+            text.Append(unit);
+        }
+
+        return Encoding.UTF8.GetBytes(text.ToString(0, Size));
+    }
+
+    // Japanese and Chinese text as System.Text.Json writes it by default, every character escaped ("\\u3042"): an ordinary
+    // body in which an escape's last two hex digits name a letter of "bletask" once in about 18 characters.
+    private static byte[] EscapedCjkJson()
+    {
+        var random = new Random(19);
+        var text = new StringBuilder(Size + 64).Append("{\"text\":\"");
+        while (text.Length < Size - 2)
+        {
+            var character = random.Next(2) == 0 ? random.Next(0x3041, 0x30FF) : random.Next(0x4E00, 0x9FFF);
+            text.Append("\\u").Append(character.ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        text.Length = Size - 2;
+        return Encoding.UTF8.GetBytes(text.Append("\"}").ToString());
     }
 
     private static byte[] RandomBytes()

@@ -17,7 +17,7 @@ internal static class BodyScanCpuCost
     {
         Console.WriteLine("| Body | copy (µs CPU per MiB) | copy and scan (µs CPU per MiB) | Ratio | the scan (µs per MiB) |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
-        foreach (var body in new[] { "zeros", "random", "JSON with URLs", "HTML text", "escaped JSON" })
+        foreach (var body in new[] { "zeros", "random", "JSON with URLs", "HTML text", "escaped JSON", "escaped letters", "near misses", "percent signs", "escaped CJK JSON" })
         {
             var benchmarks = new BodyScanBenchmarks { Body = body };
             benchmarks.Setup();

@@ -19,7 +19,7 @@ internal static class RewriteCpuCost
     {
         Console.WriteLine("| URLs | Round | plain JSON (µs CPU) | 300 management URLs (µs CPU) | Ratio | plain JSON (KB allocated) | 300 management URLs (KB allocated) |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var urls in (string[])[DurableRewriteCostBenchmarks.StatusUrls, DurableRewriteCostBenchmarks.ShortestUrls])
+        foreach (var urls in (string[])[DurableRewriteCostBenchmarks.StatusUrls, DurableRewriteCostBenchmarks.ShortestUrls, DurableRewriteCostBenchmarks.AlikeUrls, DurableRewriteCostBenchmarks.EscapedText])
         {
             var benchmarks = new DurableRewriteCostBenchmarks { Urls = urls };
             benchmarks.Setup();
