@@ -29,7 +29,7 @@ public sealed class StreamedKeyLeakTests
         Assert.True(body.Length > 64 * 1024);
         env.Function.Answer = FramedAnswer.Of(body);
 
-        var (status, received) = await ReadWhatArrivesAsync(env, "/mytest");
+        var (status, received) = await CutResponse.ReadWhatArrivesAsync(env.Caller, "/mytest");
 
         Assert.Equal(HttpStatusCode.BadGateway, status);
         Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
@@ -53,7 +53,7 @@ public sealed class StreamedKeyLeakTests
         var body = Encoding.UTF8.GetBytes($$"""{"filler":"{{new string('x', 20_000)}}","url":"{{spelled}}"}""");
         env.Function.Answer = context => WriteInTwoAsync(context, body, status, contentType, 20_000);
 
-        var (_, received) = await ReadWhatArrivesAsync(env, "/mytest");
+        var (_, received) = await CutResponse.ReadWhatArrivesAsync(env.Caller, "/mytest");
 
         Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
         Assert.True(received.Length < body.Length);
@@ -85,7 +85,7 @@ public sealed class StreamedKeyLeakTests
             await context.Response.WriteAsync(url[at..] + " after");
         };
 
-        var (_, received) = await ReadWhatArrivesAsync(env, "/mytest");
+        var (_, received) = await CutResponse.ReadWhatArrivesAsync(env.Caller, "/mytest");
 
         Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
         Assert.DoesNotContain(" after", received, StringComparison.Ordinal);
@@ -114,7 +114,7 @@ public sealed class StreamedKeyLeakTests
         var body = Encoding.UTF8.GetBytes($$"""{"filler":"{{new string('x', 20_000)}}","url":"{{url.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal)}}"}""");
         env.Function.Answer = context => WriteInTwoAsync(context, body, StatusCodes.Status200OK, "application/json", 20_000);
 
-        var (_, received) = await ReadWhatArrivesAsync(env, "/mytest");
+        var (_, received) = await CutResponse.ReadWhatArrivesAsync(env.Caller, "/mytest");
 
         Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
         Assert.True(received.Length < body.Length);
@@ -132,7 +132,7 @@ public sealed class StreamedKeyLeakTests
         Assert.True(body.Length > 64 * 1024);
         env.Function.Answer = FramedAnswer.Of(body);
 
-        var (status, received) = await ReadWhatArrivesAsync(env, "/mytest");
+        var (status, received) = await CutResponse.ReadWhatArrivesAsync(env.Caller, "/mytest");
 
         Assert.Equal(HttpStatusCode.BadGateway, status);
         Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
@@ -150,7 +150,7 @@ public sealed class StreamedKeyLeakTests
         var body = Encoding.UTF8.GetBytes(template.Replace("{origin}", env.Function.Origin, StringComparison.Ordinal));
         env.Function.Answer = FramedAnswer.Of(body);
 
-        var (status, received) = await ReadWhatArrivesAsync(env, "/mytest");
+        var (status, received) = await CutResponse.ReadWhatArrivesAsync(env.Caller, "/mytest");
 
         Assert.Equal(HttpStatusCode.BadGateway, status);
         Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
@@ -190,23 +190,5 @@ public sealed class StreamedKeyLeakTests
         await context.Response.Body.FlushAsync();
         await Task.Delay(50);
         await context.Response.Body.WriteAsync(body.AsMemory(firstPiece));
-    }
-
-    // The status and every byte that arrived before the body ended or the connection was cut.
-    private static async Task<(HttpStatusCode Status, string Received)> ReadWhatArrivesAsync(ProxyTestHost env, string path)
-    {
-        using var response = await env.Caller.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
-        var received = new MemoryStream();
-        try
-        {
-            await using var stream = await response.Content.ReadAsStreamAsync();
-            await stream.CopyToAsync(received);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException)
-        {
-            // Cut: what arrived before is what the caller has.
-        }
-
-        return (response.StatusCode, Encoding.UTF8.GetString(received.ToArray()));
     }
 }

@@ -43,7 +43,7 @@ public sealed class StreamedScanFramingTests
             await context.Response.WriteAsync($"{url[at..]}\"}}\n\ndata: after\n\n");
         };
 
-        var (_, received) = await ReadWhatArrivesAsync(env.Caller, "/mytest");
+        var (_, received) = await CutResponse.ReadWhatArrivesAsync(env.Caller, "/mytest");
 
         Assert.Contains("\"step\":19", received, StringComparison.Ordinal);
         Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
@@ -71,7 +71,7 @@ public sealed class StreamedScanFramingTests
             }
         };
 
-        var (_, received) = await ReadWhatArrivesAsync(caller, "/mytest");
+        var (_, received) = await CutResponse.ReadWhatArrivesAsync(caller, "/mytest");
         Assert.DoesNotContain("SYSTEMKEY", received, StringComparison.Ordinal);
         Assert.True(received.Length < leaking.Length);
 
@@ -101,23 +101,5 @@ public sealed class StreamedScanFramingTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(SHA256.HashData(body), SHA256.HashData(await response.Content.ReadAsByteArrayAsync()));
         Assert.DoesNotContain(env.Logs.Entries, e => e.EventId.Name == "ResponseBodyFailed");
-    }
-
-    // The status and every byte that arrived before the body ended or the connection (or stream) was cut.
-    private static async Task<(HttpStatusCode Status, string Received)> ReadWhatArrivesAsync(HttpClient caller, string path)
-    {
-        using var response = await caller.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
-        var received = new MemoryStream();
-        try
-        {
-            await using var stream = await response.Content.ReadAsStreamAsync();
-            await stream.CopyToAsync(received);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException)
-        {
-            // Cut: what arrived before is what the caller has.
-        }
-
-        return (response.StatusCode, Encoding.UTF8.GetString(received.ToArray()));
     }
 }
