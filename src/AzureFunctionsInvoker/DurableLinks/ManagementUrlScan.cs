@@ -17,7 +17,8 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// URLs give it: letters in any case, each character written as itself, as a JSON escape (<c>durable\u0074ask</c>,
 /// <c>\u002f</c>, <c>\/</c>) or percent-encoded (<c>%64urabletask</c>, <c>%2F</c>), and a slash also percent-encoded
 /// twice or with its percent sign escaped (<c>%252F</c>, <c>\u00252F</c>), as a URL carried in another URL's query is,
-/// once or twice. The search is on any host, not only the function's: another name of the same host (<c>localhost</c>,
+/// once or twice, and as a backslash in any of these forms (<c>\runtime</c>, JSON's <c>\\runtime</c>, <c>%5C</c>), which
+/// browsers read as a slash. The search is on any host, not only the function's: another name of the same host (<c>localhost</c>,
 /// an address, a custom domain) is one the proxy cannot tell
 /// apart. A path split across two reads is found: the last bytes of each read are kept and searched with the start of
 /// the next.
@@ -261,7 +262,7 @@ internal struct ManagementUrlScan
     }
 
     // Whether bytes start with a spelling of 'expected' (a lower-case letter or '/'), and moves past it: the character
-    // itself, "\\u00" and two hex digits, or '%' and two hex digits; a slash also as "\\/", and percent-encoded twice
+    // itself, "\\u00" and two hex digits, or '%' and two hex digits; a slash also as "\\/", as a backslash (itself, JSON's "\\\\", escaped or percent-encoded), and percent-encoded twice
     // ("%252F") or with its percent sign as "\\u0025" ("\\u00252F", "\\u0025252F"), as a URL carried in another's query is.
     private static bool Character(ref ReadOnlySpan<byte> bytes, byte expected)
     {
@@ -270,14 +271,15 @@ internal struct ManagementUrlScan
             return false;
         }
 
-        if (Means(bytes[0], expected))
+        // A backslash is tried last, as a slash of its own: it starts the longer spellings too.
+        if (bytes[0] != (byte)'\\' && Means(bytes[0], expected))
         {
             bytes = bytes[1..];
             return true;
         }
 
         var slash = expected == (byte)'/';
-        if (slash && bytes.StartsWith("\\/"u8))
+        if (slash && (bytes.StartsWith("\\/"u8) || bytes.StartsWith("\\\\"u8)))
         {
             bytes = bytes[2..];
             return true;
@@ -290,30 +292,35 @@ internal struct ManagementUrlScan
         }
 
         var percent = bytes[0] == (byte)'%' ? 1 : slash && bytes.StartsWith("\\u0025"u8) ? 6 : 0;
-        if (percent == 0)
+        if (percent > 0)
         {
-            return false;
+            var encoded = bytes[percent..];
+            if (TryHex(encoded, out value) && Means(value, expected))
+            {
+                bytes = encoded[2..];
+                return true;
+            }
+
+            if (slash && encoded.StartsWith("25"u8) && TryHex(encoded[2..], out value) && Means(value, expected))
+            {
+                bytes = encoded[4..];
+                return true;
+            }
         }
 
-        var encoded = bytes[percent..];
-        if (TryHex(encoded, out value) && Means(value, expected))
+        if (slash && bytes[0] == (byte)'\\')
         {
-            bytes = encoded[2..];
-            return true;
-        }
-
-        if (slash && encoded.StartsWith("25"u8) && TryHex(encoded[2..], out value) && Means(value, expected))
-        {
-            bytes = encoded[4..];
+            bytes = bytes[1..];
             return true;
         }
 
         return false;
     }
 
-    // Whether a character means 'expected': the same, or for a letter the same in the other case.
+    // Whether a character means 'expected': the same, for a letter the same in the other case, and for a slash also a
+    // backslash, which browsers and every WHATWG URL parser read as a slash in an http(s) URL.
     private static bool Means(byte value, byte expected) =>
-        value == expected || (expected != (byte)'/' && (value | CaseBit) == expected);
+        value == expected || (expected == (byte)'/' ? value == (byte)'\\' : (value | CaseBit) == expected);
 
     // The value of the two hex digits bytes start with, in either case.
     private static bool TryHex(ReadOnlySpan<byte> bytes, out byte value)

@@ -75,7 +75,6 @@ public sealed class ManagementUrlScanTests
     [InlineData("/runtime/webhooks/durabletas")]
     [InlineData("/runtime//webhooks/durabletask")]
     [InlineData("/runtimewebhooksdurabletask")]
-    [InlineData("/runtime\\webhooks\\durabletask")]
     [InlineData("%2Fruntime%2Fwebhooks%2Fdurabletas")]
     [InlineData("/runtime/webhooks/durabletas%6")]
     [InlineData("/runtime/webhooks/durabletas%6G")]
@@ -103,8 +102,9 @@ public sealed class ManagementUrlScanTests
         }
     }
 
-    // What the scan must find, written the plain way: the path with each later slash escaped or not, ASCII letters in either case.
-    private static readonly Regex s_webhookPath = new(@"/runtime\\?/webhooks\\?/durabletask", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+    // What the scan must find, written the plain way: the path with each slash as itself, escaped ("\/"), or a backslash
+    // (itself or JSON's "\\"), ASCII letters in either case.
+    private static readonly Regex s_webhookPath = new(@"(?:/|\\)runtime(?:\\?/|\\\\?)webhooks(?:\\?/|\\\\?)durabletask", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
     public static TheoryData<string> Spellings => new()
     {
@@ -113,6 +113,8 @@ public sealed class ManagementUrlScanTests
         "/runtime\\/webhooks/durableTask",
         "/runtime/webhooks\\/DurableTask",
         "\\/RunTime\\/WebHooks\\/durabletasK",
+        "/runtime\\webhooks\\durabletask",
+        "\\runtime\\\\webhooks\\durabletask",
     };
 
     [Theory]
@@ -176,16 +178,17 @@ public sealed class ManagementUrlScanTests
 
     // Every spelling the scan must find, as a plain search: each character of the path as itself (letters in either
     // case), "\u00" and two hex digits or '%' and two hex digits (hex digits in either case, the letter they mean in
-    // either case), and a slash also as "\/", and percent-encoded twice or with its percent sign as "\u0025".
+    // either case), and a slash also as "\/" or a backslash (itself, "\\", escaped, percent-encoded), and percent-encoded
+    // twice or with its percent sign as "\u0025".
     private static readonly Regex s_spelledPath = new(string.Concat("/runtime/webhooks/durabletask".Select(SpelledCharacter)), RegexOptions.CultureInvariant);
 
     private static string SpelledCharacter(char c)
     {
-        char[] values = char.IsAsciiLetter(c) ? [c, char.ToUpperInvariant(c)] : [c];
+        char[] values = char.IsAsciiLetter(c) ? [c, char.ToUpperInvariant(c)] : [c, '\\'];
         var hex = "(?:" + string.Join('|', values.Select(v => $"{v >> 4:X}{HexDigit(v & 0xF)}")) + ")";
         return char.IsAsciiLetter(c)
             ? $@"(?:[{c}{char.ToUpperInvariant(c)}]|\\u00{hex}|%{hex})"
-            : $@"(?:/|\\/|\\u00{hex}|(?:%|\\u0025)(?:25)?{hex})";
+            : $@"(?:/|\\/|\\\\|\\|\\u00{hex}|(?:%|\\u0025)(?:25)?{hex})";
 
         static string HexDigit(int digit) => digit < 10 ? $"{digit}" : $"[{(char)('a' + digit - 10)}{(char)('A' + digit - 10)}]";
     }
