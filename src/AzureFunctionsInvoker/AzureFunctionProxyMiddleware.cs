@@ -24,14 +24,14 @@ internal sealed class AzureFunctionProxyMiddleware
 {
     private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
-    private readonly FunctionTargetSource _function;
+    private readonly FunctionTarget.Source _function;
     private readonly ResponseCopier _response;
     private readonly DurableLinkProtector _links;
     private readonly PoolForwarder _forwarder;
     private readonly RequestBodyBuffer _bodyBuffer;
     private readonly ILogger _logger;
 
-    private AzureFunctionProxyMiddleware(FunctionTargetSource function, ResponseCopier response, DurableLinkProtector links, PoolForwarder forwarder, RequestBodyBuffer bodyBuffer, ILogger logger)
+    private AzureFunctionProxyMiddleware(FunctionTarget.Source function, ResponseCopier response, DurableLinkProtector links, PoolForwarder forwarder, RequestBodyBuffer bodyBuffer, ILogger logger)
     {
         _function = function;
         _response = response;
@@ -53,7 +53,7 @@ internal sealed class AzureFunctionProxyMiddleware
     }
 
     /// <summary>The mount of <paramref name="function"/>, sending through the function's client.</summary>
-    public static AzureFunctionProxyMiddleware Create(IServiceProvider services, FunctionTargetSource function)
+    public static AzureFunctionProxyMiddleware Create(IServiceProvider services, FunctionTarget.Source function)
     {
         var time = services.GetRequiredService<TimeProvider>();
         var links = new DurableLinkProtector(services.GetRequiredService<IDataProtectionProvider>(), function.Current.Name, time);

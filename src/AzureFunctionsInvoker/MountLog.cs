@@ -12,7 +12,7 @@ namespace AzureFunctionsInvoker;
 /// </summary>
 internal sealed class MountLog
 {
-    private readonly List<(Func<string> MountPoint, FunctionTargetSource Function)> _mounts = [];
+    private readonly List<(Func<string> MountPoint, FunctionTarget.Source Function)> _mounts = [];
     private readonly Lock _gate = new();
     private readonly ILogger _logger;
 
@@ -23,7 +23,7 @@ internal sealed class MountLog
     }
 
     /// <summary>Adds a mount, whose <paramref name="mountPoint"/> is read when the app has started.</summary>
-    public void Add(Func<string> mountPoint, FunctionTargetSource function)
+    public void Add(Func<string> mountPoint, FunctionTarget.Source function)
     {
         lock (_gate)
         {

@@ -8,12 +8,12 @@ namespace AzureFunctionsInvoker.FunctionsProxies;
 /// <c>localhost</c>: the registered function's current options, with the route prefix and function name left out (the
 /// path comes from the <c>backendUri</c>), sent through that function's client, judged by its circuits.
 /// </summary>
-internal sealed class LocalFunctionApp(FunctionTargetSource source, CircuitRegistry circuits)
+internal sealed class LocalFunctionApp(FunctionTarget.Source source, CircuitRegistry circuits)
 {
     private const string ProxyTraceEnabled = "Proxy-Trace-Enabled";
 
     /// <summary>The registered function.</summary>
-    public FunctionTargetSource Source { get; } = source;
+    public FunctionTarget.Source Source { get; } = source;
 
     /// <summary>The backends of <paramref name="target"/> for the local proxy <paramref name="proxyName"/> of <paramref name="backend"/>.</summary>
     public BackendPool PoolFor(FunctionTarget target, string proxyName, ProxyBackend backend)

@@ -14,7 +14,7 @@ namespace AzureFunctionsInvoker.Health;
 /// circuit is open counts as unavailable: healthy when a backend of the first priority is available, degraded when
 /// only lower priorities are, and the registration's failure status when none is, naming each.
 /// </summary>
-internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : IHealthCheck
+internal sealed class FunctionHostHealthCheck(FunctionTarget.Source function) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
