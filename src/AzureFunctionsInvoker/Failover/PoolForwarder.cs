@@ -152,7 +152,9 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
                 // The backend had the request, whether or not it read the body (an early answer to Expect: 100-continue).
                 if (failOver && circuit.IsFailure(statusCode) && attempt.SafeToResend)
                 {
-                    LogFailedOver(new(options, context.Request.Method, statusCode, Target: attempt.Request.RequestUri));
+                    // An answer is no failure of the error table: its status is its whole cause, and no exception follows.
+                    var answered = new ForwarderFailure(options, context.Request.Method, statusCode, Target: attempt.Request.RequestUri);
+                    Log.FailedOver(logger, options.FunctionName, answered.Endpoint, answered.StatusCause);
                     return null;
                 }
             }

@@ -10,4 +10,7 @@ internal readonly record struct ForwarderFailure(AzureFunctionProxyOptions Optio
 {
     /// <summary>The host and port the request went to, as log lines name a function's backend; empty before one was chosen.</summary>
     public string Endpoint => Target is null ? string.Empty : $"{Target.Host}:{Target.Port}";
+
+    /// <summary>The cause of a failure that is the function's answer, as log lines name it: <c>status 503</c>.</summary>
+    public string StatusCause => $"status {StatusCode}";
 }
