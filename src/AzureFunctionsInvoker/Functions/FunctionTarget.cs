@@ -33,6 +33,7 @@ internal sealed class FunctionTarget
         // With two or more backends, one circuit per backend, which every function of an app mount shares: an outage is the host's.
         var backendCircuits = circuits is null ? null : FunctionBackends.Circuits(name, options, circuits);
         _destinations = new FunctionBackends(name, options, appMount ? AppMountSegment : options.FunctionName!, Connection, backendCircuits);
+        Pool = _destinations.Pool; // every request reads it: held here, so a request does not enter FunctionBackends
         if (appMount)
         {
             var connection = Connection;
@@ -76,7 +77,7 @@ internal sealed class FunctionTarget
     /// segment <c>{function}</c>), for logs and the health check: each function has its own, sharing these circuits
     /// (see <see cref="TryGetFunction"/>).
     /// </summary>
-    public BackendPool Pool => _destinations.Pool;
+    public BackendPool Pool { get; }
 
     /// <summary>
     /// Makes the target of options that passed validation, warning about the risky or likely mistaken settings they
@@ -314,6 +315,7 @@ internal sealed class FunctionTarget
         public AppFunction(string mountName, string functionName, AzureFunctionProxyOptions app, AzureFunctionProxyFunctionOptions? own, ConnectionSettings connection, IReadOnlyList<CircuitBreaker>? circuits)
         {
             _destinations = new FunctionBackends(mountName, app.ForFunction(functionName, own), functionName, connection, circuits, mountSuffix: "/" + functionName);
+            Pool = _destinations.Pool; // as FunctionTarget.Pool: held here, read by every request
         }
 
         public FunctionRoute Route => _destinations.Route;
@@ -322,6 +324,6 @@ internal sealed class FunctionTarget
         public Backend Forwarding => _destinations.Forwarding;
 
         /// <summary>The function at each of the app's backends (one, or two or more behind their circuits).</summary>
-        public BackendPool Pool => _destinations.Pool;
+        public BackendPool Pool { get; }
     }
 }
