@@ -6,7 +6,7 @@ namespace AzureFunctionsInvoker.Connections;
 /// <summary>
 /// The primary handler of the proxy's <see cref="HttpClient"/>: a <see cref="ConnectionPool"/> per distinct
 /// <see cref="ConnectionSettings"/>, so each mount gets its own idle timeout and certificate policy while handlers the
-/// user adds through <c>AddAzureFunctionProxy()</c> wrap them all. A pool lives while a current target of its client
+/// user adds through <c>AddAzureFunctionProxy()</c> wrap them all. A pool lives while a current named proxy of its client
 /// uses its settings (<see cref="LiveConnectionSettings"/>) or a request sent through it is not yet disposed, so a
 /// reload that changes the settings leaves no pool behind once the requests that used the old one have finished.
 /// Its two helpers live in it: the request it reads a mount's settings from (<see cref="FunctionRequestMessage"/>) and
@@ -151,9 +151,9 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
             return Encoding.UTF8;
         };
 
-        /// <summary>A request of <paramref name="method"/> to <paramref name="target"/>, sent with <paramref name="connection"/> and timed by <paramref name="timeout"/>.</summary>
-        public FunctionRequestMessage(HttpMethod method, Uri target, ConnectionSettings connection, StepTimeout timeout)
-            : base(method, target)
+        /// <summary>A request of <paramref name="method"/> to <paramref name="url"/>, sent with <paramref name="connection"/> and timed by <paramref name="timeout"/>.</summary>
+        public FunctionRequestMessage(HttpMethod method, Uri url, ConnectionSettings connection, StepTimeout timeout)
+            : base(method, url)
         {
             Connection = connection;
             Timeout = timeout;
@@ -206,7 +206,7 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
 
     /// <summary>
     /// The pooled connections of one <see cref="ConnectionSettings"/>: a <see cref="SocketsHttpHandler"/> that lives while
-    /// something holds it. Its <see cref="FunctionHttpHandler"/> holds it while a current target uses its settings, and each
+    /// something holds it. Its <see cref="FunctionHttpHandler"/> holds it while a current named proxy uses its settings, and each
     /// forwarded request from its first send until it is disposed, after its response; the last release disposes it,
     /// and a disposed pool is never held again (the next request with its settings gets a new one).
     /// </summary>

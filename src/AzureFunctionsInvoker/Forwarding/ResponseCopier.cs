@@ -57,17 +57,17 @@ internal sealed class ResponseCopier
         var response = exchange.Response!;
         var options = backend.Options;
         var method = context.Request.Method;
-        var target = exchange.Request.RequestUri;
+        var url = exchange.Request.RequestUri;
         if ((int)response.StatusCode < StatusCodes.Status200OK)
         {
             // A 101 comes with the raw connection as its body: passing it on would hand the caller unframed bytes.
-            return ForwarderErrors.Report(_logger, ForwarderError.InformationalResponse, new(options, method, (int)response.StatusCode, Target: target));
+            return ForwarderErrors.Report(_logger, ForwarderError.InformationalResponse, new(options, method, (int)response.StatusCode, Url: url));
         }
 
         if (HeaderRules.HasInvalidFraming(response))
         {
             var invalidLength = new HttpRequestException(HttpRequestError.InvalidResponse, "The function's response has an invalid Content-Length.");
-            return ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, (int)response.StatusCode, invalidLength, target));
+            return ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, (int)response.StatusCode, invalidLength, url));
         }
 
         context.Response.StatusCode = (int)response.StatusCode;
@@ -86,7 +86,7 @@ internal sealed class ResponseCopier
         if (ManagementUrlScan.LeftInHeaders(headers, options))
         {
             return ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, (int)response.StatusCode, new InvalidDataException(
-                "The function's Location or Content-Location names a Durable Task management URL the proxy does not rewrite: it is not passed on, as its key could be in it."), target));
+                "The function's Location or Content-Location names a Durable Task management URL the proxy does not rewrite: it is not passed on, as its key could be in it."), url));
         }
 
         return ForwarderError.None;
@@ -128,7 +128,7 @@ internal sealed class ResponseCopier
             return ForwarderError.None;
         }
 
-        var failure = new ForwarderFailure(backend.Options, context.Request.Method, Exception: exception, Target: exchange.Request.RequestUri);
+        var failure = new ForwarderFailure(backend.Options, context.Request.Method, Exception: exception, Url: exchange.Request.RequestUri);
         return result switch
         {
             StreamCopyResult.Success => ForwarderError.None,
@@ -155,7 +155,7 @@ internal sealed class ResponseCopier
         {
             if (headers.Location.Count > 0)
             {
-                durable = RewriteScope.DurableLinksEnabled(options) && AnyIsManagementUrl(headers.Location, scope.Target);
+                durable = RewriteScope.DurableLinksEnabled(options) && AnyIsManagementUrl(headers.Location, scope.FunctionUrl);
                 if (RewriteEach(headers.Location, scope, links, RewriteReference) is { } location)
                 {
                     headers.Location = location;
@@ -176,11 +176,11 @@ internal sealed class ResponseCopier
         return durable;
     }
 
-    private static bool AnyIsManagementUrl(StringValues values, Uri target)
+    private static bool AnyIsManagementUrl(StringValues values, Uri url)
     {
         foreach (var value in values)
         {
-            if (value is not null && MayBeManagementUrl(value) && DurableUrlRewriter.IsManagementUrl(value, target))
+            if (value is not null && MayBeManagementUrl(value) && DurableUrlRewriter.IsManagementUrl(value, url))
             {
                 return true;
             }

@@ -11,20 +11,20 @@ using Microsoft.Extensions.Options;
 namespace AzureFunctionsInvoker.Functions;
 
 /// <summary>
-/// One valid set of options for a function, with what the proxy computes from them once: where the function
+/// What a proxy name stands for: one valid set of its options, with what the proxy computes from them once: where the function
 /// lives and how to connect to it, for an app mount each function it exposes, and for a function with backends each
-/// of them. Immutable: a request uses the target it started with to the end, even when the options reload meanwhile.
-/// Made only by its <see cref="Source"/>, which holds a function's current target.
+/// of them. Immutable: a request uses the proxy it started with to the end, even when the options reload meanwhile.
+/// Made only by its <see cref="Source"/>, which holds the current one.
 /// </summary>
-internal sealed class FunctionTarget
+internal sealed class NamedProxy
 {
     /// <summary>The function segment of an app mount's own route, as logs show its address.</summary>
     private const string AppMountSegment = "{function}";
 
-    private readonly FunctionBackends _destinations;
+    private readonly FunctionBackends _backends;
     private readonly FrozenDictionary<string, AppFunction>.AlternateLookup<ReadOnlySpan<char>> _functions;
 
-    private FunctionTarget(string name, AzureFunctionProxyOptions options, bool appMount, CircuitRegistry? circuits)
+    private NamedProxy(string name, AzureFunctionProxyOptions options, bool appMount, CircuitRegistry? circuits)
     {
         Options = options;
         IsAppMount = appMount;
@@ -32,8 +32,8 @@ internal sealed class FunctionTarget
 
         // With two or more backends, one circuit per backend, which every function of an app mount shares: an outage is the host's.
         var backendCircuits = circuits is null ? null : FunctionBackends.Circuits(name, options, circuits);
-        _destinations = new FunctionBackends(name, options, appMount ? AppMountSegment : options.FunctionName!, Connection, backendCircuits);
-        Pool = _destinations.Pool; // every request reads it: held here, so a request does not enter FunctionBackends
+        _backends = new FunctionBackends(name, options, appMount ? AppMountSegment : options.FunctionName!, Connection, backendCircuits);
+        Pool = _backends.Pool; // every request reads it: held here, so a request does not enter FunctionBackends
         if (appMount)
         {
             var connection = Connection;
@@ -44,7 +44,7 @@ internal sealed class FunctionTarget
     }
 
     /// <summary>The function's name in the app: its registered name, or <c>FunctionName</c> for options given in code.</summary>
-    public string Name => Forwarding.Name;
+    public string Name => Backend.Name;
 
     /// <summary>A private copy of the options, so later changes to the caller's instance are not observed.</summary>
     public AzureFunctionProxyOptions Options { get; }
@@ -59,18 +59,18 @@ internal sealed class FunctionTarget
     /// The function's route; for an app mount, the app's, whose function segment is <c>{function}</c>; with two or
     /// more backends, the first by priority's.
     /// </summary>
-    public FunctionRoute Route => _destinations.Route;
+    public FunctionRoute Route => _backends.Route;
 
     public ConnectionSettings Connection { get; }
 
     /// <summary>Where requests go, as logs show it: the function's address, or its backends' by priority (<c>https://a/api/hello or https://b/api/hello</c>).</summary>
-    public string Address => _destinations.Address;
+    public string Address => _backends.Address;
 
     /// <summary>
     /// What an exchange with the function needs of it. For an app mount, only its host is meant: see
     /// <see cref="TryGetFunction"/>; with two or more backends, the first by priority.
     /// </summary>
-    public Backend Forwarding => _destinations.Forwarding;
+    public Backend Backend => _backends.First;
 
     /// <summary>
     /// The function's backends: its one host, or two or more, each with its circuit. For an app mount, its hosts (route
@@ -80,23 +80,23 @@ internal sealed class FunctionTarget
     public BackendPool Pool { get; }
 
     /// <summary>
-    /// Makes the target of options that passed validation, warning about the risky or likely mistaken settings they
+    /// Makes the named proxy of options that passed validation, warning about the risky or likely mistaken settings they
     /// hold, naming the function as <paramref name="origin"/> does. <paramref name="appMount"/> is what the function is
     /// mounted as; <see langword="null"/> before it is, when the options decide. The circuits of its backends, when it
     /// has two or more, come from <paramref name="circuits"/>, or from a registry of their own (on the system clock)
     /// without one.
     /// </summary>
-    public static FunctionTarget Create(OptionsOrigin origin, AzureFunctionProxyOptions validOptions, ILogger logger, bool? appMount = null, CircuitRegistry? circuits = null)
+    public static NamedProxy Create(OptionsOrigin origin, AzureFunctionProxyOptions validOptions, ILogger logger, bool? appMount = null, CircuitRegistry? circuits = null)
     {
         var options = validOptions.Clone();
         circuits ??= options.Backends.Count < 2 ? null : new CircuitRegistry(TimeProvider.System, metrics: null, logger);
-        var target = new FunctionTarget(origin.Name, options, appMount ?? options.Functions.Count > 0, circuits);
-        foreach (var backend in target.Pool.Backends)
+        var proxy = new NamedProxy(origin.Name, options, appMount ?? options.Functions.Count > 0, circuits);
+        foreach (var backend in proxy.Pool.Backends)
         {
             Warn(origin, backend.Options, backend.FunctionUri, logger);
         }
 
-        return target;
+        return proxy;
     }
 
     /// <summary>
@@ -137,10 +137,10 @@ internal sealed class FunctionTarget
         !string.IsNullOrEmpty(options.ApiKey) || options.Functions.Values.Any(f => !string.IsNullOrEmpty(f?.ApiKey));
 
     /// <summary>
-    /// Where a mount finds its function's current <see cref="FunctionTarget"/>: fixed for options given in code, or
+    /// Where a mount finds its function's current <see cref="NamedProxy"/>: fixed for options given in code, or
     /// following configuration for a named function, so a rotated key or a new timeout applies to the next request
-    /// without a restart. A reload that fails validation is logged, naming the options, and the last valid target
-    /// stays in use. The current target's connection settings are leased for the client the mount sends through, so
+    /// without a restart. A reload that fails validation is logged, naming the options, and the last valid proxy
+    /// stays in use. The current proxy's connection settings are leased for the client the mount sends through, so
     /// the pool of settings a reload replaced is disposed once its requests end. What the function is mounted as (an app
     /// mount or one function) is fixed by its first options: a reload that would change it is rejected.
     /// </summary>
@@ -149,7 +149,7 @@ internal sealed class FunctionTarget
         private readonly Lock _gate = new();
         private readonly LiveConnectionSettings _connections;
         private readonly CircuitRegistry? _circuits;
-        private FunctionTarget? _current;
+        private NamedProxy? _current;
         private IDisposable? _lease;
         private AzureFunctionProxyOptions? _rejected;
         private IDisposable? _reloads;
@@ -168,18 +168,18 @@ internal sealed class FunctionTarget
         /// <summary>The name in <see cref="IHttpClientFactory"/> of the client that sends the function's requests.</summary>
         public string ClientName { get; }
 
-        /// <summary>The target for a request starting now.</summary>
-        public FunctionTarget Current => Volatile.Read(ref _current)!;
+        /// <summary>The proxy for a request starting now.</summary>
+        public NamedProxy Current => Volatile.Read(ref _current)!;
 
-        /// <summary>A source that always gives the target of <paramref name="options"/>, sent through the client named <paramref name="clientName"/>.</summary>
+        /// <summary>A source that always gives the proxy of <paramref name="options"/>, sent through the client named <paramref name="clientName"/>.</summary>
         /// <exception cref="OptionsValidationException">The options are invalid.</exception>
         public static Source Fixed(OptionsOrigin origin, AzureFunctionProxyOptions options, LiveConnectionSettings connections, string clientName, ILogger logger, CircuitRegistry? circuits = null)
         {
-            var target = FunctionTarget.Create(origin, Validate(Microsoft.Extensions.Options.Options.DefaultName, origin, options), logger, circuits: circuits);
+            var proxy = NamedProxy.Create(origin, Validate(Microsoft.Extensions.Options.Options.DefaultName, origin, options), logger, circuits: circuits);
             var source = new Source(origin, connections, clientName, circuits);
             lock (source._gate)
             {
-                source.Use(target);
+                source.Use(proxy);
             }
 
             return source;
@@ -211,7 +211,7 @@ internal sealed class FunctionTarget
                 {
                     if (source._current is null)
                     {
-                        source.Use(FunctionTarget.Create(origin, Validate(name, origin, monitor.Get(name)), logger, circuits: circuits));
+                        source.Use(NamedProxy.Create(origin, Validate(name, origin, monitor.Get(name)), logger, circuits: circuits));
                     }
                 }
 
@@ -273,18 +273,18 @@ internal sealed class FunctionTarget
                 }
 
                 _rejected = null;
-                var target = FunctionTarget.Create(origin, options, logger, appMount, _circuits);
-                Use(target);
-                Log.Reloaded(logger, origin.Name, target.Address);
+                var proxy = NamedProxy.Create(origin, options, logger, appMount, _circuits);
+                Use(proxy);
+                Log.Reloaded(logger, origin.Name, proxy.Address);
             }
         }
 
         // Under _gate. The new settings are leased before the old are released, so settings a reload keeps never look
         // unused, which would dispose their pool.
-        private void Use(FunctionTarget target)
+        private void Use(NamedProxy proxy)
         {
-            var lease = _connections.Lease(ClientName, target.Connection);
-            Volatile.Write(ref _current, target);
+            var lease = _connections.Lease(ClientName, proxy.Connection);
+            Volatile.Write(ref _current, proxy);
             _lease?.Dispose();
             _lease = lease;
         }
@@ -304,7 +304,7 @@ internal sealed class FunctionTarget
     /// </summary>
     public sealed class AppFunction
     {
-        private readonly FunctionBackends _destinations;
+        private readonly FunctionBackends _backends;
 
         /// <param name="mountName">The app mount's name.</param>
         /// <param name="functionName">The function's name, as <c>Functions</c> spells it.</param>
@@ -314,14 +314,14 @@ internal sealed class FunctionTarget
         /// <param name="circuits">The circuits of the app's backends, shared by all its functions; see <see cref="FunctionBackends.Circuits"/>.</param>
         public AppFunction(string mountName, string functionName, AzureFunctionProxyOptions app, AzureFunctionProxyFunctionOptions? own, ConnectionSettings connection, IReadOnlyList<CircuitBreaker>? circuits)
         {
-            _destinations = new FunctionBackends(mountName, app.ForFunction(functionName, own), functionName, connection, circuits, mountSuffix: "/" + functionName);
-            Pool = _destinations.Pool; // as FunctionTarget.Pool: held here, read by every request
+            _backends = new FunctionBackends(mountName, app.ForFunction(functionName, own), functionName, connection, circuits, mountSuffix: "/" + functionName);
+            Pool = _backends.Pool; // as NamedProxy.Pool: held here, read by every request
         }
 
-        public FunctionRoute Route => _destinations.Route;
+        public FunctionRoute Route => _backends.Route;
 
         /// <summary>What an exchange with the function needs of it (with two or more backends, the first's); its options' <c>FunctionName</c> is the function's.</summary>
-        public Backend Forwarding => _destinations.Forwarding;
+        public Backend Backend => _backends.First;
 
         /// <summary>The function at each of the app's backends (one, or two or more behind their circuits).</summary>
         public BackendPool Pool { get; }
