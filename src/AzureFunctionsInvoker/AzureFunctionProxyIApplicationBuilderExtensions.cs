@@ -36,12 +36,12 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
         ArgumentNullException.ThrowIfNull(options);
 
         AzureFunctionProxyMarkerService.EnsureRegistered(app.ApplicationServices, nameof(UseAzureFunctionProxy));
-        var function = FunctionTargetSource.Fixed(
+        var function = NamedProxy.Source.Fixed(
             OptionsOrigin.Mounted(options.FunctionName, path.Value ?? "/"),
             options,
             app.ApplicationServices.GetRequiredService<LiveConnectionSettings>(),
             FunctionForwarder.ClientName,
-            app.ApplicationServices.GetRequiredService<ILogger<FunctionTargetSource>>(),
+            app.ApplicationServices.GetRequiredService<ILogger<NamedProxy.Source>>(),
             app.ApplicationServices.GetRequiredService<CircuitRegistry>());
         try
         {
@@ -96,7 +96,7 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
         return app.UseAzureFunctionProxy(path, options);
     }
 
-    private static IApplicationBuilder MapFunction(this IApplicationBuilder app, PathString path, FunctionTargetSource function)
+    private static IApplicationBuilder MapFunction(this IApplicationBuilder app, PathString path, NamedProxy.Source function)
     {
         // An app mount picks the function from a route parameter, which only an endpoint has.
         function.EnsureMountedAs(appMount: false);

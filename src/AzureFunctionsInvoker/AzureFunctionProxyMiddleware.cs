@@ -16,7 +16,7 @@ namespace AzureFunctionsInvoker;
 /// <summary>
 /// The end of the pipeline for requests to one mount (a <c>UseAzureFunctionProxy</c> branch or a
 /// <c>MapAzureFunctionProxy</c> endpoint): refuses what must not reach the function, hands the rest to the one forward
-/// path, <see cref="PoolForwarder"/>, with the backends of the function's current target (for an app mount, of the
+/// path, <see cref="PoolForwarder"/>, with the backends of the current named proxy (for an app mount, of the
 /// function the request's first segment below the mount point names; for a Durable link, the one backend it was made
 /// on, without the key), and turns failures into the caller's answer.
 /// </summary>
@@ -24,14 +24,14 @@ internal sealed class AzureFunctionProxyMiddleware
 {
     private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
-    private readonly FunctionTargetSource _function;
+    private readonly NamedProxy.Source _function;
     private readonly ResponseCopier _response;
     private readonly DurableLinkProtector _links;
     private readonly PoolForwarder _forwarder;
     private readonly RequestBodyBuffer _bodyBuffer;
     private readonly ILogger _logger;
 
-    private AzureFunctionProxyMiddleware(FunctionTargetSource function, ResponseCopier response, DurableLinkProtector links, PoolForwarder forwarder, RequestBodyBuffer bodyBuffer, ILogger logger)
+    private AzureFunctionProxyMiddleware(NamedProxy.Source function, ResponseCopier response, DurableLinkProtector links, PoolForwarder forwarder, RequestBodyBuffer bodyBuffer, ILogger logger)
     {
         _function = function;
         _response = response;
@@ -53,7 +53,7 @@ internal sealed class AzureFunctionProxyMiddleware
     }
 
     /// <summary>The mount of <paramref name="function"/>, sending through the function's client.</summary>
-    public static AzureFunctionProxyMiddleware Create(IServiceProvider services, FunctionTargetSource function)
+    public static AzureFunctionProxyMiddleware Create(IServiceProvider services, NamedProxy.Source function)
     {
         var time = services.GetRequiredService<TimeProvider>();
         var links = new DurableLinkProtector(services.GetRequiredService<IDataProtectionProvider>(), function.Current.Name, time);
@@ -108,7 +108,7 @@ internal sealed class AzureFunctionProxyMiddleware
 
         // Only a path whose first segment may be the links segment (empty when links are off) is judged further: nearly
         // every request's is plain ASCII that starts otherwise.
-        Uri? linkTarget = null;
+        Uri? linkUrl = null;
         var rest = request.Rest;
         var linksPath = options.DurableLinksPath;
         if (PathSafety.MayNameFirstSegment(rest, linksPath))
@@ -117,7 +117,7 @@ internal sealed class AzureFunctionProxyMiddleware
             {
                 // Whatever it answers: the instance's state changes, and the link is a caller's own.
                 UncachedResponse.Mark(context);
-                if (!TryResolveLink(rest, request.Query, options, ref pool, out linkTarget))
+                if (!TryResolveLink(rest, request.Query, options, ref pool, out linkUrl))
                 {
                     // Never an exception: its message would hold the address, and the address holds the key.
                     return RefuseAsync(context, ForwarderError.DurableLinkInvalid, options);
@@ -133,8 +133,8 @@ internal sealed class AzureFunctionProxyMiddleware
 
         // A body without a length is read whole before anything is sent, so it goes with a Content-Length.
         return RequestBodyBuffer.IsNeeded(context, options)
-            ? BufferThenForwardAsync(context, pool, request, linkTarget, options)
-            : _forwarder.ForwardAndAnswerAsync(context, pool, request, linkTarget);
+            ? BufferThenForwardAsync(context, pool, request, linkUrl, options)
+            : _forwarder.ForwardAndAnswerAsync(context, pool, request, linkUrl);
     }
 
     // {mount}/{DurableLinksPath}/{token}[/{operation}]: to the management URL the token stands for, on the backend the
@@ -142,9 +142,9 @@ internal sealed class AzureFunctionProxyMiddleware
     // code can have been made from a string the caller wrote (an orchestration's input, shown in its status), and the
     // key, a master key at worst, would open it. Nowhere when the link does not read or its backend is gone. The
     // function's own route never sees these paths.
-    private bool TryResolveLink(ReadOnlySpan<char> rest, string query, AzureFunctionProxyOptions options, ref BackendPool pool, [NotNullWhen(true)] out Uri? target)
+    private bool TryResolveLink(ReadOnlySpan<char> rest, string query, AzureFunctionProxyOptions options, ref BackendPool pool, [NotNullWhen(true)] out Uri? url)
     {
-        target = null;
+        url = null;
         var pathAndQuery = DurableLinkRequest.Resolve(rest, query, options.DurableLinksPath, _links, options.DurableLinksLifetime, out var link);
         if (pathAndQuery is null || link is null || pool.KeylessAt(link.Origin) is not { } madeOn)
         {
@@ -154,7 +154,7 @@ internal sealed class AzureFunctionProxyMiddleware
         var queryStart = pathAndQuery.IndexOf('?');
         if (!RequestTarget.CanCarry(pathAndQuery)
             || !PathSafety.IsSafe(queryStart < 0 ? pathAndQuery : pathAndQuery.AsSpan(0, queryStart))
-            || !Uri.TryCreate(madeOn.Backends[0].FunctionUri.GetLeftPart(UriPartial.Authority) + pathAndQuery, in s_verbatim, out target))
+            || !Uri.TryCreate(madeOn.Backends[0].FunctionUri.GetLeftPart(UriPartial.Authority) + pathAndQuery, in s_verbatim, out url))
         {
             return false;
         }
@@ -170,11 +170,11 @@ internal sealed class AzureFunctionProxyMiddleware
         return ForwarderErrorResponse.WriteAsync(context, error);
     }
 
-    private async Task BufferThenForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? linkTarget, AzureFunctionProxyOptions options)
+    private async Task BufferThenForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? linkUrl, AzureFunctionProxyOptions options)
     {
         if (await _bodyBuffer.TryHoldWholeAsync(context, options, _logger).ConfigureAwait(false))
         {
-            await _forwarder.ForwardAndAnswerAsync(context, pool, request, linkTarget).ConfigureAwait(false);
+            await _forwarder.ForwardAndAnswerAsync(context, pool, request, linkUrl).ConfigureAwait(false);
         }
     }
 }

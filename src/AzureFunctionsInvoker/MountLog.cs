@@ -12,7 +12,7 @@ namespace AzureFunctionsInvoker;
 /// </summary>
 internal sealed class MountLog
 {
-    private readonly List<(Func<string> MountPoint, FunctionTargetSource Function)> _mounts = [];
+    private readonly List<(Func<string> MountPoint, NamedProxy.Source Function)> _mounts = [];
     private readonly Lock _gate = new();
     private readonly ILogger _logger;
 
@@ -23,7 +23,7 @@ internal sealed class MountLog
     }
 
     /// <summary>Adds a mount, whose <paramref name="mountPoint"/> is read when the app has started.</summary>
-    public void Add(Func<string> mountPoint, FunctionTargetSource function)
+    public void Add(Func<string> mountPoint, NamedProxy.Source function)
     {
         lock (_gate)
         {
@@ -37,8 +37,8 @@ internal sealed class MountLog
         {
             foreach (var (mountPoint, function) in _mounts)
             {
-                var target = function.Current;
-                Log.Mounted(_logger, mountPoint(), target.Address, target.Name);
+                var proxy = function.Current;
+                Log.Mounted(_logger, mountPoint(), proxy.Address, proxy.Name);
             }
         }
     }

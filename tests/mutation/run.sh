@@ -31,8 +31,9 @@ promise_files=(
     BackendPool CircuitBreaker CircuitRegistry WeightedSchedule RequestBodyBuffer BackendConnections
     # Durable link validation, and the system key never reaching a caller
     DurableLinkRequest DurableOperation CallerParameters DurableLinkProtector DurableUrlRewriter ManagementUrlScan
-    # redirect and cookie rewriting (RewriteScope holds what was OriginUrl: how a URL reads against the origin)
-    RedirectRewriter CookieRewriter ResponseHeaderRewriter RewriteScope
+    # redirect and cookie rewriting (RewriteScope holds what was OriginUrl, how a URL reads against the origin, and what
+    # was RedirectRewriter; ResponseCopier holds what was ResponseHeaderRewriter, which applies them to the headers)
+    CookieRewriter RewriteScope ResponseCopier
     # options validation
     AzureFunctionProxyOptionsValidator AppNameHint HeaderNameCharacters HostNames OptionsOrigin PathCharacters
 )

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 
 namespace AzureFunctionsInvoker.Connections;
 
@@ -14,18 +13,6 @@ internal sealed record ConnectionSettings(TimeSpan IdleTimeout, TimeSpan Connect
 {
     // Connections are recycled after this long even when never idle, so a Function App's new address is found.
     private static readonly TimeSpan s_connectionLifetime = TimeSpan.FromMinutes(5);
-
-    // Called with the request as the handler writes each of its headers onto a connection (HTTP/1.1, HTTP/2, HTTP/3):
-    // the one sign of which connection, if any, serves a request, as its own attempt may still wait for the budget
-    // while another connection serves it (FunctionRequestMessage.WaitingForConnection). A request without a single
-    // header (AddXForwardedHeaders off, no key, a bare caller) gives no such sign. Kestrel decodes request header
-    // values as UTF-8 (and refuses invalid UTF-8), so encoding them back as UTF-8 sends the function the caller's
-    // bytes. The default (ASCII only) would fail the whole request.
-    private static readonly HeaderEncodingSelector<HttpRequestMessage> s_sendingHeader = static (_, request) =>
-    {
-        FunctionHttpHandler.FunctionRequestMessage.Of(request)?.Timeout.MarkSent();
-        return Encoding.UTF8;
-    };
 
     public static ConnectionSettings From(AzureFunctionProxyOptions options)
     {
@@ -57,7 +44,7 @@ internal sealed record ConnectionSettings(TimeSpan IdleTimeout, TimeSpan Connect
             PlaintextStreamFilter = connections.SettleAsync,
             // HttpVersion 2: another connection when one has as many streams open as the server allows.
             EnableMultipleHttp2Connections = true,
-            RequestHeaderEncodingSelector = s_sendingHeader,
+            RequestHeaderEncodingSelector = FunctionHttpHandler.FunctionRequestMessage.SendingHeader,
         };
 
         if (!VerifyCertificate)

@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
+using System.Text;
 
 namespace AzureFunctionsInvoker.Connections;
 
 /// <summary>
 /// The primary handler of the proxy's <see cref="HttpClient"/>: a <see cref="ConnectionPool"/> per distinct
 /// <see cref="ConnectionSettings"/>, so each mount gets its own idle timeout and certificate policy while handlers the
-/// user adds through <c>AddAzureFunctionProxy()</c> wrap them all. A pool lives while a current target of its client
+/// user adds through <c>AddAzureFunctionProxy()</c> wrap them all. A pool lives while a current named proxy of its client
 /// uses its settings (<see cref="LiveConnectionSettings"/>) or a request sent through it is not yet disposed, so a
 /// reload that changes the settings leaves no pool behind once the requests that used the old one have finished.
 /// Its two helpers live in it: the request it reads a mount's settings from (<see cref="FunctionRequestMessage"/>) and
@@ -136,9 +137,23 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
         // The held ConnectionPool, null before the first send, or s_disposed.
         private object? _pool;
 
-        /// <summary>A request of <paramref name="method"/> to <paramref name="target"/>, sent with <paramref name="connection"/> and timed by <paramref name="timeout"/>.</summary>
-        public FunctionRequestMessage(HttpMethod method, Uri target, ConnectionSettings connection, StepTimeout timeout)
-            : base(method, target)
+        /// <summary>
+        /// Called with the request as the handler writes each of its headers onto a connection (HTTP/1.1, HTTP/2, HTTP/3):
+        /// the one sign of which connection, if any, serves a request, as its own attempt may still wait for the budget
+        /// while another connection serves it (FunctionRequestMessage.WaitingForConnection). A request without a single
+        /// header (AddXForwardedHeaders off, no key, a bare caller) gives no such sign. Kestrel decodes request header
+        /// values as UTF-8 (and refuses invalid UTF-8), so encoding them back as UTF-8 sends the function the caller's
+        /// bytes. The default (ASCII only) would fail the whole request.
+        /// </summary>
+        public static readonly HeaderEncodingSelector<HttpRequestMessage> SendingHeader = static (_, request) =>
+        {
+            Of(request)?.Timeout.MarkSent();
+            return Encoding.UTF8;
+        };
+
+        /// <summary>A request of <paramref name="method"/> to <paramref name="url"/>, sent with <paramref name="connection"/> and timed by <paramref name="timeout"/>.</summary>
+        public FunctionRequestMessage(HttpMethod method, Uri url, ConnectionSettings connection, StepTimeout timeout)
+            : base(method, url)
         {
             Connection = connection;
             Timeout = timeout;
@@ -159,7 +174,7 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
         /// budget and the request has not gone out on a connection: a request that runs out of <c>Timeout</c> meanwhile
         /// found no connection, rather than a slow function. The handler serves a waiting request on whichever
         /// connection (or HTTP/2 stream) comes free first, while its own attempt goes on waiting; once its headers are
-        /// written (<see cref="ConnectionSettings.CreateHandler"/>) it waits for nothing, for good.
+        /// written (<see cref="SendingHeader"/>) it waits for nothing, for good.
         /// Kept by its <see cref="StepTimeout"/>.
         /// </summary>
         public bool WaitingForConnection => Timeout.WaitingForConnection;
@@ -191,7 +206,7 @@ internal sealed class FunctionHttpHandler : HttpMessageHandler
 
     /// <summary>
     /// The pooled connections of one <see cref="ConnectionSettings"/>: a <see cref="SocketsHttpHandler"/> that lives while
-    /// something holds it. Its <see cref="FunctionHttpHandler"/> holds it while a current target uses its settings, and each
+    /// something holds it. Its <see cref="FunctionHttpHandler"/> holds it while a current named proxy uses its settings, and each
     /// forwarded request from its first send until it is disposed, after its response; the last release disposes it,
     /// and a disposed pool is never held again (the next request with its settings gets a new one).
     /// </summary>

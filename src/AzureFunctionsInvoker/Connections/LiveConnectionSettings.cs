@@ -4,8 +4,8 @@ using Microsoft.Extensions.Hosting;
 namespace AzureFunctionsInvoker.Connections;
 
 /// <summary>
-/// Which <see cref="ConnectionSettings"/> each client's current function targets use: a target's source leases its
-/// settings for as long as the target is current. A <see cref="FunctionHttpHandler"/> keeps the pools of live settings
+/// Which <see cref="ConnectionSettings"/> each client's current named proxies use: a proxy's source leases its
+/// settings for as long as the proxy is current. A <see cref="FunctionHttpHandler"/> keeps the pools of live settings
 /// and lets the others go once their requests end, so reloads that change <c>Keepalive</c>, <c>Timeout</c> or
 /// <c>HttpsVerify</c> do not accumulate pools. Once the host has stopped (its server drained), no settings are live:
 /// every pool closes its idle connections to the Function Apps as soon as no request uses it.
@@ -25,7 +25,7 @@ internal sealed class LiveConnectionSettings
     /// <summary>Raised, outside any lock, after settings of a client came into use or went out of use.</summary>
     public event Action<string, ConnectionSettings>? Changed;
 
-    /// <summary>Whether a current target of the client named <paramref name="clientName"/> uses <paramref name="settings"/>. Takes no lock.</summary>
+    /// <summary>Whether a current named proxy of the client named <paramref name="clientName"/> uses <paramref name="settings"/>. Takes no lock.</summary>
     public bool IsLive(string clientName, ConnectionSettings settings) => !_stopped && _leases.ContainsKey((clientName, settings));
 
     /// <summary>Keeps <paramref name="settings"/> live for the client named <paramref name="clientName"/> until the lease is disposed.</summary>

@@ -20,15 +20,15 @@ internal sealed class DurableLinkScope
         _scope = scope;
         _links = links;
         Issued = links.Now;
-        Authority = scope.Target.Authority;
-        Origin = DurableLink.OriginOf(scope.Target);
+        Authority = scope.FunctionUrl.Authority;
+        Origin = DurableLink.OriginOf(scope.FunctionUrl);
         Prefix = Encoding.UTF8.GetBytes(string.Concat(scope.MountAddress, "/", scope.Options.DurableLinksPath, "/"));
     }
 
     /// <summary>The address the function's request went to: management URLs on its origin become links.</summary>
-    public Uri Target => _scope.Target;
+    public Uri FunctionUrl => _scope.FunctionUrl;
 
-    /// <summary>The authority of <see cref="Target"/>.</summary>
+    /// <summary>The authority of <see cref="FunctionUrl"/>.</summary>
     public string Authority { get; }
 
     /// <summary>The origin as tokens hold it.</summary>
@@ -55,7 +55,7 @@ internal sealed class DurableLinkScope
     /// </summary>
     public bool MayBeOnOrigin(ReadOnlySpan<byte> utf8)
     {
-        var scheme = Target.Scheme;
+        var scheme = FunctionUrl.Scheme;
         return utf8.Length >= scheme.Length + 3 + DurableLink.WebhookPath.Length
             && utf8[scheme.Length..].StartsWith("://"u8)
             && Ascii.EqualsIgnoreCase(utf8[..scheme.Length], scheme);

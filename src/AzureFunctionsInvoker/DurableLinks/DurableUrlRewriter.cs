@@ -29,7 +29,7 @@ internal static class DurableUrlRewriter
     /// </summary>
     public static bool TryWrite(ReadOnlySpan<char> value, DurableLinkScope scope, IBufferWriter<byte> output)
     {
-        if (!TrySplit(value, scope.Target, scope.Authority, out var path, out var tail))
+        if (!TrySplit(value, scope.FunctionUrl, scope.Authority, out var path, out var tail))
         {
             return false;
         }
@@ -85,11 +85,11 @@ internal static class DurableUrlRewriter
         return true;
     }
 
-    /// <summary>Whether <paramref name="value"/> is a management URL on the origin of <paramref name="target"/>.</summary>
-    public static bool IsManagementUrl(string value, Uri target) => TrySplit(value, target, target.Authority, out _, out _);
+    /// <summary>Whether <paramref name="value"/> is a management URL on the origin of <paramref name="url"/>.</summary>
+    public static bool IsManagementUrl(string value, Uri url) => TrySplit(value, url, url.Authority, out _, out _);
 
-    private static bool TrySplit(ReadOnlySpan<char> value, Uri target, string authority, out ReadOnlySpan<char> path, out ReadOnlySpan<char> tail) =>
-        RewriteScope.TrySplit(value, target, authority, pathAbsolute: false, out _, out path, out tail)
+    private static bool TrySplit(ReadOnlySpan<char> value, Uri url, string authority, out ReadOnlySpan<char> path, out ReadOnlySpan<char> tail) =>
+        RewriteScope.TrySplit(value, url, authority, pathAbsolute: false, out _, out path, out tail)
         && path.StartsWith(DurableLink.WebhookPath, StringComparison.OrdinalIgnoreCase)
         && path.Length > DurableLink.WebhookPath.Length;
 }

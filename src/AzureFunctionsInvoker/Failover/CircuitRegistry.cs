@@ -6,7 +6,7 @@ namespace AzureFunctionsInvoker.Failover;
 
 /// <summary>
 /// The circuits of every function's backends, by function, scheme, host and port, for the life of the app: the
-/// targets a reload makes pick up the circuits of the backends they keep.
+/// named proxies a reload makes pick up the circuits of the backends they keep.
 /// </summary>
 internal sealed class CircuitRegistry
 {

@@ -16,22 +16,22 @@ namespace AzureFunctionsInvoker.Failover;
 internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier response, ProxyMetrics metrics, ILogger logger)
 {
     /// <summary>
-    /// Forwards the request to the backends of <paramref name="pool"/>, at <paramref name="target"/> when the request
+    /// Forwards the request to the backends of <paramref name="pool"/>, at <paramref name="url"/> when the request
     /// has an address of its own (a Durable link's), else at each backend's address for <paramref name="request"/>, a
     /// request target that <see cref="RequestTarget.IsSafe"/>. Failures are logged here and returned for the caller's
     /// answer; none is thrown.
     /// </summary>
-    public ValueTask<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? target = null) =>
-        ForwardAsync(context, pool, request, target, answer: false);
+    public ValueTask<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? url = null) =>
+        ForwardAsync(context, pool, request, url, answer: false);
 
     /// <summary>
     /// Forwards as <see cref="ForwardAsync(HttpContext, BackendPool, RequestTarget, Uri?)"/> does and answers a failure
     /// to the caller itself: a mount's request delegate can return this task, with no async frame of its own kept for
     /// as long as the exchange lasts (an event stream's whole life).
     /// </summary>
-    public Task ForwardAndAnswerAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? target)
+    public Task ForwardAndAnswerAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? url)
     {
-        var forwarding = ForwardAsync(context, pool, request, target, answer: true);
+        var forwarding = ForwardAsync(context, pool, request, url, answer: true);
         if (forwarding.IsCompletedSuccessfully)
         {
             // Also hands a pooled frame back.
@@ -43,7 +43,7 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? target, bool answer)
+    private async ValueTask<ForwarderError> ForwardAsync(HttpContext context, BackendPool pool, RequestTarget request, Uri? url, bool answer)
     {
         var current = pool.First(out var trial);
         var backend = pool.Backends[current];
@@ -65,7 +65,7 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
                 FunctionForwarder.ExchangeResult attempt;
                 try
                 {
-                    attempt = await exchange.SendAsync(context, backend, target ?? backend.Resolve(request), trial == 0 ? null : EndTrial(circuit, trial)).ConfigureAwait(false);
+                    attempt = await exchange.SendAsync(context, backend, url ?? backend.Resolve(request), trial == 0 ? null : EndTrial(circuit, trial)).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -152,7 +152,9 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
                 // The backend had the request, whether or not it read the body (an early answer to Expect: 100-continue).
                 if (failOver && circuit.IsFailure(statusCode) && attempt.SafeToResend)
                 {
-                    LogFailedOver(new(options, context.Request.Method, statusCode, Target: attempt.Request.RequestUri));
+                    // An answer is no failure of the error table: its status is its whole cause, and no exception follows.
+                    var answered = new ForwarderFailure(options, context.Request.Method, statusCode, Url: attempt.Request.RequestUri);
+                    Log.FailedOver(logger, options.FunctionName, answered.Endpoint, answered.StatusCause);
                     return null;
                 }
             }
@@ -170,12 +172,12 @@ internal sealed class PoolForwarder(FunctionForwarder exchange, ResponseCopier r
 
             if (failOver && attempt.SafeToResend)
             {
-                LogFailedOver(new(options, context.Request.Method, Exception: attempt.Exception, Target: attempt.Request.RequestUri));
+                LogFailedOver(new(options, context.Request.Method, Exception: attempt.Exception, Url: attempt.Request.RequestUri));
                 return null;
             }
         }
 
-        return ForwarderErrors.Report(logger, error, new(options, context.Request.Method, Exception: attempt.Exception, Target: attempt.Request.RequestUri));
+        return ForwarderErrors.Report(logger, error, new(options, context.Request.Method, Exception: attempt.Exception, Url: attempt.Request.RequestUri));
     }
 
     private void LogFailedOver(ForwarderFailure failure) =>

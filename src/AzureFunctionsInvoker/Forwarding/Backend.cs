@@ -51,7 +51,7 @@ internal sealed class Backend
     /// <summary>The function's name in the app, as logs name it: its registered name, or <c>FunctionName</c> for options given in code.</summary>
     public string Name { get; }
 
-    /// <summary>The function's options, never changed once the target exists.</summary>
+    /// <summary>The function's options, never changed once the backend exists.</summary>
     public AzureFunctionProxyOptions Options { get; }
 
     /// <summary>The connection settings that pick the exchange's pool.</summary>
@@ -76,7 +76,7 @@ internal sealed class Backend
     public string MountSuffix { get; }
 
     /// <summary>
-    /// As this target, sending no <c>x-functions-key</c>, neither the function key nor a caller's: for Durable links, whose
+    /// As this backend, sending no <c>x-functions-key</c>, neither the function key nor a caller's: for Durable links, whose
     /// URL carries the Durable Task system key as its <c>code</c>, which the Functions host reads only when no header comes with it,
     /// and which must not gain the function's key when it carries none (it may have been made from a string the caller wrote).
     /// Nor a caller's <c>Accept-Encoding</c>: the answer is one to rewrite, which an encoded body cannot be.

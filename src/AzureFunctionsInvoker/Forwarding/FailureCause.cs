@@ -16,7 +16,7 @@ internal static class FailureCause
         var exception = failure.Exception;
         if (exception is null)
         {
-            return failure.StatusCode > 0 ? $"status {failure.StatusCode}" : "no response";
+            return failure.StatusCode > 0 ? failure.StatusCause : "no response";
         }
 
         // The proxy's own refusal of a body (a Durable management URL it cannot rewrite, over the rewriting budget):

@@ -41,17 +41,17 @@ internal sealed class FunctionForwarder
     public static string ClientNameFor(string functionName) => $"{ClientName}.{functionName}";
 
     /// <summary>
-    /// Sends the request to <paramref name="target"/>, an address of <paramref name="backend"/>, and returns the
+    /// Sends the request to <paramref name="url"/>, an address of <paramref name="backend"/>, and returns the
     /// response head, or the failure that left none; nothing reaches the caller here, and nothing is logged but the
     /// attempt. <paramref name="bodyStarted"/> is called as the caller's body starts to go out.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ExchangeResult> SendAsync(HttpContext context, Backend backend, Uri target, Action? bodyStarted)
+    public async ValueTask<ExchangeResult> SendAsync(HttpContext context, Backend backend, Uri url, Action? bodyStarted)
     {
         var options = backend.Options;
         var timeout = new StepTimeout(TimeSpan.FromMilliseconds(options.Timeout), _time, context.RequestAborted);
         var content = HasBody(context) ? new StreamingRequestContent(context.Request.Body, timeout) { Started = bodyStarted } : null;
-        var request = new FunctionHttpHandler.FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), target, backend.Connection, timeout) { Content = content };
+        var request = new FunctionHttpHandler.FunctionRequestMessage(HttpMethod.Parse(context.Request.Method), url, backend.Connection, timeout) { Content = content };
         backend.ApplyVersion(request);
         if (!HeaderRules.CopyRequestHeaders(context, request, backend.Headers))
         {
@@ -70,7 +70,7 @@ internal sealed class FunctionForwarder
             request.TravelInOptions();
         }
 
-        Log.Forwarding(_logger, request.Method, new Log.UrlWithoutQuery(target), backend.Name);
+        Log.Forwarding(_logger, request.Method, new Log.UrlWithoutQuery(url), backend.Name);
 
         try
         {

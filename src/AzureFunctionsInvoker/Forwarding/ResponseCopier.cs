@@ -5,6 +5,7 @@ using AzureFunctionsInvoker.Rewriting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
 
 namespace AzureFunctionsInvoker.Forwarding;
 
@@ -15,6 +16,8 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// </summary>
 internal sealed class ResponseCopier
 {
+    private delegate string? ValueRewriter(string value, in RewriteScope scope, DurableLinkProtector links);
+
     private readonly ILogger _logger;
     private readonly EventStreamDrain? _drain;
     private readonly DurableLinkProtector? _links;
@@ -54,17 +57,17 @@ internal sealed class ResponseCopier
         var response = exchange.Response!;
         var options = backend.Options;
         var method = context.Request.Method;
-        var target = exchange.Request.RequestUri;
+        var url = exchange.Request.RequestUri;
         if ((int)response.StatusCode < StatusCodes.Status200OK)
         {
             // A 101 comes with the raw connection as its body: passing it on would hand the caller unframed bytes.
-            return ForwarderErrors.Report(_logger, ForwarderError.InformationalResponse, new(options, method, (int)response.StatusCode, Target: target));
+            return ForwarderErrors.Report(_logger, ForwarderError.InformationalResponse, new(options, method, (int)response.StatusCode, Url: url));
         }
 
         if (HeaderRules.HasInvalidFraming(response))
         {
             var invalidLength = new HttpRequestException(HttpRequestError.InvalidResponse, "The function's response has an invalid Content-Length.");
-            return ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, (int)response.StatusCode, invalidLength, target));
+            return ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, (int)response.StatusCode, invalidLength, url));
         }
 
         context.Response.StatusCode = (int)response.StatusCode;
@@ -77,13 +80,13 @@ internal sealed class ResponseCopier
         var addressHeaders = headers.Location.Count > 0 || headers.ContentLocation.Count > 0 || headers.SetCookie.Count > 0;
         var json = response.IsSuccessStatusCode && MayBeJson(context.Response.ContentType);
         var rewrite = _links is not null && (addressHeaders || json) && RewriteScope.AnyEnabled(options);
-        var durable = rewrite && addressHeaders && ResponseHeaderRewriter.Rewrite(headers, Scope(context, exchange, backend), _links!);
+        var durable = rewrite && addressHeaders && RewriteHeaders(headers, Scope(context, exchange, backend), _links!);
         rewriteBody = rewrite && (durable || json) && RewrittenJsonCopier.Applies(context, options, durable);
 
         if (ManagementUrlScan.LeftInHeaders(headers, options))
         {
             return ForwarderErrors.Report(_logger, ForwarderError.ResponseBodyFailed, new(options, method, (int)response.StatusCode, new InvalidDataException(
-                "The function's Location or Content-Location names a Durable Task management URL the proxy does not rewrite: it is not passed on, as its key could be in it."), target));
+                "The function's Location or Content-Location names a Durable Task management URL the proxy does not rewrite: it is not passed on, as its key could be in it."), url));
         }
 
         return ForwarderError.None;
@@ -125,7 +128,7 @@ internal sealed class ResponseCopier
             return ForwarderError.None;
         }
 
-        var failure = new ForwarderFailure(backend.Options, context.Request.Method, Exception: exception, Target: exchange.Request.RequestUri);
+        var failure = new ForwarderFailure(backend.Options, context.Request.Method, Exception: exception, Url: exchange.Request.RequestUri);
         return result switch
         {
             StreamCopyResult.Success => ForwarderError.None,
@@ -135,6 +138,78 @@ internal sealed class ResponseCopier
             // A write to the caller fails when the caller is gone, whether or not its abort was signalled yet.
             _ => ForwarderErrors.Report(_logger, ForwarderError.CallerAborted, failure),
         };
+    }
+
+    /// <summary>
+    /// Rewrites what the function's response headers say about its own address, once they are copied to the caller's
+    /// response: <c>Location</c> and <c>Content-Location</c> (a Durable management URL into a link, one on the function's
+    /// route onto the mount) and each <c>Set-Cookie</c>, every value of each. Returns whether the <c>Location</c> was a
+    /// Durable management URL, which makes the response one of Durable's own (a starter's <c>CreateCheckStatusResponse</c>,
+    /// a running instance's status) whatever its framing. A response without these headers is only looked at.
+    /// </summary>
+    public static bool RewriteHeaders(IHeaderDictionary headers, in RewriteScope scope, DurableLinkProtector links)
+    {
+        var options = scope.Options;
+        var durable = false;
+        if (options.RewriteRedirects || RewriteScope.DurableLinksEnabled(options))
+        {
+            if (headers.Location.Count > 0)
+            {
+                durable = RewriteScope.DurableLinksEnabled(options) && AnyIsManagementUrl(headers.Location, scope.FunctionUrl);
+                if (RewriteEach(headers.Location, scope, links, RewriteReference) is { } location)
+                {
+                    headers.Location = location;
+                }
+            }
+
+            if (headers.ContentLocation.Count > 0 && RewriteEach(headers.ContentLocation, scope, links, RewriteReference) is { } contentLocation)
+            {
+                headers.ContentLocation = contentLocation;
+            }
+        }
+
+        if (options.RewriteCookies && headers.SetCookie.Count > 0 && RewriteEach(headers.SetCookie, scope, links, static (value, in scope, _) => CookieRewriter.Rewrite(value, scope)) is { } cookies)
+        {
+            headers.SetCookie = cookies;
+        }
+
+        return durable;
+    }
+
+    private static bool AnyIsManagementUrl(StringValues values, Uri url)
+    {
+        foreach (var value in values)
+        {
+            if (value is not null && MayBeManagementUrl(value) && DurableUrlRewriter.IsManagementUrl(value, url))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string? RewriteReference(string value, in RewriteScope scope, DurableLinkProtector links) =>
+        (RewriteScope.DurableLinksEnabled(scope.Options) && MayBeManagementUrl(value) ? DurableUrlRewriter.Rewrite(value, scope, links) : null)
+        ?? (scope.Options.RewriteRedirects ? scope.RewriteRedirect(value) : null);
+
+    // A management URL's path starts with the webhook path: a value without it is none, and is judged no further.
+    private static bool MayBeManagementUrl(string value) => value.Contains(DurableLink.WebhookPath, StringComparison.OrdinalIgnoreCase);
+
+    // The values with those the rewriter changed replaced, in their order; null when none changed.
+    private static StringValues? RewriteEach(StringValues values, in RewriteScope scope, DurableLinkProtector links, ValueRewriter rewrite)
+    {
+        string[]? rewritten = null;
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (rewrite(values[i] ?? string.Empty, scope, links) is { } value)
+            {
+                rewritten ??= values.ToArray()!;
+                rewritten[i] = value;
+            }
+        }
+
+        return rewritten is null ? null : (StringValues?)new StringValues(rewritten);
     }
 
     // What the function says of its own address, as the caller of this mount addresses it.

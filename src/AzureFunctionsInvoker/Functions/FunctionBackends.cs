@@ -26,22 +26,22 @@ internal sealed class FunctionBackends
             // One backend is the function's host with that entry's keys: with nowhere to fail over to, no circuit.
             var own = backends.Count == 0 ? options : options.ForBackend(backends[0]);
             Route = new FunctionRoute(own, functionSegment);
-            Forwarding = new Backend(name, own, connection, Route.FunctionUri, mountSuffix);
-            Pool = BackendPool.Of(Forwarding);
+            First = new Backend(name, own, connection, Route.FunctionUri, mountSuffix);
+            Pool = BackendPool.Of(First);
             Address = Route.Address;
             return;
         }
 
-        var targets = new Backend[backends.Count];
+        var members = new Backend[backends.Count];
         for (var i = 0; i < backends.Count; i++)
         {
             var backend = options.ForBackend(backends[i]);
-            targets[i] = new Backend(name, backend, connection, new FunctionRoute(backend, functionSegment).FunctionUri, mountSuffix);
+            members[i] = new Backend(name, backend, connection, new FunctionRoute(backend, functionSegment).FunctionUri, mountSuffix);
         }
 
-        Pool = new BackendPool(targets, circuits, [.. backends.Select(b => b.Priority)], [.. backends.Select(b => b.Weight)]);
-        Forwarding = Pool.Backends[0];
-        Route = new FunctionRoute(Forwarding.Options, functionSegment);
+        Pool = new BackendPool(members, circuits, [.. backends.Select(b => b.Priority)], [.. backends.Select(b => b.Weight)]);
+        First = Pool.Backends[0];
+        Route = new FunctionRoute(First.Options, functionSegment);
         Address = string.Join(" or ", Pool.Backends.Select(backend => backend.FunctionUri.OriginalString));
     }
 
@@ -49,7 +49,7 @@ internal sealed class FunctionBackends
     public FunctionRoute Route { get; }
 
     /// <summary>What an exchange with the function needs of it; with two or more backends, the first by priority's.</summary>
-    public Backend Forwarding { get; }
+    public Backend First { get; }
 
     /// <summary>The function's backends: its one host, or two or more, each with its circuit.</summary>
     public BackendPool Pool { get; }

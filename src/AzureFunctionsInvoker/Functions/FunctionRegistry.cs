@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace AzureFunctionsInvoker.Functions;
 
 /// <summary>
-/// The named functions of the app, each with one <see cref="FunctionTargetSource"/> shared by every mount and
+/// The named functions of the app, each with one <see cref="NamedProxy.Source"/> shared by every mount and
 /// health check that names it, so a reload is validated and logged once. Names are case-insensitive, as
 /// configuration keys are: <c>Get("Orders")</c> finds the function registered as <c>orders</c>.
 /// </summary>
@@ -18,7 +18,7 @@ internal sealed class FunctionRegistry : IDisposable
     private readonly LiveConnectionSettings _connections;
     private readonly ILogger _logger;
     private readonly CircuitRegistry _circuits;
-    private readonly Dictionary<string, FunctionTargetSource> _sources = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, NamedProxy.Source> _sources = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
 
     public FunctionRegistry(IEnumerable<RegisteredFunction> functions, IOptionsMonitor<AzureFunctionProxyOptions> monitor, LiveConnectionSettings connections, CircuitRegistry circuits, ILogger<FunctionRegistry> logger)
@@ -33,7 +33,7 @@ internal sealed class FunctionRegistry : IDisposable
     /// <summary>The source of the function registered as <paramref name="name"/> in any case, validated on first use.</summary>
     /// <exception cref="InvalidOperationException">No function has that name.</exception>
     /// <exception cref="OptionsValidationException">Its options are invalid.</exception>
-    public FunctionTargetSource Get(string name)
+    public NamedProxy.Source Get(string name)
     {
         if (!_functions.TryGetValue(name, out var registered))
         {
@@ -47,7 +47,7 @@ internal sealed class FunctionRegistry : IDisposable
             if (!_sources.TryGetValue(name, out var source))
             {
                 // The options and the client are registered under the registered spelling.
-                source = FunctionTargetSource.Watch(registered.Origin, FunctionForwarder.ClientNameFor(registered.Name), _monitor, _connections, _logger, _circuits);
+                source = NamedProxy.Source.Watch(registered.Origin, FunctionForwarder.ClientNameFor(registered.Name), _monitor, _connections, _logger, _circuits);
                 _sources.Add(registered.Name, source);
             }
 

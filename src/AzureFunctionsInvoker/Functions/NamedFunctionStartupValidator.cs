@@ -7,7 +7,7 @@ namespace AzureFunctionsInvoker.Functions;
 /// <summary>
 /// Validates a named function's options when they are first read: at the host's start, through
 /// <c>ValidateOnStart</c>, so an invalid function stops the app even when nothing mounts it (or earlier, when a mount
-/// reads them). Once a function's options have passed, its reloads are skipped here: <see cref="FunctionTargetSource"/>
+/// reads them). Once a function's options have passed, its reloads are skipped here: <see cref="NamedProxy.Source"/>
 /// validates each one, logging an invalid one and keeping the last valid options, whereas a failure here would be
 /// thrown out of the configuration's reload by <see cref="IOptionsMonitor{TOptions}"/>.
 /// </summary>

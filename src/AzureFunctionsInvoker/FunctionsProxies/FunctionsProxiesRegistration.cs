@@ -30,7 +30,7 @@ internal sealed class FunctionsProxiesRegistration(string? sectionPath)
         LocalFunctionApp? local = null;
         if (!string.IsNullOrEmpty(options.LocalFunctionApp))
         {
-            FunctionTargetSource source;
+            NamedProxy.Source source;
             try
             {
                 source = services.GetRequiredService<FunctionRegistry>().Get(options.LocalFunctionApp);

@@ -8,17 +8,17 @@ namespace AzureFunctionsInvoker.FunctionsProxies;
 /// <c>localhost</c>: the registered function's current options, with the route prefix and function name left out (the
 /// path comes from the <c>backendUri</c>), sent through that function's client, judged by its circuits.
 /// </summary>
-internal sealed class LocalFunctionApp(FunctionTargetSource source, CircuitRegistry circuits)
+internal sealed class LocalFunctionApp(NamedProxy.Source source, CircuitRegistry circuits)
 {
     private const string ProxyTraceEnabled = "Proxy-Trace-Enabled";
 
     /// <summary>The registered function.</summary>
-    public FunctionTargetSource Source { get; } = source;
+    public NamedProxy.Source Source { get; } = source;
 
-    /// <summary>The backends of <paramref name="target"/> for the local proxy <paramref name="proxyName"/> of <paramref name="backend"/>.</summary>
-    public BackendPool PoolFor(FunctionTarget target, string proxyName, ProxyBackend backend)
+    /// <summary>The backends of <paramref name="named"/> for the local proxy <paramref name="proxyName"/> of <paramref name="backend"/>.</summary>
+    public BackendPool PoolFor(NamedProxy named, string proxyName, ProxyBackend backend)
     {
-        var options = target.Options.Clone();
+        var options = named.Options.Clone();
         options.Functions.Clear();
         options.FunctionName = proxyName;
         options.RoutePrefix = string.Empty;
@@ -54,6 +54,6 @@ internal sealed class LocalFunctionApp(FunctionTargetSource source, CircuitRegis
 
         // The function's own circuits: an outage of its Function App is one, whichever path finds it.
         var functionCircuits = FunctionBackends.Circuits(Source.Origin.Name, options, circuits);
-        return new FunctionBackends(proxyName, options, string.Empty, target.Connection, functionCircuits).Pool;
+        return new FunctionBackends(proxyName, options, string.Empty, named.Connection, functionCircuits).Pool;
     }
 }

@@ -71,10 +71,10 @@ internal sealed class ProxyBackend
             return _pool;
         }
 
-        // Follows the function's reloads: made again when its target changed, reused otherwise.
+        // Follows the function's reloads: made again when its named proxy changed, reused otherwise.
         var current = _local!.Source.Current;
         var cached = Volatile.Read(ref _localPool);
-        if (cached is not null && ReferenceEquals(cached.Target, current))
+        if (cached is not null && ReferenceEquals(cached.Named, current))
         {
             return cached.Pool;
         }
@@ -84,5 +84,5 @@ internal sealed class ProxyBackend
         return pool;
     }
 
-    private sealed record LocalPool(FunctionTarget Target, BackendPool Pool);
+    private sealed record LocalPool(NamedProxy Named, BackendPool Pool);
 }

@@ -14,7 +14,7 @@ namespace AzureFunctionsInvoker.Health;
 /// circuit is open counts as unavailable: healthy when a backend of the first priority is available, degraded when
 /// only lower priorities are, and the registration's failure status when none is, naming each.
 /// </summary>
-internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : IHealthCheck
+internal sealed class FunctionHostHealthCheck(NamedProxy.Source function) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -52,19 +52,19 @@ internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : I
         return await ConnectAsync(backend, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<(string Endpoint, string? Failure, Exception? Exception)> ConnectAsync(Backend target, CancellationToken cancellationToken)
+    private static async Task<(string Endpoint, string? Failure, Exception? Exception)> ConnectAsync(Backend backend, CancellationToken cancellationToken)
     {
-        var endpoint = $"{target.ServerAddress}:{target.ServerPort}";
+        var endpoint = $"{backend.ServerAddress}:{backend.ServerPort}";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(target.Options.Timeout);
+        timeout.CancelAfter(backend.Options.Timeout);
         try
         {
             using var client = new TcpClient();
-            await client.ConnectAsync(target.ServerAddress, target.ServerPort, timeout.Token).ConfigureAwait(false);
-            if (target.Options.Https)
+            await client.ConnectAsync(backend.ServerAddress, backend.ServerPort, timeout.Token).ConfigureAwait(false);
+            if (backend.Options.Https)
             {
                 await using var tls = new SslStream(client.GetStream());
-                await tls.AuthenticateAsClientAsync(TlsOptions(target), timeout.Token).ConfigureAwait(false);
+                await tls.AuthenticateAsClientAsync(TlsOptions(backend), timeout.Token).ConfigureAwait(false);
             }
 
             return (endpoint, null, null);
@@ -75,10 +75,10 @@ internal sealed class FunctionHostHealthCheck(FunctionTargetSource function) : I
         }
     }
 
-    private static SslClientAuthenticationOptions TlsOptions(Backend target)
+    private static SslClientAuthenticationOptions TlsOptions(Backend backend)
     {
-        var options = new SslClientAuthenticationOptions { TargetHost = target.ServerAddress };
-        if (!target.Options.HttpsVerify)
+        var options = new SslClientAuthenticationOptions { TargetHost = backend.ServerAddress };
+        if (!backend.Options.HttpsVerify)
         {
             // As for the forwards: the user turned HttpsVerify off on purpose, and a startup warning says so.
 #pragma warning disable CA5359

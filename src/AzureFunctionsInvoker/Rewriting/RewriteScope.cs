@@ -4,12 +4,13 @@ namespace AzureFunctionsInvoker.Rewriting;
 
 /// <summary>
 /// What rewriting one response is keyed on: the origin the request was actually sent to (scheme, host and port of
-/// <paramref name="Target"/>), the function's route path on it, and the mount as this caller addresses it; and how a URL
+/// <paramref name="FunctionUrl"/>), the function's route path on it, and the mount as this caller addresses it; and how a URL
 /// the function handed back reads against them (on the origin? below the route? its path and the rest as written), the
-/// reading every rewriter starts from. Nothing is computed until a header or body needs it, so a response with nothing
+/// reading every rewriter starts from, and a redirect on the function's route as the caller should see it
+/// (<see cref="RewriteRedirect"/>). Nothing is computed until a header or body needs it, so a response with nothing
 /// to rewrite costs nothing.
 /// </summary>
-/// <param name="Target">The address the request was sent to.</param>
+/// <param name="FunctionUrl">The address the request was sent to.</param>
 /// <param name="FunctionPath">The function's route on that origin, e.g. <c>/api/hello</c>, without a trailing slash.</param>
 /// <param name="Caller">The caller's request, for its scheme, host and path base.</param>
 /// <param name="EndpointPrefix">
@@ -18,8 +19,10 @@ namespace AzureFunctionsInvoker.Rewriting;
 /// </param>
 /// <param name="Options">The function's options.</param>
 /// <param name="MountSuffix">What follows the mount's path in the caller's address of the function: an app mount's <c>/{function}</c>, else empty.</param>
-internal readonly record struct RewriteScope(Uri Target, string FunctionPath, HttpRequest Caller, PathString EndpointPrefix, AzureFunctionProxyOptions Options, string MountSuffix = "")
+internal readonly record struct RewriteScope(Uri FunctionUrl, string FunctionPath, HttpRequest Caller, PathString EndpointPrefix, AzureFunctionProxyOptions Options, string MountSuffix = "")
 {
+    private static readonly char[] s_removedByBrowsers = ['\t', '\n', '\r'];
+
     /// <summary>
     /// The function's path under the mount, as the caller addresses it: <see cref="HttpRequest.PathBase"/>, then
     /// <see cref="EndpointPrefix"/>, URI-encoded, then <see cref="MountSuffix"/>.
@@ -38,11 +41,11 @@ internal readonly record struct RewriteScope(Uri Target, string FunctionPath, Ht
 
     /// <summary>
     /// Splits <paramref name="value"/>, a URL the function handed back, when it is an absolute URL on the origin of
-    /// <see cref="Target"/> (see <see cref="TrySplit(ReadOnlySpan{char}, Uri, string, bool, out bool, out ReadOnlySpan{char}, out ReadOnlySpan{char})"/>),
+    /// <see cref="FunctionUrl"/> (see <see cref="TrySplit(ReadOnlySpan{char}, Uri, string, bool, out bool, out ReadOnlySpan{char}, out ReadOnlySpan{char})"/>),
     /// or, with <paramref name="pathAbsolute"/>, a path-absolute reference; <paramref name="isAbsolute"/> says which it was.
     /// </summary>
     public bool TrySplit(ReadOnlySpan<char> value, bool pathAbsolute, out bool isAbsolute, out ReadOnlySpan<char> path, out ReadOnlySpan<char> tail) =>
-        TrySplit(value, Target, Target.Authority, pathAbsolute, out isAbsolute, out path, out tail);
+        TrySplit(value, FunctionUrl, FunctionUrl.Authority, pathAbsolute, out isAbsolute, out path, out tail);
 
     /// <summary>
     /// Splits <paramref name="value"/> when it is an absolute URL on <paramref name="origin"/>'s scheme, host and port
@@ -110,11 +113,53 @@ internal readonly record struct RewriteScope(Uri Target, string FunctionPath, Ht
         return true;
     }
 
-    /// <summary>Whether <paramref name="domain"/> names the host of <see cref="Target"/> or a parent domain of it; a leading dot is ignored.</summary>
+    /// <summary>
+    /// A <c>Location</c> or <c>Content-Location</c> on the function's own route, mapped onto the mount: an absolute URL on
+    /// the origin the request went to becomes one on the caller's scheme, host, path base and mount; a path-absolute
+    /// reference becomes path-absolute under the mount. The rest of the path, the query and the fragment are kept as
+    /// written, except that ASCII tabs and newlines are removed (as browsers remove them) and a path-absolute result never
+    /// starts with <c>//</c> or <c>/\</c> (a reference to another host). <see langword="null"/> when it is not on the
+    /// function's route.
+    /// </summary>
+    public string? RewriteRedirect(string value)
+    {
+        if (!TrySplit(value, pathAbsolute: true, out var isAbsolute, out var path, out var tail)
+            || !TryGetBelowRoute(path, out var rest))
+        {
+            return null;
+        }
+
+        var mount = isAbsolute ? MountAddress : MountPath;
+
+        // A mount at the root of a path-absolute reference still needs its slash.
+        if (!isAbsolute && mount.Length == 0 && rest.IsEmpty)
+        {
+            rest = "/";
+        }
+
+        // Browsers remove every ASCII tab and newline from a URL before reading it (WHATWG URL), so "/\t/host" is "//host":
+        // the reference is judged, and handed on, as they will read it.
+        var reference = string.Concat(mount, rest, tail);
+        if (reference.AsSpan().ContainsAny(s_removedByBrowsers))
+        {
+            reference = string.Concat(reference.Split(s_removedByBrowsers));
+        }
+
+        // At a root mount the rest starts the reference: "//host" and "/\\host" would name another host (browsers read a
+        // backslash as a slash), so the second character is percent-encoded and the reference stays on the caller's host.
+        if (!isAbsolute && reference.Length > 1 && reference[1] is '/' or '\\')
+        {
+            return string.Concat("/", reference[1] == '/' ? "%2F" : "%5C", reference.AsSpan(2));
+        }
+
+        return reference;
+    }
+
+    /// <summary>Whether <paramref name="domain"/> names the host of <see cref="FunctionUrl"/> or a parent domain of it; a leading dot is ignored.</summary>
     public bool IsHostOrParent(ReadOnlySpan<char> domain)
     {
         domain = domain.Trim().TrimStart('.');
-        var host = Target.IdnHost.AsSpan();
+        var host = FunctionUrl.IdnHost.AsSpan();
         return domain.Length > 0
             && host.EndsWith(domain, StringComparison.OrdinalIgnoreCase)
             && (host.Length == domain.Length || host[host.Length - domain.Length - 1] == '.');

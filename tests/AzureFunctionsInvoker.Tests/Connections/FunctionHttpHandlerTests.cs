@@ -160,7 +160,7 @@ public sealed class FunctionHttpHandlerTests : IAsyncLifetime
         {
             await sent.WaitAsync(s_bound); // requests go out between every two reloads
 
-            // In FunctionTargetSource's order: the new settings leased, made current, the old released.
+            // In NamedProxy.Source's order: the new settings leased, made current, the old released.
             var lease = _live.Lease(Client, Keepalive(next));
             Volatile.Write(ref keepalive, next);
             current.Dispose();

@@ -59,7 +59,7 @@ public sealed class RewrittenJsonCopierTimeoutTests
     }
 
     private static Backend Target(AzureFunctionProxyOptions options) =>
-        FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/mytest"), options, NullLogger.Instance).Forwarding;
+        NamedProxy.Create(OptionsOrigin.Mounted(options.FunctionName, "/mytest"), options, NullLogger.Instance).Backend;
 
     /// <summary>A function that answers every request with the one response it was given.</summary>
     private sealed class AnsweringHandler(HttpResponseMessage response) : HttpMessageHandler

@@ -22,7 +22,7 @@ public sealed class ForwardTelemetryTests : IDisposable
     private const string FunctionName = "forward-telemetry";
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly ProxyMetrics _metrics;
-    private readonly Backend _target = FunctionTarget.Create(OptionsOrigin.Mounted(FunctionName, "/test"), new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = FunctionName }, NullLogger.Instance).Forwarding;
+    private readonly Backend _target = NamedProxy.Create(OptionsOrigin.Mounted(FunctionName, "/test"), new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = FunctionName }, NullLogger.Instance).Backend;
     private readonly ConcurrentQueue<Activity> _spans = new();
 
     public ForwardTelemetryTests()

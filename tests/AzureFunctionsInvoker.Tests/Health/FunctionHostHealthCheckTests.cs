@@ -118,7 +118,7 @@ public sealed class FunctionHostHealthCheckTests
     {
         var options = new AzureFunctionProxyOptions { AppName = "127.0.0.1", HostDomain = string.Empty, Https = false, FunctionName = "hello", ApiKey = Key };
         configure(options);
-        var check = new FunctionHostHealthCheck(FunctionTargetSource.Fixed(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, new LiveConnectionSettings(), "AzureFunctionsInvoker", NullLogger.Instance));
+        var check = new FunctionHostHealthCheck(NamedProxy.Source.Fixed(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, new LiveConnectionSettings(), "AzureFunctionsInvoker", NullLogger.Instance));
         var context = new HealthCheckContext { Registration = new HealthCheckRegistration("azure-function-hello", check, failureStatus, tags: null) };
 
         var result = await check.CheckHealthAsync(context, cancellationToken);

@@ -4,10 +4,10 @@ using Microsoft.AspNetCore.Http;
 namespace AzureFunctionsInvoker.Tests.Rewriting;
 
 /// <summary>
-/// <see cref="RedirectRewriter"/> on its own: a reference to the function's route, on the origin the request went to
+/// <see cref="RewriteScope.RewriteRedirect"/> on its own: a reference to the function's route, on the origin the request went to
 /// (its default port written or not) or path-absolute, comes back under the mount; nothing else is touched.
 /// </summary>
-public sealed class RedirectRewriterOriginTests
+public sealed class RewriteScopeRedirectOriginTests
 {
     [Theory]
     [InlineData("https://myapp.azurewebsites.net/api/hello/login?x=1#top", "https://app.example.com/base/orders/login?x=1#top")]
@@ -22,14 +22,14 @@ public sealed class RedirectRewriterOriginTests
     [InlineData("//myapp.azurewebsites.net/api/hello", null)]
     [InlineData("/api/hellothere", null)]
     public void Rewrites_references_to_the_functions_route_on_its_origin(string location, string? expected) =>
-        Assert.Equal(expected, RedirectRewriter.Rewrite(location, Scope(new Uri("https://myapp.azurewebsites.net/api/hello/x"), "/orders")));
+        Assert.Equal(expected, Scope(new Uri("https://myapp.azurewebsites.net/api/hello/x"), "/orders").RewriteRedirect(location));
 
     [Theory]
     [InlineData("http://127.0.0.1:80/api/hello/a", "https://app.example.com/base/orders/a")]
     [InlineData("http://127.0.0.1/api/hello/a", "https://app.example.com/base/orders/a")]
     [InlineData("http://127.0.0.1:8080/api/hello/a", null)]
     public void An_http_origin_matches_its_default_port_written_or_not(string location, string? expected) =>
-        Assert.Equal(expected, RedirectRewriter.Rewrite(location, Scope(new Uri("http://127.0.0.1/api/hello/x"), "/orders")));
+        Assert.Equal(expected, Scope(new Uri("http://127.0.0.1/api/hello/x"), "/orders").RewriteRedirect(location));
 
     [Theory]
     [InlineData("/api/hello", "/")]
@@ -43,7 +43,7 @@ public sealed class RedirectRewriterOriginTests
         var mount = PathString.Empty;
         var scope = new RewriteScope(new Uri("https://myapp.azurewebsites.net/api/hello"), "/api/hello", context.Request, mount, new AzureFunctionProxyOptions());
 
-        Assert.Equal(expected, RedirectRewriter.Rewrite(location, scope));
+        Assert.Equal(expected, scope.RewriteRedirect(location));
     }
 
     private static RewriteScope Scope(Uri target, string endpointPrefix)

@@ -7,10 +7,10 @@ using Microsoft.AspNetCore.Http;
 namespace AzureFunctionsInvoker.Tests.Forwarding;
 
 /// <summary>
-/// <see cref="ResponseHeaderRewriter"/> on its own: which option turns which rewrite on, every value of a header
+/// <see cref="ResponseCopier.RewriteHeaders"/> on its own: which option turns which rewrite on, every value of a header
 /// rewritten in its place, and the Durable answer told by its <c>Location</c> alone.
 /// </summary>
-public sealed class ResponseHeaderRewriterSwitchTests
+public sealed class ResponseCopierHeaderRewriteSwitchTests
 {
     private static readonly DurableLinkProtector s_links = new(new EphemeralDataProtectionProvider(), "Hello", TimeProvider.System);
 
@@ -27,7 +27,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
             ["Set-Cookie"] = new[] { "a=1", "b=2; Path=/api/hello/c" },
         };
 
-        var durable = ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { DurableLinksPath = "" }), s_links);
+        var durable = ResponseCopier.RewriteHeaders(headers, Scope(new AzureFunctionProxyOptions { DurableLinksPath = "" }), s_links);
 
         Assert.False(durable);
         Assert.Equal(new[] { "https://elsewhere.example/x", "https://app.example.com/orders/a" }, (string[])headers.Location!);
@@ -40,7 +40,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Location"] = "/other", ["Content-Location"] = "/else", ["Set-Cookie"] = "a=1" };
 
-        Assert.False(ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions()), s_links));
+        Assert.False(ResponseCopier.RewriteHeaders(headers, Scope(new AzureFunctionProxyOptions()), s_links));
 
         Assert.Equal("/other", headers.Location);
         Assert.Equal("/else", headers.ContentLocation);
@@ -52,7 +52,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Location"] = Management, ["Content-Location"] = "/api/hello/b" };
 
-        var durable = ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { RewriteRedirects = false }), s_links);
+        var durable = ResponseCopier.RewriteHeaders(headers, Scope(new AzureFunctionProxyOptions { RewriteRedirects = false }), s_links);
 
         Assert.True(durable);
         Assert.StartsWith("https://app.example.com/orders/_durable/", headers.Location.ToString(), StringComparison.Ordinal);
@@ -65,7 +65,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Location"] = Management };
 
-        var durable = ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { DurableLinksPath = "" }), s_links);
+        var durable = ResponseCopier.RewriteHeaders(headers, Scope(new AzureFunctionProxyOptions { DurableLinksPath = "" }), s_links);
 
         Assert.False(durable);
         Assert.Equal(Management, headers.Location);
@@ -76,7 +76,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Location"] = "/api/hello/a", ["Content-Location"] = Management, ["Set-Cookie"] = "a=1; Path=/api/hello" };
 
-        var durable = ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { RewriteRedirects = false, DurableLinksPath = "" }), s_links);
+        var durable = ResponseCopier.RewriteHeaders(headers, Scope(new AzureFunctionProxyOptions { RewriteRedirects = false, DurableLinksPath = "" }), s_links);
 
         Assert.False(durable);
         Assert.Equal("/api/hello/a", headers.Location);
@@ -89,7 +89,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Set-Cookie"] = "a=1; Path=/api/hello", ["Location"] = "/api/hello/a" };
 
-        ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions { RewriteCookies = false }), s_links);
+        ResponseCopier.RewriteHeaders(headers, Scope(new AzureFunctionProxyOptions { RewriteCookies = false }), s_links);
 
         Assert.Equal("a=1; Path=/api/hello", headers.SetCookie);
         Assert.Equal("/orders/a", headers.Location);
@@ -100,7 +100,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Location"] = "/api/hello/a", ["Content-Location"] = Management };
 
-        Assert.False(ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions()), s_links));
+        Assert.False(ResponseCopier.RewriteHeaders(headers, Scope(new AzureFunctionProxyOptions()), s_links));
         Assert.StartsWith("https://app.example.com/orders/_durable/", headers.ContentLocation.ToString(), StringComparison.Ordinal);
     }
 
@@ -109,7 +109,7 @@ public sealed class ResponseHeaderRewriterSwitchTests
     {
         IHeaderDictionary headers = new HeaderDictionary { ["Location"] = new[] { "/other", Management } };
 
-        Assert.True(ResponseHeaderRewriter.Rewrite(headers, Scope(new AzureFunctionProxyOptions()), s_links));
+        Assert.True(ResponseCopier.RewriteHeaders(headers, Scope(new AzureFunctionProxyOptions()), s_links));
         Assert.Equal("/other", headers.Location[0]);
     }
 

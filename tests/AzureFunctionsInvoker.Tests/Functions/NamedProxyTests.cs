@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace AzureFunctionsInvoker.Tests.Functions;
 
 /// <summary>One valid set of options and what the proxy computes from them once.</summary>
-public sealed class FunctionTargetTests
+public sealed class NamedProxyTests
 {
     private const string Key = "the-function-key-0123456789";
 
@@ -17,12 +17,12 @@ public sealed class FunctionTargetTests
     {
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", Keepalive = 1500, Timeout = 2500 };
 
-        var target = FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, NullLogger.Instance);
+        var target = NamedProxy.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, NullLogger.Instance);
 
         Assert.Equal(new Uri("https://myapp.azurewebsites.net/api/hello"), target.Route.FunctionUri);
-        Assert.Equal("myapp.azurewebsites.net", target.Forwarding.ServerAddress);
-        Assert.Equal(443, target.Forwarding.ServerPort);
-        Assert.Equal("https", target.Forwarding.Scheme);
+        Assert.Equal("myapp.azurewebsites.net", target.Backend.ServerAddress);
+        Assert.Equal(443, target.Backend.ServerPort);
+        Assert.Equal("https", target.Backend.Scheme);
         Assert.Equal(new ConnectionSettings(TimeSpan.FromMilliseconds(1500), TimeSpan.FromMilliseconds(2500), VerifyCertificate: true), target.Connection);
     }
 
@@ -31,12 +31,12 @@ public sealed class FunctionTargetTests
     {
         var options = new AzureFunctionProxyOptions { FunctionName = "hello", ApiKey = "k", Backends = [new() { AppName = "hello-neu", ApiKey = "k-neu" }] };
 
-        var target = FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, NullLogger.Instance);
+        var target = NamedProxy.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, NullLogger.Instance);
 
         Assert.False(target.Pool.HasFailover);
         Assert.Null(target.Pool.CircuitOf(0));
-        Assert.Equal("hello-neu.azurewebsites.net", target.Forwarding.ServerAddress);
-        Assert.Equal("k-neu", target.Forwarding.Options.ApiKey);
+        Assert.Equal("hello-neu.azurewebsites.net", target.Backend.ServerAddress);
+        Assert.Equal("k-neu", target.Backend.Options.ApiKey);
     }
 
     [Fact]
@@ -44,16 +44,16 @@ public sealed class FunctionTargetTests
     {
         var circuits = new CircuitRegistry(TimeProvider.System, metrics: null, NullLogger.Instance);
         var origin = OptionsOrigin.Registered("Hello", sectionPath: null);
-        var before = FunctionTarget.Create(origin, Options(("weu", 443), ("neu", 443)), NullLogger.Instance, circuits: circuits);
+        var before = NamedProxy.Create(origin, Options(("weu", 443), ("neu", 443)), NullLogger.Instance, circuits: circuits);
 
-        var after = FunctionTarget.Create(origin, Options(("neu", 443), ("weu", 8443)), NullLogger.Instance, circuits: circuits);
+        var after = NamedProxy.Create(origin, Options(("neu", 443), ("weu", 8443)), NullLogger.Instance, circuits: circuits);
 
         var neuBefore = CircuitAt(before, "neu.");
         var weuBefore = CircuitAt(before, "weu.");
         Assert.Same(neuBefore, CircuitAt(after, "neu."));
         Assert.NotSame(weuBefore, CircuitAt(after, "weu."));
 
-        static CircuitBreaker.CircuitState? CircuitAt(FunctionTarget target, string host) =>
+        static CircuitBreaker.CircuitState? CircuitAt(NamedProxy target, string host) =>
             target.Pool.CircuitOf(Array.FindIndex(target.Pool.Backends, b => b.ServerAddress.StartsWith(host, StringComparison.Ordinal)))?.State;
 
         static AzureFunctionProxyOptions Options(params (string AppName, int Port)[] backends) => new()
@@ -70,14 +70,14 @@ public sealed class FunctionTargetTests
     [InlineData("::1", false, 7071, "::1", 7071, "http")]
     public void The_server_is_tagged_as_a_socket_would_be_addressed(string host, bool https, int? port, string address, int expectedPort, string scheme)
     {
-        var target = FunctionTarget.Create(
+        var target = NamedProxy.Create(
             OptionsOrigin.Mounted("hello", "/test"),
             new AzureFunctionProxyOptions { AppName = host, HostDomain = string.Empty, FunctionName = "hello", Https = https, Port = port },
             NullLogger.Instance);
 
-        Assert.Equal(address, target.Forwarding.ServerAddress);
-        Assert.Equal(expectedPort, target.Forwarding.ServerPort);
-        Assert.Equal(scheme, target.Forwarding.Scheme);
+        Assert.Equal(address, target.Backend.ServerAddress);
+        Assert.Equal(expectedPort, target.Backend.ServerPort);
+        Assert.Equal(scheme, target.Backend.Scheme);
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class FunctionTargetTests
     {
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello", ApiKey = Key };
 
-        var target = FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, NullLogger.Instance);
+        var target = NamedProxy.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, NullLogger.Instance);
         options.FunctionName = "changed";
         options.ApiKey = "changed";
 
@@ -117,7 +117,7 @@ public sealed class FunctionTargetTests
             ApiKey = apiKey,
         };
 
-        var target = FunctionTarget.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, logs.CreateLogger("test"));
+        var target = NamedProxy.Create(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, logs.CreateLogger("test"));
 
         string?[] expected = expectedEvent is null ? [] : [expectedEvent];
         Assert.Equal(expected, logs.Entries.Select(e => e.EventId.Name));
@@ -137,7 +137,7 @@ public sealed class FunctionTargetTests
         options.Functions["orders"] = new();
         options.Functions["Invoices"] = new() { ApiKey = "invoices-key", ClientId = "invoices-client" };
 
-        var target = FunctionTarget.Create(OptionsOrigin.Registered("Shop", "AzureFunctions:Shop"), options, NullLogger.Instance);
+        var target = NamedProxy.Create(OptionsOrigin.Registered("Shop", "AzureFunctions:Shop"), options, NullLogger.Instance);
 
         Assert.True(target.IsAppMount);
         Assert.Equal("https://contoso-shop.azurewebsites.net/api/{function}", target.Route.Address);
@@ -148,11 +148,11 @@ public sealed class FunctionTargetTests
         Assert.False(target.TryGetFunction(string.Empty, out _));
         Assert.Equal(new Uri("https://contoso-shop.azurewebsites.net/api/orders"), orders.Route.FunctionUri);
         Assert.Equal(new Uri("https://contoso-shop.azurewebsites.net/api/Invoices"), invoices.Route.FunctionUri);
-        Assert.Equal(("orders", "host-key", "app-client"), (orders.Forwarding.Options.FunctionName, orders.Forwarding.Options.ApiKey, orders.Forwarding.Options.ClientId));
-        Assert.Equal(("Invoices", "invoices-key", "invoices-client"), (invoices.Forwarding.Options.FunctionName, invoices.Forwarding.Options.ApiKey, invoices.Forwarding.Options.ClientId));
-        Assert.Equal(target.Connection, orders.Forwarding.Connection);
-        Assert.Equal("Shop", orders.Forwarding.Name);
-        Assert.Equal(2500, invoices.Forwarding.Options.Timeout);
+        Assert.Equal(("orders", "host-key", "app-client"), (orders.Backend.Options.FunctionName, orders.Backend.Options.ApiKey, orders.Backend.Options.ClientId));
+        Assert.Equal(("Invoices", "invoices-key", "invoices-client"), (invoices.Backend.Options.FunctionName, invoices.Backend.Options.ApiKey, invoices.Backend.Options.ClientId));
+        Assert.Equal(target.Connection, orders.Backend.Connection);
+        Assert.Equal("Shop", orders.Backend.Name);
+        Assert.Equal(2500, invoices.Backend.Options.Timeout);
     }
 
     [Fact]
@@ -160,7 +160,7 @@ public sealed class FunctionTargetTests
     {
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };
 
-        var target = FunctionTarget.Create(OptionsOrigin.Mounted("hello", "/test"), options, NullLogger.Instance);
+        var target = NamedProxy.Create(OptionsOrigin.Mounted("hello", "/test"), options, NullLogger.Instance);
 
         Assert.False(target.IsAppMount);
         Assert.False(target.TryGetFunction("hello", out _));
@@ -171,7 +171,7 @@ public sealed class FunctionTargetTests
     {
         var options = new AzureFunctionProxyOptions { AppName = "contoso-shop" };
 
-        var target = FunctionTarget.Create(OptionsOrigin.Registered("Shop", null), options, NullLogger.Instance, appMount: true);
+        var target = NamedProxy.Create(OptionsOrigin.Registered("Shop", null), options, NullLogger.Instance, appMount: true);
 
         Assert.True(target.IsAppMount);
         Assert.False(target.TryGetFunction("orders", out _));
@@ -188,7 +188,7 @@ public sealed class FunctionTargetTests
         options.Functions["orders"] = new();
         options.Functions["invoices"] = new();
 
-        var target = FunctionTarget.Create(OptionsOrigin.Registered("Shop", "AzureFunctions:Shop"), options, NullLogger.Instance);
+        var target = NamedProxy.Create(OptionsOrigin.Registered("Shop", "AzureFunctions:Shop"), options, NullLogger.Instance);
 
         Assert.True(target.TryGetFunction("orders", out var orders));
         Assert.True(target.TryGetFunction("invoices", out var invoices));

@@ -5,7 +5,7 @@ using Microsoft.Net.Http.Headers;
 
 namespace AzureFunctionsInvoker.Tests.Forwarding;
 
-public sealed class ResponseHeaderRewriterTests
+public sealed class ResponseCopierHeaderRewriteTests
 {
     private const string Management = "https://myapp.azurewebsites.net/runtime/webhooks/durabletask/instances/abc?code=SECRET";
 
@@ -19,7 +19,7 @@ public sealed class ResponseHeaderRewriterTests
             [HeaderNames.SetCookie] = new(["a=1; Path=/api/hello", "b=2; Domain=other.example"]),
         };
 
-        var durable = ResponseHeaderRewriter.Rewrite(headers, RewriteScopes.For(), RewriteScopes.Links());
+        var durable = ResponseCopier.RewriteHeaders(headers, RewriteScopes.For(), RewriteScopes.Links());
 
         Assert.False(durable);
         Assert.Equal("https://app.example.com/base/orders/next", headers.Location.ToString());
@@ -32,7 +32,7 @@ public sealed class ResponseHeaderRewriterTests
     {
         IHeaderDictionary headers = new HeaderDictionary { [HeaderNames.Location] = Management };
 
-        var durable = ResponseHeaderRewriter.Rewrite(headers, RewriteScopes.For(), RewriteScopes.Links());
+        var durable = ResponseCopier.RewriteHeaders(headers, RewriteScopes.For(), RewriteScopes.Links());
 
         Assert.True(durable);
         Assert.StartsWith(RewriteScopes.MountAddress + "/_durable/", headers.Location.ToString(), StringComparison.Ordinal);
@@ -44,7 +44,7 @@ public sealed class ResponseHeaderRewriterTests
         var options = new AzureFunctionProxyOptions { RewriteRedirects = false, RewriteCookies = false, DurableLinksPath = string.Empty };
         IHeaderDictionary headers = new HeaderDictionary { [HeaderNames.Location] = Management, [HeaderNames.SetCookie] = "a=1; Path=/api/hello" };
 
-        var durable = ResponseHeaderRewriter.Rewrite(headers, RewriteScopes.For(options: options), RewriteScopes.Links());
+        var durable = ResponseCopier.RewriteHeaders(headers, RewriteScopes.For(options: options), RewriteScopes.Links());
 
         Assert.False(durable);
         Assert.Equal(Management, headers.Location.ToString());
@@ -59,7 +59,7 @@ public sealed class ResponseHeaderRewriterTests
             [HeaderNames.SetCookie] = new(["a=1; Path=/api/hello", "b=2", "c=3; Path=/api/hello/x"]),
         };
 
-        ResponseHeaderRewriter.Rewrite(headers, RewriteScopes.For(), RewriteScopes.Links());
+        ResponseCopier.RewriteHeaders(headers, RewriteScopes.For(), RewriteScopes.Links());
 
         Assert.Equal("a=1; Path=/base/orders,b=2,c=3; Path=/base/orders/x", headers.SetCookie.ToString());
     }
@@ -71,7 +71,7 @@ public sealed class ResponseHeaderRewriterTests
         // webhook path too, so the redirect rewriter alone would move the URL under the mount with its code.
         IHeaderDictionary headers = new HeaderDictionary { [HeaderNames.Location] = Management };
 
-        var durable = ResponseHeaderRewriter.Rewrite(headers, RewriteScopes.For(functionPath: string.Empty), RewriteScopes.Links());
+        var durable = ResponseCopier.RewriteHeaders(headers, RewriteScopes.For(functionPath: string.Empty), RewriteScopes.Links());
 
         Assert.True(durable);
         Assert.StartsWith(RewriteScopes.MountAddress + "/_durable/", headers.Location.ToString(), StringComparison.Ordinal);

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace AzureFunctionsInvoker.Tests.Functions;
 
 /// <summary>Where a mount finds its function's target: fixed options, or named options followed through reloads.</summary>
-public sealed class FunctionTargetSourceTests : IDisposable
+public sealed class NamedProxySourceTests : IDisposable
 {
     private const string Name = "orders";
     private const string Key = "the-function-key-0123456789";
@@ -21,7 +21,7 @@ public sealed class FunctionTargetSourceTests : IDisposable
     {
         var options = Valid("hello");
 
-        using var source = FunctionTargetSource.Fixed(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, new LiveConnectionSettings(), ClientName, Logger);
+        using var source = NamedProxy.Source.Fixed(OptionsOrigin.Mounted(options.FunctionName, "/test"), options, new LiveConnectionSettings(), ClientName, Logger);
         options.FunctionName = "changed";
 
         Assert.Equal("hello", source.Current.Options.FunctionName);
@@ -31,7 +31,7 @@ public sealed class FunctionTargetSourceTests : IDisposable
     [Fact]
     public void A_fixed_source_of_invalid_options_is_refused_without_their_key()
     {
-        var error = Assert.Throws<OptionsValidationException>(() => FunctionTargetSource.Fixed(OptionsOrigin.Mounted("hello", "/test"), Invalid(), new LiveConnectionSettings(), ClientName, Logger));
+        var error = Assert.Throws<OptionsValidationException>(() => NamedProxy.Source.Fixed(OptionsOrigin.Mounted("hello", "/test"), Invalid(), new LiveConnectionSettings(), ClientName, Logger));
 
         Assert.Equal(Options.DefaultName, error.OptionsName);
         Assert.Contains(nameof(AzureFunctionProxyOptions.ApiKey), error.Message, StringComparison.Ordinal);
@@ -204,13 +204,13 @@ public sealed class FunctionTargetSourceTests : IDisposable
 
     public void Dispose() => _logs.Dispose();
 
-    private ILogger Logger => _logs.CreateLogger(nameof(FunctionTargetSource));
+    private ILogger Logger => _logs.CreateLogger(nameof(NamedProxy.Source));
 
-    private FunctionTargetSource Watch() => FunctionTargetSource.Watch(OptionsOrigin.Registered(Name, sectionPath: null), ClientName, _monitor, new LiveConnectionSettings(), Logger);
+    private NamedProxy.Source Watch() => NamedProxy.Source.Watch(OptionsOrigin.Registered(Name, sectionPath: null), ClientName, _monitor, new LiveConnectionSettings(), Logger);
 
     private const string ClientName = "AzureFunctionsInvoker.orders";
 
-    private FunctionTargetSource WatchHello()
+    private NamedProxy.Source WatchHello()
     {
         _monitor.Set(Name, Valid("hello"));
         return Watch();

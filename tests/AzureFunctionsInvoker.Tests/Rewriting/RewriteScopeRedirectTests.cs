@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace AzureFunctionsInvoker.Tests.Rewriting;
 
-public sealed class RedirectRewriterTests
+public sealed class RewriteScopeRedirectTests
 {
     [Theory]
     [InlineData("https://myapp.azurewebsites.net/api/hello/next?a=1#f", "https://app.example.com/base/orders/next?a=1#f")]
@@ -13,7 +13,7 @@ public sealed class RedirectRewriterTests
     [InlineData("/api/hello?page=2", "/base/orders?page=2")]
     [InlineData("/api/hello/a%2Fb", "/base/orders/a%2Fb")]
     public void A_reference_on_the_functions_route_moves_onto_the_mount_with_its_rest_as_written(string location, string expected) =>
-        Assert.Equal(expected, RedirectRewriter.Rewrite(location, RewriteScopes.For()));
+        Assert.Equal(expected, RewriteScopes.For().RewriteRedirect(location));
 
     [Theory]
     [InlineData("https://myapp.azurewebsites.net/api/other")]
@@ -25,14 +25,14 @@ public sealed class RedirectRewriterTests
     [InlineData("//myapp.azurewebsites.net/api/hello")]
     [InlineData("next")]
     public void A_reference_elsewhere_is_left_alone(string location) =>
-        Assert.Null(RedirectRewriter.Rewrite(location, RewriteScopes.For()));
+        Assert.Null(RewriteScopes.For().RewriteRedirect(location));
 
     [Fact]
     public void Under_an_app_mount_the_function_segment_follows_the_mount()
     {
         var scope = RewriteScopes.For(functionPath: "/api/orders", mountSuffix: "/orders");
 
-        Assert.Equal("/base/orders/orders/42", RedirectRewriter.Rewrite("/api/orders/42", scope));
+        Assert.Equal("/base/orders/orders/42", scope.RewriteRedirect("/api/orders/42"));
     }
 
     [Theory]
@@ -53,10 +53,10 @@ public sealed class RedirectRewriterTests
         context.Request.Host = new HostString("app.example.com");
         var scope = new RewriteScope(new Uri("https://myapp.azurewebsites.net/api/hello"), "/api/hello", context.Request, PathString.Empty, new AzureFunctionProxyOptions());
 
-        Assert.Equal(expected, RedirectRewriter.Rewrite(location, scope));
+        Assert.Equal(expected, scope.RewriteRedirect(location));
     }
 
     [Fact]
     public void Under_a_mount_tabs_and_newlines_are_removed_and_the_mount_keeps_the_reference_on_its_path()
-        => Assert.Equal("/base/orders//x", RedirectRewriter.Rewrite("/api/hello/\t/x", RewriteScopes.For()));
+        => Assert.Equal("/base/orders//x", RewriteScopes.For().RewriteRedirect("/api/hello/\t/x"));
 }
