@@ -6,7 +6,7 @@
 #   tests/mutation/run.sh PathSafety       one file, or several: file names without .cs, wherever the file lives
 #   STRYKER_ARGS="--disable-bail" tests/mutation/run.sh ...   more Stryker options (here: every covering test runs
 #                                          on each mutant, so the JSON report's killedBy lists every test that kills it)
-#   STRYKER_ARGS="--test-case-filter FullyQualifiedName~AzureFunctionsInvoker.Tests.Forwarding." tests/mutation/run.sh HeaderRules HeaderPolicy
+#   STRYKER_ARGS="--test-case-filter FullyQualifiedName~AzureFunctionsInvoker.Tests.Forwarding." tests/mutation/run.sh HeaderRules Backend
 #                                          the tests of one folder only: a file whose static initializers are mutated
 #                                          (HeaderRules' header sets) otherwise runs every unit test per such mutant
 #   STRYKER_ARGS="--test-case-filter FullyQualifiedName~ConnectionBudgetTests|FullyQualifiedName~Http2TransportTests|FullyQualifiedName~BackendConnectionsTests" tests/mutation/run.sh BackendConnections
@@ -25,8 +25,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 promise_files=(
     # path safety (PathSafety also judges the spellings of a reserved segment such as the Durable links path)
     PathSafety RequestTarget
-    # header rules
-    HeaderRules HeaderPolicy
+    # header rules (Backend holds the backend's HeaderPolicy, the proxy's and the user's choices)
+    HeaderRules Backend
     # the failover layer (CircuitBreaker holds CircuitState), the request body it may hold whole, the connection budget
     BackendPool CircuitBreaker CircuitRegistry WeightedSchedule RequestBodyBuffer BackendConnections
     # Durable link validation, and the system key never reaching a caller

@@ -16,7 +16,7 @@ namespace AzureFunctionsInvoker.Forwarding;
 /// names, stay behind; the function's <c>Host</c> and the caller's <c>Content-Length</c> come from the proxy's own
 /// request and response; a value with a control character is never written; a response without a trustworthy length
 /// is refused. What the proxy drops or sets by its own choice (and the user's removals) is a backend's
-/// <see cref="HeaderPolicy"/>, which these rules apply.
+/// <see cref="Backend.HeaderPolicy"/>, which these rules apply.
 /// </summary>
 internal static class HeaderRules
 {
@@ -68,7 +68,7 @@ internal static class HeaderRules
     /// the request incomplete, when a value to copy holds a control character other than HTAB: such a request is the
     /// caller's error and must not be sent.
     /// </summary>
-    public static bool CopyRequestHeaders(HttpContext context, HttpRequestMessage request, HeaderPolicy policy)
+    public static bool CopyRequestHeaders(HttpContext context, HttpRequestMessage request, Backend.HeaderPolicy policy)
     {
         var headers = context.Request.Headers;
         var connection = headers.Connection;
@@ -102,12 +102,12 @@ internal static class HeaderRules
 
         if (policy.ApiKey is { } apiKey)
         {
-            Replace(request, HeaderPolicy.FunctionsKey, apiKey);
+            Replace(request, Backend.HeaderPolicy.FunctionsKey, apiKey);
         }
 
         if (policy.ClientId is { } clientId)
         {
-            Replace(request, HeaderPolicy.FunctionsClientId, clientId);
+            Replace(request, Backend.HeaderPolicy.FunctionsClientId, clientId);
         }
 
         if (policy.AddXForwardedHeaders)
@@ -125,7 +125,7 @@ internal static class HeaderRules
     /// <paramref name="policy"/> drops. A header the server refuses to send (say, a non-ASCII character in its value)
     /// is dropped and logged by name.
     /// </summary>
-    public static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse destination, ILogger logger, HeaderPolicy policy)
+    public static void CopyResponseHeaders(HttpResponseMessage response, HttpResponse destination, ILogger logger, Backend.HeaderPolicy policy)
     {
         response.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var connection);
         CopyResponseHeaders(response.Headers.NonValidated, connection, policy, destination.Headers, logger);
@@ -168,7 +168,7 @@ internal static class HeaderRules
         return false;
     }
 
-    private static void CopyResponseHeaders(HttpHeadersNonValidated source, HeaderStringValues connection, HeaderPolicy policy, IHeaderDictionary destination, ILogger logger)
+    private static void CopyResponseHeaders(HttpHeadersNonValidated source, HeaderStringValues connection, Backend.HeaderPolicy policy, IHeaderDictionary destination, ILogger logger)
     {
         foreach (var (name, values) in source)
         {

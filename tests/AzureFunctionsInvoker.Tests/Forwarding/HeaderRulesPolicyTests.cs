@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace AzureFunctionsInvoker.Tests.Forwarding;
 
 /// <summary>
-/// <see cref="HeaderPolicy"/> as <see cref="HeaderRules"/> applies it, unit by unit (the socket tests in Reliability/ prove the same end to end): the
+/// <see cref="Backend.HeaderPolicy"/> as <see cref="HeaderRules"/> applies it, unit by unit (the socket tests in Reliability/ prove the same end to end): the
 /// headers that would let a caller override the URL, the method or an identity Azure vouches for, forged client
 /// addresses, the user's removals, and the response's framing.
 /// </summary>
@@ -175,10 +175,10 @@ public sealed class HeaderRulesPolicyTests
         return context;
     }
 
-    private static HeaderPolicy Policy(Action<AzureFunctionProxyOptions>? configure = null)
+    private static Backend.HeaderPolicy Policy(Action<AzureFunctionProxyOptions>? configure = null)
     {
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };
         configure?.Invoke(options);
-        return new HeaderPolicy(options);
+        return new Backend.HeaderPolicy(options);
     }
 }

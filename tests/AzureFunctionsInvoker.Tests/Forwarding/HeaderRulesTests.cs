@@ -220,11 +220,11 @@ public sealed class HeaderRulesTests
         Assert.False(request.Headers.NonValidated.Contains("tracestate"));
     }
 
-    private static HeaderPolicy Policy(Action<AzureFunctionProxyOptions>? configure = null)
+    private static Backend.HeaderPolicy Policy(Action<AzureFunctionProxyOptions>? configure = null)
     {
         var options = new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" };
         configure?.Invoke(options);
-        return new HeaderPolicy(options);
+        return new Backend.HeaderPolicy(options);
     }
 
     // Response headers as Kestrel keeps them: a value with a non-ASCII character is refused with InvalidOperationException.

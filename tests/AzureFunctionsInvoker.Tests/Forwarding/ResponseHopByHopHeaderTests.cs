@@ -27,5 +27,5 @@ public sealed class ResponseHopByHopHeaderTests
         Assert.Equal("kept", context.Response.Headers["X-Kept"]);
     }
 
-    private static HeaderPolicy Policy() => new(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" });
+    private static Backend.HeaderPolicy Policy() => new(new AzureFunctionProxyOptions { AppName = "myapp", FunctionName = "hello" });
 }

@@ -3,10 +3,10 @@ using AzureFunctionsInvoker.Forwarding;
 namespace AzureFunctionsInvoker.Tests.Forwarding;
 
 /// <summary>
-/// <see cref="HeaderPolicy"/> alone: which names a backend's options drop, read once when the policy is made.
+/// <see cref="Backend.HeaderPolicy"/> alone: which names a backend's options drop, read once when the policy is made.
 /// <see cref="HeaderRulesPolicyTests"/> shows the same through the copy.
 /// </summary>
-public sealed class HeaderPolicyTests
+public sealed class BackendHeaderPolicyTests
 {
     [Theory]
     [InlineData("Connection", true)]
@@ -28,7 +28,7 @@ public sealed class HeaderPolicyTests
     [InlineData("x-functions-clientid", false)]
     public void Request_names_are_judged_with_underscores_read_as_hyphens(string name, bool dropped)
     {
-        var policy = new HeaderPolicy(Options(o =>
+        var policy = new Backend.HeaderPolicy(Options(o =>
         {
             o.ApiKey = "key";
             o.RemoveRequestHeaders.Add("x-api-key");
@@ -43,7 +43,7 @@ public sealed class HeaderPolicyTests
     [InlineData("x_custom-ID")]
     public void A_removed_name_written_with_underscores_drops_every_spelling_of_it(string name)
     {
-        var policy = new HeaderPolicy(Options(o => o.RemoveRequestHeaders.Add("X_Custom_Id")));
+        var policy = new Backend.HeaderPolicy(Options(o => o.RemoveRequestHeaders.Add("X_Custom_Id")));
 
         Assert.True(policy.DropsRequestHeader(name));
         Assert.False(policy.DropsRequestHeader("X-Custom"));
@@ -56,8 +56,8 @@ public sealed class HeaderPolicyTests
     [InlineData("X-Forwarded-Host")]
     public void The_proxys_own_headers_and_their_kin_are_dropped_only_while_it_sets_them(string name)
     {
-        var setting = new HeaderPolicy(Options(o => { o.ApiKey = "key"; o.ClientId = "id"; }));
-        var notSetting = new HeaderPolicy(Options(o => o.AddXForwardedHeaders = false));
+        var setting = new Backend.HeaderPolicy(Options(o => { o.ApiKey = "key"; o.ClientId = "id"; }));
+        var notSetting = new Backend.HeaderPolicy(Options(o => o.AddXForwardedHeaders = false));
 
         Assert.True(setting.DropsRequestHeader(name));
         Assert.False(notSetting.DropsRequestHeader(name));
@@ -73,7 +73,7 @@ public sealed class HeaderPolicyTests
     [InlineData("Set-Cookie", false)]
     public void Response_names_are_those_of_http_the_proxy_and_the_user(string name, bool dropped)
     {
-        var policy = new HeaderPolicy(Options(o => o.RemoveResponseHeaders.Add("Server")));
+        var policy = new Backend.HeaderPolicy(Options(o => o.RemoveResponseHeaders.Add("Server")));
 
         Assert.Equal(dropped, policy.DropsResponseHeader(name));
     }
@@ -82,7 +82,7 @@ public sealed class HeaderPolicyTests
     public void A_policy_is_fixed_when_made_so_later_changes_to_its_options_are_not_read()
     {
         var options = Options(o => o.AddXForwardedHeaders = false);
-        var policy = new HeaderPolicy(options);
+        var policy = new Backend.HeaderPolicy(options);
         options.ApiKey = "late-key";
         options.ClientId = "late-id";
         options.AddXForwardedHeaders = true;
@@ -100,7 +100,7 @@ public sealed class HeaderPolicyTests
     [Fact]
     public void An_empty_key_or_client_id_is_none_so_a_callers_own_passes_through()
     {
-        var policy = new HeaderPolicy(Options(o => { o.ApiKey = string.Empty; o.ClientId = string.Empty; }));
+        var policy = new Backend.HeaderPolicy(Options(o => { o.ApiKey = string.Empty; o.ClientId = string.Empty; }));
 
         Assert.Null(policy.ApiKey);
         Assert.Null(policy.ClientId);
