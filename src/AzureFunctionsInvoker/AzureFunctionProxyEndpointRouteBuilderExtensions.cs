@@ -49,14 +49,14 @@ public static class AzureFunctionProxyEndpointRouteBuilderExtensions
         var prefix = LiteralPrefix(routePattern, out var appMount);
         var services = endpoints.ServiceProvider;
         AzureFunctionProxyMarkerService.EnsureRegistered(services, nameof(MapAzureFunctionProxy));
-        var function = services.GetRequiredService<FunctionRegistry>().Get(name);
-        function.EnsureMountedAs(appMount);
-        var proxy = AzureFunctionProxyMiddleware.Create(services, function);
+        var named = services.GetRequiredService<FunctionRegistry>().Get(name);
+        named.EnsureMountedAs(appMount);
+        var proxy = AzureFunctionProxyMiddleware.Create(services, named);
         proxy.EndpointPrefix = prefix;
 
         // The mount as metadata, for the startup log line to find its endpoint among the app's.
         var endpoint = endpoints.Map(routePattern, proxy.InvokeAsync).WithDisplayName($"Azure Function proxy '{name}'").WithMetadata(proxy);
-        services.GetRequiredService<MountLog>().Add(() => FinalPattern(services, proxy) ?? pattern, function);
+        services.GetRequiredService<MountLog>().Add(() => FinalPattern(services, proxy) ?? pattern, named);
 
         // In a route group the endpoint's pattern starts with the group's prefix, known once endpoints are built.
         endpoint.Finally(builder =>

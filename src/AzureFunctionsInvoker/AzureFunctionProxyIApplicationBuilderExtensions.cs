@@ -36,7 +36,7 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
         ArgumentNullException.ThrowIfNull(options);
 
         AzureFunctionProxyMarkerService.EnsureRegistered(app.ApplicationServices, nameof(UseAzureFunctionProxy));
-        var function = NamedProxy.Source.Fixed(
+        var named = NamedProxy.Source.Fixed(
             OptionsOrigin.Mounted(options.FunctionName, path.Value ?? "/"),
             options,
             app.ApplicationServices.GetRequiredService<LiveConnectionSettings>(),
@@ -45,12 +45,12 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
             app.ApplicationServices.GetRequiredService<CircuitRegistry>());
         try
         {
-            return app.MapFunction(path, function);
+            return app.MapFunction(path, named);
         }
         catch
         {
             // Options of an app mount: the source leased their connection settings, and nothing will use them.
-            function.Dispose();
+            named.Dispose();
             throw;
         }
     }
@@ -75,8 +75,8 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
 
         AzureFunctionProxyMarkerService.EnsureRegistered(app.ApplicationServices, nameof(UseAzureFunctionProxy));
-        var function = app.ApplicationServices.GetRequiredService<FunctionRegistry>().Get(name);
-        return app.MapFunction(path, function);
+        var named = app.ApplicationServices.GetRequiredService<FunctionRegistry>().Get(name);
+        return app.MapFunction(path, named);
     }
 
     /// <summary>
@@ -96,12 +96,12 @@ public static class AzureFunctionProxyIApplicationBuilderExtensions
         return app.UseAzureFunctionProxy(path, options);
     }
 
-    private static IApplicationBuilder MapFunction(this IApplicationBuilder app, PathString path, NamedProxy.Source function)
+    private static IApplicationBuilder MapFunction(this IApplicationBuilder app, PathString path, NamedProxy.Source named)
     {
         // An app mount picks the function from a route parameter, which only an endpoint has.
-        function.EnsureMountedAs(appMount: false);
-        var proxy = AzureFunctionProxyMiddleware.Create(app.ApplicationServices, function);
-        app.ApplicationServices.GetRequiredService<MountLog>().Add(() => path.Value ?? "/", function);
+        named.EnsureMountedAs(appMount: false);
+        var proxy = AzureFunctionProxyMiddleware.Create(app.ApplicationServices, named);
+        app.ApplicationServices.GetRequiredService<MountLog>().Add(() => path.Value ?? "/", named);
         return app.Map(path, branch => branch.Run(proxy.InvokeAsync));
     }
 }

@@ -24,16 +24,16 @@ internal sealed class AzureFunctionProxyMiddleware
 {
     private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
-    private readonly NamedProxy.Source _function;
+    private readonly NamedProxy.Source _proxy;
     private readonly ResponseCopier _response;
     private readonly DurableLinkProtector _links;
     private readonly PoolForwarder _forwarder;
     private readonly RequestBodyBuffer _bodyBuffer;
     private readonly ILogger _logger;
 
-    private AzureFunctionProxyMiddleware(NamedProxy.Source function, ResponseCopier response, DurableLinkProtector links, PoolForwarder forwarder, RequestBodyBuffer bodyBuffer, ILogger logger)
+    private AzureFunctionProxyMiddleware(NamedProxy.Source proxy, ResponseCopier response, DurableLinkProtector links, PoolForwarder forwarder, RequestBodyBuffer bodyBuffer, ILogger logger)
     {
-        _function = function;
+        _proxy = proxy;
         _response = response;
         _links = links;
         _forwarder = forwarder;
@@ -52,36 +52,36 @@ internal sealed class AzureFunctionProxyMiddleware
         set => _response.EndpointPrefix = value;
     }
 
-    /// <summary>The mount of <paramref name="function"/>, sending through the function's client.</summary>
-    public static AzureFunctionProxyMiddleware Create(IServiceProvider services, NamedProxy.Source function)
+    /// <summary>The mount of <paramref name="source"/>'s named proxy, sending through its client.</summary>
+    public static AzureFunctionProxyMiddleware Create(IServiceProvider services, NamedProxy.Source source)
     {
         var time = services.GetRequiredService<TimeProvider>();
-        var links = new DurableLinkProtector(services.GetRequiredService<IDataProtectionProvider>(), function.Current.Name, time);
+        var links = new DurableLinkProtector(services.GetRequiredService<IDataProtectionProvider>(), source.Current.Name, time);
         var exchangeLogger = services.GetRequiredService<ILogger<FunctionForwarder>>();
-        var exchange = new FunctionForwarder(services.GetRequiredService<IHttpMessageHandlerFactory>(), function.ClientName, time, exchangeLogger);
+        var exchange = new FunctionForwarder(services.GetRequiredService<IHttpMessageHandlerFactory>(), source.ClientName, time, exchangeLogger);
         var response = new ResponseCopier(exchangeLogger, services.GetService<EventStreamDrain>(), links);
         var forwarder = new PoolForwarder(exchange, response, services.GetRequiredService<ProxyMetrics>(), exchangeLogger);
         var bodyBuffer = services.GetService<RequestBodyBuffer>() ?? new RequestBodyBuffer();
-        return new AzureFunctionProxyMiddleware(function, response, links, forwarder, bodyBuffer, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
+        return new AzureFunctionProxyMiddleware(source, response, links, forwarder, bodyBuffer, services.GetRequiredService<ILogger<AzureFunctionProxyMiddleware>>());
     }
 
     /// <summary>The mount's request delegate.</summary>
     public Task InvokeAsync(HttpContext context)
     {
-        var function = _function.Current;
-        var options = function.Options;
+        var proxy = _proxy.Current;
+        var options = proxy.Options;
         if (HttpMethods.IsTrace(context.Request.Method) || HttpMethods.IsConnect(context.Request.Method))
         {
             return RefuseAsync(context, ForwarderError.MethodNotAllowed, options);
         }
 
-        var pool = function.Pool;
+        var pool = proxy.Pool;
         var request = RequestTarget.Parse(context, EndpointPrefix);
-        if (function.IsAppMount)
+        if (proxy.IsAppMount)
         {
             // Judged as the caller sent it, before anything else: only a configured name, spelled with no escape,
             // is a function (routing's {function} value is decoded already).
-            if (!function.TryGetFunction(request.FirstSegment, out var called))
+            if (!proxy.TryGetFunction(request.FirstSegment, out var called))
             {
                 return RefuseAsync(context, ForwarderError.FunctionNotFound, options);
             }

@@ -12,7 +12,7 @@ namespace AzureFunctionsInvoker;
 /// </summary>
 internal sealed class MountLog
 {
-    private readonly List<(Func<string> MountPoint, NamedProxy.Source Function)> _mounts = [];
+    private readonly List<(Func<string> MountPoint, NamedProxy.Source Proxy)> _mounts = [];
     private readonly Lock _gate = new();
     private readonly ILogger _logger;
 
@@ -23,11 +23,11 @@ internal sealed class MountLog
     }
 
     /// <summary>Adds a mount, whose <paramref name="mountPoint"/> is read when the app has started.</summary>
-    public void Add(Func<string> mountPoint, NamedProxy.Source function)
+    public void Add(Func<string> mountPoint, NamedProxy.Source proxy)
     {
         lock (_gate)
         {
-            _mounts.Add((mountPoint, function));
+            _mounts.Add((mountPoint, proxy));
         }
     }
 
@@ -35,9 +35,9 @@ internal sealed class MountLog
     {
         lock (_gate)
         {
-            foreach (var (mountPoint, function) in _mounts)
+            foreach (var (mountPoint, source) in _mounts)
             {
-                var proxy = function.Current;
+                var proxy = source.Current;
                 Log.Mounted(_logger, mountPoint(), proxy.Address, proxy.Name);
             }
         }
