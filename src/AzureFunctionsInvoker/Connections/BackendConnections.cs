@@ -17,10 +17,14 @@ namespace AzureFunctionsInvoker.Connections;
 /// </summary>
 internal sealed class BackendConnections(int? maxConnections, ConnectionInstruments? instruments)
 {
+    private readonly int? _maxConnections = maxConnections;
     private readonly ConnectionInstruments? _instruments = instruments;
-    private readonly ConcurrentDictionary<(string Host, int Port), SemaphoreSlim> _budgets = new();
 
-    // Connections made for a request and not yet settled by the plaintext filter, by the request they were made for.
+    // What the connections to each backend share, so that each connection keeps one reference for all of it.
+    private readonly ConcurrentDictionary<(string Host, int Port), BackendEntry> _backends = new();
+
+    // Connections made for a request over TLS and not yet settled by the plaintext filter, by the request they were
+    // made for: the filter is handed TLS's stream over them. A connection without TLS is the filter's stream itself.
     private readonly ConcurrentDictionary<HttpRequestMessage, CountedConnection> _unsettled = new();
 
     /// <summary>The connections made and not yet settled by TLS nor closed, each holding the request it was made for.</summary>
@@ -31,7 +35,8 @@ internal sealed class BackendConnections(int? maxConnections, ConnectionInstrume
     {
         var endpoint = context.DnsEndPoint;
         var request = FunctionHttpHandler.FunctionRequestMessage.Of(context.InitialRequestMessage);
-        var budget = maxConnections is int max ? _budgets.GetOrAdd((endpoint.Host, endpoint.Port), static (_, max) => new SemaphoreSlim(max, max), max) : null;
+        var backend = _backends.GetOrAdd((endpoint.Host, endpoint.Port), static (key, owner) => new(owner, key.Host, key.Port), this);
+        var budget = backend.Budget;
         if (budget is not null && !budget.Wait(0, CancellationToken.None))
         {
             await WaitForBudgetAsync(budget, endpoint, request, cancellationToken).ConfigureAwait(false);
@@ -51,17 +56,22 @@ internal sealed class BackendConnections(int? maxConnections, ConnectionInstrume
 
         request?.Timeout.ConnectionEstablished();
 
-        var connection = new CountedConnection(socket, this, endpoint, budget, context.InitialRequestMessage);
-        _unsettled[context.InitialRequestMessage] = connection;
+        var connection = new CountedConnection(socket, backend, context.InitialRequestMessage);
+        if (context.InitialRequestMessage.RequestUri?.Scheme == Uri.UriSchemeHttps)
+        {
+            _unsettled[context.InitialRequestMessage] = connection;
+        }
+
         return connection;
     }
 
     /// <summary>Counts the connection open, by the protocol TLS (or prior knowledge) settled; the stream is passed on as is.</summary>
     public ValueTask<Stream> SettleAsync(SocketsHttpPlaintextStreamFilterContext context, CancellationToken _)
     {
-        if (_unsettled.TryRemove(context.InitialRequestMessage, out var connection))
+        var connection = context.PlaintextStream as CountedConnection;
+        if (connection is not null || _unsettled.TryRemove(context.InitialRequestMessage, out connection))
         {
-            connection.Settle(context.NegotiatedHttpVersion.Major >= 2 ? "2" : "1.1");
+            connection.Settle(context.NegotiatedHttpVersion.Major >= 2 ? CountedConnection.Http2 : CountedConnection.Http11);
         }
 
         return ValueTask.FromResult(context.PlaintextStream);
@@ -88,32 +98,54 @@ internal sealed class BackendConnections(int? maxConnections, ConnectionInstrume
         _instruments?.Waited(endpoint.Host, endpoint.Port, Stopwatch.GetElapsedTime(started), got: true);
     }
 
-    private sealed class CountedConnection(Socket socket, BackendConnections owner, DnsEndPoint endpoint, SemaphoreSlim? budget, HttpRequestMessage madeFor)
+    // One backend's address, as its connections are counted, and its budget (with MaxConnectionsPerBackend).
+    private sealed class BackendEntry(BackendConnections owner, string host, int port)
+    {
+        public BackendConnections Owner { get; } = owner;
+
+        public string Host { get; } = host;
+
+        public int Port { get; } = port;
+
+        public SemaphoreSlim? Budget { get; } = owner._maxConnections is int max ? new(max, max) : null;
+    }
+
+    // A connection to the function: counted open once settled, until disposed, when it gives its budget back. It keeps
+    // its backend's shared entry and one state word, so an open connection costs little more than its NetworkStream.
+    private sealed class CountedConnection(Socket socket, BackendEntry backend, HttpRequestMessage madeFor)
         : NetworkStream(socket, ownsSocket: true)
     {
-        private string? _version;
-        private int _closed;
+        public const int Http11 = 1;
+        public const int Http2 = 2;
+        private const int Closed = 4;
 
-        public void Settle(string version)
+        // Unsettled (0), the protocol settled (Http11, Http2), or'd with Closed once disposed.
+        private int _state;
+
+        public void Settle(int version)
         {
-            _version = version;
-            owner._instruments?.Count(endpoint.Host, endpoint.Port, version, +1);
+            if (Interlocked.CompareExchange(ref _state, version, 0) == 0)
+            {
+                backend.Owner._instruments?.Count(backend.Host, backend.Port, Version(version), +1);
+            }
         }
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing && Interlocked.Exchange(ref _closed, 1) == 0)
+            if (disposing && Interlocked.Or(ref _state, Closed) is var state && (state & Closed) == 0)
             {
-                owner._unsettled.TryRemove(KeyValuePair.Create(madeFor, this));
-                if (_version is { } version)
+                backend.Owner._unsettled.TryRemove(KeyValuePair.Create(madeFor, this));
+                if (state != 0)
                 {
-                    owner._instruments?.Count(endpoint.Host, endpoint.Port, version, -1);
+                    backend.Owner._instruments?.Count(backend.Host, backend.Port, Version(state), -1);
                 }
 
-                budget?.Release();
+                backend.Budget?.Release();
             }
 
             base.Dispose(disposing);
         }
+
+        private static string Version(int version) => version == Http2 ? "2" : "1.1";
     }
 }

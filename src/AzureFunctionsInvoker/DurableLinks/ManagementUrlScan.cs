@@ -29,8 +29,10 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// after a <c>%</c> or four after a <c>\</c>, the first digit of an escaped letter, which every other spelling holds.
 /// Either pair stands about once in 16,384 positions of random bytes, rarer still in text and JSON. Only there is the
 /// whole path compared, from each place within the longest spelling before it that a spelling can start at, each place
-/// once, so no body costs more than a few comparisons per byte. One per response, a value in the copy's own state (the
-/// last bytes of a read kept inline), so a scanned response allocates nothing for it.
+/// once, so no body costs more than a few comparisons per byte. One per response, a value in the copy's own state. The
+/// bytes kept from a read start at the first byte a spelling can start with (none kept when there is none), in an array
+/// from the shared pool held only while there are some, so a scanned response allocates nothing for it and an event
+/// stream idle after an event with no <c>/</c>, <c>\</c> or <c>%</c> in its last bytes holds none.
 /// </remarks>
 internal struct ManagementUrlScan
 {
@@ -59,7 +61,8 @@ internal struct ManagementUrlScan
     // How far before a byte its anchor looks.
     private const int LookBack = 8;
 
-    private Tail _tail;
+    // The kept bytes, rented from the shared pool while there are some; Release returns them.
+    private byte[]? _tail;
     private int _tailLength;
 
     /// <summary>
@@ -106,7 +109,7 @@ internal struct ManagementUrlScan
         {
             // A path begun in the previous read: the kept bytes with the start of this one.
             Span<byte> seam = stackalloc byte[2 * Overlap];
-            ((ReadOnlySpan<byte>)_tail)[.._tailLength].CopyTo(seam);
+            _tail.AsSpan(0, _tailLength).CopyTo(seam);
             var head = read[..Math.Min(read.Length, Overlap)];
             head.CopyTo(seam[_tailLength..]);
             if (Holds(seam[..(_tailLength + head.Length)]))
@@ -337,33 +340,51 @@ internal struct ManagementUrlScan
 
     private static int HexValue(byte digit) => digit <= '9' ? digit - '0' : (digit | CaseBit) - 'a' + 10;
 
+    /// <summary>Returns the kept bytes' array to the pool: the body's copy is over.</summary>
+    public void Release()
+    {
+        if (_tail is { } tail)
+        {
+            _tail = null;
+            _tailLength = 0;
+            ArrayPool<byte>.Shared.Return(tail);
+        }
+    }
+
+    // Keeps the body's last Overlap bytes from the first a spelling can start with: the bytes before it are no path's.
     private void Keep(ReadOnlySpan<byte> read)
     {
-        Span<byte> tail = _tail;
-        if (read.Length >= Overlap)
+        // A short read: what was kept before it stays the body's last bytes with it.
+        var kept = _tail.AsSpan(0, _tailLength);
+        kept = kept[Math.Max(0, kept.Length - (Overlap - Math.Min(read.Length, Overlap)))..];
+        read = read[Math.Max(0, read.Length - Overlap)..];
+        var start = kept.IndexOfAny(s_starts);
+        if (start >= 0)
         {
-            read[^Overlap..].CopyTo(tail);
-            _tailLength = Overlap;
-            return;
+            kept = kept[start..];
+        }
+        else
+        {
+            kept = default;
+            start = read.IndexOfAny(s_starts);
+            if (start < 0)
+            {
+                Release();
+                return;
+            }
+
+            read = read[start..];
         }
 
-        // A short read: what was kept shifts along, so the kept bytes stay the body's last.
-        var keep = Math.Min(_tailLength, Overlap - read.Length);
-        tail.Slice(_tailLength - keep, keep).CopyTo(tail);
-        read.CopyTo(tail[keep..]);
-        _tailLength = keep + read.Length;
+        var tail = _tail ??= ArrayPool<byte>.Shared.Rent(Overlap);
+        kept.CopyTo(tail);
+        read.CopyTo(tail.AsSpan(kept.Length));
+        _tailLength = kept.Length + read.Length;
     }
 
     // A block copied after the bytes before it, inline.
     [InlineArray(LookBack + Block)]
     private struct Edge
-    {
-        private byte _first;
-    }
-
-    // The last bytes of the previous read, inline.
-    [InlineArray(Overlap)]
-    private struct Tail
     {
         private byte _first;
     }

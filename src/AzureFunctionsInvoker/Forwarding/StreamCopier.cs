@@ -104,6 +104,8 @@ internal static class StreamCopier
             {
                 pool.Return(buffer);
             }
+
+            scanner.Release();
         }
     }
 

@@ -76,8 +76,9 @@ internal static class LoadProxyHost
     }
 
     // The managed heap that is still reachable after a full compacting collection, next to what the GC has committed and
-    // the process's threads: what splits a stream's RSS into what the proxy keeps alive and what the runtime holds
-    // around it. One line: live bytes, committed bytes, threads.
+    // the process's threads and the bytes it has allocated since it started: what splits a stream's RSS into what the
+    // proxy keeps alive, the garbage it made on the way, and what the runtime holds around it. One line: live bytes,
+    // committed bytes, threads, allocated bytes.
     private static Task WriteHeapAsync(HttpContext context)
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -86,7 +87,7 @@ internal static class LoadProxyHost
         using var process = Process.GetCurrentProcess();
         var line = string.Create(
             CultureInfo.InvariantCulture,
-            $"{GC.GetTotalMemory(forceFullCollection: false)} {GC.GetGCMemoryInfo().TotalCommittedBytes} {process.Threads.Count}\n");
+            $"{GC.GetTotalMemory(forceFullCollection: false)} {GC.GetGCMemoryInfo().TotalCommittedBytes} {process.Threads.Count} {GC.GetTotalAllocatedBytes(precise: true)}\n");
         return context.Response.WriteAsync(line);
     }
 

@@ -9,7 +9,7 @@
 # measurement starts the proxy afresh, warms it up with a few streams, reads its RSS, opens the streams, holds them
 # HOLD seconds and reads its RSS again; the proxies alternate over ROUNDS rounds, so a noisy moment hits both.
 # Reported, medians over the rounds: the RSS the open streams added per stream (KiB), the managed heap still live per
-# stream after a full collection (KiB), the time to open them all, and each figure's ratio to YARP; on the console and
+# stream after a full collection (KiB), the bytes allocated per stream meanwhile (KiB: the live heap and the garbage), the time to open them all, and each figure's ratio to YARP; on the console and
 # in artifacts/benchmarks/idle-streams-<time>.md. Installs curl and python3 with apt-get if they are missing.
 #
 # Knobs: STREAMS (5000), ROUNDS (3), INTERVAL (s between events, 20), HOLD (s the streams stay open before the
@@ -75,7 +75,7 @@ wait_released() {
     return 1
 }
 
-# The proxy's "live committed threads" line (LoadProxyHost.cs), after a full collection.
+# The proxy's "live committed threads allocated" line (LoadProxyHost.cs), after a full collection.
 heap() {
     curl -fsS ${CALLER_HTTP2:+--http2-prior-knowledge} "http://127.0.0.1:$PROXY_PORT/diagnostics/heap"
 }
@@ -95,13 +95,13 @@ heap_listing() {
 
 # measure library|yarp ROUND: one measurement, appended to $WORK/idle.tsv.
 measure() {
-    local kind=$1 round=$2 opened seconds rss_before rss_after live_before live_after committed threads_before threads_after
+    local kind=$1 round=$2 opened seconds rss_before rss_after live_before live_after committed threads_before threads_after allocated_before allocated_after
     start_dotnet_proxy "$kind"
 
     # JIT, the connection pool and the first buffers are paid for before the baseline.
     echo close | client --streams "$WARMUP_STREAMS" >/dev/null
     wait_released "$kind"
-    read -r live_before committed threads_before < <(heap)
+    read -r live_before committed threads_before allocated_before < <(heap)
     rss_before=$(rss_kib "$PROXY_PID" VmRSS)
     heap_listing "$kind-$round-before"
 
@@ -120,7 +120,7 @@ measure() {
     # Held open, idle but for one event per stream every INTERVAL seconds: the measurement period, not a wait on state.
     sleep "$HOLD"
     rss_after=$(rss_kib "$PROXY_PID" VmRSS)
-    read -r live_after committed threads_after < <(heap)
+    read -r live_after committed threads_after allocated_after < <(heap)
     heap_listing "$kind-$round-after"
 
     echo close >&"$client_in"
@@ -128,11 +128,11 @@ measure() {
     kill "$PROXY_PID"
     wait "$PROXY_PID" || true
 
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$round" "$seconds" "$rss_before" "$rss_after" \
-        "$live_before" "$live_after" "$threads_before" "$threads_after" "$to_function" >>"$WORK/idle.tsv"
-    printf '%-8s round %d/%d: %d streams open in %.2f s, RSS %s -> %s KiB (%s KiB per stream), live heap %s KiB per stream, threads %s -> %s, %s connections to the function\n' \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$round" "$seconds" "$rss_before" "$rss_after" \
+        "$live_before" "$live_after" "$threads_before" "$threads_after" "$to_function" "$allocated_before" "$allocated_after" >>"$WORK/idle.tsv"
+    printf '%-8s round %d/%d: %d streams open in %.2f s, RSS %s -> %s KiB (%s KiB per stream), live heap %s KiB per stream, allocated %s KiB per stream, threads %s -> %s, %s connections to the function\n' \
         "$kind" "$round" "$ROUNDS" "$STREAMS" "$seconds" "$rss_before" "$rss_after" \
-        "$(per_stream_kib "$rss_before" "$rss_after" 1)" "$(per_stream_kib "$live_before" "$live_after" 1024)" \
+        "$(per_stream_kib "$rss_before" "$rss_after" 1)" "$(per_stream_kib "$live_before" "$live_after" 1024)" "$(per_stream_kib "$allocated_before" "$allocated_after" 1024)" \
         "$threads_before" "$threads_after" "$to_function" >&2
 }
 
@@ -195,10 +195,11 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-declare -A RSS LIVE OPEN CONNECTIONS
+declare -A RSS LIVE ALLOCATED OPEN CONNECTIONS
 for kind in "${KINDS[@]}"; do
     RSS[$kind]=$(column "$kind" '($5 - $4) / n')
     LIVE[$kind]=$(column "$kind" '($7 - $6) / 1024 / n')
+    ALLOCATED[$kind]=$(column "$kind" '($12 - $11) / 1024 / n')
     OPEN[$kind]=$(column "$kind" '$3')
     CONNECTIONS[$kind]=$(awk -F'\t' -v k="$kind" '$1 == k && $10 > m { m = $10 } END { print m + 0 }' "$WORK/idle.tsv")
 done
@@ -208,17 +209,17 @@ done
 
 {
     echo "- $STREAMS streams per proxy, opened $CONCURRENCY at a time by one asyncio client$([ -z "${CALLER_HTTP2:-}" ] || echo " over HTTP/2 (h2c, 100 streams per connection)"); an event at once, then one every ${INTERVAL} s; read after ${HOLD} s open"
-    echo "- RSS: VmRSS of the proxy after a ${WARMUP_STREAMS}-stream warm-up and before the streams, then with them all open; live heap: GC.GetTotalMemory after a full compacting collection, at the same two points; medians of $ROUNDS rounds, each in a fresh process, the proxies alternating"
+    echo "- RSS: VmRSS of the proxy after a ${WARMUP_STREAMS}-stream warm-up and before the streams, then with them all open; live heap: GC.GetTotalMemory after a full compacting collection, at the same two points; allocated: GC.GetTotalAllocatedBytes between them (the live heap and the garbage of opening and holding the streams); medians of $ROUNDS rounds, each in a fresh process, the proxies alternating"
     echo
-    echo "| Proxy | RSS per stream (KiB) | Live managed heap per stream (KiB) | Time to open all (s) | RSS per stream vs YARP | Most connections to the function |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+    echo "| Proxy | RSS per stream (KiB) | Live managed heap per stream (KiB) | Allocated per stream (KiB) | Time to open all (s) | RSS per stream vs YARP | Most connections to the function |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
     for kind in "${KINDS[@]}"; do
-        printf '| %s | %.1f | %.1f | %.2f | %s | %s |\n' "$kind" "${RSS[$kind]}" "${LIVE[$kind]}" "${OPEN[$kind]}" "$(ratio "${RSS[$kind]}" "${RSS[$YARP]}")" "${CONNECTIONS[$kind]}"
+        printf '| %s | %.1f | %.1f | %.2f | %.2f | %s | %s |\n' "$kind" "${RSS[$kind]}" "${LIVE[$kind]}" "${ALLOCATED[$kind]}" "${OPEN[$kind]}" "$(ratio "${RSS[$kind]}" "${RSS[$YARP]}")" "${CONNECTIONS[$kind]}"
     done
     echo
     echo "Every round (RSS and live heap in KiB, live heap from bytes):"
     echo
-    echo "| Proxy | Round | Open (s) | RSS before | RSS with streams | Live before | Live with streams | Threads before | Threads with streams |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %.0f | %.0f | %s | %s |\n", $1, $2, $3, $4, $5, $6 / 1024, $7 / 1024, $8, $9 }' "$WORK/idle.tsv"
+    echo "| Proxy | Round | Open (s) | RSS before | RSS with streams | Live before | Live with streams | Allocated between | Threads before | Threads with streams |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %.0f | %.0f | %.0f | %s | %s |\n", $1, $2, $3, $4, $5, $6 / 1024, $7 / 1024, ($12 - $11) / 1024, $8, $9 }' "$WORK/idle.tsv"
 } | report idle-streams "Idle event streams"

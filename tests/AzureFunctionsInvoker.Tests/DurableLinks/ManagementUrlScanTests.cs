@@ -48,6 +48,33 @@ public sealed class ManagementUrlScanTests
         Assert.Equal(Encoding.UTF8.GetString(bytes).IndexOf("durabletask", StringComparison.Ordinal) + "durabletask".Length - 1, found);
     }
 
+    // The scan keeps a read's last bytes only from the first that a spelling can start with ('/', '\\', '%'): text with
+    // none of them, or with them well before the path, in reads of every size up to past the longest spelling, the path
+    // spelled the longest way, one way with its start escaped, and plainly.
+    [Theory]
+    [InlineData("""\u002525\u0025252Fruntime%252Fwebhooks\u00252Fdurable%74as\u006B""")]
+    [InlineData("""\/RunTime%2fwebhooks\u002FDuRaBlE%74as\u006b""")]
+    [InlineData("/runtime/webhooks/durabletask")]
+    public void The_webhook_path_is_found_in_reads_of_every_size_after_any_text(string path)
+    {
+        foreach (var before in new[] { new string('a', 300), string.Concat(Enumerable.Repeat("/a%b\\c ", 40)), "x/" + new string('a', 250) })
+        {
+            var bytes = Encoding.UTF8.GetBytes(before + path + "/instances?code=K");
+            for (var size = 1; size <= 200; size++)
+            {
+                var scan = default(ManagementUrlScan);
+                var found = false;
+                for (var at = 0; at < bytes.Length && !found; at += size)
+                {
+                    found = scan.Finds(bytes.AsSpan(at, Math.Min(size, bytes.Length - at)));
+                }
+
+                scan.Release();
+                Assert.True(found, $"{before[..2]}..., reads of {size}");
+            }
+        }
+    }
+
     [Theory]
     [InlineData("/runtime/webhooks/durabletask")]
     [InlineData("\\/RunTime\\/WebHooks\\/DurableTask")]
