@@ -9,7 +9,7 @@ using BenchmarkDotNet.Running;
 // -- sse-function --port P --key K [--interval S]: idle-streams.sh's stand-in function over h2c (HTTP2=1).
 // -- allocations prints the exact bytes allocated per forwarded request (docs/benchmarks.md).
 // -- rewrite-cost prints the CPU time of a Durable JSON body at the rewriting budget against plain JSON of its size.
-// -- scan-cost prints the CPU time of the 1 MiB body copy with the streamed-body scan against the same copy without it.
+// -- scan-cost [body...] prints the CPU time of the 1 MiB body copy with the streamed-body scan against the same copy without it.
 if (args is ["serve", var proxy, .. var options])
 {
     await LoadProxyHost.RunAsync(proxy, options).ConfigureAwait(false);
@@ -34,9 +34,9 @@ else if (args is ["rewrite-cost"])
 {
     await RewriteCpuCost.RunAsync().ConfigureAwait(false);
 }
-else if (args is ["scan-cost"])
+else if (args is ["scan-cost", .. var scanBodies])
 {
-    await BodyScanCpuCost.RunAsync().ConfigureAwait(false);
+    await BodyScanCpuCost.RunAsync(scanBodies).ConfigureAwait(false);
 }
 else
 {

@@ -24,15 +24,18 @@ namespace AzureFunctionsInvoker.DurableLinks;
 /// the next.
 /// </summary>
 /// <remarks>
-/// The search takes 64 bytes at a time for two kinds of anchor: <c>durabletask</c>'s <c>b</c> and <c>k</c> 6 bytes apart
-/// in either case, which every spelling whose <c>bletask</c> is written as itself holds; or a hex digit 4 to 7 one byte
-/// after a <c>%</c> or four after a <c>\</c>, the first digit of an escaped letter, which every other spelling holds.
-/// Either pair stands about once in 16,384 positions of random bytes, rarer still in text and JSON. Only there is the
-/// whole path compared, from each place within the longest spelling before it that a spelling can start at, each place
-/// once, so no body costs more than a few comparisons per byte. One per response, a value in the copy's own state. The
-/// bytes kept from a read start at the first byte a spelling can start with (none kept when there is none), in an array
-/// from the shared pool held only while there are some, so a scanned response allocates nothing for it and an event
-/// stream idle after an event with no <c>/</c>, <c>\</c> or <c>%</c> in its last bytes holds none.
+/// The search takes 64 bytes at a time, read where they stand and 1 and 4 bytes before, for two kinds of anchor:
+/// <c>etask</c>'s <c>e</c> and <c>k</c> 4 bytes apart in either case, which every spelling whose <c>bletask</c> is
+/// written as itself holds; or a hex digit 4 to 7 one byte after a <c>%</c> or four after a <c>\</c>, the first digit of an
+/// escaped letter, which every other spelling holds. Each pair is one masked comparison (taking the bytes next to
+/// <c>%</c> and <c>\</c> too), and a block with none, nearly every block of random bytes, text or JSON, costs no more;
+/// in the one in about 30 with one, a read 2 bytes before keeps only the anchors at a <c>k</c>, after <c>%</c> itself or
+/// after <c>00</c> (so not the escapes of non-ASCII text, <c>\u3042</c>). Only there is the whole path compared, from
+/// each place within the longest spelling before it that a spelling can start at, each place once, so no body costs
+/// more than a few comparisons per byte. One per response, a value in the copy's own state. The bytes kept from a read
+/// start at the first byte a spelling can start with (none kept when there is none), in an array from the shared pool
+/// held only while there are some, so a scanned response allocates nothing for it and an event stream idle after an
+/// event with no <c>/</c>, <c>\</c> or <c>%</c> in its last bytes holds none.
 /// </remarks>
 internal struct ManagementUrlScan
 {
@@ -47,19 +50,23 @@ internal struct ManagementUrlScan
     private const int LongestSpelling = (3 * 10) + (26 * 6);
     private const int Overlap = LongestSpelling - 1;
 
-    // The literal anchor: a folded 'b' and 'k' 6 bytes apart, as in "durabletask". Two letters at a fixed distance match
-    // about once in 16,384 bytes of random data (2/256 squared), where a single byte such as '/' matches every 256.
-    private const int AnchorDistance = 6;
+    // The literal anchor: a folded 'e' and 'k' 4 bytes apart, as in "etask". Two letters at a fixed distance match about
+    // once in 16,384 bytes of random data (2/256 squared), where a single byte such as '/' matches every 256. A letter
+    // ends "bletask" where the 6 bytes before it and itself spell it.
+    private const int AnchorDistance = 4;
+    private const int BletaskEnd = 6;
     private const byte CaseBit = 0x20;
+    private const byte FoldMask = unchecked((byte)~CaseBit);
 
-    // A byte masked with this is '4' when it is a digit 4 to 7, the first hex digit of an escaped letter.
+    // A byte masked with this is '4' when it is a digit 4 to 7, the first hex digit of an escaped letter; a lead masked
+    // with it is '%' for '$' to '\'' and '\\' for '\\' to '_'.
     private const byte HexDigitMask = 0xFC;
 
-    // The vector search takes 64 bytes at a time, at whatever width the hardware has.
+    // The vector search takes 64 bytes at a time.
     private const int Block = 64;
 
     // How far before a byte its anchor looks.
-    private const int LookBack = 8;
+    private const int LookBack = 4;
 
     // The kept bytes, rented from the shared pool while there are some; Release returns them.
     private byte[]? _tail;
@@ -130,8 +137,8 @@ internal struct ManagementUrlScan
     /// <summary>Whether <paramref name="bytes"/>, a whole body or a part of it that no spelling crosses, holds the webhook path.</summary>
     public static bool Holds(ReadOnlySpan<byte> bytes)
     {
-        // The anchors look back up to eight bytes: the first block is searched from a copy after eight zeros, and the last
-        // bytes, fewer than a block (a whole short read is one of these), from a copy after the eight bytes before them,
+        // The anchors look back up to four bytes: the first block is searched from a copy after four zeros, and the last
+        // bytes, fewer than a block (a whole short read is one of these), from a copy after the four bytes before them,
         // padded with zeros, in which no anchor is (inline: a stackalloc would keep the search from tiering up).
         var edgeBuffer = default(Edge);
         Span<byte> edge = edgeBuffer;
@@ -172,56 +179,38 @@ internal struct ManagementUrlScan
         return false;
     }
 
-    // The anchors among the 64 bytes at 'at', one bit each: a 'k' 6 bytes after a 'b' (either case), or a hex digit 4 to 7
-    // one byte after a '%' or after "\\u00" (a '\\' four before and no bit but '0''s in the two before), where the first
-    // hex digit of an escaped letter stands ("%6B", "\\u006B"). The bytes before 'at' are read. Inlined: the widths not taken are dead code.
+    // The anchors among the 64 bytes at 'at', one bit each; the bytes before 'at' are read. First the pairs, one masked
+    // comparison each from the bytes at 'at' and 1 and 4 before: (before4 ^ 'e' | at ^ 'k') & ~0x20 is zero for "e...k"
+    // in either case, (before1 ^ '%' | at ^ '4') & 0xFC for '$' to '\'' and a digit 4 to 7, (before4 ^ '\\' | at ^ '4')
+    // & 0xFC for '\\' to '_' and the digit; the least of them is zero where any pair stands. Then, only in a block with
+    // one, the bytes 2 before keep those at a 'k', after a '%' itself, or after "00" (or what ORs to '0'). Vector512 on
+    // every machine: where the hardware has 256- or 128-bit vectors only, the runtime computes each operation on halves
+    // or quarters, as fast as code written for those widths (docs/benchmarks.md).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Anchors(ref byte at)
+    internal static ulong Anchors(ref byte at)
     {
-        if (Vector512.IsHardwareAccelerated)
+        var bytes = Vector512.LoadUnsafe(ref at);
+        var before1 = Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 1));
+        var before4 = Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance));
+        var digit = bytes ^ Vector512.Create((byte)'4');
+        var etask = ((before4 ^ Vector512.Create((byte)'e')) | (bytes ^ Vector512.Create((byte)'k'))) & Vector512.Create(FoldMask);
+        var escaped = Vector512.Min((before1 ^ Vector512.Create((byte)'%')) | digit, (before4 ^ Vector512.Create((byte)'\\')) | digit) & Vector512.Create(HexDigitMask);
+        var pairs = Vector512.Equals(Vector512.Min(etask, escaped), Vector512<byte>.Zero).ExtractMostSignificantBits();
+        if (pairs == 0)
         {
-            return Anchors512(ref at);
+            return 0;
         }
 
-        if (Vector256.IsHardwareAccelerated)
-        {
-            return Anchors256(ref at) | ((ulong)Anchors256(ref Unsafe.Add(ref at, Vector256<byte>.Count)) << Vector256<byte>.Count);
-        }
-
-        // Vector128 is accelerated on x64 and Arm64 alike.
-        ulong anchors = 0;
-        for (var part = 0; part < Block; part += Vector128<byte>.Count)
-        {
-            anchors |= (ulong)Anchors128(ref Unsafe.Add(ref at, part)) << part;
-        }
-
-        return anchors;
+        var before2 = Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 2));
+        return pairs & (Vector512.Equals(bytes | Vector512.Create(CaseBit), Vector512.Create((byte)'k')) | Vector512.Equals(before1, Vector512.Create((byte)'%')) | Vector512.Equals(before1 | before2, Vector512.Create((byte)'0'))).ExtractMostSignificantBits();
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Anchors512(ref byte at) =>
-        ((Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector512.Create(CaseBit), Vector512.Create((byte)'b')) & Vector512.Equals(Vector512.LoadUnsafe(ref at) | Vector512.Create(CaseBit), Vector512.Create((byte)'k')))
-            | ((Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector512.Create((byte)'%')) | (Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector512.Create((byte)'\\')) & Vector512.Equals(Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 2)) | Vector512.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector512.Create((byte)'0'))))
-                & Vector512.Equals(Vector512.LoadUnsafe(ref at) & Vector512.Create(HexDigitMask), Vector512.Create((byte)'4')))).ExtractMostSignificantBits();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Anchors256(ref byte at) =>
-        ((Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector256.Create(CaseBit), Vector256.Create((byte)'b')) & Vector256.Equals(Vector256.LoadUnsafe(ref at) | Vector256.Create(CaseBit), Vector256.Create((byte)'k')))
-            | ((Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector256.Create((byte)'%')) | (Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector256.Create((byte)'\\')) & Vector256.Equals(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 2)) | Vector256.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector256.Create((byte)'0'))))
-                & Vector256.Equals(Vector256.LoadUnsafe(ref at) & Vector256.Create(HexDigitMask), Vector256.Create((byte)'4')))).ExtractMostSignificantBits();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Anchors128(ref byte at) =>
-        ((Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, AnchorDistance)) | Vector128.Create(CaseBit), Vector128.Create((byte)'b')) & Vector128.Equals(Vector128.LoadUnsafe(ref at) | Vector128.Create(CaseBit), Vector128.Create((byte)'k')))
-            | ((Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector128.Create((byte)'%')) | (Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 4)), Vector128.Create((byte)'\\')) & Vector128.Equals(Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 2)) | Vector128.LoadUnsafe(ref Unsafe.Subtract(ref at, 1)), Vector128.Create((byte)'0'))))
-                & Vector128.Equals(Vector128.LoadUnsafe(ref at) & Vector128.Create(HexDigitMask), Vector128.Create((byte)'4')))).ExtractMostSignificantBits();
 
     // Whether the anchor at 'at' may end a letter of "bletask": "bletask" itself ending there, in any case, or an escape
     // of one of its letters whose two hex digits start there: after '%', or after "\u00" (not any "\u": System.Text.Json
     // writes every non-ASCII character so, "\u3042", whose third digit is as often 4 to 7). Most anchors in other bytes
     // fail here, before any place is tried.
     private static bool MayEndBletask(ReadOnlySpan<byte> bytes, int at) =>
-        (at >= AnchorDistance && Ascii.EqualsIgnoreCase(bytes.Slice(at - AnchorDistance, AnchorDistance + 1), "bletask"u8))
+        (at >= BletaskEnd && Ascii.EqualsIgnoreCase(bytes.Slice(at - BletaskEnd, BletaskEnd + 1), "bletask"u8))
         || (((at >= 1 && bytes[at - 1] == (byte)'%') || (at >= 4 && bytes[(at - 4)..at].SequenceEqual("\\u00"u8)))
             && TryHex(bytes[at..], out var value) && (byte)(value | CaseBit) is (byte)'b' or (byte)'l' or (byte)'e' or (byte)'t' or (byte)'a' or (byte)'s' or (byte)'k'
             && char.IsAsciiLetter((char)value));

@@ -40,7 +40,7 @@ public class BodyScanBenchmarks
             "JSON with URLs" => JsonWithUrls(),
             "escaped JSON" => EscapedJson(),
             "escaped letters" => Repeated("%62%6C%65%74%61%73%6B\\u0062\\u006C\\u0065\\u0074\\u0061\\u0073\\u006B/"),
-            "near misses" => Repeated("%2Fruntime\\u002Fwebhooks%252Fdurable%74asx \\/runtime\\/webhooks\\/Xurabletask /runtime/webhooks\\durabletask /runtime/webhooks/durabletas%6G "),
+            "near misses" => Repeated("%2Fruntime\\u002Fwebhooks%252Fdurable%74asx \\/runtime\\/webhooks\\/Xurabletask \\runtime\\webhooks\\durabletasq /runtime/webhooks/durabletas%6G "),
             "escaped CJK JSON" => EscapedCjkJson(),
             "percent signs" => Repeated("100% of 50%, %d %s %4 %5 %6 %7 \\u004 \\u005 \\u006 \\u007 /%/\\/ "),
             _ => HtmlText(),
