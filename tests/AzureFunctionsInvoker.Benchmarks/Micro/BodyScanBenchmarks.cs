@@ -14,7 +14,11 @@ namespace AzureFunctionsInvoker.Benchmarks.Micro;
 /// text in HTML (letters, the bytes a case-insensitive search compares most), escaped JSON (strings with JSON escapes
 /// and percent-encoded URLs, the bytes the search for an escaped letter looks at), and four made to be dense in what the
 /// search stops at (escaped letters of <c>bletask</c>, whole paths but for one byte, percent signs and backslashes
-/// before hex digits, CJK text as System.Text.Json escapes it), the dearest bodies a function, or a caller whose text it reflects, can choose. In process the copy is a memory copy,
+/// before hex digits, CJK text as System.Text.Json escapes it), the dearest bodies a function, or a caller whose text it reflects, can choose.
+/// <c>scan-cost</c> also takes, by name only, bodies made against one anchor or the other (each pair of the literal
+/// anchor of 137d251, <c>e</c> and <c>k</c> 4 apart, or of the one before it, <c>b</c> and <c>k</c> 6 apart, at every
+/// other byte; <c>%6b</c> over and over, an escaped letter every third byte; such a letter after 182 bytes of path
+/// starts or 22 heads of the path, each tried in full). In process the copy is a memory copy,
 /// far cheaper than the sockets' copies and HTTP framing of a real download, so the ratio here is an upper bound on
 /// the scan's share of a real download's cost.
 /// </summary>
@@ -43,6 +47,13 @@ public class BodyScanBenchmarks
             "near misses" => Repeated("%2Fruntime\\u002Fwebhooks%252Fdurable%74asx \\/runtime\\/webhooks\\/Xurabletask \\runtime\\webhooks\\durabletasq /runtime/webhooks/durabletas%6G "),
             "escaped CJK JSON" => EscapedCjkJson(),
             "percent signs" => Repeated("100% of 50%, %d %s %4 %5 %6 %7 \\u004 \\u005 \\u006 \\u007 /%/\\/ "),
+            "e and k pairs" => Repeated("eeeekkkk"),
+            "b and k pairs" => Repeated("bbbbbbkkkkkk"),
+            "escaped k" => Repeated("%6b"),
+            "escaped k after slashes" => Repeated("/%6b\\u006b"),
+            "starts before escaped k" => Repeated(string.Concat(Enumerable.Repeat("\\/", 91)) + "%6b"),
+            "path heads before escaped k" => Repeated(string.Concat(Enumerable.Repeat("\\runtime", 22)) + "%6b"),
+            "late near misses" => Repeated("\\u002fruntime%2Fwebhooks\\/durabl%65tasq "),
             _ => HtmlText(),
         };
         _timeout = new StepTimeout(TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None);
